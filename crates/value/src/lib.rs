@@ -1,0 +1,284 @@
+//! okdb's typed values.
+//!
+//! [`Value`] is the one value model shared by the engine, the server, the client and (later) the
+//! language. Containers are persistent structures (`imbl`), so cloning any value is O(1) and old
+//! versions can be kept by transactions, checkpoints and scripts at no copying cost.
+//!
+//! Adding a type of SPEC.md §1 means: a variant here, its name in [`Value::type_name`], its
+//! ordering rank in [`Value::rank`], its literal in [`literal`] and its tag in [`json`]. Code that
+//! matches on values with a catch-all arm (most command handlers) needs no change.
+//!
+//! Architecture invariant: this crate does no I/O and knows nothing of protocols or storage.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::Arc;
+
+pub mod json;
+pub mod literal;
+
+mod dict;
+pub use dict::Dict;
+pub use smol_str::SmolStr;
+
+/// A list: an RRB tree, O(log n) insert/delete/index anywhere, O(1) amortized at both ends.
+pub type List = imbl::Vector<Value>;
+/// A set of hashable (scalar) values, kept in the total order of [`Value`].
+pub type Set = imbl::OrdSet<Value>;
+
+/// A typed okdb value.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    /// 64-bit signed integer; arithmetic that overflows is an error, never a wrap.
+    Int(i64),
+    Float(f64),
+    /// UTF-8 text. Short strings are stored inline; long ones are shared (O(1) clone).
+    Str(SmolStr),
+    /// Binary data: what a non-UTF-8 argument becomes.
+    Bytes(Arc<[u8]>),
+    List(Box<List>),
+    Dict(Box<Dict>),
+    Set(Box<Set>),
+}
+
+impl Value {
+    /// The name `TYPE` reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "string",
+            Value::Bytes(_) => "bytes",
+            Value::List(_) => "list",
+            Value::Dict(_) => "dict",
+            Value::Set(_) => "set",
+        }
+    }
+
+    /// Every type name, in the order of [`Value::rank`].
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "null", "bool", "int", "float", "string", "bytes", "list", "dict", "set",
+    ];
+
+    pub fn str(s: &str) -> Value {
+        Value::Str(SmolStr::new(s))
+    }
+
+    pub fn list<I: IntoIterator<Item = Value>>(items: I) -> Value {
+        Value::List(Box::new(items.into_iter().collect()))
+    }
+
+    pub fn set<I: IntoIterator<Item = Value>>(items: I) -> Result<Value, ValueError> {
+        let mut set = Set::new();
+        for item in items {
+            item.check_hashable()?;
+            set.insert(item);
+        }
+        Ok(Value::Set(Box::new(set)))
+    }
+
+    /// Sets hold scalars only, as Python's sets hold hashable values only.
+    pub fn check_hashable(&self) -> Result<(), ValueError> {
+        match self {
+            Value::List(_) | Value::Dict(_) | Value::Set(_) => {
+                Err(ValueError::Unhashable(self.type_name()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Ordering rank of the type: values of different types order by rank, except that ints and
+    /// floats compare as numbers.
+    fn rank(&self) -> u8 {
+        match self {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Int(_) | Value::Float(_) => 2,
+            Value::Str(_) => 3,
+            Value::Bytes(_) => 4,
+            Value::List(_) => 5,
+            Value::Dict(_) => 6,
+            Value::Set(_) => 7,
+        }
+    }
+
+    /// Length as Python's `len`: characters of a string, bytes of bytes, items of a container.
+    pub fn len(&self) -> Option<usize> {
+        match self {
+            Value::Str(s) => Some(s.chars().count()),
+            Value::Bytes(b) => Some(b.len()),
+            Value::List(l) => Some(l.len()),
+            Value::Dict(d) => Some(d.len()),
+            Value::Set(s) => Some(s.len()),
+            _ => None,
+        }
+    }
+
+    /// True for a container or string with no items; false for values without a length.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+}
+
+/// Compares an int with a float exactly (no rounding of large ints).
+fn cmp_int_float(i: i64, f: f64) -> Ordering {
+    if f.is_nan() {
+        return Ordering::Less; // NaN orders above every number, as f64::total_cmp does.
+    }
+    // i64 converts to f64 exactly in [-2^53, 2^53]; outside, compare in i128 after truncation.
+    if f >= 9.3e18 {
+        return Ordering::Less;
+    }
+    if f <= -9.3e18 {
+        return Ordering::Greater;
+    }
+    let t = f.trunc();
+    match (i as i128).cmp(&(t as i128)) {
+        Ordering::Equal => {
+            if f > t {
+                Ordering::Less
+            } else if f < t {
+                Ordering::Greater
+            } else {
+                Ordering::Equal
+            }
+        }
+        other => other,
+    }
+}
+
+impl Ord for Value {
+    fn cmp(&self, other: &Self) -> Ordering {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => Ordering::Equal,
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Int(a), Int(b)) => a.cmp(b),
+            (Float(a), Float(b)) => {
+                // -0.0 == 0.0 as in Python; otherwise the IEEE total order.
+                if a == b {
+                    Ordering::Equal
+                } else {
+                    a.total_cmp(b)
+                }
+            }
+            (Int(a), Float(b)) => cmp_int_float(*a, *b),
+            (Float(a), Int(b)) => cmp_int_float(*b, *a).reverse(),
+            (Str(a), Str(b)) => a.as_str().cmp(b.as_str()),
+            (Bytes(a), Bytes(b)) => a.cmp(b),
+            (List(a), List(b)) => a.iter().cmp(b.iter()),
+            (Dict(a), Dict(b)) => a.iter().cmp(b.iter()),
+            (Set(a), Set(b)) => a.iter().cmp(b.iter()),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Value {}
+
+impl fmt::Display for Value {
+    /// Displays a value as its typed JSON text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&json::to_string(self))
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Self {
+        Value::Float(f)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::str(s)
+    }
+}
+
+/// Errors of value construction, literal parsing and typed JSON decoding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    #[error("unhashable type: '{0}' (sets hold null, bool, int, float, string and bytes)")]
+    Unhashable(&'static str),
+    #[error("invalid literal: {0}")]
+    Literal(String),
+    #[error("invalid typed JSON: {0}")]
+    Json(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_and_floats_compare_as_numbers() {
+        assert_eq!(Value::Int(1), Value::Float(1.0));
+        assert!(Value::Int(1) < Value::Float(1.5));
+        assert!(Value::Float(-0.5) < Value::Int(0));
+        assert!(Value::Int(i64::MAX) < Value::Float(1e19));
+        assert!(Value::Int(9_007_199_254_740_993) > Value::Float(9_007_199_254_740_992.0));
+        assert_eq!(Value::Float(0.0), Value::Float(-0.0));
+    }
+
+    #[test]
+    fn types_order_by_rank() {
+        let mut v = vec![Value::str("a"), Value::Int(3), Value::Null, Value::Bool(true)];
+        v.sort();
+        assert_eq!(
+            v,
+            vec![Value::Null, Value::Bool(true), Value::Int(3), Value::str("a")]
+        );
+    }
+
+    #[test]
+    fn sets_refuse_containers() {
+        let err = Value::set([Value::list([])]).unwrap_err();
+        assert_eq!(err, ValueError::Unhashable("list"));
+        let s = Value::set([Value::Int(1), Value::Float(1.0), Value::Int(2)]).unwrap();
+        assert_eq!(s.len(), Some(2));
+    }
+
+    #[test]
+    fn value_stays_small() {
+        assert!(std::mem::size_of::<Value>() <= 32);
+    }
+
+    #[test]
+    fn clone_of_a_large_list_shares_structure() {
+        let big = Value::list((0..100_000).map(Value::Int));
+        let copy = big.clone();
+        let Value::List(mut l) = copy else { panic!() };
+        l.insert(50_000, Value::Null);
+        assert_eq!(l.len(), 100_001);
+        assert_eq!(big.len(), Some(100_000));
+    }
+}
