@@ -1,1 +1,326 @@
+//! okdb's engine: keyspaces, expiry, the command table and every command handler.
+//!
+//! Architecture invariant: the engine does no I/O. It knows no sockets, no protocol (a handler
+//! returns a [`Reply`], and the server decides how RESP2 or RESP3 spells it), no files and no
+//! threads; the server drives it (it calls [`Engine::active_expire`] on a timer).
+//!
+//! The server runs a batch of pipelined commands under one lock of the store:
+//!
+//! ```
+//! # use okdb_engine::{Engine, Config};
+//! let engine = Engine::new(Config::default());
+//! let mut session = engine.connect("127.0.0.1:5000".into()).unwrap();
+//! let mut exec = engine.lock();
+//! let reply = exec.execute(&mut session, &["SET".into(), "k".into(), "5".into()]);
+//! assert_eq!(reply, okdb_engine::Reply::Ok);
+//! ```
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use bytes::Bytes;
+use okdb_value::Value;
+use smol_str::SmolStr;
+
+mod args;
+pub mod command;
+mod commands;
+pub mod config;
+pub mod glob;
+pub mod key;
+pub mod keyspace;
+mod reply;
+pub mod time;
+
+pub use command::{CommandSpec, Flags, COMMANDS};
+pub use config::Config;
+pub use keyspace::{Keyspace, Store, DEFAULT_KEYSPACE};
+pub use reply::{CmdError, Reply};
+
+/// Version reported by `HELLO`, `INFO` and `okdb --version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The Redis version okdb reports for clients that check it (the protocol level it speaks).
+pub const REDIS_COMPAT_VERSION: &str = "7.2.0";
+
+/// Process figures the engine cannot read itself (it does no I/O); the server provides them.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProcessStats {
+    pub rss_bytes: u64,
+    pub pid: u32,
+}
+
+/// Counters shown by `INFO stats`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub commands: AtomicU64,
+    pub connections: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub expired_keys: AtomicU64,
+}
+
+/// What `CLIENT LIST` shows of every connection.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub addr: String,
+    pub name: Option<String>,
+    pub keyspace: SmolStr,
+    pub created: Instant,
+    pub lib: Option<String>,
+}
+
+/// State shared by all connections.
+pub struct Shared {
+    store: Mutex<Store>,
+    clients: Mutex<BTreeMap<u64, ClientInfo>>,
+    next_client_id: AtomicU64,
+    pub config: Config,
+    pub stats: Stats,
+    pub started: Instant,
+    process_stats: Box<dyn Fn() -> ProcessStats + Send + Sync>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A handle to the engine; clones share the same state.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    shared: std::sync::Arc<Shared>,
+}
+
+/// One connection's state: who it is and where it is.
+#[derive(Debug)]
+pub struct Session {
+    pub id: u64,
+    /// RESP protocol version, 2 or 3 (`HELLO` switches it).
+    pub proto: u8,
+    /// Set by `QUIT`: the server closes the connection after sending the reply.
+    pub quit: bool,
+    keyspace: SmolStr,
+    keyspace_index: Option<usize>,
+}
+
+impl Session {
+    pub fn keyspace(&self) -> &str {
+        &self.keyspace
+    }
+}
+
+impl Engine {
+    pub fn new(config: Config) -> Engine {
+        Engine::with_process_stats(config, Box::new(ProcessStats::default))
+    }
+
+    pub fn with_process_stats(
+        config: Config,
+        process_stats: Box<dyn Fn() -> ProcessStats + Send + Sync>,
+    ) -> Engine {
+        Engine {
+            shared: std::sync::Arc::new(Shared {
+                store: Mutex::new(Store::default()),
+                clients: Mutex::new(BTreeMap::new()),
+                next_client_id: AtomicU64::new(1),
+                config,
+                stats: Stats::default(),
+                started: Instant::now(),
+                process_stats,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.shared.stats
+    }
+
+    /// Registers a connection, or refuses it when `maxclients` are connected.
+    pub fn connect(&self, addr: String) -> Result<Session, CmdError> {
+        let mut clients = lock(&self.shared.clients);
+        if clients.len() >= self.shared.config.maxclients.load(Relaxed) {
+            self.shared.stats.rejected_connections.fetch_add(1, Relaxed);
+            return Err(CmdError::err("max number of clients reached"));
+        }
+        let id = self.shared.next_client_id.fetch_add(1, Relaxed);
+        clients.insert(
+            id,
+            ClientInfo {
+                addr,
+                name: None,
+                keyspace: DEFAULT_KEYSPACE.into(),
+                created: Instant::now(),
+                lib: None,
+            },
+        );
+        self.shared.stats.connections.fetch_add(1, Relaxed);
+        Ok(Session {
+            id,
+            proto: 2,
+            quit: false,
+            keyspace: DEFAULT_KEYSPACE.into(),
+            keyspace_index: None,
+        })
+    }
+
+    pub fn disconnect(&self, session: &Session) {
+        lock(&self.shared.clients).remove(&session.id);
+    }
+
+    pub fn connected_clients(&self) -> usize {
+        lock(&self.shared.clients).len()
+    }
+
+    /// Locks the store for a batch of commands. Hold it for one batch, never across an `.await`.
+    pub fn lock(&self) -> Executor<'_> {
+        Executor {
+            store: lock(&self.shared.store),
+            shared: &self.shared,
+            now: time::now_ms(),
+        }
+    }
+
+    /// One cycle of active expiry over every keyspace, as Redis does it: sample volatile keys,
+    /// remove the expired ones, and go on while more than a quarter of a sample was expired,
+    /// within a bounded number of rounds so a cycle never stalls the server.
+    pub fn active_expire(&self) -> usize {
+        const SAMPLE: usize = 20;
+        const MAX_ROUNDS: usize = 16;
+        let mut exec = self.lock();
+        let now = exec.now;
+        let mut removed = 0;
+        for ks in exec.store.spaces_mut() {
+            for _ in 0..MAX_ROUNDS {
+                let (sampled, expired) = ks.expire_sample(SAMPLE, now);
+                removed += expired;
+                if sampled == 0 || expired * 4 <= sampled {
+                    break;
+                }
+            }
+        }
+        exec.shared
+            .stats
+            .expired_keys
+            .fetch_add(removed as u64, Relaxed);
+        removed
+    }
+}
+
+/// Locks a mutex, recovering from poisoning: a panicking handler must not take the server down,
+/// and every handler leaves the store consistent between its own mutations.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The store, locked for a batch of commands.
+pub struct Executor<'a> {
+    store: MutexGuard<'a, Store>,
+    shared: &'a Shared,
+    now: u64,
+}
+
+impl std::fmt::Debug for Executor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Executor<'_> {
+    /// Runs one command (`args[0]` is its name). Every failure is an error reply.
+    pub fn execute(&mut self, session: &mut Session, args: &[Bytes]) -> Reply {
+        self.shared.stats.commands.fetch_add(1, Relaxed);
+        let Some(name) = args.first() else {
+            return Reply::Error(CmdError::err("empty command"));
+        };
+        let Some(spec) = command::lookup(name) else {
+            return Reply::Error(CmdError::unknown_command(args));
+        };
+        if !spec.arity_ok(args.len()) {
+            return Reply::Error(CmdError::arity(spec.name));
+        }
+        let mut ctx = Ctx {
+            store: &mut self.store,
+            session,
+            shared: self.shared,
+            now: self.now,
+        };
+        match (spec.handler)(&mut ctx, args) {
+            Ok(reply) => reply,
+            Err(e) => Reply::Error(e),
+        }
+    }
+}
+
+/// What a command handler works with.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    pub store: &'a mut Store,
+    pub session: &'a mut Session,
+    pub shared: &'a Shared,
+    /// The batch's clock, unix milliseconds: every command of a batch sees the same time.
+    pub now: u64,
+}
+
+impl Ctx<'_> {
+    /// The current keyspace for reading; None if it has never been written.
+    pub fn ks(&mut self) -> Option<&mut Keyspace> {
+        let i = match self.session.keyspace_index {
+            Some(i) => i,
+            None => {
+                let i = self.store.index_of(&self.session.keyspace)?;
+                self.session.keyspace_index = Some(i);
+                i
+            }
+        };
+        Some(self.store.space(i))
+    }
+
+    /// The current keyspace for writing, created on first use.
+    pub fn ks_write(&mut self) -> &mut Keyspace {
+        let i = match self.session.keyspace_index {
+            Some(i) => i,
+            None => {
+                let i = self.store.create(&self.session.keyspace);
+                self.session.keyspace_index = Some(i);
+                i
+            }
+        };
+        self.store.space(i)
+    }
+
+    /// The live value of a key in the current keyspace.
+    pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
+        let now = self.now;
+        self.ks()?.get(key, now)
+    }
+
+    /// Switches the connection to another keyspace (`USE`, `SELECT`).
+    pub fn use_keyspace(&mut self, name: &str) {
+        self.session.keyspace = name.into();
+        self.session.keyspace_index = self.store.index_of(name);
+        if let Some(c) = lock(&self.shared.clients).get_mut(&self.session.id) {
+            c.keyspace = name.into();
+        }
+    }
+
+    pub fn clients(&self) -> MutexGuard<'_, BTreeMap<u64, ClientInfo>> {
+        lock(&self.shared.clients)
+    }
+
+    pub fn process_stats(&self) -> ProcessStats {
+        (self.shared.process_stats)()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,341 @@
+//! okdb's network server: accepts connections, reads RESP requests, runs them on the engine and
+//! writes the replies.
+//!
+//! Architecture invariant: this is the only crate that knows sockets, tokio and how replies are
+//! spelled in RESP. It knows nothing of how commands work: it hands argument lists to the engine.
+//!
+//! Each connection is one task. A read collects every complete request in the buffer (a
+//! pipeline), runs them all under one lock of the store, and writes all replies with one write.
+//! Only a malformed frame (or a limit breached while framing) closes a connection; every other
+//! failure is an error reply.
 
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use okdb_engine::{Config, Engine, ProcessStats, Reply};
+use okdb_resp::{Limits, RequestParser};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+mod encode;
+
+/// Most arguments in one request.
+const MAX_ARGS: usize = 1 << 20;
+/// Longest inline (telnet) command line.
+const MAX_INLINE: usize = 64 << 10;
+/// How long shutdown waits for connections to finish their current batch.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(
+        "refusing to listen on {0}: okdb listens on loopback addresses only until authentication \
+         is configured (use 127.0.0.1, ::1 or localhost)"
+    )]
+    NotLoopback(String),
+    #[error("cannot resolve bind address {0}: {1}")]
+    Resolve(String, io::Error),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, io::Error),
+}
+
+/// Creates the engine for a configuration, with this process's figures for `INFO`.
+pub fn engine(config: Config) -> Engine {
+    Engine::with_process_stats(config, Box::new(process_stats))
+}
+
+/// Binds the configured address, refusing any address that is not loopback. Port 0 picks a free
+/// port; the chosen one is written back to the config.
+pub async fn bind(engine: &Engine) -> Result<TcpListener, ServerError> {
+    let cfg = engine.config();
+    let host = cfg.bind.as_str();
+    let port = cfg.port.load(Relaxed);
+    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|e| ServerError::Resolve(host.to_string(), e))?
+            .collect(),
+    };
+    let addr = *addrs
+        .iter()
+        .find(|a| a.ip().is_loopback())
+        .ok_or_else(|| ServerError::NotLoopback(host.to_string()))?;
+    if addrs.iter().any(|a| !a.ip().is_loopback()) {
+        return Err(ServerError::NotLoopback(host.to_string()));
+    }
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServerError::Bind(addr, e))?;
+    if let Ok(local) = listener.local_addr() {
+        cfg.port.store(local.port(), Relaxed);
+    }
+    Ok(listener)
+}
+
+/// Serves until `shutdown` completes, then lets connections finish their current batch.
+pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(active_expiry(engine.clone(), stop_rx.clone()));
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    tasks.spawn(connection(engine.clone(), stream, peer, stop_rx.clone()));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = &mut shutdown => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let drain = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+        tracing::warn!("shutdown: some connections did not finish in time");
+    }
+}
+
+async fn active_expiry(engine: Engine, mut stop: watch::Receiver<bool>) {
+    loop {
+        let hz = engine.config().hz.load(Relaxed).max(1);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(1000 / hz as u64)) => {}
+            _ = stop.changed() => return,
+        }
+        engine.active_expire();
+    }
+}
+
+async fn connection(
+    engine: Engine,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let mut session = match engine.connect(peer.to_string()) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = stream.write_all(format!("-{e}\r\n").as_bytes()).await;
+            return;
+        }
+    };
+    let mut conn = Connection {
+        engine: &engine,
+        rbuf: BytesMut::with_capacity(16 << 10),
+        wbuf: Vec::with_capacity(16 << 10),
+        parser: RequestParser::new(Limits::default()),
+        batch: Vec::new(),
+        replies: Vec::new(),
+    };
+    loop {
+        let n = tokio::select! {
+            r = stream.read_buf(&mut conn.rbuf) => match r {
+                Ok(n) => n,
+                Err(_) => break,
+            },
+            _ = stop.changed() => break,
+        };
+        if n == 0 {
+            break; // EOF; an unfinished request is dropped with the connection.
+        }
+        let close = conn.process(&mut session);
+        if !conn.wbuf.is_empty() {
+            if stream.write_all(&conn.wbuf).await.is_err() {
+                break;
+            }
+            conn.wbuf.clear();
+        }
+        if close {
+            break;
+        }
+        conn.reclaim();
+    }
+    engine.disconnect(&session);
+}
+
+struct Connection<'a> {
+    engine: &'a Engine,
+    rbuf: BytesMut,
+    wbuf: Vec<u8>,
+    /// Remembers how far it got in an unfinished request, so each read is parsed once.
+    parser: RequestParser,
+    batch: Vec<Vec<Bytes>>,
+    replies: Vec<(Reply, u8)>,
+}
+
+impl Connection<'_> {
+    /// Runs every complete request in the read buffer and encodes the replies. Returns true if
+    /// the connection must close (QUIT, or a malformed frame).
+    fn process(&mut self, session: &mut okdb_engine::Session) -> bool {
+        let cfg = self.engine.config();
+        self.parser.set_limits(Limits {
+            max_bulk: cfg.max_bulk.load(Relaxed),
+            max_args: MAX_ARGS,
+            max_inline: MAX_INLINE,
+        });
+        let mut protocol_error = None;
+        loop {
+            match self.parser.parse(&mut self.rbuf) {
+                Ok(Some(args)) if args.is_empty() => continue,
+                Ok(Some(args)) => self.batch.push(args),
+                Ok(None) => break,
+                Err(e) => {
+                    protocol_error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        if protocol_error.is_none() && self.rbuf.len() > cfg.max_request.load(Relaxed) {
+            protocol_error = Some("Protocol error: query buffer limit exceeded".into());
+        }
+        let mut quit = false;
+        if !self.batch.is_empty() {
+            let mut exec = self.engine.lock();
+            for args in self.batch.drain(..) {
+                let reply = exec.execute(session, &args);
+                self.replies.push((reply, session.proto));
+                if session.quit {
+                    quit = true;
+                    break;
+                }
+            }
+            drop(exec);
+            self.batch.clear();
+        }
+        for (reply, proto) in self.replies.drain(..) {
+            encode::reply(&mut self.wbuf, &reply, proto);
+        }
+        if let Some(e) = protocol_error {
+            encode::reply(
+                &mut self.wbuf,
+                &Reply::Error(okdb_engine::CmdError::err(e.trim_start_matches("ERR "))),
+                session.proto,
+            );
+            return true;
+        }
+        quit
+    }
+
+    /// Gives back memory after a big request or reply, so an idle connection stays small.
+    fn reclaim(&mut self) {
+        const KEEP: usize = 64 << 10;
+        if self.wbuf.capacity() > KEEP {
+            self.wbuf = Vec::with_capacity(16 << 10);
+        }
+        if self.rbuf.is_empty() && self.rbuf.capacity() > KEEP {
+            self.parser.reset();
+            self.rbuf = BytesMut::with_capacity(16 << 10);
+        }
+    }
+}
+
+/// A server running on its own thread and runtime: what tests and one-shot tools use.
+#[derive(Debug)]
+pub struct Background {
+    pub addr: SocketAddr,
+    pub engine: Engine,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Starts a server for `config` (use port 0 for a free port) and waits until it listens.
+    pub fn start(config: Config) -> Result<Background, ServerError> {
+        let engine = engine(config);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| ServerError::Resolve("runtime".into(), e))?;
+        let listener = rt.block_on(bind(&engine))?;
+        let addr = listener
+            .local_addr()
+            .expect("bound listener has an address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let e = engine.clone();
+        let thread = std::thread::spawn(move || {
+            rt.block_on(serve(e, listener, async {
+                let _ = stopped.await;
+            }));
+        });
+        Ok(Background {
+            addr,
+            engine,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the server and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Resident set size and pid, for `INFO`.
+fn process_stats() -> ProcessStats {
+    ProcessStats {
+        rss_bytes: rss_bytes().unwrap_or(0),
+        pid: std::process::id(),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn rss_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rss_bytes() -> Option<u64> {
+    None
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C, or SIGTERM on Unix.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

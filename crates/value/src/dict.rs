@@ -57,6 +57,20 @@ impl Dict {
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&SmolStr, &Value)> + '_ {
         self.entries.values().map(|(k, v)| (k, v))
     }
+
+    /// Consumes the dict, yielding its entries in insertion order.
+    pub fn into_entries(self) -> impl Iterator<Item = (SmolStr, Value)> {
+        self.entries.into_iter().map(|(_, entry)| entry)
+    }
+
+    /// The key and value of a one-entry dict.
+    pub fn single(&self) -> Option<(&SmolStr, &Value)> {
+        if self.len() == 1 {
+            self.iter().next()
+        } else {
+            None
+        }
+    }
 }
 
 impl std::fmt::Debug for Dict {

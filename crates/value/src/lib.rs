@@ -5,7 +5,7 @@
 //! versions can be kept by transactions, checkpoints and scripts at no copying cost.
 //!
 //! Adding a type of SPEC.md §1 means: a variant here, its name in [`Value::type_name`], its
-//! ordering rank in [`Value::rank`], its literal in [`literal`] and its tag in [`json`]. Code that
+//! ordering rank in `Value::rank`, its literal in [`literal`] and its tag in [`json`]. Code that
 //! matches on values with a catch-all arm (most command handlers) needs no change.
 //!
 //! Architecture invariant: this crate does no I/O and knows nothing of protocols or storage.
@@ -59,7 +59,7 @@ impl Value {
         }
     }
 
-    /// Every type name, in the order of [`Value::rank`].
+    /// Every type name, in the order of `Value::rank`.
     pub const TYPE_NAMES: &'static [&'static str] = &[
         "null", "bool", "int", "float", "string", "bytes", "list", "dict", "set",
     ];
@@ -72,11 +72,14 @@ impl Value {
         Value::List(Box::new(items.into_iter().collect()))
     }
 
+    /// Builds a set; of equal elements (`1` and `1.0`) the first is kept, as in Python.
     pub fn set<I: IntoIterator<Item = Value>>(items: I) -> Result<Value, ValueError> {
         let mut set = Set::new();
         for item in items {
             item.check_hashable()?;
-            set.insert(item);
+            if !set.contains(&item) {
+                set.insert(item);
+            }
         }
         Ok(Value::Set(Box::new(set)))
     }
@@ -251,11 +254,21 @@ mod tests {
 
     #[test]
     fn types_order_by_rank() {
-        let mut v = vec![Value::str("a"), Value::Int(3), Value::Null, Value::Bool(true)];
+        let mut v = vec![
+            Value::str("a"),
+            Value::Int(3),
+            Value::Null,
+            Value::Bool(true),
+        ];
         v.sort();
         assert_eq!(
             v,
-            vec![Value::Null, Value::Bool(true), Value::Int(3), Value::str("a")]
+            vec![
+                Value::Null,
+                Value::Bool(true),
+                Value::Int(3),
+                Value::str("a")
+            ]
         );
     }
 

@@ -1,0 +1,109 @@
+//! The command table: one declaration per command.
+//!
+//! `COMMAND`, `COMMAND DOCS`, the shell's `HELP`, docs/commands.md and the table-wide tests are
+//! all generated from [`COMMANDS`]. Adding a command is one [`CommandSpec`] plus one handler.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+
+use crate::{CmdError, Ctx, Reply};
+
+pub type Handler = fn(&mut Ctx, &[Bytes]) -> Result<Reply, CmdError>;
+
+/// Command flags, as bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flags(pub u16);
+
+impl Flags {
+    pub const READ: Flags = Flags(1);
+    pub const WRITE: Flags = Flags(2);
+    pub const ADMIN: Flags = Flags(4);
+    pub const FAST: Flags = Flags(8);
+    /// Connection-level: no keys, works on the session or server.
+    pub const CONNECTION: Flags = Flags(16);
+
+    pub const fn or(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+
+    pub fn has(self, f: Flags) -> bool {
+        self.0 & f.0 == f.0
+    }
+
+    /// The flag names `COMMAND` reports (Redis spellings).
+    pub fn names(self) -> Vec<&'static str> {
+        let all = [
+            (Flags::READ, "readonly"),
+            (Flags::WRITE, "write"),
+            (Flags::ADMIN, "admin"),
+            (Flags::FAST, "fast"),
+            (Flags::CONNECTION, "connection"),
+        ];
+        all.iter()
+            .filter(|(f, _)| self.has(*f))
+            .map(|(_, n)| *n)
+            .collect()
+    }
+}
+
+/// One command. `arity` follows Redis: N means exactly N arguments counting the name, -N means
+/// at least N. Key positions are Redis's too (1-based; `last_key` -1 means "to the end").
+#[derive(Debug)]
+pub struct CommandSpec {
+    pub name: &'static str,
+    pub arity: i32,
+    pub flags: Flags,
+    pub first_key: i32,
+    pub last_key: i32,
+    pub key_step: i32,
+    /// The family, as in docs/commands.md: keys, values, sequences, keyspaces, server, connection.
+    pub group: &'static str,
+    /// Arguments after the name, in the usual notation.
+    pub syntax: &'static str,
+    /// One line: what it does.
+    pub summary: &'static str,
+    pub handler: Handler,
+}
+
+impl CommandSpec {
+    pub fn arity_ok(&self, n: usize) -> bool {
+        let n = n as i32;
+        if self.arity >= 0 {
+            n == self.arity
+        } else {
+            n >= -self.arity
+        }
+    }
+
+    /// `NAME syntax`, as help shows it.
+    pub fn usage(&self) -> String {
+        if self.syntax.is_empty() {
+            self.name.to_string()
+        } else {
+            format!("{} {}", self.name, self.syntax)
+        }
+    }
+}
+
+pub use crate::commands::COMMANDS;
+
+/// Finds a command by name, any case, without allocating.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    static INDEX: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        COMMANDS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name, i))
+            .collect()
+    });
+    let mut buf = [0u8; 32];
+    let upper = buf.get_mut(..name.len())?;
+    for (d, s) in upper.iter_mut().zip(name) {
+        *d = s.to_ascii_uppercase();
+    }
+    let name = std::str::from_utf8(upper).ok()?;
+    index.get(name).map(|&i| &COMMANDS[i])
+}

@@ -1,0 +1,75 @@
+//! Connection commands: PING, ECHO, HELLO, QUIT.
+
+use bytes::Bytes;
+
+use crate::args::{self, is};
+use crate::{CmdError, Ctx, Reply};
+
+pub fn ping(_: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    match a {
+        [_] => Ok(Reply::status("PONG")),
+        [_, msg] => Ok(Reply::Bulk(msg.clone())),
+        _ => Err(CmdError::arity("ping")),
+    }
+}
+
+pub fn echo(_: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(Reply::Bulk(a[1].clone()))
+}
+
+pub fn quit(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    ctx.session.quit = true;
+    Ok(Reply::Ok)
+}
+
+/// `HELLO [protover [AUTH user password] [SETNAME name]]`. Authentication does not exist yet, so
+/// AUTH is accepted for the `default` user with any password, as Redis does with no password set.
+pub fn hello(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let mut proto = ctx.session.proto;
+    let mut name = None;
+    if let Some(v) = a.get(1) {
+        proto = match args::int(v) {
+            Ok(p @ (2 | 3)) => p as u8,
+            Ok(_) => return Err(CmdError::new("NOPROTO", "unsupported protocol version")),
+            Err(_) => {
+                return Err(CmdError::err(
+                    "Protocol version is not an integer or out of range",
+                ))
+            }
+        };
+        let mut i = 2;
+        while i < a.len() {
+            if is(&a[i], "AUTH") && i + 2 < a.len() {
+                if !is(&a[i + 1], "default") {
+                    return Err(CmdError::new(
+                        "WRONGPASS",
+                        "invalid username-password pair or user is disabled (only 'default' exists)",
+                    ));
+                }
+                i += 3;
+            } else if is(&a[i], "SETNAME") && i + 1 < a.len() {
+                name = Some(super::server::client_name(&a[i + 1])?);
+                i += 2;
+            } else {
+                return Err(CmdError::syntax());
+            }
+        }
+    }
+    ctx.session.proto = proto;
+    if let Some(name) = name {
+        if let Some(c) = ctx.clients().get_mut(&ctx.session.id) {
+            c.name = name;
+        }
+    }
+    let s = |t: &'static str| Reply::status(t);
+    Ok(Reply::Map(vec![
+        (s("server"), s("okdb")),
+        (s("version"), s(crate::REDIS_COMPAT_VERSION)),
+        (s("okdb_version"), s(crate::VERSION)),
+        (s("proto"), Reply::Int(proto as i64)),
+        (s("id"), Reply::Int(ctx.session.id as i64)),
+        (s("mode"), s("standalone")),
+        (s("role"), s("master")),
+        (s("modules"), Reply::Array(vec![])),
+    ]))
+}

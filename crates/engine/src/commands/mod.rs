@@ -1,0 +1,88 @@
+//! Command handlers, by family, and the table that declares them.
+
+use crate::command::{CommandSpec, Flags, Handler};
+
+mod connection;
+mod keys;
+mod keyspaces;
+mod sequences;
+mod server;
+mod values;
+
+const R: Flags = Flags::READ;
+const W: Flags = Flags::WRITE;
+const RF: Flags = Flags::READ.or(Flags::FAST);
+const WF: Flags = Flags::WRITE.or(Flags::FAST);
+const C: Flags = Flags::CONNECTION.or(Flags::FAST);
+const A: Flags = Flags::ADMIN;
+
+/// Key positions: (first, last, step), Redis's convention.
+const NOKEYS: (i32, i32, i32) = (0, 0, 0);
+const KEY1: (i32, i32, i32) = (1, 1, 1);
+const ALLKEYS: (i32, i32, i32) = (1, -1, 1);
+
+#[allow(clippy::too_many_arguments)]
+const fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: Flags,
+    keys: (i32, i32, i32),
+    group: &'static str,
+    syntax: &'static str,
+    summary: &'static str,
+    handler: Handler,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        first_key: keys.0,
+        last_key: keys.1,
+        key_step: keys.2,
+        group,
+        syntax,
+        summary,
+        handler,
+    }
+}
+
+/// Every command okdb knows. Names are upper case and unique (checked by a test).
+pub static COMMANDS: &[CommandSpec] = &[
+    // connection
+    cmd("PING", -1, C, NOKEYS, "connection", "[message]", "Answers PONG, or echoes the message.", connection::ping),
+    cmd("ECHO", 2, C, NOKEYS, "connection", "message", "Returns the message.", connection::echo),
+    cmd("HELLO", -1, C, NOKEYS, "connection", "[protover [AUTH user password] [SETNAME name]]", "Switches the protocol (2 or 3) and describes the server.", connection::hello),
+    cmd("QUIT", 1, C, NOKEYS, "connection", "", "Closes the connection after replying OK.", connection::quit),
+    cmd("CLIENT", -2, Flags::CONNECTION, NOKEYS, "connection", "ID | GETNAME | SETNAME name | LIST | INFO | SETINFO attr value", "Inspects and names connections.", server::client),
+    // values
+    cmd("SET", -3, W, (1, -1, 2), "values", "key value [key value ...] | key value [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] [GET]", "Stores values (several pairs at once, atomically), with Redis's options for one pair.", values::set),
+    cmd("GET", -2, RF, ALLKEYS, "values", "key [key ...]", "Returns the value of a key, or a list of values for several keys.", values::get),
+    cmd("GETSET", 3, WF, KEY1, "values", "key value", "Stores a value and returns the previous one.", values::getset),
+    cmd("INCR", -2, WF, KEY1, "values", "key [amount]", "Adds an int or float amount (default 1) to a number; a missing key counts as 0.", values::incr),
+    cmd("DECR", -2, WF, KEY1, "values", "key [amount]", "Subtracts an int or float amount (default 1) from a number; a missing key counts as 0.", values::decr),
+    // sequences
+    cmd("APPEND", 3, WF, KEY1, "sequences", "key value", "Appends text to a string or an element to a list; returns the new length.", sequences::append),
+    cmd("EXTEND", 3, W, KEY1, "sequences", "key items", "Appends every item of a list or set to a list, or a string to a string; returns the new length.", sequences::extend),
+    cmd("LEN", 2, RF, KEY1, "sequences", "key", "Length of a string (characters), bytes, list, dict or set; 0 for a missing key.", sequences::len),
+    // keys
+    cmd("DEL", -2, W, ALLKEYS, "keys", "key [key ...]", "Deletes keys; returns how many existed.", keys::del),
+    cmd("EXISTS", -2, RF, ALLKEYS, "keys", "key [key ...]", "Counts the keys that exist (a key named twice counts twice).", keys::exists),
+    cmd("TYPE", -2, RF, ALLKEYS, "keys", "key [key ...]", "Names the type of a value (none if missing); a list of names for several keys.", keys::type_),
+    cmd("RENAME", 3, W, (1, 2, 1), "keys", "key newkey", "Renames a key, replacing newkey; the expiry moves with it.", keys::rename),
+    cmd("RANDOMKEY", 1, R, NOKEYS, "keys", "", "Returns a random key in O(1), or null if the keyspace is empty.", keys::randomkey),
+    cmd("KEYS", 2, R, NOKEYS, "keys", "pattern", "Lists the keys matching a glob pattern (* ? [abc] [^a] \\x).", keys::keys),
+    cmd("SCAN", -2, R, NOKEYS, "keys", "cursor [MATCH pattern] [COUNT n] [TYPE type]", "Iterates keys in steps; a key present for the whole scan is returned at least once.", keys::scan),
+    cmd("DBSIZE", 1, RF, NOKEYS, "keys", "", "Number of keys in the current keyspace.", keys::dbsize),
+    cmd("EXPIRE", 3, WF, KEY1, "keys", "key when", "Sets when a key expires: int = seconds from now, float = unix time, YYYYMMDDHHMMSS or ISO 8601 (UTC unless an offset is given).", keys::expire),
+    cmd("PERSIST", 2, WF, KEY1, "keys", "key", "Removes a key's expiry; 1 if it had one.", keys::persist),
+    cmd("TTL", -2, RF, ALLKEYS, "keys", "key [key ...]", "Seconds until a key expires (-1 never, -2 missing); a list for several keys.", keys::ttl),
+    // keyspaces
+    cmd("USE", 2, C, NOKEYS, "keyspaces", "name", "Switches the connection to a keyspace (created on its first write).", keyspaces::use_),
+    cmd("USING", 1, C, NOKEYS, "keyspaces", "", "Names the connection's current keyspace.", keyspaces::using),
+    cmd("KEYSPACES", 1, R, NOKEYS, "keyspaces", "", "Lists the keyspaces that exist.", keyspaces::keyspaces),
+    cmd("SELECT", 2, C, NOKEYS, "keyspaces", "index", "Redis's numbered databases: SELECT n is USE n.", keyspaces::select),
+    // server
+    cmd("INFO", -1, R, NOKEYS, "server", "[section ...]", "Server facts by section: server, clients, memory, stats, keyspace (default: all).", server::info),
+    cmd("CONFIG", -2, A, NOKEYS, "server", "GET pattern [pattern ...] | SET name value [name value ...]", "Reads and changes settings.", server::config),
+    cmd("COMMAND", -1, C, NOKEYS, "server", "[COUNT | LIST | INFO name ... | DOCS [name ...]]", "Describes the commands, from the command table.", server::command),
+];

@@ -1,0 +1,323 @@
+//! Keyspaces: named maps from keys to values, with expiry.
+//!
+//! Each keyspace is an `IndexMap`: a hash index over a dense vector of entries. The dense vector
+//! gives `RANDOMKEY` in O(1) (pick a random index) and a `SCAN` cursor that is a position in it.
+//! Deletion is `swap_remove` (the last entry moves into the hole), so `SCAN` walks positions from
+//! the end towards 0: an entry can only move from a higher position to a lower one, so an entry
+//! that is present for the whole scan is either already returned or still ahead of the cursor.
+//!
+//! Expiry times are absolute unix milliseconds stored in the entry (0 = none). Keys with a time
+//! are also in `volatile`, a dense set that active expiry samples at random.
+
+use indexmap::{IndexMap, IndexSet};
+use okdb_value::Value;
+use smol_str::SmolStr;
+
+use crate::key::Key;
+
+type Hasher = foldhash::fast::RandomState;
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry in unix milliseconds; 0 means the key does not expire.
+    pub expire_at: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Keyspace {
+    map: IndexMap<Key, Entry, Hasher>,
+    volatile: IndexSet<Key, Hasher>,
+}
+
+impl Keyspace {
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn volatile_len(&self) -> usize {
+        self.volatile.len()
+    }
+
+    /// Removes the key if its time has come; true if it was removed.
+    fn expire_if_due(&mut self, key: &[u8], now: u64) -> bool {
+        match self.map.get(key) {
+            Some(e) if e.expire_at != 0 && e.expire_at <= now => {
+                self.remove(key);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The live entry of a key (an expired key is removed on the way: lazy expiry).
+    pub fn entry(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
+        self.expire_if_due(key, now);
+        self.map.get_mut(key)
+    }
+
+    pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Value> {
+        self.entry(key, now).map(|e| &e.value)
+    }
+
+    pub fn contains(&mut self, key: &[u8], now: u64) -> bool {
+        self.entry(key, now).is_some()
+    }
+
+    /// Stores a value with no expiry (a `SET`), returning the previous live value.
+    pub fn set(&mut self, key: &[u8], value: Value) -> Option<Entry> {
+        self.insert(
+            key,
+            Entry {
+                value,
+                expire_at: 0,
+            },
+        )
+    }
+
+    /// Stores an entry, keeping `volatile` in step, and returns the entry it replaced.
+    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
+        let volatile = entry.expire_at != 0;
+        let old = match self.map.get_mut(key) {
+            Some(slot) => Some(std::mem::replace(slot, entry)),
+            None => {
+                self.map.insert(Key::new(key), entry);
+                None
+            }
+        };
+        let was_volatile = old.as_ref().is_some_and(|e| e.expire_at != 0);
+        if volatile && !was_volatile {
+            self.volatile.insert(Key::new(key));
+        } else if !volatile && was_volatile {
+            self.volatile.swap_remove(key);
+        }
+        old
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let old = self.map.swap_remove(key)?;
+        if old.expire_at != 0 {
+            self.volatile.swap_remove(key);
+        }
+        Some(old)
+    }
+
+    /// Sets or clears (0) the expiry of an existing key; false if the key is missing.
+    pub fn set_expiry(&mut self, key: &[u8], expire_at: u64) -> bool {
+        let Some(e) = self.map.get_mut(key) else {
+            return false;
+        };
+        let was = e.expire_at;
+        e.expire_at = expire_at;
+        if was == 0 && expire_at != 0 {
+            self.volatile.insert(Key::new(key));
+        } else if was != 0 && expire_at == 0 {
+            self.volatile.swap_remove(key);
+        }
+        true
+    }
+
+    /// A random live key in O(1) expected time.
+    pub fn random_key(&mut self, now: u64) -> Option<Key> {
+        // Expired entries found on the way are removed; give up sampling after a bounded number
+        // of tries (every key expired) and fall back to whatever is left.
+        for _ in 0..100 {
+            if self.map.is_empty() {
+                return None;
+            }
+            let i = fastrand::usize(..self.map.len());
+            let (k, e) = self.map.get_index(i).expect("index in range");
+            if e.expire_at != 0 && e.expire_at <= now {
+                let k = k.clone();
+                self.remove(k.as_bytes());
+                continue;
+            }
+            return Some(k.clone());
+        }
+        self.map.first().map(|(k, _)| k.clone())
+    }
+
+    /// One `SCAN` step: visits up to `count` positions below `cursor` (0 = start) and returns the
+    /// next cursor (0 = done) and the live keys visited.
+    pub fn scan(
+        &self,
+        cursor: u64,
+        count: usize,
+        now: u64,
+        mut f: impl FnMut(&Key, &Entry),
+    ) -> u64 {
+        let len = self.map.len();
+        let mut pos = if cursor == 0 {
+            len
+        } else {
+            (cursor as usize).min(len)
+        };
+        let stop = pos.saturating_sub(count.max(1));
+        while pos > stop {
+            pos -= 1;
+            let (k, e) = self.map.get_index(pos).expect("index in range");
+            if e.expire_at == 0 || e.expire_at > now {
+                f(k, e);
+            }
+        }
+        pos as u64
+    }
+
+    /// Every live entry, in storage order.
+    pub fn iter(&self, now: u64) -> impl Iterator<Item = (&Key, &Entry)> + '_ {
+        self.map
+            .iter()
+            .filter(move |(_, e)| e.expire_at == 0 || e.expire_at > now)
+    }
+
+    /// One round of active expiry: samples up to `samples` volatile keys and removes the expired
+    /// ones. Returns (sampled, removed), so the caller can repeat while many were expired.
+    pub fn expire_sample(&mut self, samples: usize, now: u64) -> (usize, usize) {
+        let n = samples.min(self.volatile.len());
+        let mut removed = 0;
+        for _ in 0..n {
+            if self.volatile.is_empty() {
+                break;
+            }
+            let i = fastrand::usize(..self.volatile.len());
+            let key = self.volatile.get_index(i).expect("index in range").clone();
+            if self.expire_if_due(key.as_bytes(), now) {
+                removed += 1;
+            }
+        }
+        (n, removed)
+    }
+}
+
+/// All keyspaces. A keyspace is created on its first write and never dropped over the wire.
+#[derive(Debug)]
+pub struct Store {
+    names: std::collections::HashMap<SmolStr, usize>,
+    spaces: Vec<(SmolStr, Keyspace)>,
+}
+
+/// The keyspace a connection starts in, and the one `SELECT 0` names.
+pub const DEFAULT_KEYSPACE: &str = "0";
+
+impl Default for Store {
+    fn default() -> Self {
+        let mut s = Store {
+            names: Default::default(),
+            spaces: Vec::new(),
+        };
+        s.create(DEFAULT_KEYSPACE);
+        s
+    }
+}
+
+impl Store {
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.names.get(name).copied()
+    }
+
+    pub fn create(&mut self, name: &str) -> usize {
+        if let Some(i) = self.index_of(name) {
+            return i;
+        }
+        self.spaces.push((name.into(), Keyspace::default()));
+        self.names.insert(name.into(), self.spaces.len() - 1);
+        self.spaces.len() - 1
+    }
+
+    pub fn space(&mut self, index: usize) -> &mut Keyspace {
+        &mut self.spaces[index].1
+    }
+
+    /// Keyspaces as (name, keyspace), in creation order.
+    pub fn spaces(&self) -> impl Iterator<Item = (&str, &Keyspace)> {
+        self.spaces.iter().map(|(n, k)| (n.as_str(), k))
+    }
+
+    pub fn spaces_mut(&mut self) -> impl Iterator<Item = &mut Keyspace> {
+        self.spaces.iter_mut().map(|(_, k)| k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ks_with(n: usize) -> Keyspace {
+        let mut ks = Keyspace::default();
+        for i in 0..n {
+            ks.set(format!("k{i}").as_bytes(), Value::Int(i as i64));
+        }
+        ks
+    }
+
+    #[test]
+    fn lazy_expiry_removes_on_access() {
+        let mut ks = ks_with(1);
+        assert!(ks.set_expiry(b"k0", 1000));
+        assert_eq!(ks.volatile_len(), 1);
+        assert!(ks.get(b"k0", 999).is_some());
+        assert!(ks.get(b"k0", 1000).is_none());
+        assert_eq!((ks.len(), ks.volatile_len()), (0, 0));
+    }
+
+    #[test]
+    fn set_clears_expiry_and_volatile() {
+        let mut ks = ks_with(1);
+        ks.set_expiry(b"k0", 1000);
+        ks.set(b"k0", Value::Null);
+        assert_eq!(ks.volatile_len(), 0);
+        assert_eq!(ks.entry(b"k0", 5000).map(|e| e.expire_at), Some(0));
+    }
+
+    #[test]
+    fn scan_returns_every_stable_key_despite_deletes_and_inserts() {
+        let mut ks = ks_with(1000);
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut step = 0;
+        loop {
+            cursor = ks.scan(cursor, 7, 0, |k, _| {
+                seen.insert(k.as_bytes().to_vec());
+            });
+            // Churn: delete some keys and add new ones between calls.
+            step += 1;
+            ks.remove(format!("k{}", step * 3).as_bytes());
+            ks.set(format!("new{step}").as_bytes(), Value::Null);
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..1000 {
+            let deleted = i % 3 == 0 && i / 3 >= 1 && i / 3 <= step;
+            if !deleted {
+                assert!(seen.contains(format!("k{i}").as_bytes()), "missed k{i}");
+            }
+        }
+    }
+
+    #[test]
+    fn active_expiry_samples_volatile_keys() {
+        let mut ks = ks_with(100);
+        for i in 0..50 {
+            ks.set_expiry(format!("k{i}").as_bytes(), 10);
+        }
+        let mut total = 0;
+        while ks.volatile_len() > 0 {
+            total += ks.expire_sample(20, 11).1;
+        }
+        assert_eq!((total, ks.len()), (50, 50));
+    }
+
+    #[test]
+    fn random_key_skips_expired() {
+        let mut ks = ks_with(10);
+        for i in 0..9 {
+            ks.set_expiry(format!("k{i}").as_bytes(), 10);
+        }
+        assert_eq!(ks.random_key(11).unwrap().as_bytes(), b"k9");
+    }
+}

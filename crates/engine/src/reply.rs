@@ -1,0 +1,125 @@
+//! What a command answers: a protocol-neutral reply, or an error with a stable prefix.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use okdb_value::Value;
+
+/// A command's answer. The server maps it to RESP2 or RESP3; the engine never encodes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// `+OK`
+    Ok,
+    /// A short status line (`PONG`, a type name).
+    Status(Cow<'static, str>),
+    Int(i64),
+    /// Raw bytes: keys, `ECHO`, names.
+    Bulk(Bytes),
+    /// Long text (`INFO`): a verbatim string in RESP3.
+    Text(String),
+    Null,
+    Array(Vec<Reply>),
+    Map(Vec<(Reply, Reply)>),
+    Set(Vec<Reply>),
+    Double(f64),
+    Bool(bool),
+    /// A stored value: RESP3 gives it typed; RESP2 gives strings raw and the rest as typed JSON.
+    Value(Value),
+    Error(CmdError),
+}
+
+impl Reply {
+    pub fn bulk(b: &[u8]) -> Reply {
+        Reply::Bulk(Bytes::copy_from_slice(b))
+    }
+
+    pub fn text(s: &str) -> Reply {
+        Reply::Bulk(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    pub fn status(s: &'static str) -> Reply {
+        Reply::Status(Cow::Borrowed(s))
+    }
+
+    /// A value, or a null reply for a missing one.
+    pub fn value(v: Option<&Value>) -> Reply {
+        v.map_or(Reply::Null, |v| Reply::Value(v.clone()))
+    }
+}
+
+/// A client-facing error: a stable prefix (`ERR`, `WRONGTYPE`, `NOPROTO`, …) and a message that
+/// names the problem. Never carries internals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdError {
+    pub prefix: &'static str,
+    pub message: String,
+}
+
+impl CmdError {
+    pub fn new(prefix: &'static str, message: impl Into<String>) -> CmdError {
+        CmdError {
+            prefix,
+            message: message.into(),
+        }
+    }
+
+    pub fn err(message: impl Into<String>) -> CmdError {
+        CmdError::new("ERR", message)
+    }
+
+    pub fn syntax() -> CmdError {
+        CmdError::err("syntax error")
+    }
+
+    pub fn not_an_int() -> CmdError {
+        CmdError::err("value is not an integer or out of range")
+    }
+
+    /// `WRONGTYPE` naming the command, the type found and the types it accepts.
+    pub fn wrong_type(command: &str, found: &str, accepts: &str) -> CmdError {
+        CmdError::new(
+            "WRONGTYPE",
+            format!("{command} expects {accepts}, found {found}"),
+        )
+    }
+
+    pub fn arity(command: &str) -> CmdError {
+        CmdError::err(format!(
+            "wrong number of arguments for '{}' command",
+            command.to_ascii_lowercase()
+        ))
+    }
+
+    pub fn unknown_command(args: &[Bytes]) -> CmdError {
+        let name = String::from_utf8_lossy(&args[0]);
+        let mut msg = format!(
+            "unknown command '{}', with args beginning with:",
+            clip(&name)
+        );
+        for a in args.iter().skip(1).take(8) {
+            msg.push_str(&format!(" '{}'", clip(&String::from_utf8_lossy(a))));
+        }
+        CmdError::err(msg)
+    }
+}
+
+/// Keeps echoed user input short in error messages.
+fn clip(s: &str) -> Cow<'_, str> {
+    if s.len() <= 128 {
+        Cow::Borrowed(s)
+    } else {
+        let mut end = 128;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        Cow::Owned(format!("{}...", &s[..end]))
+    }
+}
+
+impl std::fmt::Display for CmdError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.prefix, self.message)
+    }
+}
+
+impl std::error::Error for CmdError {}

@@ -1,0 +1,85 @@
+//! The server's TOML config file. Every key is optional; flags override the file.
+//!
+//! ```toml
+//! bind = "127.0.0.1"                      # loopback only
+//! port = 7379
+//! maxclients = 10000
+//! proto-max-bulk-len = 67108864           # 64 MiB
+//! client-query-buffer-limit = 134217728   # 128 MiB
+//! hz = 10                                 # active expiry cycles per second
+//! ```
+
+use std::path::Path;
+use std::sync::atomic::Ordering::Relaxed;
+
+use anyhow::Context;
+use okdb_engine::Config;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileConfig {
+    pub bind: Option<String>,
+    pub port: Option<u16>,
+    pub maxclients: Option<usize>,
+    pub proto_max_bulk_len: Option<usize>,
+    pub client_query_buffer_limit: Option<usize>,
+    pub hz: Option<u32>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> anyhow::Result<FileConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("in config file {}", path.display()))
+    }
+
+    /// The engine config, checked with the same rules `CONFIG SET` applies.
+    pub fn into_config(self) -> anyhow::Result<Config> {
+        let mut cfg = Config::default();
+        if let Some(b) = self.bind {
+            cfg.bind = b;
+        }
+        if let Some(p) = self.port {
+            cfg.port.store(p, Relaxed);
+        }
+        let settable = [
+            ("maxclients", self.maxclients.map(|v| v.to_string())),
+            (
+                "proto-max-bulk-len",
+                self.proto_max_bulk_len.map(|v| v.to_string()),
+            ),
+            (
+                "client-query-buffer-limit",
+                self.client_query_buffer_limit.map(|v| v.to_string()),
+            ),
+            ("hz", self.hz.map(|v| v.to_string())),
+        ];
+        for (name, value) in settable {
+            let Some(value) = value else { continue };
+            let setting = okdb_engine::config::SETTINGS
+                .iter()
+                .find(|s| s.name == name)
+                .expect("every file setting is in the settings table");
+            let set = setting.set.expect("file settings are settable");
+            set(&cfg, &value).map_err(|e| anyhow::anyhow!("config {name}: {e}"))?;
+        }
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_key_and_rejects_unknown_ones() {
+        let f: FileConfig = toml::from_str("port = 7000\nmaxclients = 5\nhz = 20\n").unwrap();
+        let cfg = f.into_config().unwrap();
+        assert_eq!(cfg.port.load(Relaxed), 7000);
+        assert_eq!(cfg.maxclients.load(Relaxed), 5);
+        assert!(toml::from_str::<FileConfig>("nope = 1").is_err());
+        let bad: FileConfig = toml::from_str("hz = 0").unwrap();
+        assert!(bad.into_config().is_err());
+    }
+}

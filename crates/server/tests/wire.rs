@@ -1,0 +1,625 @@
+//! Wire tests: a real server on 127.0.0.1:0, real sockets, RESP2 and RESP3.
+//!
+//! `every_command_over_the_wire` runs a table of scripts over both protocols and checks that
+//! every command of the command table appears in it, with its error cases.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use okdb_engine::{Config, COMMANDS};
+use okdb_resp::{encode_command, parse_frame, split_inline, Frame};
+use okdb_server::Background;
+
+fn start() -> Background {
+    let config = Config::default();
+    config.port.store(0, std::sync::atomic::Ordering::Relaxed);
+    Background::start(config).expect("server starts")
+}
+
+/// A raw connection that speaks RESP by hand.
+struct Raw {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Raw {
+    fn connect(server: &Background) -> Raw {
+        let stream = TcpStream::connect(server.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        Raw {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    fn send(&mut self, line: &str) {
+        let words = split_inline(line).unwrap();
+        let args: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+        let mut out = Vec::new();
+        encode_command(&args, &mut out);
+        self.send_raw(&out);
+    }
+
+    /// Reads one reply frame; None if the server closed the connection.
+    fn read(&mut self) -> Option<Frame> {
+        loop {
+            if let Some((frame, used)) = parse_frame(&self.buf).unwrap() {
+                self.buf.drain(..used);
+                return Some(frame);
+            }
+            let mut chunk = [0u8; 65536];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    fn call(&mut self, line: &str) -> String {
+        self.send(line);
+        render(&self.read().expect("a reply"))
+    }
+
+    fn closed(&mut self) -> bool {
+        self.read().is_none()
+    }
+}
+
+fn render(f: &Frame) -> String {
+    let list = |items: &[Frame]| items.iter().map(render).collect::<Vec<_>>().join(", ");
+    match f {
+        Frame::Simple(s) => format!("+{s}"),
+        Frame::Error(e) => format!("-{e}"),
+        Frame::Integer(i) => format!(":{i}"),
+        Frame::Bulk(b) => format!("{:?}", String::from_utf8_lossy(b)),
+        Frame::Null => "nil".into(),
+        Frame::Array(items) => format!("[{}]", list(items)),
+        Frame::Set(items) => format!("~[{}]", list(items)),
+        Frame::Push(items) => format!(">[{}]", list(items)),
+        Frame::Map(pairs) => format!(
+            "{{{}}}",
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{}: {}", render(k), render(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Frame::Double(d) => format!(",{d}"),
+        Frame::Boolean(b) => format!("#{b}"),
+        Frame::BigNumber(n) => format!("({n}"),
+        Frame::Verbatim { text, .. } => format!("={text}"),
+    }
+}
+
+/// (script, last reply in RESP2, last reply in RESP3; "" = same as RESP2).
+const TABLE: &[(&str, &str, &str)] = &[
+    ("PING", "+PONG", ""),
+    ("PING hello", "\"hello\"", ""),
+    (
+        "PING a b",
+        "-ERR wrong number of arguments for 'ping' command",
+        "",
+    ),
+    ("ECHO 'hi there'", "\"hi there\"", ""),
+    (
+        "ECHO",
+        "-ERR wrong number of arguments for 'echo' command",
+        "",
+    ),
+    ("HELLO 9", "-NOPROTO unsupported protocol version", ""),
+    ("CLIENT SETNAME me; CLIENT GETNAME", "\"me\"", ""),
+    ("CLIENT ID", ":", ""),
+    ("CLIENT LIST", "\"id=", "=id="),
+    ("CLIENT SETINFO LIB-NAME x", "+OK", ""),
+    ("CLIENT BOGUS", "-ERR unknown CLIENT subcommand", ""),
+    ("SET k 5; GET k", "\"5\"", ":5"),
+    ("SET k 1.5; GET k", "\"1.5\"", ",1.5"),
+    ("SET k hello; GET k", "\"hello\"", ""),
+    ("SET k '\"5\"'; GET k", "\"5\"", ""),
+    ("SET k true; GET k", "\"true\"", "#true"),
+    ("SET k null; GET k", "\"null\"", "nil"),
+    (
+        "SET k [1, 'a', [true]]; GET k",
+        "\"[1,\\\"a\\\",[true]]\"",
+        "[:1, \"a\", [#true]]",
+    ),
+    (
+        "SET user:1 {\"name\": \"kevin\", \"tags\": [\"a\", \"b\"]}; GET user:1",
+        "\"{\\\"name\\\":\\\"kevin\\\",\\\"tags\\\":[\\\"a\\\",\\\"b\\\"]}\"",
+        "{\"name\": \"kevin\", \"tags\": [\"a\", \"b\"]}",
+    ),
+    (
+        "SET k {1, 2}; GET k",
+        "\"{\\\"$set\\\":[1,2]}\"",
+        "~[:1, :2]",
+    ),
+    (
+        "SET k set([3, 1]); GET k",
+        "\"{\\\"$set\\\":[1,3]}\"",
+        "~[:1, :3]",
+    ),
+    ("SET k '[1, 2'", "-ERR invalid literal", ""),
+    ("SET k 99999999999999999999", "-ERR", ""),
+    (
+        "SET a 1 b 2; GET a b c",
+        "[\"1\", \"2\", nil]",
+        "[:1, :2, nil]",
+    ),
+    ("SET a 1 b", "-ERR SET takes key value pairs", ""),
+    ("SET k 1 NX; SET k 2 NX", "nil", ""),
+    ("SET k 1; SET k 2 XX GET", "\"1\"", ":1"),
+    ("SET k 1 EX 100; TTL k", ":100", ""),
+    ("SET k 1 PX 5000; TTL k", ":5", ""),
+    ("SET k 1 EX 10; SET k 2 KEEPTTL; TTL k", ":10", ""),
+    (
+        "SET k 1 EX -5",
+        "-ERR invalid expire time in 'set' command",
+        "",
+    ),
+    (
+        "SET k",
+        "-ERR wrong number of arguments for 'set' command",
+        "",
+    ),
+    (
+        "GET",
+        "-ERR wrong number of arguments for 'get' command",
+        "",
+    ),
+    ("GETSET k 1; GETSET k 2", "\"1\"", ":1"),
+    ("INCR n; INCR n 10; DECR n 3", ":8", ""),
+    ("INCR f 0.5; INCR f 0.25", "\"0.75\"", ",0.75"),
+    (
+        "SET n 9223372036854775807; INCR n",
+        "-ERR increment or decrement would overflow",
+        "",
+    ),
+    (
+        "SET s abc; INCR s",
+        "-WRONGTYPE INCR expects int or float, found string",
+        "",
+    ),
+    (
+        "SET s abc; DECR s",
+        "-WRONGTYPE DECR expects int or float, found string",
+        "",
+    ),
+    (
+        "APPEND s hello; APPEND s ' world'; GET s",
+        "\"hello world\"",
+        "",
+    ),
+    (
+        "SET l [1]; APPEND l [2]; GET l",
+        "\"[1,[2]]\"",
+        "[:1, [:2]]",
+    ),
+    (
+        "SET n 1; APPEND n x",
+        "-WRONGTYPE APPEND expects string, bytes or list, found int",
+        "",
+    ),
+    ("EXTEND l [1, 2]; EXTEND l [3]", ":3", ""),
+    (
+        "SET n 1; EXTEND n [1]",
+        "-WRONGTYPE EXTEND expects list, string or bytes, found int",
+        "",
+    ),
+    ("SET l [1, 2, 3]; LEN l", ":3", ""),
+    (
+        "SET n 1; LEN n",
+        "-WRONGTYPE LEN expects string, bytes, list, dict or set, found int",
+        "",
+    ),
+    ("SET a 1 b 2; DEL a b c", ":2", ""),
+    (
+        "DEL",
+        "-ERR wrong number of arguments for 'del' command",
+        "",
+    ),
+    ("SET a 1; EXISTS a b a", ":2", ""),
+    ("SET a 1 b x; TYPE a b c", "[+int, +string, +none]", ""),
+    ("SET a {}; TYPE a", "+dict", ""),
+    ("SET a 1 EX 50; RENAME a b; TTL b", ":50", ""),
+    ("RENAME nope x", "-ERR no such key", ""),
+    ("SET only 1; RANDOMKEY", "\"only\"", ""),
+    ("RANDOMKEY", "nil", ""),
+    (
+        "SET user:1 1 user:2 2 x 3; KEYS user:[1]",
+        "[\"user:1\"]",
+        "",
+    ),
+    ("SET a 1; SCAN 0", "[\"0\", [\"a\"]]", ""),
+    (
+        "SCAN 0 COUNT x",
+        "-ERR value is not an integer or out of range",
+        "",
+    ),
+    ("SCAN 0 BOGUS 1", "-ERR syntax error", ""),
+    ("SET a 1 b 2; DBSIZE", ":2", ""),
+    ("SET k 1; EXPIRE k 100; TTL k", ":100", ""),
+    (
+        "SET k 1; EXPIRE k 2999-01-01T00:00:00Z; EXPIRE k 29990101000000",
+        ":1",
+        "",
+    ),
+    (
+        "SET k 1; EXPIRE k tomorrow",
+        "-ERR invalid expire time 'tomorrow': expected YYYYMMDDHHMMSS or ISO 8601",
+        "",
+    ),
+    ("SET k 1; EXPIRE k 0; EXISTS k", ":0", ""),
+    ("SET k 1 EX 9; PERSIST k; TTL k", ":-1", ""),
+    ("TTL a b", "[:-2, :-2]", ""),
+    ("USE users; SET k 1; USING", "\"users\"", ""),
+    ("USE 'bad name'", "-ERR invalid keyspace name", ""),
+    ("USE ks9; SET a 1; KEYSPACES", "[\"0\", \"ks9\"]", ""),
+    ("SET k 0; SELECT 5; GET k", "nil", ""),
+    ("SELECT -1", "-ERR DB index is out of range", ""),
+    ("INFO keyspace", "\"# Keyspace", "=# Keyspace"),
+    (
+        "INFO server clients memory stats",
+        "\"# Server",
+        "=# Server",
+    ),
+    ("CONFIG GET save", "[\"save\", \"\"]", "{\"save\": \"\"}"),
+    (
+        "CONFIG SET hz 20; CONFIG GET hz",
+        "[\"hz\", \"20\"]",
+        "{\"hz\": \"20\"}",
+    ),
+    (
+        "CONFIG SET port 1",
+        "-ERR CONFIG SET failed: 'port' is fixed at start",
+        "",
+    ),
+    ("CONFIG FOO", "-ERR unknown CONFIG subcommand", ""),
+    ("COMMAND COUNT", ":", ""),
+    (
+        "COMMAND DOCS get",
+        "[\"get\", [\"summary\"",
+        "{\"get\": {\"summary\"",
+    ),
+    ("COMMAND INFO get", "[[\"get\", :-2", ""),
+    ("COMMAND FOO", "-ERR unknown COMMAND subcommand", ""),
+    (
+        "NOSUCH a",
+        "-ERR unknown command 'NOSUCH', with args beginning with: 'a'",
+        "",
+    ),
+    ("QUIT", "+OK", ""),
+];
+
+fn run_table(proto: u8) {
+    for (script, resp2, resp3) in TABLE {
+        // A fresh server per script, so scripts do not see each other's keys.
+        let server = start();
+        let want = if proto == 3 && !resp3.is_empty() {
+            resp3
+        } else {
+            resp2
+        };
+        let mut c = Raw::connect(&server);
+        if proto == 3 {
+            assert!(c.call("HELLO 3").starts_with('{'));
+        }
+        let mut last = String::new();
+        for cmd in script.split("; ") {
+            last = c.call(cmd);
+        }
+        assert!(
+            last.starts_with(want),
+            "RESP{proto} `{script}`:\n got: {last}\nwant: {want}…"
+        );
+        // Errors never cost the connection (QUIT is the one command that ends it).
+        if !script.starts_with("QUIT") {
+            assert_eq!(
+                c.call("PING"),
+                "+PONG",
+                "connection unusable after `{script}`"
+            );
+        } else {
+            assert!(c.closed());
+        }
+    }
+}
+
+#[test]
+fn every_command_over_the_wire_resp2() {
+    run_table(2);
+}
+
+#[test]
+fn every_command_over_the_wire_resp3() {
+    run_table(3);
+}
+
+#[test]
+fn the_table_covers_every_command() {
+    for c in COMMANDS {
+        let used = TABLE.iter().any(|(script, ..)| {
+            script
+                .split("; ")
+                .any(|cmd| cmd.split(' ').next().unwrap().eq_ignore_ascii_case(c.name))
+        });
+        assert!(used, "{} has no wire test in TABLE", c.name);
+    }
+}
+
+#[test]
+fn keyspaces_are_per_connection_and_shared_by_name() {
+    let server = start();
+    let mut a = Raw::connect(&server);
+    let mut b = Raw::connect(&server);
+    a.call("USE shared");
+    a.call("SET k 1");
+    assert_eq!(b.call("GET k"), "nil");
+    b.call("USE shared");
+    assert_eq!(b.call("GET k"), "\"1\"");
+}
+
+#[test]
+fn inline_commands_work_like_telnet() {
+    let server = start();
+    let mut c = Raw::connect(&server);
+    c.send_raw(b"PING\r\n");
+    assert_eq!(render(&c.read().unwrap()), "+PONG");
+    c.send_raw(b"SET user:1 {\"name\": \"kevin\", \"tags\": [\"a\", \"b\"]}\n\r\nGET user:1\n");
+    assert_eq!(render(&c.read().unwrap()), "+OK");
+    assert_eq!(
+        render(&c.read().unwrap()),
+        "\"{\\\"name\\\":\\\"kevin\\\",\\\"tags\\\":[\\\"a\\\",\\\"b\\\"]}\""
+    );
+    c.send_raw(b"ECHO \"unbalanced\r\n");
+    assert!(render(&c.read().unwrap()).starts_with("-ERR Protocol error"));
+    assert!(c.closed());
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let server = start();
+    let mut c = Raw::connect(&server);
+    let mut out = Vec::new();
+    for i in 0..1000 {
+        encode_command(&[b"INCR", b"n"], &mut out);
+        if i % 100 == 0 {
+            encode_command(&[b"BOGUS"], &mut out);
+        }
+    }
+    c.send_raw(&out);
+    let mut expect = 1;
+    for i in 0..1010 {
+        let f = render(&c.read().unwrap());
+        if f.starts_with("-ERR unknown command") {
+            continue;
+        }
+        assert_eq!(f, format!(":{expect}"), "reply {i}");
+        expect += 1;
+    }
+    assert_eq!(expect, 1001);
+}
+
+#[test]
+fn garbage_closes_only_that_connection() {
+    let server = start();
+    let mut bystander = Raw::connect(&server);
+    for garbage in [
+        &b"*abc\r\n"[..],
+        b"*2\r\n:1\r\n:2\r\n",
+        b"*1\r\n$-5\r\n",
+        b"*1\r\n$3\r\nGETX\r\n",
+    ] {
+        let mut c = Raw::connect(&server);
+        c.send_raw(garbage);
+        let reply = render(&c.read().unwrap());
+        assert!(
+            reply.starts_with("-ERR Protocol error"),
+            "{garbage:?}: {reply}"
+        );
+        assert!(c.closed());
+    }
+    assert_eq!(bystander.call("PING"), "+PONG");
+}
+
+#[test]
+fn a_huge_bulk_announcement_is_refused_without_allocating() {
+    let server = start();
+    let mut c = Raw::connect(&server);
+    c.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$104857600\r\n");
+    let reply = render(&c.read().unwrap());
+    assert!(reply.starts_with("-ERR Protocol error"), "{reply}");
+    assert!(c.closed());
+}
+
+#[test]
+fn the_query_buffer_limit_closes_a_flooding_client() {
+    let server = start();
+    let mut admin = Raw::connect(&server);
+    assert_eq!(
+        admin.call("CONFIG SET client-query-buffer-limit 4096 proto-max-bulk-len 1048576"),
+        "+OK"
+    );
+    let mut c = Raw::connect(&server);
+    c.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\n");
+    c.send_raw(&vec![b'x'; 20_000]);
+    let reply = render(&c.read().unwrap());
+    assert_eq!(reply, "-ERR Protocol error: query buffer limit exceeded");
+    assert!(c.closed());
+    assert_eq!(admin.call("PING"), "+PONG");
+}
+
+#[test]
+fn a_client_that_leaves_mid_frame_harms_nobody() {
+    let server = start();
+    {
+        let mut c = Raw::connect(&server);
+        c.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nabc");
+    }
+    let mut c = Raw::connect(&server);
+    assert_eq!(c.call("GET k"), "nil");
+    // The server notices the hang-up and forgets the client.
+    for _ in 0..100 {
+        if server.engine.connected_clients() == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(server.engine.connected_clients(), 1);
+}
+
+#[test]
+fn maxclients_refuses_extra_connections_with_an_error() {
+    let server = start();
+    let mut admin = Raw::connect(&server);
+    assert_eq!(admin.call("CONFIG SET maxclients 1"), "+OK");
+    let mut extra = Raw::connect(&server);
+    assert_eq!(
+        render(&extra.read().unwrap()),
+        "-ERR max number of clients reached"
+    );
+    assert!(extra.closed());
+    assert_eq!(admin.call("CONFIG SET maxclients 100"), "+OK");
+}
+
+#[test]
+fn keys_expire_without_being_read() {
+    let server = start();
+    let mut c = Raw::connect(&server);
+    c.call("CONFIG SET hz 100");
+    c.call("SET k 1 PX 30");
+    c.call("SET keep 1");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(c.call("DBSIZE"), ":1");
+}
+
+#[test]
+fn non_loopback_bind_is_refused() {
+    let config = Config {
+        bind: "0.0.0.0".into(),
+        ..Config::default()
+    };
+    let err = Background::start(config).unwrap_err();
+    assert!(err.to_string().contains("loopback"), "{err}");
+}
+
+mod redis_crate {
+    //! The `redis` crate, as an application would use it.
+    use super::start;
+    use redis::{RedisResult, Value};
+
+    fn client(server: &okdb_server::Background, resp3: bool, db: u32) -> redis::Connection {
+        let proto = if resp3 { "?protocol=resp3" } else { "" };
+        let url = format!("redis://{}/{db}{proto}", server.addr);
+        redis::Client::open(url).unwrap().get_connection().unwrap()
+    }
+
+    #[test]
+    fn resp2_gives_strings_raw_and_other_values_as_typed_json() {
+        let server = start();
+        let mut con = client(&server, false, 0);
+        let _: () = redis::cmd("SET")
+            .arg("n")
+            .arg("42")
+            .query(&mut con)
+            .unwrap();
+        let n: i64 = redis::cmd("GET").arg("n").query(&mut con).unwrap();
+        assert_eq!(n, 42);
+        let _: () = redis::cmd("SET")
+            .arg("d")
+            .arg(r#"{"a": [1, 2.5]}"#)
+            .query(&mut con)
+            .unwrap();
+        let d: String = redis::cmd("GET").arg("d").query(&mut con).unwrap();
+        assert_eq!(d, r#"{"a":[1,2.5]}"#);
+        let got: Option<String> = redis::cmd("GET").arg("missing").query(&mut con).unwrap();
+        assert_eq!(got, None);
+        let e: RedisResult<()> = redis::cmd("INCR").arg("d").query(&mut con);
+        assert!(e.unwrap_err().to_string().contains("WRONGTYPE"));
+        let pong: String = redis::cmd("PING").query(&mut con).unwrap();
+        assert_eq!(pong, "PONG");
+    }
+
+    #[test]
+    fn resp3_gives_typed_values() {
+        let server = start();
+        let mut con = client(&server, true, 0);
+        let _: () = redis::cmd("SET")
+            .arg("i")
+            .arg("7")
+            .arg("f")
+            .arg("2.5")
+            .arg("b")
+            .arg("false")
+            .arg("d")
+            .arg(r#"{"k": "v"}"#)
+            .arg("s")
+            .arg("{1, 2}")
+            .query(&mut con)
+            .unwrap();
+        let v: Value = redis::cmd("GET")
+            .arg("i")
+            .arg("f")
+            .arg("b")
+            .arg("d")
+            .arg("s")
+            .query(&mut con)
+            .unwrap();
+        let Value::Array(items) = v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(items[0], Value::Int(7));
+        assert_eq!(items[1], Value::Double(2.5));
+        assert_eq!(items[2], Value::Boolean(false));
+        assert_eq!(
+            items[3],
+            Value::Map(vec![(
+                Value::BulkString(b"k".to_vec()),
+                Value::BulkString(b"v".to_vec())
+            )])
+        );
+        assert_eq!(items[4], Value::Set(vec![Value::Int(1), Value::Int(2)]));
+    }
+
+    #[test]
+    fn a_database_number_in_the_url_selects_a_keyspace() {
+        let server = start();
+        let mut c3 = client(&server, false, 3);
+        let mut c0 = client(&server, false, 0);
+        let _: () = redis::cmd("SET")
+            .arg("k")
+            .arg("three")
+            .query(&mut c3)
+            .unwrap();
+        let got: Option<String> = redis::cmd("GET").arg("k").query(&mut c0).unwrap();
+        assert_eq!(got, None);
+        let using: String = redis::cmd("USING").query(&mut c3).unwrap();
+        assert_eq!(using, "3");
+    }
+
+    #[test]
+    fn pipelines_and_async_clients_work() {
+        let server = start();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let client = redis::Client::open(format!("redis://{}/", server.addr)).unwrap();
+            let mut con = client.get_multiplexed_async_connection().await.unwrap();
+            let mut pipe = redis::pipe();
+            for i in 0..500 {
+                pipe.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+            }
+            pipe.cmd("DBSIZE");
+            let (n,): (i64,) = pipe.query_async(&mut con).await.unwrap();
+            assert_eq!(n, 500);
+        });
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Smoke test: start the real okdb server on a free loopback port and drive it with redis-cli.
+set -euo pipefail
+OKDB=${1:-target/release/okdb}
+command -v redis-cli >/dev/null || { echo "redis-cli is not installed (apt-get install redis-tools)"; exit 1; }
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$OKDB" server --port "$PORT" 2>/tmp/okdb-smoke.log &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do redis-cli -p "$PORT" PING >/dev/null 2>&1 && break; sleep 0.05; done
+
+pass=0; fail=0
+check() { # check "expected" redis-cli args...
+  local want=$1; shift
+  local got
+  got=$(redis-cli -p "$PORT" "$@" 2>&1)
+  if [ "$got" = "$want" ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: redis-cli $*"; echo "  want: $want"; echo "  got:  $got"; fi
+}
+
+check "PONG" PING
+check "OK" SET user:1 '{"name": "kevin", "tags": ["a", "b"]}'
+check '{"name":"kevin","tags":["a","b"]}' GET user:1
+check "dict" TYPE user:1
+check "OK" SET n 5
+check "7" INCR n 2
+check "int" TYPE n
+check "OK" SET s '"5"'
+check "string" TYPE s
+check "1" EXPIRE n 100
+check "100" TTL n
+check "(error) ERR unknown command 'NOPE', with args beginning with: " NOPE
+check "(error) WRONGTYPE INCR expects int or float, found dict" INCR user:1
+check "OK" -n 3 SET k three
+check "three" -n 3 GET k
+check "" GET k
+check "3" -n 3 USING
+check "OK" SET a 1 b 2
+check "2" DEL a b
+check "0" EXISTS a b
+out=$(printf 'SET t hello\nGET t\n' | redis-cli -p "$PORT")
+[ "$out" = "$(printf 'OK\nhello')" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: piped redis-cli: $out"; }
+out=$(redis-cli -p "$PORT" --resp3 GET n)
+[ "$out" = "(integer) 7" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: --resp3 GET n: $out"; }
+out=$(redis-cli -p "$PORT" INFO keyspace | tr -d '\r')
+echo "$out" | grep -q '^db0:keys=' && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: INFO keyspace: $out"; }
+# Graceful shutdown on SIGTERM.
+kill -TERM $PID
+for _ in $(seq 100); do kill -0 $PID 2>/dev/null || break; sleep 0.05; done
+if kill -0 $PID 2>/dev/null; then fail=$((fail+1)); echo "FAIL: server ignored SIGTERM"; else pass=$((pass+1)); fi
+echo "smoke: $pass passed, $fail failed"
+[ "$fail" = 0 ]
