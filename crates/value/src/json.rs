@@ -25,7 +25,8 @@
 //!   number text), `$dict` (an object taken as a plain dict: its own keys are not tags, its values
 //!   are decoded as usual). Any other tag is an error (`unknown type tag $xyz`), so that a tag a
 //!   later version adds is never silently read as a dict.
-//! - An object with several keys is a plain dict, whatever its keys look like.
+//! - An object with several keys is a plain dict, whatever its keys look like (in [`from_str`],
+//!   even when a key is repeated; a repeated key keeps its first position and its last value).
 //!
 //! The encoding round-trips every value exactly: `from_str(&to_string(v))` gives back `v` with the
 //! same types (int stays int, `1.0` stays float, `-0.0` keeps its sign), and so does
