@@ -107,3 +107,35 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     let name = std::str::from_utf8(upper).ok()?;
     index.get(name).map(|&i| &COMMANDS[i])
 }
+
+/// The command reference as markdown: docs/commands.md is this text (a test keeps it in step).
+pub fn reference_markdown() -> String {
+    let mut groups: Vec<&str> = Vec::new();
+    for c in COMMANDS {
+        if !groups.contains(&c.group) {
+            groups.push(c.group);
+        }
+    }
+    let mut out = String::from(
+        "# Command reference\n\n\
+         Generated from the command table (`crates/engine/src/commands/mod.rs`); do not edit by\n\
+         hand: run `UPDATE_DOCS=1 cargo test -p okdb docs` after changing the table.\n\n\
+         Arity counts the command name; `-N` means at least N. Values are okdb literals\n\
+         (docs/values.md). Errors start with `ERR`, `WRONGTYPE`, `NOPROTO` or `WRONGPASS`.\n",
+    );
+    for g in groups {
+        out.push_str(&format!(
+            "\n## {g}\n\n| command | arity | flags | summary |\n|---|---:|---|---|\n"
+        ));
+        for c in COMMANDS.iter().filter(|c| c.group == g) {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                c.usage().replace('|', "\\|"),
+                c.arity,
+                c.flags.names().join(", "),
+                c.summary.replace('|', "\\|"),
+            ));
+        }
+    }
+    out
+}
