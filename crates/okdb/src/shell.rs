@@ -107,7 +107,10 @@ pub fn repl(addr: &str) -> anyhow::Result<ExitCode> {
         let words = match split_inline(line) {
             Ok(w) => w,
             Err(e) => {
-                println!("(error) {e}");
+                println!(
+                    "(error) {}",
+                    e.to_string().trim_start_matches("Protocol error: ")
+                );
                 continue;
             }
         };

@@ -42,6 +42,8 @@ pub enum ServerError {
     Resolve(String, io::Error),
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, io::Error),
+    #[error("cannot start the runtime: {0}")]
+    Runtime(io::Error),
 }
 
 /// Creates the engine for a configuration, with this process's figures for `INFO`.
@@ -260,7 +262,7 @@ impl Background {
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|e| ServerError::Resolve("runtime".into(), e))?;
+            .map_err(ServerError::Runtime)?;
         let listener = rt.block_on(bind(&engine))?;
         let addr = listener
             .local_addr()

@@ -92,7 +92,9 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
             line("expired_keys", &st.expired_keys.load(Relaxed));
         }
         "keyspace" => {
-            for (name, ks) in ctx.store.spaces() {
+            let mut spaces: Vec<_> = ctx.store.spaces().collect();
+            spaces.sort_by_key(|(name, _)| (name.parse::<u64>().unwrap_or(u64::MAX), *name));
+            for (name, ks) in spaces {
                 if ks.is_empty() {
                     continue;
                 }

@@ -1,0 +1,118 @@
+//! The `okdb` binary as a user runs it: the server with flags and a config file, one-shot
+//! commands, and the errors a user can make.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+const OKDB: &str = env!("CARGO_BIN_EXE_okdb");
+
+/// Starts `okdb server` on a free port and returns it with its port (read from its log line).
+fn server(extra: &[&str]) -> (Child, u16) {
+    let mut child = Command::new(OKDB)
+        .args(["server", "--port", "0"])
+        .args(extra)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let port = loop {
+        let line = lines.next().expect("server logs a listening line").unwrap();
+        if let Some(addr) = line.split("listening on ").nth(1) {
+            break addr.rsplit(':').next().unwrap().trim().parse().unwrap();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, port)
+}
+
+fn okdb(port: u16, args: &[&str]) -> (bool, String) {
+    let out = Command::new(OKDB)
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string(),
+    )
+}
+
+#[test]
+fn one_shot_commands_print_typed_values() {
+    let (mut child, port) = server(&[]);
+    assert_eq!(
+        okdb(
+            port,
+            &["SET", "user:1", r#"{"name": "kevin", "tags": ["a"]}"#]
+        ),
+        (true, "OK".into())
+    );
+    assert_eq!(
+        okdb(port, &["GET", "user:1"]),
+        (
+            true,
+            "{\n  \"name\": \"kevin\",\n  \"tags\": [\n    \"a\"\n  ]\n}".into()
+        )
+    );
+    assert_eq!(okdb(port, &["INCR", "n", "2"]), (true, "2".into()));
+    assert_eq!(okdb(port, &["GET", "missing"]), (true, "(nil)".into()));
+    let (ok, out) = okdb(port, &["INCR", "user:1"]);
+    assert!(!ok);
+    assert_eq!(
+        out,
+        "(error) WRONGTYPE INCR expects int or float, found dict"
+    );
+    let (ok, out) = okdb(port, &["HELP", "GET"]);
+    assert!(ok && out.starts_with("GET key [key ...]"), "{out}");
+    child.kill().unwrap();
+}
+
+#[test]
+fn the_config_file_is_read_and_checked() {
+    let dir = std::env::temp_dir().join(format!("okdb-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.toml");
+    std::fs::write(&good, "maxclients = 7\nhz = 50\n").unwrap();
+    let (mut child, port) = server(&["--config", good.to_str().unwrap()]);
+    assert_eq!(
+        okdb(port, &["CONFIG", "GET", "maxclients"]),
+        (true, "{\n  \"maxclients\": \"7\"\n}".into())
+    );
+    child.kill().unwrap();
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "maxclient = 7\n").unwrap();
+    let out = Command::new(OKDB)
+        .args(["server", "--config", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `maxclient`"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_public_bind_address_is_refused() {
+    let out = Command::new(OKDB)
+        .args(["server", "--bind", "0.0.0.0", "--port", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+}
+
+#[test]
+fn no_server_is_a_clear_error() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = Command::new(OKDB)
+        .args(["-p", &port.to_string(), "PING"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach okdb"));
+}
