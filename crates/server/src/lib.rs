@@ -144,6 +144,7 @@ async fn connection(
         replies: Vec::new(),
     };
     loop {
+        conn.reserve();
         let n = tokio::select! {
             r = stream.read_buf(&mut conn.rbuf) => match r {
                 Ok(n) => n,
@@ -230,6 +231,21 @@ impl Connection<'_> {
             return true;
         }
         quit
+    }
+
+    /// Makes room for the next read: at least 16 KiB, more when a partial request announced a
+    /// large bulk (capped, since the announcement comes from the client).
+    fn reserve(&mut self) {
+        const MIN: usize = 16 << 10;
+        const MAX_AHEAD: usize = 1 << 20;
+        let want = self
+            .parser
+            .needed()
+            .saturating_sub(self.rbuf.len())
+            .clamp(MIN, MAX_AHEAD);
+        if self.rbuf.capacity() - self.rbuf.len() < want {
+            self.rbuf.reserve(want);
+        }
     }
 
     /// Gives back memory after a big request or reply, so an idle connection stays small.
