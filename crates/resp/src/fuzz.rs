@@ -17,18 +17,15 @@ use crate::{
 const ITERATIONS: usize = 20_000;
 
 /// xorshift64*: small, fast, deterministic.
-struct Rng(u64);
+struct Rng(fastrand::Rng);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        self.0.u64(..)
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.usize(..n)
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -189,7 +186,7 @@ fn encode(frame: &Frame) -> Vec<u8> {
 
 #[test]
 fn requests_survive_mutation_and_any_read_sizes() {
-    let mut rng = Rng(0x5eed_0000_0000_0001);
+    let mut rng = Rng(fastrand::Rng::with_seed(0x5eed_0000_0000_0001));
     let corpus = request_corpus();
     let small = Limits {
         max_bulk: 8,
@@ -224,7 +221,7 @@ fn requests_survive_mutation_and_any_read_sizes() {
 
 #[test]
 fn frames_survive_mutation() {
-    let mut rng = Rng(0x5eed_0000_0000_0002);
+    let mut rng = Rng(fastrand::Rng::with_seed(0x5eed_0000_0000_0002));
     let corpus = frame_corpus();
     for _ in 0..ITERATIONS {
         let seed = rng.pick(&corpus).clone();
@@ -246,7 +243,7 @@ fn frames_survive_mutation() {
 
 #[test]
 fn inline_lines_survive_mutation() {
-    let mut rng = Rng(0x5eed_0000_0000_0003);
+    let mut rng = Rng(fastrand::Rng::with_seed(0x5eed_0000_0000_0003));
     let corpus = request_corpus();
     for _ in 0..ITERATIONS {
         let seed = rng.pick(&corpus).clone();
@@ -264,7 +261,7 @@ fn inline_lines_survive_mutation() {
 
 #[test]
 fn random_commands_round_trip() {
-    let mut rng = Rng(0x5eed_0000_0000_0004);
+    let mut rng = Rng(fastrand::Rng::with_seed(0x5eed_0000_0000_0004));
     for _ in 0..ITERATIONS / 4 {
         let args: Vec<Vec<u8>> = (0..rng.below(6))
             .map(|_| (0..rng.below(20)).map(|_| rng.next() as u8).collect())
