@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Smoke test: start the real okdb server on a free loopback port and drive it with redis-cli.
+# Smoke test: start the real okdb server on a free loopback port and drive it with redis-cli
+# and redis-py (tests/python).
 set -euo pipefail
 OKDB=${1:-target/release/okdb}
 command -v redis-cli >/dev/null || { echo "redis-cli is not installed (apt-get install redis-tools)"; exit 1; }
@@ -48,6 +49,8 @@ check "1# \"name\" => \"kevin\"
 check '"{\"name\":\"kevin\",\"tags\":[\"a\",\"b\"]}"' --no-raw GET user:1
 out=$(redis-cli -p "$PORT" INFO keyspace | tr -d '\r' || true)
 echo "$out" | grep -q '^db0:keys=' && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: INFO keyspace: $out"; }
+# redis-py, over RESP2 and RESP3.
+if OKDB_PORT=$PORT python3 tests/python/test_redis_py.py; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: redis-py"; fi
 # Graceful shutdown on SIGTERM.
 kill -TERM $PID
 for _ in $(seq 100); do kill -0 $PID 2>/dev/null || break; sleep 0.05; done

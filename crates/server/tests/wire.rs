@@ -294,6 +294,47 @@ const TABLE: &[(&str, &str, &str)] = &[
         "-ERR unknown command 'NOSUCH', with args beginning with: 'a'",
         "",
     ),
+    ("INCRBY n 5; INCRBY n -2", ":3", ""),
+    (
+        "INCRBY n",
+        "-ERR wrong number of arguments for 'incrby' command",
+        "",
+    ),
+    (
+        "SET s x; INCRBY s 1",
+        "-WRONGTYPE INCRBY expects int or float, found string",
+        "",
+    ),
+    ("DECRBY n 5", ":-5", ""),
+    ("SET n 10; INCRBYFLOAT n 1.5", "\"11.5\"", ",11.5"),
+    ("INCRBYFLOAT n abc", "-ERR value is not a valid float", ""),
+    ("SET a 1; MGET a", "[\"1\"]", "[:1]"),
+    (
+        "MSET a 1 b [2]; MGET a b c",
+        "[\"1\", \"[2]\", nil]",
+        "[:1, [:2], nil]",
+    ),
+    (
+        "MSET a 1 b",
+        "-ERR wrong number of arguments for 'mset' command",
+        "",
+    ),
+    ("SETNX k 1; SETNX k 2", ":0", ""),
+    ("SETEX k 100 v; TTL k", ":100", ""),
+    (
+        "SETEX k 0 v",
+        "-ERR invalid expire time in 'set' command",
+        "",
+    ),
+    ("PSETEX k 100000 v; TTL k", ":100", ""),
+    ("SET k v; PEXPIRE k 100000; TTL k", ":100", ""),
+    (
+        "PEXPIRE k x",
+        "-ERR value is not an integer or out of range",
+        "",
+    ),
+    ("SET k v PX 100500; PTTL k", ":100", ""),
+    ("PTTL nope", ":-2", ""),
     ("QUIT", "+OK", ""),
 ];
 

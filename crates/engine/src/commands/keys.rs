@@ -119,16 +119,22 @@ pub fn expire(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let now = ctx.now;
     let value = args::value(&a[2])?;
     let at = time::parse_when(&a[2], &value, now).map_err(CmdError::err)?;
+    expire_at(ctx, &a[1], at)
+}
+
+/// Sets an absolute expiry (unix ms); a time already past deletes the key. 1 if the key exists.
+pub(super) fn expire_at(ctx: &mut Ctx, key: &[u8], at: u64) -> Result<Reply, CmdError> {
+    let now = ctx.now;
     let Some(ks) = ctx.ks() else {
         return Ok(Reply::Int(0));
     };
-    if !ks.contains(&a[1], now) {
+    if !ks.contains(key, now) {
         return Ok(Reply::Int(0));
     }
     if at <= now {
-        ks.remove(&a[1]);
+        ks.remove(key);
     } else {
-        ks.set_expiry(&a[1], at);
+        ks.set_expiry(key, at);
     }
     Ok(Reply::Int(1))
 }
@@ -145,16 +151,23 @@ pub fn persist(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(had as i64))
 }
 
+/// Milliseconds until a key expires: -1 without expiry, -2 missing.
+pub(super) fn ms_left(ctx: &mut Ctx, key: &[u8]) -> i64 {
+    let now = ctx.now;
+    match ctx.ks().and_then(|ks| ks.entry(key, now)) {
+        None => -2,
+        Some(e) if e.expire_at == 0 => -1,
+        Some(e) => (e.expire_at - now) as i64,
+    }
+}
+
 /// `TTL key` → seconds left (rounded, as Redis does), -1 without expiry, -2 missing.
 pub fn ttl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let now = ctx.now;
     let mut one = |k: &Bytes| {
-        let left = match ctx.ks().and_then(|ks| ks.entry(k, now)) {
-            None => -2,
-            Some(e) if e.expire_at == 0 => -1,
-            Some(e) => ((e.expire_at - now + 500) / 1000) as i64,
-        };
-        Reply::Int(left)
+        Reply::Int(match ms_left(ctx, k) {
+            ms if ms < 0 => ms,
+            ms => (ms + 500) / 1000,
+        })
     };
     if a.len() == 2 {
         return Ok(one(&a[1]));

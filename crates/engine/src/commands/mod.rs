@@ -2,6 +2,7 @@
 
 use crate::command::{CommandSpec, Flags, Handler};
 
+mod compat;
 mod connection;
 mod keys;
 mod keyspaces;
@@ -84,5 +85,16 @@ pub static COMMANDS: &[CommandSpec] = &[
     // server
     cmd("INFO", -1, R, NOKEYS, "server", "[section ...]", "Server facts by section: server, clients, memory, stats, keyspace (default: all).", server::info),
     cmd("CONFIG", -2, A, NOKEYS, "server", "GET pattern [pattern ...] | SET name value [name value ...]", "Reads and changes settings.", server::config),
+    // Redis spellings that Redis clients send (compatibility; the native verbs above are the way)
+    cmd("INCRBY", 3, WF, KEY1, "compat", "key increment", "Redis's INCRBY: INCR key increment.", compat::incrby),
+    cmd("DECRBY", 3, WF, KEY1, "compat", "key decrement", "Redis's DECRBY: DECR key decrement.", compat::decrby),
+    cmd("INCRBYFLOAT", 3, WF, KEY1, "compat", "key increment", "Redis's INCRBYFLOAT: INCR by a float amount, giving a float.", compat::incrbyfloat),
+    cmd("MGET", -2, RF, ALLKEYS, "compat", "key [key ...]", "Redis's MGET: GET that always answers a list.", compat::mget),
+    cmd("MSET", -3, W, (1, -1, 2), "compat", "key value [key value ...]", "Redis's MSET: SET of pairs, all or none.", compat::mset),
+    cmd("SETNX", 3, WF, KEY1, "compat", "key value", "Redis's SETNX: SET key value NX, answering 1 if set, else 0.", compat::setnx),
+    cmd("SETEX", 4, W, KEY1, "compat", "key seconds value", "Redis's SETEX: SET key value EX seconds.", compat::setex),
+    cmd("PSETEX", 4, W, KEY1, "compat", "key milliseconds value", "Redis's PSETEX: SET key value PX milliseconds.", compat::psetex),
+    cmd("PEXPIRE", 3, WF, KEY1, "compat", "key milliseconds", "Redis's PEXPIRE: expire in milliseconds from now.", compat::pexpire),
+    cmd("PTTL", 2, RF, KEY1, "compat", "key", "Redis's PTTL: milliseconds until a key expires (-1 never, -2 missing).", compat::pttl),
     cmd("COMMAND", -1, C, NOKEYS, "server", "[COUNT | LIST | INFO name ... | DOCS [name ...]]", "Describes the commands, from the command table.", server::command),
 ];

@@ -75,19 +75,24 @@ pub fn set(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             "SET takes key value pairs, or one pair followed by options (NX XX EX PX EXAT PXAT KEEPTTL GET)",
         ));
     }
-    if a.len() == 3 {
-        let v = args::value(&a[2])?;
-        ctx.ks_write().set(&a[1], v);
+    set_pairs(ctx, &a[1..])
+}
+
+/// Stores key/value pairs: every value is parsed before any is stored, so a bad literal stores
+/// nothing.
+pub(super) fn set_pairs(ctx: &mut Ctx, pairs: &[Bytes]) -> Result<Reply, CmdError> {
+    if let [k, v] = pairs {
+        let v = args::value(v)?;
+        ctx.ks_write().set(k, v);
         return Ok(Reply::Ok);
     }
-    // Parse every value before storing any, so a bad literal stores nothing.
-    let values = a[2..]
+    let values = pairs[1..]
         .iter()
         .step_by(2)
         .map(|v| args::value(v))
         .collect::<Result<Vec<_>, _>>()?;
     let ks = ctx.ks_write();
-    for (k, v) in a[1..].iter().step_by(2).zip(values) {
+    for (k, v) in pairs.iter().step_by(2).zip(values) {
         ks.set(k, v);
     }
     Ok(Reply::Ok)
@@ -147,7 +152,7 @@ pub fn decr(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// INCR and DECR: int + int stays int (overflow is an error); a float on either side gives a
 /// float. The key keeps its expiry.
-fn add(ctx: &mut Ctx, a: &[Bytes], name: &str, negate: bool) -> Result<Reply, CmdError> {
+pub(super) fn add(ctx: &mut Ctx, a: &[Bytes], name: &str, negate: bool) -> Result<Reply, CmdError> {
     if a.len() > 3 {
         return Err(CmdError::arity(name));
     }
