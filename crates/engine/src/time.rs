@@ -32,6 +32,9 @@ pub fn parse_when(raw: &[u8], value: &Value, now: u64) -> Result<u64, String> {
             })
         }
         Value::Float(t) if t.is_finite() && *t < 1e15 => Ok(((t * 1000.0).round() as i64).max(1) as u64),
+        Value::Str(s) if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) => {
+            compact_timestamp(s.as_bytes()).ok_or_else(|| bad(raw))
+        }
         Value::Str(s) => iso8601(s.as_bytes()).ok_or_else(|| bad(raw)),
         Value::Float(_) => Err("expire time out of range".into()),
         other => Err(format!(
@@ -185,6 +188,10 @@ mod tests {
         let t = 1_795_860_000_000; // 2026-11-28T10:00:00Z
         assert_eq!(when("20261128100000", Value::Int(20261128100000)), Ok(t));
         assert_eq!(when("x", Value::str("2026-11-28T10:00:00Z")), Ok(t));
+        assert_eq!(
+            when("\"20261128100000\"", Value::str("20261128100000")),
+            Ok(t)
+        );
         assert_eq!(when("x", Value::str("2026-11-28 10:00:00")), Ok(t));
         assert_eq!(when("x", Value::str("2026-11-28T12:00:00+02:00")), Ok(t));
         assert_eq!(

@@ -25,7 +25,6 @@ struct Cli {
     /// Server host, for the shell and one-shot commands.
     #[arg(short = 'H', long, global = true, default_value = "127.0.0.1")]
     host: String,
-    /// Server port, for the shell and one-shot commands.
     /// Server port: for the shell and one-shot commands (default 7379), and for `server`.
     #[arg(short, long, global = true)]
     port: Option<u16>,

@@ -70,6 +70,44 @@ fn one_shot_commands_print_typed_values() {
 }
 
 #[test]
+fn the_shell_reads_commands_tokenizes_literals_and_survives_errors() {
+    use std::io::Write;
+    let (mut server_child, port) = server(&[]);
+    let mut shell = Command::new(OKDB)
+        .args(["-p", &port.to_string(), "shell"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    shell
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"SET user:1 {\"name\": \"kevin\", \"tags\": ['a', 'b']}\nSET k '\"5\"'\nTYPE k\nSET x [1,\nINCR user:1\nGET user:1\nHELP TTL\nQUIT\n")
+        .unwrap();
+    let out = shell.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let want = [
+        "OK",
+        "OK",
+        "string",
+        "(error) unbalanced brackets in request",
+        "(error) WRONGTYPE INCR expects int or float, found dict",
+        "{\n  \"name\": \"kevin\",\n  \"tags\": [\n    \"a\",\n    \"b\"\n  ]\n}",
+        "TTL key [key ...]",
+    ];
+    let mut rest = text.as_ref();
+    for w in want {
+        let at = rest
+            .find(w)
+            .unwrap_or_else(|| panic!("missing {w:?} in:\n{text}"));
+        rest = &rest[at + w.len()..];
+    }
+    server_child.kill().unwrap();
+}
+
+#[test]
 fn the_config_file_is_read_and_checked() {
     let dir = std::env::temp_dir().join(format!("okdb-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
