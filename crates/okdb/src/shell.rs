@@ -14,6 +14,51 @@ use okdb_engine::COMMANDS;
 use okdb_resp::{split_inline, Frame};
 use okdb_value::json;
 
+/// Completes command names (the first word) from the command table, with the Tab key.
+struct Completion;
+
+impl rustyline::completion::Completer for Completion {
+    type Candidate = String;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
+        Ok((0, complete_command(&line[..pos])))
+    }
+}
+
+impl rustyline::hint::Hinter for Completion {
+    type Hint = String;
+}
+impl rustyline::highlight::Highlighter for Completion {}
+impl rustyline::validate::Validator for Completion {}
+impl rustyline::Helper for Completion {}
+
+/// Command names that complete a partial first word (none once past the first word).
+fn complete_command(typed: &str) -> Vec<String> {
+    if typed.contains(char::is_whitespace) {
+        return Vec::new();
+    }
+    let upper = typed.to_ascii_uppercase();
+    let lower = typed.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    COMMANDS
+        .iter()
+        .map(|c| c.name)
+        .chain(["HELP", "EXIT"])
+        .filter(|n| n.starts_with(&upper))
+        .map(|n| {
+            if lower {
+                n.to_ascii_lowercase()
+            } else {
+                n.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Formats a reply for a person: values as indented typed JSON, errors marked.
 pub fn format_reply(frame: &Frame) -> String {
     match frame {
@@ -79,7 +124,9 @@ pub fn one_shot(addr: &str, words: &[String]) -> anyhow::Result<ExitCode> {
 pub fn repl(addr: &str) -> anyhow::Result<ExitCode> {
     let mut client = Client::connect(addr)
         .map_err(|e| anyhow::anyhow!("{e}\n(start a server with `okdb server`)"))?;
-    let mut editor = rustyline::DefaultEditor::new()?;
+    let mut editor: rustyline::Editor<Completion, rustyline::history::DefaultHistory> =
+        rustyline::Editor::new()?;
+    editor.set_helper(Some(Completion));
     let history =
         std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".okdb_history"));
     if let Some(h) = &history {
@@ -161,6 +208,13 @@ mod tests {
         assert_eq!(format_reply(&Frame::Error("ERR x".into())), "(error) ERR x");
         let set = Frame::Set(vec![Frame::Integer(1), Frame::Integer(2)]);
         assert!(format_reply(&set).contains("$set"));
+    }
+
+    #[test]
+    fn completes_command_names_in_the_case_typed() {
+        assert_eq!(complete_command("EXP"), ["EXPIRE"]);
+        assert_eq!(complete_command("key"), ["keys", "keyspaces"]);
+        assert!(complete_command("GET k").is_empty());
     }
 
     #[test]
