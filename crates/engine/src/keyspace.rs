@@ -138,7 +138,8 @@ impl Keyspace {
             }
             return Some(k.clone());
         }
-        self.map.first().map(|(k, _)| k.clone())
+        // Nearly every key has expired without being removed yet: look for a live one.
+        self.iter(now).next().map(|(k, _)| k.clone())
     }
 
     /// One `SCAN` step: visits up to `count` positions below `cursor` (0 = start) and returns the
@@ -319,5 +320,13 @@ mod tests {
             ks.set_expiry(format!("k{i}").as_bytes(), 10);
         }
         assert_eq!(ks.random_key(11).unwrap().as_bytes(), b"k9");
+        // Far more expired keys than sampling tries: the answer is still a live key.
+        let mut ks = ks_with(100_000);
+        for i in 1..100_000 {
+            ks.set_expiry(format!("k{i}").as_bytes(), 10);
+        }
+        assert_eq!(ks.random_key(11).unwrap().as_bytes(), b"k0");
+        ks.remove(b"k0");
+        assert!(ks.random_key(11).is_none());
     }
 }

@@ -188,25 +188,43 @@ impl Engine {
         }
     }
 
-    /// One cycle of active expiry over every keyspace, as Redis does it: sample volatile keys,
-    /// remove the expired ones, and go on while more than a quarter of a sample was expired,
-    /// within a bounded number of rounds so a cycle never stalls the server.
-    pub fn active_expire(&self) -> usize {
+    /// One cycle of active expiry, as Redis does it: sample keys that have an expiry, remove the
+    /// expired ones, and go on while more than a quarter of a sample was expired, within `budget`
+    /// of time. The store is locked for a few rounds at a time, never for the whole cycle, so
+    /// clients interleave with a long cycle. Returns how many keys were removed.
+    pub fn active_expire(&self, budget: std::time::Duration) -> usize {
         const SAMPLE: usize = 20;
-        const MAX_ROUNDS: usize = 16;
-        let mut exec = self.lock();
-        let now = exec.now;
+        const ROUNDS_PER_LOCK: usize = 16;
+        let start = Instant::now();
         let mut removed = 0;
-        for ks in exec.store.spaces_mut() {
-            for _ in 0..MAX_ROUNDS {
-                let (sampled, expired) = ks.expire_sample(SAMPLE, now);
-                removed += expired;
-                if sampled == 0 || expired * 4 <= sampled {
+        let mut keyspace = 0;
+        loop {
+            let mut exec = self.lock();
+            let now = exec.now;
+            let Some(ks) = exec.store.spaces_mut().nth(keyspace) else {
+                break;
+            };
+            // Judge the expired share over all rounds of this lock, not one small sample.
+            let (mut sampled, mut expired) = (0, 0);
+            for _ in 0..ROUNDS_PER_LOCK {
+                let (s, e) = ks.expire_sample(SAMPLE, now);
+                sampled += s;
+                expired += e;
+                if s == 0 {
                     break;
                 }
             }
+            removed += expired;
+            let more = sampled > 0 && expired * 4 > sampled;
+            drop(exec);
+            if !more {
+                keyspace += 1;
+            }
+            if start.elapsed() >= budget {
+                break;
+            }
         }
-        exec.shared
+        self.shared
             .stats
             .expired_keys
             .fetch_add(removed as u64, Relaxed);

@@ -9,6 +9,15 @@
 
 use okdb_value::Value;
 
+/// The latest expiry time: the end of year 9999 UTC, in unix milliseconds. Later times are
+/// refused ("expire time out of range"), which also keeps every TTL far from overflow.
+pub const MAX_EXPIRE_MS: u64 = 253_402_300_799_999;
+
+/// An absolute expiry time if it is within range.
+pub fn in_range(at: Option<u64>) -> Option<u64> {
+    at.filter(|&t| t <= MAX_EXPIRE_MS)
+}
+
 /// Now, in unix milliseconds.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -19,6 +28,11 @@ pub fn now_ms() -> u64 {
 
 /// Resolves an `EXPIRE` argument to an absolute unix-ms time (saturating at 1 for the past).
 pub fn parse_when(raw: &[u8], value: &Value, now: u64) -> Result<u64, String> {
+    let at = parse_when_unchecked(raw, value, now)?;
+    in_range(Some(at)).ok_or_else(|| "expire time out of range (the latest is year 9999)".into())
+}
+
+fn parse_when_unchecked(raw: &[u8], value: &Value, now: u64) -> Result<u64, String> {
     if raw.len() == 14 && raw.iter().all(u8::is_ascii_digit) {
         return compact_timestamp(raw).ok_or_else(|| bad(raw));
     }
@@ -199,6 +213,15 @@ mod tests {
             Ok(t + 250)
         );
         assert_eq!(when("x", Value::str("2026-11-28")), Ok(t - 10 * 3_600_000));
+    }
+
+    #[test]
+    fn far_future_times_are_refused() {
+        let far = "expire time out of range (the latest is year 9999)";
+        assert_eq!(when("1", Value::Int(i64::MAX / 1000)), Err(far.into()));
+        assert_eq!(when("1", Value::Float(1e14)), Err(far.into()));
+        assert!(when("x", Value::str("9999-12-31T23:59:59Z")).is_ok());
+        assert!(when("x", Value::str("10000-01-01")).is_err());
     }
 
     #[test]

@@ -39,7 +39,7 @@ enum Command {
         /// Address to listen on; loopback only.
         #[arg(long)]
         bind: Option<String>,
-        /// A TOML config file (see docs/config.md).
+        /// A TOML config file (see docs/server.md).
         #[arg(long)]
         config: Option<PathBuf>,
     },

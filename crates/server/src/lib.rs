@@ -117,7 +117,8 @@ async fn active_expiry(engine: Engine, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(Duration::from_millis(1000 / hz as u64)) => {}
             _ = stop.changed() => return,
         }
-        engine.active_expire();
+        // A quarter of the period at most, as Redis's default effort does.
+        engine.active_expire(Duration::from_millis(250 / hz as u64));
     }
 }
 
@@ -128,8 +129,11 @@ async fn connection(
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let mut session = match engine.connect(peer.to_string()) {
-        Ok(s) => s,
+    let mut client = match engine.connect(peer.to_string()) {
+        Ok(session) => Registered {
+            engine: &engine,
+            session,
+        },
         Err(e) => {
             let _ = stream.write_all(format!("-{e}\r\n").as_bytes()).await;
             return;
@@ -155,19 +159,70 @@ async fn connection(
         if n == 0 {
             break; // EOF; an unfinished request is dropped with the connection.
         }
-        let close = conn.process(&mut session);
-        if !conn.wbuf.is_empty() {
-            if stream.write_all(&conn.wbuf).await.is_err() {
-                break;
+        // A panicking handler is a bug in okdb, not in the request: the client gets an error
+        // and the connection closes (the order of replies can no longer be trusted), and the
+        // server goes on. The store's lock recovers from the poisoning.
+        let session = &mut client.session;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| conn.run(session)))
+            .unwrap_or_else(|_| {
+                conn.batch.clear();
+                conn.replies.clear();
+                Outcome {
+                    close: true,
+                    error: Some(
+                        "internal error: a command failed unexpectedly (see the server log)".into(),
+                    ),
+                }
+            });
+        // Encode outside the lock, flushing as the buffer grows, so a small pipeline of large
+        // replies never needs all of them in memory at once.
+        let mut failed = false;
+        for (reply, proto) in conn.replies.drain(..) {
+            encode::reply(&mut conn.wbuf, &reply, proto);
+            if conn.wbuf.len() >= FLUSH_AT {
+                failed = stream.write_all(&conn.wbuf).await.is_err();
+                conn.wbuf.clear();
+                if failed {
+                    break;
+                }
             }
+        }
+        if let Some(e) = outcome.error {
+            let err = Reply::Error(okdb_engine::CmdError::err(e));
+            encode::reply(&mut conn.wbuf, &err, client.session.proto);
+        }
+        if !failed && !conn.wbuf.is_empty() {
+            failed = stream.write_all(&conn.wbuf).await.is_err();
             conn.wbuf.clear();
         }
-        if close {
+        if failed || outcome.close {
             break;
         }
         conn.reclaim();
     }
-    engine.disconnect(&session);
+}
+
+/// Bytes of encoded replies after which they are written out, even mid-batch.
+const FLUSH_AT: usize = 1 << 20;
+
+/// A connected client; leaving the registry happens on drop, even if the task unwinds.
+struct Registered<'a> {
+    engine: &'a Engine,
+    session: okdb_engine::Session,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.engine.disconnect(&self.session);
+    }
+}
+
+/// What a batch asks of the connection.
+struct Outcome {
+    /// Close after writing the replies (QUIT, or a malformed frame).
+    close: bool,
+    /// A protocol error to send after the replies.
+    error: Option<String>,
 }
 
 struct Connection<'a> {
@@ -181,56 +236,45 @@ struct Connection<'a> {
 }
 
 impl Connection<'_> {
-    /// Runs every complete request in the read buffer and encodes the replies. Returns true if
-    /// the connection must close (QUIT, or a malformed frame).
-    fn process(&mut self, session: &mut okdb_engine::Session) -> bool {
+    /// Runs every complete request in the read buffer under one lock of the store, leaving the
+    /// replies in `self.replies` with the protocol each is to be spelled in.
+    fn run(&mut self, session: &mut okdb_engine::Session) -> Outcome {
         let cfg = self.engine.config();
         self.parser.set_limits(Limits {
             max_bulk: cfg.max_bulk.load(Relaxed),
             max_args: MAX_ARGS,
             max_inline: MAX_INLINE,
         });
-        let mut protocol_error = None;
+        let mut error = None;
         loop {
             match self.parser.parse(&mut self.rbuf) {
                 Ok(Some(args)) if args.is_empty() => continue,
                 Ok(Some(args)) => self.batch.push(args),
                 Ok(None) => break,
                 Err(e) => {
-                    protocol_error = Some(e.to_string());
+                    error = Some(e.to_string());
                     break;
                 }
             }
         }
-        if protocol_error.is_none() && self.rbuf.len() > cfg.max_request.load(Relaxed) {
-            protocol_error = Some("Protocol error: query buffer limit exceeded".into());
+        if error.is_none() && self.rbuf.len() > cfg.max_request.load(Relaxed) {
+            error = Some("Protocol error: query buffer limit exceeded".into());
         }
-        let mut quit = false;
         if !self.batch.is_empty() {
             let mut exec = self.engine.lock();
             for args in self.batch.drain(..) {
                 let reply = exec.execute(session, &args);
                 self.replies.push((reply, session.proto));
                 if session.quit {
-                    quit = true;
                     break;
                 }
             }
-            drop(exec);
-            self.batch.clear();
         }
-        for (reply, proto) in self.replies.drain(..) {
-            encode::reply(&mut self.wbuf, &reply, proto);
+        self.batch.clear();
+        Outcome {
+            close: session.quit || error.is_some(),
+            error,
         }
-        if let Some(e) = protocol_error {
-            encode::reply(
-                &mut self.wbuf,
-                &Reply::Error(okdb_engine::CmdError::err(e.trim_start_matches("ERR "))),
-                session.proto,
-            );
-            return true;
-        }
-        quit
     }
 
     /// Makes room for the next read: at least 16 KiB, more when a partial request announced a

@@ -119,6 +119,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("CLIENT LIST", "\"id=", "=id="),
     ("CLIENT SETINFO LIB-NAME x", "+OK", ""),
     ("CLIENT BOGUS", "-ERR unknown CLIENT subcommand", ""),
+    (
+        "CLIENT SETINFO LIB-NAME 'x id=9'",
+        "-ERR Client names cannot contain spaces",
+        "",
+    ),
     ("SET k 5; GET k", "\"5\"", ":5"),
     ("SET k 1.5; GET k", "\"1.5\"", ",1.5"),
     ("SET k hello; GET k", "\"hello\"", ""),
@@ -335,6 +340,21 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     ("SET k v PX 100500; PTTL k", ":100", ""),
     ("PTTL nope", ":-2", ""),
+    (
+        "SET k v; PEXPIRE k 9223372036854775807",
+        "-ERR invalid expire time in 'pexpire' command",
+        "",
+    ),
+    (
+        "SET k v EX 18000000000000000",
+        "-ERR invalid expire time in 'set' command",
+        "",
+    ),
+    (
+        "SET k v; EXPIRE k 9000000000000000",
+        "-ERR expire time out of range (the latest is year 9999)",
+        "",
+    ),
     ("QUIT", "+OK", ""),
 ];
 
@@ -445,6 +465,27 @@ fn pipelined_requests_are_answered_in_order() {
         expect += 1;
     }
     assert_eq!(expect, 1001);
+}
+
+#[test]
+fn large_replies_in_a_pipeline_arrive_whole() {
+    let server = start();
+    let mut c = Raw::connect(&server);
+    let big = "x".repeat(1 << 20);
+    let mut out = Vec::new();
+    encode_command(&[b"SET", b"big", big.as_bytes()], &mut out);
+    for _ in 0..20 {
+        encode_command(&[b"GET", b"big"], &mut out);
+    }
+    c.send_raw(&out);
+    assert_eq!(render(&c.read().unwrap()), "+OK");
+    for i in 0..20 {
+        match c.read().unwrap() {
+            Frame::Bulk(b) => assert_eq!(b.len(), 1 << 20, "reply {i}"),
+            other => panic!("reply {i}: {}", render(&other)),
+        }
+    }
+    assert_eq!(c.call("PING"), "+PONG");
 }
 
 #[test]

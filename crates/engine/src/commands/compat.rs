@@ -92,7 +92,8 @@ pub fn pexpire(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let at = if ms <= 0 {
         1
     } else {
-        ctx.now.saturating_add(ms as u64)
+        crate::time::in_range(ctx.now.checked_add(ms as u64))
+            .ok_or_else(|| CmdError::err("invalid expire time in 'pexpire' command"))?
     };
     keys::expire_at(ctx, &a[1], at)
 }

@@ -166,7 +166,7 @@ pub fn ttl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut one = |k: &Bytes| {
         Reply::Int(match ms_left(ctx, k) {
             ms if ms < 0 => ms,
-            ms => (ms + 500) / 1000,
+            ms => ms.saturating_add(500) / 1000,
         })
     };
     if a.len() == 2 {

@@ -35,16 +35,16 @@ fn len_reply(v: &Value) -> Reply {
 pub fn append(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let parsed = args::value(&a[2])?;
     let now = ctx.now;
-    let ks = ctx.ks_write();
-    let Some(entry) = ks.entry(&a[1], now) else {
+    if ctx.get(&a[1]).is_none() {
         let v = match parsed {
             Value::Bytes(b) => Value::Bytes(b),
             p => Value::Str(text_of(&p, &a[2])?),
         };
         let reply = len_reply(&v);
-        ks.set(&a[1], v);
+        ctx.ks_write().set(&a[1], v);
         return Ok(reply);
-    };
+    }
+    let entry = ctx.ks_write().entry(&a[1], now).expect("checked above");
     let new = match &mut entry.value {
         Value::Str(s) => concat(s, &text_of(&parsed, &a[2])?),
         Value::Bytes(b) => concat_bytes(b, &a[2]),
@@ -80,16 +80,16 @@ pub fn extend(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
     };
     let now = ctx.now;
-    let ks = ctx.ks_write();
-    let Some(entry) = ks.entry(&a[1], now) else {
+    if ctx.get(&a[1]).is_none() {
         let v = match &parsed {
             Value::Str(_) => parsed.clone(),
             _ => Value::list(items()?),
         };
         let reply = len_reply(&v);
-        ks.set(&a[1], v);
+        ctx.ks_write().set(&a[1], v);
         return Ok(reply);
-    };
+    }
+    let entry = ctx.ks_write().entry(&a[1], now).expect("checked above");
     let new = match &mut entry.value {
         Value::List(l) => {
             l.extend(items()?);

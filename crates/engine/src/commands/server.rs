@@ -292,10 +292,10 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
                 .unwrap_or_default(),
         )),
         4 if is(sub, "SETINFO") => {
-            let value = args::text(&a[3])?.to_string();
+            let value = client_name(&a[3])?;
             if is(&a[2], "LIB-NAME") {
                 if let Some(c) = ctx.clients().get_mut(&id) {
-                    c.lib = Some(value);
+                    c.lib = value;
                 }
             } else if !is(&a[2], "LIB-VER") {
                 return Err(CmdError::err(

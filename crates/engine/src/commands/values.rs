@@ -55,7 +55,7 @@ fn parse_set_options(a: &[Bytes], now: u64) -> Result<SetOptions, CmdError> {
             } else {
                 Some(n)
             };
-            o.expire_at = Some(at.ok_or_else(invalid)?);
+            o.expire_at = Some(crate::time::in_range(at).ok_or_else(invalid)?);
             i += 1;
         } else {
             return Err(CmdError::syntax());
@@ -102,8 +102,10 @@ fn set_with_options(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let now = ctx.now;
     let o = parse_set_options(&a[3..], now)?;
     let value = args::value(&a[2])?;
-    let ks = ctx.ks_write();
-    let old = ks.entry(&a[1], now).map(|e| e.clone());
+    let old = ctx
+        .ks()
+        .and_then(|ks| ks.entry(&a[1], now))
+        .map(|e| e.clone());
     let old_reply = || {
         if o.get {
             Reply::value(old.as_ref().map(|e| &e.value))
@@ -119,7 +121,7 @@ fn set_with_options(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         (None, true) => old.as_ref().map_or(0, |e| e.expire_at),
         (None, false) => 0,
     };
-    ks.insert(&a[1], Entry { value, expire_at });
+    ctx.ks_write().insert(&a[1], Entry { value, expire_at });
     Ok(if o.get { old_reply() } else { Reply::Ok })
 }
 
