@@ -57,19 +57,52 @@ impl Client {
         self.read_frame()
     }
 
+    /// Reads one reply. The frame parser starts from the beginning of the buffer, so it is
+    /// tried again only when the socket has nothing more to give right now or the buffer has
+    /// doubled since the last try: a large reply costs O(size), not O(size²).
     fn read_frame(&mut self) -> Result<Frame, ClientError> {
+        let mut tried_at = None;
         loop {
-            if let Some((frame, used)) = parse_frame(&self.buf)? {
-                self.buf.drain(..used);
-                return Ok(frame);
+            if tried_at != Some(self.buf.len()) {
+                if let Some((frame, used)) = parse_frame(&self.buf)? {
+                    self.buf.drain(..used);
+                    return Ok(frame);
+                }
+                tried_at = Some(self.buf.len());
             }
-            let mut chunk = [0u8; 16 << 10];
-            let n = self.stream.read(&mut chunk)?;
-            if n == 0 {
-                return Err(ClientError::Closed);
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
+            self.fill(2 * self.buf.len())?;
         }
+    }
+
+    /// Blocks for at least one read, then goes on reading without blocking while data is ready,
+    /// until the buffer holds `target` bytes.
+    fn fill(&mut self, target: usize) -> Result<(), ClientError> {
+        let mut chunk = [0u8; 64 << 10];
+        let n = self.stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(ClientError::Closed);
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        if self.buf.len() >= target || n < chunk.len() {
+            return Ok(());
+        }
+        self.stream.set_nonblocking(true)?;
+        let result = loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => break Ok(()), // closed: the next blocking read reports it
+                Ok(n) => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    if self.buf.len() >= target {
+                        break Ok(());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => break Err(e.into()),
+            }
+        };
+        self.stream.set_nonblocking(false)?;
+        result
     }
 }
 
