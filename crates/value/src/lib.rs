@@ -18,8 +18,10 @@ pub mod json;
 pub mod literal;
 
 mod dict;
+mod text;
 pub use dict::Dict;
 pub use smol_str::SmolStr;
+pub use text::Str;
 
 /// A list: an RRB tree, O(log n) insert/delete/index anywhere, O(1) amortized at both ends.
 pub type List = imbl::Vector<Value>;
@@ -34,8 +36,9 @@ pub enum Value {
     /// 64-bit signed integer; arithmetic that overflows is an error, never a wrap.
     Int(i64),
     Float(f64),
-    /// UTF-8 text. Short strings are stored inline; long ones are shared (O(1) clone).
-    Str(SmolStr),
+    /// UTF-8 text. Short strings are stored inline; long ones are shared (O(1) clone) and grow
+    /// in place when appended to.
+    Str(Str),
     /// Binary data: what a non-UTF-8 argument becomes.
     Bytes(Arc<[u8]>),
     List(Box<List>),
@@ -65,7 +68,7 @@ impl Value {
     ];
 
     pub fn str(s: &str) -> Value {
-        Value::Str(SmolStr::new(s))
+        Value::Str(Str::new(s))
     }
 
     pub fn list<I: IntoIterator<Item = Value>>(items: I) -> Value {
@@ -112,7 +115,7 @@ impl Value {
     /// Length as Python's `len`: characters of a string, bytes of bytes, items of a container.
     pub fn len(&self) -> Option<usize> {
         match self {
-            Value::Str(s) => Some(s.chars().count()),
+            Value::Str(s) => Some(s.char_len()),
             Value::Bytes(b) => Some(b.len()),
             Value::List(l) => Some(l.len()),
             Value::Dict(d) => Some(d.len()),

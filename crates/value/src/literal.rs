@@ -82,7 +82,7 @@
 use std::fmt;
 
 use crate::json::{decode_base64, decode_tag};
-use crate::{Dict, List, Set, SmolStr, Value, ValueError};
+use crate::{Dict, List, Set, SmolStr, Str, Value, ValueError};
 
 /// How deeply containers may nest in literal or typed JSON text.
 pub const MAX_DEPTH: usize = 256;
@@ -99,7 +99,7 @@ pub fn parse_arg(arg: &[u8]) -> Result<Value, ValueError> {
         return Ok(Value::Bytes(arg.into()));
     };
     let Some(&first) = arg.first() else {
-        return Ok(Value::Str(SmolStr::default()));
+        return Ok(Value::Str(Str::default()));
     };
     match first {
         b'0'..=b'9' | b'-' | b'.' => {
@@ -126,7 +126,7 @@ pub fn parse_arg(arg: &[u8]) -> Result<Value, ValueError> {
         }
         _ => {}
     }
-    Ok(Value::Str(SmolStr::new(text)))
+    Ok(Value::Str(Str::new(text)))
 }
 
 /// Parses text that must be one whole literal (whitespace around it is allowed).
@@ -553,8 +553,8 @@ impl Parser<'_> {
                 Value::list([])
             }
             Some(b'{') => return self.start_brace(stack),
-            Some(b'"') => Value::Str(self.string()?),
-            Some(b'\'') if self.py() => Value::Str(self.string()?),
+            Some(b'"') => Value::Str(self.string()?.into()),
+            Some(b'\'') if self.py() => Value::Str(self.string()?.into()),
             Some(b'0'..=b'9' | b'-') => self.number()?,
             Some(b'.') if self.py() => self.number()?,
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => return self.name(stack),
@@ -612,7 +612,7 @@ impl Parser<'_> {
             set: Set::new(),
             first_at: None,
         });
-        Ok(Some(Item::Value(Value::Str(key))))
+        Ok(Some(Item::Value(Value::Str(key.into()))))
     }
 
     /// Adds a finished item to the innermost frame and reads what follows it.
@@ -1021,10 +1021,13 @@ impl Args {
         Ok(match v {
             Value::List(l) => *l,
             Value::Set(s) => (*s).into_iter().collect(),
-            Value::Dict(d) => (*d).into_entries().map(|(k, _)| Value::Str(k)).collect(),
+            Value::Dict(d) => (*d)
+                .into_entries()
+                .map(|(k, _)| Value::Str(k.into()))
+                .collect(),
             Value::Str(s) => s
                 .chars()
-                .map(|c| Value::Str(SmolStr::new(c.encode_utf8(&mut [0; 4]))))
+                .map(|c| Value::Str(Str::new(c.encode_utf8(&mut [0; 4]))))
                 .collect(),
             Value::Bytes(b) => b.iter().map(|&x| Value::Int(i64::from(x))).collect(),
             other => return Err(self.bad(format_args!("'{}' is not iterable", other.type_name()))),
@@ -1086,7 +1089,7 @@ fn construct_dict(args: Args) -> Result<Value, ValueError> {
                 match pair {
                     Value::List(kv) if kv.len() == 2 => match &kv[0] {
                         Value::Str(k) => {
-                            d.insert(k.clone(), kv[1].clone());
+                            d.insert(SmolStr::from(k), kv[1].clone());
                         }
                         _ => return Err(args.bad("dict keys must be strings")),
                     },

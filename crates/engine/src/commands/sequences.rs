@@ -1,33 +1,35 @@
 //! Sequence commands: APPEND, EXTEND, LEN. Strings, bytes and lists are treated alike.
+//!
+//! Appending grows a string or list in place (amortized O(appended)) unless a snapshot shares
+//! it, in which case it is copied once. Bytes are copied on every append.
 
 use bytes::Bytes;
-use okdb_value::{SmolStr, Value};
+use okdb_value::{Str, Value};
 
 use crate::args;
 use crate::{CmdError, Ctx, Reply};
 
 /// The text an argument adds to a string: a string literal's content (`"5"` adds `5`), else the
 /// argument as typed (`5` adds `5`, `[1]` adds `[1]`).
-fn text_of(parsed: &Value, raw: &[u8]) -> Result<SmolStr, CmdError> {
+fn text_of<'a>(parsed: &'a Value, raw: &'a [u8]) -> Result<&'a str, CmdError> {
     match parsed {
-        Value::Str(s) => Ok(s.clone()),
-        _ => Ok(args::text(raw)?.into()),
+        Value::Str(s) => Ok(s.as_str()),
+        _ => args::text(raw),
     }
 }
 
-fn concat(a: &str, b: &str) -> Value {
-    let mut s = String::with_capacity(a.len() + b.len());
-    s.push_str(a);
-    s.push_str(b);
-    Value::Str(s.into())
+fn append_bytes(value: &mut Value, b: &[u8], tail: &[u8]) -> Reply {
+    let joined: std::sync::Arc<[u8]> = [b, tail].concat().into();
+    let n = joined.len();
+    *value = Value::Bytes(joined);
+    Reply::Int(n as i64)
 }
 
-fn concat_bytes(a: &[u8], b: &[u8]) -> Value {
-    Value::Bytes([a, b].concat().into())
-}
-
-fn len_reply(v: &Value) -> Reply {
-    Reply::Int(v.len().unwrap_or(0) as i64)
+/// Stores a new value for a missing key and answers its length.
+fn create(ctx: &mut Ctx, key: &[u8], v: Value) -> Reply {
+    let n = v.len().unwrap_or(0);
+    ctx.ks_write().set(key, v);
+    Reply::Int(n as i64)
 }
 
 /// `APPEND key value`: text onto a string (or bytes), an element onto a list. A missing key
@@ -36,33 +38,32 @@ pub fn append(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let parsed = args::value(&a[2])?;
     let now = ctx.now;
     if ctx.get(&a[1]).is_none() {
-        let v = match parsed {
-            Value::Bytes(b) => Value::Bytes(b),
-            p => Value::Str(text_of(&p, &a[2])?),
+        let v = match &parsed {
+            Value::Bytes(_) => parsed.clone(),
+            p => Value::Str(Str::new(text_of(p, &a[2])?)),
         };
-        let reply = len_reply(&v);
-        ctx.ks_write().set(&a[1], v);
-        return Ok(reply);
+        return Ok(create(ctx, &a[1], v));
     }
     let entry = ctx.ks_write().entry(&a[1], now).expect("checked above");
-    let new = match &mut entry.value {
-        Value::Str(s) => concat(s, &text_of(&parsed, &a[2])?),
-        Value::Bytes(b) => concat_bytes(b, &a[2]),
+    match &mut entry.value {
+        Value::Str(s) => {
+            s.push_str(text_of(&parsed, &a[2])?);
+            Ok(Reply::Int(s.char_len() as i64))
+        }
+        Value::Bytes(b) => {
+            let b = b.clone();
+            Ok(append_bytes(&mut entry.value, &b, &a[2]))
+        }
         Value::List(l) => {
             l.push_back(parsed);
-            return Ok(Reply::Int(l.len() as i64));
+            Ok(Reply::Int(l.len() as i64))
         }
-        other => {
-            return Err(CmdError::wrong_type(
-                "APPEND",
-                other.type_name(),
-                "string, bytes or list",
-            ));
-        }
-    };
-    let reply = len_reply(&new);
-    entry.value = new;
-    Ok(reply)
+        other => Err(CmdError::wrong_type(
+            "APPEND",
+            other.type_name(),
+            "string, bytes or list",
+        )),
+    }
 }
 
 /// `EXTEND key items`: every item of a list or set onto a list (a missing key becomes a list),
@@ -85,37 +86,34 @@ pub fn extend(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             Value::Str(_) => parsed.clone(),
             _ => Value::list(items()?),
         };
-        let reply = len_reply(&v);
-        ctx.ks_write().set(&a[1], v);
-        return Ok(reply);
+        return Ok(create(ctx, &a[1], v));
     }
     let entry = ctx.ks_write().entry(&a[1], now).expect("checked above");
-    let new = match &mut entry.value {
+    match &mut entry.value {
         Value::List(l) => {
             l.extend(items()?);
-            return Ok(Reply::Int(l.len() as i64));
+            Ok(Reply::Int(l.len() as i64))
         }
         Value::Str(s) => match &parsed {
-            Value::Str(t) => concat(s, t),
-            other => {
-                return Err(CmdError::err(format!(
-                    "EXTEND of a string takes a string, got {}",
-                    other.type_name()
-                )))
+            Value::Str(t) => {
+                s.push_str(t);
+                Ok(Reply::Int(s.char_len() as i64))
             }
+            other => Err(CmdError::err(format!(
+                "EXTEND of a string takes a string, got {}",
+                other.type_name()
+            ))),
         },
-        Value::Bytes(b) => concat_bytes(b, &a[2]),
-        other => {
-            return Err(CmdError::wrong_type(
-                "EXTEND",
-                other.type_name(),
-                "list, string or bytes",
-            ));
+        Value::Bytes(b) => {
+            let b = b.clone();
+            Ok(append_bytes(&mut entry.value, &b, &a[2]))
         }
-    };
-    let reply = len_reply(&new);
-    entry.value = new;
-    Ok(reply)
+        other => Err(CmdError::wrong_type(
+            "EXTEND",
+            other.type_name(),
+            "list, string or bytes",
+        )),
+    }
 }
 
 pub fn len(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {

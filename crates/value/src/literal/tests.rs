@@ -605,13 +605,13 @@ fn short_plain_args_stay_inline() {
         match parse_arg(arg.as_bytes()).unwrap() {
             Value::Str(s) => {
                 assert_eq!(s, arg);
-                assert!(!s.is_heap_allocated(), "{arg} should be stored inline");
+                assert!(s.is_inline(), "{arg} should be stored inline");
             }
             other => panic!("{arg}: {other:?}"),
         }
     }
     match parse_literal("'short'").unwrap() {
-        Value::Str(s) => assert!(!s.is_heap_allocated()),
+        Value::Str(s) => assert!(s.is_inline()),
         other => panic!("{other:?}"),
     }
 }
