@@ -8,7 +8,7 @@ use crate::ProtocolError;
 pub const MAX_DEPTH: usize = 512;
 
 /// Preallocation cap for aggregates: an announced count is a promise, not a fact.
-const PREALLOC: usize = 1024;
+const PREALLOC: usize = 16;
 
 /// One RESP2 or RESP3 reply.
 ///

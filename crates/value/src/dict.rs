@@ -53,6 +53,13 @@ impl Dict {
         self.entries.remove(&seq).map(|(_, v)| v)
     }
 
+    /// Entries sorted by key: the order-independent view equality and ordering use.
+    pub fn sorted(&self) -> Vec<(&SmolStr, &Value)> {
+        let mut entries: Vec<_> = self.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        entries
+    }
+
     /// Entries in insertion order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&SmolStr, &Value)> + '_ {
         self.entries.values().map(|(k, v)| (k, v))

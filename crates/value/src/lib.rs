@@ -164,20 +164,21 @@ impl Ord for Value {
             (Null, Null) => Ordering::Equal,
             (Bool(a), Bool(b)) => a.cmp(b),
             (Int(a), Int(b)) => a.cmp(b),
-            (Float(a), Float(b)) => {
-                // -0.0 == 0.0 as in Python; otherwise the IEEE total order.
-                if a == b {
-                    Ordering::Equal
-                } else {
-                    a.total_cmp(b)
-                }
-            }
+            (Float(a), Float(b)) => match (a.is_nan(), b.is_nan()) {
+                // Every NaN (whatever its sign or payload) is one value above every number, as
+                // in `cmp_int_float`; -0.0 == 0.0 as in Python.
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => a.partial_cmp(b).expect("neither is NaN"),
+            },
             (Int(a), Float(b)) => cmp_int_float(*a, *b),
             (Float(a), Int(b)) => cmp_int_float(*b, *a).reverse(),
             (Str(a), Str(b)) => a.as_str().cmp(b.as_str()),
             (Bytes(a), Bytes(b)) => a.cmp(b),
             (List(a), List(b)) => a.iter().cmp(b.iter()),
-            (Dict(a), Dict(b)) => a.iter().cmp(b.iter()),
+            // Dicts are equal when they hold the same pairs, in any order, as in Python.
+            (Dict(a), Dict(b)) => a.sorted().cmp(&b.sorted()),
             (Set(a), Set(b)) => a.iter().cmp(b.iter()),
             _ => self.rank().cmp(&other.rank()),
         }
@@ -253,6 +254,41 @@ mod tests {
         assert!(Value::Int(i64::MAX) < Value::Float(1e19));
         assert!(Value::Int(9_007_199_254_740_993) > Value::Float(9_007_199_254_740_992.0));
         assert_eq!(Value::Float(0.0), Value::Float(-0.0));
+    }
+
+    #[test]
+    fn nans_are_one_value_above_every_number() {
+        let neg_nan = Value::Float(-f64::NAN);
+        let nan = Value::Float(f64::NAN);
+        assert_eq!(neg_nan, nan);
+        assert!(neg_nan > Value::Float(f64::INFINITY));
+        assert!(neg_nan > Value::Int(i64::MAX));
+        let s = Value::set([
+            Value::Int(0),
+            neg_nan.clone(),
+            Value::Float(f64::NEG_INFINITY),
+            Value::Float(0.0),
+            nan,
+        ])
+        .unwrap();
+        assert_eq!(s.len(), Some(3));
+        let Value::Set(s) = s else { panic!() };
+        assert!(s.contains(&neg_nan));
+    }
+
+    #[test]
+    fn dicts_compare_as_sets_of_pairs() {
+        let ab: Dict = [("a".into(), Value::Int(1)), ("b".into(), Value::Int(2))]
+            .into_iter()
+            .collect();
+        let ba: Dict = [("b".into(), Value::Int(2)), ("a".into(), Value::Int(1))]
+            .into_iter()
+            .collect();
+        assert_eq!(Value::Dict(Box::new(ab.clone())), Value::Dict(Box::new(ba)));
+        let ac: Dict = [("a".into(), Value::Int(1)), ("c".into(), Value::Int(2))]
+            .into_iter()
+            .collect();
+        assert!(Value::Dict(Box::new(ab)) < Value::Dict(Box::new(ac)));
     }
 
     #[test]

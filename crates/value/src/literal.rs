@@ -664,7 +664,10 @@ impl Parser<'_> {
             Frame::Call { args, key, .. } => {
                 let v = self.resolve(item)?;
                 match key.take() {
-                    Some(k) => args.keywords.push((k, v)),
+                    Some(k) => {
+                        args.seen.insert(k.clone());
+                        args.keywords.push((k, v));
+                    }
                     None => args.positional.push(v),
                 }
                 let closed = self.item_end(b')', "',' or ')'")?;
@@ -771,6 +774,7 @@ impl Parser<'_> {
             name,
             positional: Vec::new(),
             keywords: Vec::new(),
+            seen: Default::default(),
         };
         self.pos = end;
         self.skip_ws();
@@ -815,7 +819,7 @@ impl Parser<'_> {
             return Ok(None);
         }
         let key = &self.text[start..end];
-        if args.keywords.iter().any(|(k, _)| k == key) {
+        if args.seen.contains(key) {
             return Err(self.fail(start, format_args!("keyword argument repeated: {key}")));
         }
         self.pos = i + 1;
@@ -992,6 +996,8 @@ struct Args {
     name: &'static str,
     positional: Vec<Value>,
     keywords: Vec<(SmolStr, Value)>,
+    /// The keyword names so far, so a repeat is found in O(1) (a call may have many).
+    seen: std::collections::HashSet<SmolStr>,
 }
 
 impl Args {

@@ -984,3 +984,17 @@ fn mutated_text_never_panics() {
         let _ = parse_arg(&bytes);
     }
 }
+
+#[test]
+fn many_keyword_arguments_parse_in_linear_time() {
+    // Each keyword is checked against the earlier ones through a set, not a scan.
+    let text = format!(
+        "dict({})",
+        (0..50_000)
+            .map(|i| format!("k{i}={i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    assert_eq!(parse_literal(&text).unwrap().len(), Some(50_000));
+    assert!(parse_literal("dict(a=1, b=2, a=3)").is_err());
+}
