@@ -54,9 +54,10 @@ pub enum Frame {
 /// Parses one reply frame from the front of `buf`.
 ///
 /// Returns `Ok(Some((frame, consumed)))` when `buf` starts with a complete frame of `consumed`
-/// bytes, `Ok(None)` when more bytes are needed. Nothing is allocated for a frame until all of
-/// it is in `buf`… except aggregates' elements, which are parsed (and dropped) again on the next
-/// call: fine for a client, whose replies are bounded by what it asked for.
+/// bytes, `Ok(None)` when more bytes are needed. An incomplete frame is parsed (and dropped)
+/// again on the next call, so a caller should call again only when more has arrived (the okdb
+/// client waits until the socket is drained or its buffer has doubled). An aggregate header
+/// preallocates at most 16 slots, whatever count it announces.
 ///
 /// ```
 /// use okdb_resp::{parse_frame, Frame};
