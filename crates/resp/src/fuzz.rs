@@ -16,7 +16,7 @@ use crate::{
 
 const ITERATIONS: usize = 20_000;
 
-/// xorshift64*: small, fast, deterministic.
+/// A seeded generator (fastrand), so failures reproduce.
 struct Rng(fastrand::Rng);
 
 impl Rng {

@@ -670,7 +670,7 @@ fn parses_on_a_small_stack() {
 // Generated values: every value survives typed JSON, pretty typed JSON, Python-style
 // literals and command arguments.
 
-/// A small deterministic generator (xorshift64*), so failures reproduce.
+/// A seeded generator (fastrand), so failures reproduce.
 struct Rng(fastrand::Rng);
 
 impl Rng {
