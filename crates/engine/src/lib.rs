@@ -139,10 +139,6 @@ impl Engine {
         &self.shared.config
     }
 
-    pub fn stats(&self) -> &Stats {
-        &self.shared.stats
-    }
-
     /// Registers a connection, or refuses it when `maxclients` are connected.
     pub fn connect(&self, addr: String) -> Result<Session, CmdError> {
         let mut clients = lock(&self.shared.clients);

@@ -328,10 +328,45 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("SETEX k 100 v; TTL k", ":100", ""),
     (
         "SETEX k 0 v",
-        "-ERR invalid expire time in 'set' command",
+        "-ERR invalid expire time in 'setex' command",
         "",
     ),
     ("PSETEX k 100000 v; TTL k", ":100", ""),
+    (
+        "PSETEX k x v",
+        "-ERR value is not an integer or out of range",
+        "",
+    ),
+    (
+        "SETNX k",
+        "-ERR wrong number of arguments for 'setnx' command",
+        "",
+    ),
+    (
+        "SETEX k 10",
+        "-ERR wrong number of arguments for 'setex' command",
+        "",
+    ),
+    (
+        "MGET",
+        "-ERR wrong number of arguments for 'mget' command",
+        "",
+    ),
+    (
+        "PTTL a b",
+        "-ERR wrong number of arguments for 'pttl' command",
+        "",
+    ),
+    (
+        "SET s x; INCRBYFLOAT s 1",
+        "-WRONGTYPE INCRBYFLOAT expects int or float, found string",
+        "",
+    ),
+    (
+        "SET s x; DECRBY s 1",
+        "-WRONGTYPE DECRBY expects int or float, found string",
+        "",
+    ),
     ("SET k v; PEXPIRE k 100000; TTL k", ":100", ""),
     (
         "PEXPIRE k x",

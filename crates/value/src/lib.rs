@@ -62,11 +62,6 @@ impl Value {
         }
     }
 
-    /// Every type name, in the order of `Value::rank`.
-    pub const TYPE_NAMES: &'static [&'static str] = &[
-        "null", "bool", "int", "float", "string", "bytes", "list", "dict", "set",
-    ];
-
     pub fn str(s: &str) -> Value {
         Value::Str(Str::new(s))
     }

@@ -4,18 +4,21 @@
 
 use bytes::Bytes;
 
-use super::{keys, values};
+use okdb_value::Value;
+
+use super::keys;
+use super::values::{self, SetOptions};
 use crate::args;
 use crate::{CmdError, Ctx, Reply};
 
 /// `INCRBY key n` = `INCR key n`.
 pub fn incrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    values::add(ctx, a, "INCRBY", false)
+    values::incr_named(ctx, a, "INCRBY")
 }
 
 /// `DECRBY key n` = `DECR key n`.
 pub fn decrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    values::add(ctx, a, "DECRBY", true)
+    values::decr_named(ctx, a, "DECRBY")
 }
 
 /// `INCRBYFLOAT key x` = `INCR key x` with x taken as a float, so the result is a float.
@@ -25,20 +28,12 @@ pub fn incrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         .ok()
         .filter(|x: &f64| x.is_finite())
         .ok_or_else(|| CmdError::err("value is not a valid float"))?;
-    let amount = Bytes::from(format!("{x:?}"));
-    values::add(
-        ctx,
-        &[a[0].clone(), a[1].clone(), amount],
-        "INCRBYFLOAT",
-        false,
-    )
+    values::add(ctx, &a[1], Value::Float(x), "INCRBYFLOAT")
 }
 
 /// `MGET key [key ...]`: always a list, even for one key.
 pub fn mget(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    Ok(Reply::Array(
-        a[1..].iter().map(|k| Reply::value(ctx.get(k))).collect(),
-    ))
+    Ok(values::values(ctx, &a[1..]))
 }
 
 /// `MSET key value [key value ...]`: pairs only (no options), all or none.
@@ -51,39 +46,41 @@ pub fn mset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `SETNX key value` = `SET key value NX`, answering 1 or 0.
 pub fn setnx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let r = values::set(
-        ctx,
-        &[a[0].clone(), a[1].clone(), a[2].clone(), "NX".into()],
-    )?;
+    let o = SetOptions {
+        nx: true,
+        ..SetOptions::default()
+    };
+    let r = values::set_one(ctx, &a[1], &a[2], o)?;
     Ok(Reply::Int((r == Reply::Ok) as i64))
 }
 
 /// `SETEX key seconds value` = `SET key value EX seconds`.
 pub fn setex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    values::set(
-        ctx,
-        &[
-            a[0].clone(),
-            a[1].clone(),
-            a[3].clone(),
-            "EX".into(),
-            a[2].clone(),
-        ],
-    )
+    set_expiring(ctx, a, "EX", "setex")
 }
 
 /// `PSETEX key ms value` = `SET key value PX ms`.
 pub fn psetex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    values::set(
-        ctx,
-        &[
-            a[0].clone(),
-            a[1].clone(),
-            a[3].clone(),
-            "PX".into(),
-            a[2].clone(),
-        ],
-    )
+    set_expiring(ctx, a, "PX", "psetex")
+}
+
+/// `SETEX`/`PSETEX key n value`.
+fn set_expiring(
+    ctx: &mut Ctx,
+    a: &[Bytes],
+    unit: &'static str,
+    name: &str,
+) -> Result<Reply, CmdError> {
+    let o = SetOptions {
+        expire_at: Some(values::expiry(
+            &Bytes::from_static(unit.as_bytes()),
+            &a[2],
+            ctx.now,
+            name,
+        )?),
+        ..SetOptions::default()
+    };
+    values::set_one(ctx, &a[1], &a[3], o)
 }
 
 /// `PEXPIRE key ms`: milliseconds from now.

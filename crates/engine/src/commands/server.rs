@@ -200,13 +200,9 @@ fn command_docs(c: &CommandSpec) -> Reply {
     ])
 }
 
-fn find(name: &[u8]) -> Option<&'static CommandSpec> {
-    crate::command::lookup(name)
-}
-
 pub fn command(_: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let sub = a.get(1);
-    let named = || a[2..].iter().map(|n| find(n));
+    let named = || a[2..].iter().map(|n| crate::command::lookup(n));
     match sub {
         None => Ok(Reply::Array(COMMANDS.iter().map(command_info).collect())),
         Some(s) if is(s, "COUNT") && a.len() == 2 => Ok(Reply::Int(COMMANDS.len() as i64)),

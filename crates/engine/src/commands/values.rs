@@ -9,12 +9,33 @@ use crate::{CmdError, Ctx, Reply};
 
 /// Redis's `SET` options, for the single-pair form.
 #[derive(Default)]
-struct SetOptions {
-    nx: bool,
-    xx: bool,
-    get: bool,
-    keep_ttl: bool,
-    expire_at: Option<u64>,
+pub(super) struct SetOptions {
+    pub nx: bool,
+    pub xx: bool,
+    pub get: bool,
+    pub keep_ttl: bool,
+    pub expire_at: Option<u64>,
+}
+
+/// The absolute expiry of Redis's `EX`/`PX`/`EXAT`/`PXAT n`; `command` names the command in the
+/// error, as Redis does.
+pub(super) fn expiry(unit: &Bytes, n: &[u8], now: u64, command: &str) -> Result<u64, CmdError> {
+    let n = args::int(n)?;
+    let invalid = || CmdError::err(format!("invalid expire time in '{command}' command"));
+    if n <= 0 {
+        return Err(invalid());
+    }
+    let n = n as u64;
+    let at = if is(unit, "EX") {
+        n.checked_mul(1000).and_then(|ms| ms.checked_add(now))
+    } else if is(unit, "PX") {
+        n.checked_add(now)
+    } else if is(unit, "EXAT") {
+        n.checked_mul(1000)
+    } else {
+        Some(n)
+    };
+    crate::time::in_range(at).ok_or_else(invalid)
 }
 
 fn is_set_option(a: &Bytes) -> bool {
@@ -40,22 +61,8 @@ fn parse_set_options(a: &[Bytes], now: u64) -> Result<SetOptions, CmdError> {
             && o.expire_at.is_none()
             && !o.keep_ttl
         {
-            let n = args::int(a.get(i + 1).ok_or_else(CmdError::syntax)?)?;
-            let invalid = || CmdError::err("invalid expire time in 'set' command");
-            if n <= 0 {
-                return Err(invalid());
-            }
-            let n = n as u64;
-            let at = if is(opt, "EX") {
-                n.checked_mul(1000).and_then(|ms| ms.checked_add(now))
-            } else if is(opt, "PX") {
-                n.checked_add(now)
-            } else if is(opt, "EXAT") {
-                n.checked_mul(1000)
-            } else {
-                Some(n)
-            };
-            o.expire_at = Some(crate::time::in_range(at).ok_or_else(invalid)?);
+            let n = a.get(i + 1).ok_or_else(CmdError::syntax)?;
+            o.expire_at = Some(expiry(opt, n, now, "set")?);
             i += 1;
         } else {
             return Err(CmdError::syntax());
@@ -99,12 +106,23 @@ pub(super) fn set_pairs(ctx: &mut Ctx, pairs: &[Bytes]) -> Result<Reply, CmdErro
 }
 
 fn set_with_options(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let o = parse_set_options(&a[3..], ctx.now)?;
+    set_one(ctx, &a[1], &a[2], o)
+}
+
+/// Stores one value under Redis's `SET` options. Answers OK, or null when NX/XX stopped it; with
+/// GET, the previous value instead.
+pub(super) fn set_one(
+    ctx: &mut Ctx,
+    key: &[u8],
+    raw: &[u8],
+    o: SetOptions,
+) -> Result<Reply, CmdError> {
     let now = ctx.now;
-    let o = parse_set_options(&a[3..], now)?;
-    let value = args::value(&a[2])?;
+    let value = args::value(raw)?;
     let old = ctx
         .ks()
-        .and_then(|ks| ks.entry(&a[1], now))
+        .and_then(|ks| ks.entry(key, now))
         .map(|e| e.clone());
     let old_reply = || {
         if o.get {
@@ -121,7 +139,7 @@ fn set_with_options(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         (None, true) => old.as_ref().map_or(0, |e| e.expire_at),
         (None, false) => 0,
     };
-    ctx.ks_write().insert(&a[1], Entry { value, expire_at });
+    ctx.ks_write().insert(key, Entry { value, expire_at });
     Ok(if o.get { old_reply() } else { Reply::Ok })
 }
 
@@ -130,9 +148,12 @@ pub fn get(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if a.len() == 2 {
         return Ok(Reply::value(ctx.get(&a[1])));
     }
-    Ok(Reply::Array(
-        a[1..].iter().map(|k| Reply::value(ctx.get(k))).collect(),
-    ))
+    Ok(values(ctx, &a[1..]))
+}
+
+/// The values of several keys, as a list with null for missing keys.
+pub(super) fn values(ctx: &mut Ctx, keys: &[Bytes]) -> Reply {
+    Reply::Array(keys.iter().map(|k| Reply::value(ctx.get(k))).collect())
 }
 
 pub fn getset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
@@ -145,39 +166,51 @@ pub fn getset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 pub fn incr(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    add(ctx, a, "INCR", false)
+    incr_named(ctx, a, "INCR")
 }
 
 pub fn decr(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    add(ctx, a, "DECR", true)
+    decr_named(ctx, a, "DECR")
 }
 
-/// INCR and DECR: int + int stays int (overflow is an error); a float on either side gives a
-/// float. The key keeps its expiry.
-pub(super) fn add(ctx: &mut Ctx, a: &[Bytes], name: &str, negate: bool) -> Result<Reply, CmdError> {
-    if a.len() > 3 {
-        return Err(CmdError::arity(name));
-    }
-    let by = match a.get(2) {
-        None => Value::Int(1),
-        Some(raw) => match args::value(raw)? {
-            v @ (Value::Int(_) | Value::Float(_)) => v,
-            other => {
-                return Err(CmdError::err(format!(
-                    "{name} amount must be an int or a float, got {}",
-                    other.type_name()
-                )))
-            }
+/// INCR under the name errors should give (INCR, INCRBY).
+pub(super) fn incr_named(ctx: &mut Ctx, a: &[Bytes], name: &str) -> Result<Reply, CmdError> {
+    let by = amount(a, name)?;
+    add(ctx, &a[1], by, name)
+}
+
+/// DECR under the name errors should give (DECR, DECRBY).
+pub(super) fn decr_named(ctx: &mut Ctx, a: &[Bytes], name: &str) -> Result<Reply, CmdError> {
+    let by = match amount(a, name)? {
+        Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
+        Value::Float(f) => Value::Float(-f),
+        other => other,
+    };
+    add(ctx, &a[1], by, name)
+}
+
+/// The optional amount of `INCR key [amount]` (and DECR, INCRBY, DECRBY): an int or a float,
+/// 1 if absent.
+pub(super) fn amount(a: &[Bytes], name: &str) -> Result<Value, CmdError> {
+    match a {
+        [_, _] => Ok(Value::Int(1)),
+        [_, _, raw] => match args::value(raw)? {
+            v @ (Value::Int(_) | Value::Float(_)) => Ok(v),
+            other => Err(CmdError::err(format!(
+                "{name} amount must be an int or a float, got {}",
+                other.type_name()
+            ))),
         },
-    };
-    let by = match (by, negate) {
-        (Value::Int(i), true) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
-        (Value::Float(f), true) => Value::Float(-f),
-        (v, _) => v,
-    };
+        _ => Err(CmdError::arity(name)),
+    }
+}
+
+/// Adds `by` to a number: int + int stays int (overflow is an error); a float on either side
+/// gives a float. A missing key counts as 0; the key keeps its expiry.
+pub(super) fn add(ctx: &mut Ctx, key: &[u8], by: Value, name: &str) -> Result<Reply, CmdError> {
     let now = ctx.now;
     let ks = ctx.ks_write();
-    let current = ks.entry(&a[1], now);
+    let current = ks.entry(key, now);
     let base = current.as_ref().map_or(&Value::Int(0), |e| &e.value);
     let result = match (base, &by) {
         (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_add(*y).ok_or_else(overflow)?),
@@ -195,7 +228,7 @@ pub(super) fn add(ctx: &mut Ctx, a: &[Bytes], name: &str, negate: bool) -> Resul
     match current {
         Some(e) => e.value = result.clone(),
         None => {
-            ks.set(&a[1], result.clone());
+            ks.set(key, result.clone());
         }
     }
     Ok(match result {
