@@ -91,7 +91,8 @@ pub use crate::commands::COMMANDS;
 
 /// Finds a command by name, any case, without allocating.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    static INDEX: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    static INDEX: OnceLock<HashMap<&'static str, usize, foldhash::fast::FixedState>> =
+        OnceLock::new();
     let index = INDEX.get_or_init(|| {
         COMMANDS
             .iter()

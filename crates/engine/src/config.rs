@@ -19,6 +19,8 @@ pub struct Config {
     pub max_request: AtomicUsize,
     /// Active expiry cycles per second.
     pub hz: AtomicU32,
+    /// Threads serving connections (fixed at start); 0 means one per two cores.
+    pub io_threads: AtomicUsize,
 }
 
 pub const DEFAULT_PORT: u16 = 7379;
@@ -32,6 +34,7 @@ impl Default for Config {
             max_bulk: AtomicUsize::new(64 << 20),
             max_request: AtomicUsize::new(128 << 20),
             hz: AtomicU32::new(10),
+            io_threads: AtomicUsize::new(0),
         }
     }
 }
@@ -110,6 +113,12 @@ pub static SETTINGS: &[Setting] = &[
             c.hz.store(parse_in(v, 1, 500)?, Relaxed);
             Ok(())
         }),
+    },
+    Setting {
+        name: "io-threads",
+        doc: "threads serving connections, fixed at start; 0 = one per two cores",
+        get: |c| c.io_threads.load(Relaxed).to_string(),
+        set: None,
     },
     Setting {
         name: "save",

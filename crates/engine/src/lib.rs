@@ -49,6 +49,8 @@ pub const REDIS_COMPAT_VERSION: &str = "7.2.0";
 pub struct ProcessStats {
     pub rss_bytes: u64,
     pub pid: u32,
+    /// Bytes the allocator has handed out and not yet been given back, if it counts them.
+    pub allocated_bytes: Option<u64>,
 }
 
 /// Counters shown by `INFO stats`.
@@ -181,6 +183,7 @@ impl Engine {
             store: lock(&self.shared.store),
             shared: &self.shared,
             now: time::now_ms(),
+            executed: 0,
         }
     }
 
@@ -239,6 +242,16 @@ pub struct Executor<'a> {
     store: MutexGuard<'a, Store>,
     shared: &'a Shared,
     now: u64,
+    /// Commands run under this lock; added to the shared counter once, on unlock.
+    executed: u64,
+}
+
+impl Drop for Executor<'_> {
+    fn drop(&mut self) {
+        if self.executed > 0 {
+            self.shared.stats.commands.fetch_add(self.executed, Relaxed);
+        }
+    }
 }
 
 impl std::fmt::Debug for Executor<'_> {
@@ -252,7 +265,7 @@ impl std::fmt::Debug for Executor<'_> {
 impl Executor<'_> {
     /// Runs one command (`args[0]` is its name). Every failure is an error reply.
     pub fn execute(&mut self, session: &mut Session, args: &[Bytes]) -> Reply {
-        self.shared.stats.commands.fetch_add(1, Relaxed);
+        self.executed += 1;
         let Some(name) = args.first() else {
             return Reply::Error(CmdError::err("empty command"));
         };

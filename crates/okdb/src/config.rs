@@ -7,6 +7,7 @@
 //! proto-max-bulk-len = 67108864           # 64 MiB
 //! client-query-buffer-limit = 134217728   # 128 MiB
 //! hz = 10                                 # active expiry cycles per second
+//! io-threads = 0                          # threads serving connections; 0 = one per two cores
 //! ```
 
 use std::path::Path;
@@ -25,6 +26,7 @@ pub struct FileConfig {
     pub proto_max_bulk_len: Option<usize>,
     pub client_query_buffer_limit: Option<usize>,
     pub hz: Option<u32>,
+    pub io_threads: Option<usize>,
 }
 
 impl FileConfig {
@@ -42,6 +44,12 @@ impl FileConfig {
         }
         if let Some(p) = self.port {
             cfg.port.store(p, Relaxed);
+        }
+        if let Some(n) = self.io_threads {
+            if n > 256 {
+                anyhow::bail!("config io-threads: argument must be a number between 0 and 256");
+            }
+            cfg.io_threads.store(n, Relaxed);
         }
         let settable = [
             ("maxclients", self.maxclients.map(|v| v.to_string())),

@@ -146,23 +146,38 @@ impl RequestParser {
     /// # Errors
     /// Malformed input, or input over the [`Limits`]; the connection should then be closed.
     pub fn parse(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let mut args = Vec::new();
+        Ok(self.parse_into(buf, &mut args)?.then_some(args))
+    }
+
+    /// As [`parse`](Self::parse), but appends the arguments of a complete request to `out`
+    /// (which the caller clears and reuses, saving an allocation per request) and returns true;
+    /// false if the request is incomplete (`out` untouched).
+    ///
+    /// # Errors
+    /// As [`parse`](Self::parse).
+    pub fn parse_into(
+        &mut self,
+        buf: &mut BytesMut,
+        out: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtocolError> {
         if buf.len() < self.needed {
-            return Ok(None);
+            return Ok(false);
         }
-        let result = self.advance(buf);
+        let result = self.advance(buf, out);
         if result.is_err() {
             self.reset();
         }
         result
     }
 
-    fn advance(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+    fn advance(&mut self, buf: &mut BytesMut, out: &mut Vec<Bytes>) -> Result<bool, ProtocolError> {
         loop {
             match self.phase {
                 Phase::Start => {
                     let Some(&first) = buf.first() else {
                         self.needed = 1;
-                        return Ok(None);
+                        return Ok(false);
                     };
                     if first != b'*' {
                         self.phase = Phase::Inline { scanned: 0 };
@@ -171,13 +186,13 @@ impl RequestParser {
                     let Some((n, next)) = header(buf, 0, ProtocolError::InvalidMultibulkLength)?
                     else {
                         self.needed = buf.len() + 1;
-                        return Ok(None);
+                        return Ok(false);
                     };
                     if n <= 0 {
                         // Redis treats `*0` and `*-1` as an empty request.
                         let _ = buf.split_to(next);
                         self.reset();
-                        return Ok(Some(Vec::new()));
+                        return Ok(true);
                     }
                     let n = usize::try_from(n)
                         .ok()
@@ -190,12 +205,15 @@ impl RequestParser {
                         pos: next,
                     };
                 }
-                Phase::Inline { scanned } => return self.inline(buf, scanned),
-                Phase::Header { remaining: 0, pos } => return Ok(Some(self.finish(buf, pos))),
+                Phase::Inline { scanned } => return self.inline(buf, scanned, out),
+                Phase::Header { remaining: 0, pos } => {
+                    self.finish(buf, pos, out);
+                    return Ok(true);
+                }
                 Phase::Header { remaining, pos } => {
                     let Some(&kind) = buf.get(pos) else {
                         self.needed = pos + 1;
-                        return Ok(None);
+                        return Ok(false);
                     };
                     if kind != b'$' {
                         return Err(ProtocolError::ExpectedBulk(kind));
@@ -203,7 +221,7 @@ impl RequestParser {
                     let Some((len, data)) = header(buf, pos, ProtocolError::InvalidBulkLength)?
                     else {
                         self.needed = buf.len() + 1;
-                        return Ok(None);
+                        return Ok(false);
                     };
                     let len = usize::try_from(len)
                         .ok()
@@ -226,7 +244,7 @@ impl RequestParser {
                         .ok_or(ProtocolError::InvalidBulkLength)?;
                     if buf.len() < end {
                         self.needed = end;
-                        return Ok(None);
+                        return Ok(false);
                     }
                     if &buf[end - 2..end] != b"\r\n" {
                         return Err(ProtocolError::MissingBulkCrlf);
@@ -242,15 +260,14 @@ impl RequestParser {
     }
 
     /// Splits the complete multibulk request `buf[..end]` off and slices its arguments.
-    fn finish(&mut self, buf: &mut BytesMut, end: usize) -> Vec<Bytes> {
+    fn finish(&mut self, buf: &mut BytesMut, end: usize, out: &mut Vec<Bytes>) {
         let frame = buf.split_to(end).freeze();
-        let args = self
-            .args
-            .iter()
-            .map(|&(start, end)| frame.slice(start..end))
-            .collect();
+        out.extend(
+            self.args
+                .iter()
+                .map(|&(start, end)| frame.slice(start..end)),
+        );
         self.reset();
-        args
     }
 
     /// Continues an inline request whose first `scanned` bytes hold no newline.
@@ -258,7 +275,8 @@ impl RequestParser {
         &mut self,
         buf: &mut BytesMut,
         scanned: usize,
-    ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        out: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtocolError> {
         let max = self.limits.max_inline;
         // A newline beyond index `max` would make the line too long: never look further.
         let window = buf.len().min(max.saturating_add(1));
@@ -269,7 +287,7 @@ impl RequestParser {
             }
             self.phase = Phase::Inline { scanned: buf.len() };
             self.needed = buf.len() + 1;
-            return Ok(None);
+            return Ok(false);
         };
         let newline = from + offset;
         let line_end = if newline > 0 && buf[newline - 1] == b'\r' {
@@ -281,15 +299,11 @@ impl RequestParser {
         tokenize(&buf[..line_end], &mut tokens)?;
         let line = buf.split_to(newline + 1).freeze();
         self.reset();
-        Ok(Some(
-            tokens
-                .into_iter()
-                .map(|token| match token {
-                    Token::Span(start, end) => line.slice(start..end),
-                    Token::Owned(bytes) => Bytes::from(bytes),
-                })
-                .collect(),
-        ))
+        out.extend(tokens.into_iter().map(|token| match token {
+            Token::Span(start, end) => line.slice(start..end),
+            Token::Owned(bytes) => Bytes::from(bytes),
+        }));
+        Ok(true)
     }
 }
 
@@ -301,6 +315,17 @@ fn header(
     err: ProtocolError,
 ) -> Result<Option<(i64, usize)>, ProtocolError> {
     let rest = &buf[pos + 1..];
+    // The common case, a short non-negative number and its CRLF, in one pass.
+    if let [b'1'..=b'9', ..] = rest {
+        let mut n: i64 = 0;
+        for (i, &d) in rest.iter().enumerate().take(18) {
+            match d {
+                b'0'..=b'9' => n = n * 10 + i64::from(d - b'0'),
+                b'\r' if rest.get(i + 1) == Some(&b'\n') => return Ok(Some((n, pos + 1 + i + 2))),
+                _ => break,
+            }
+        }
+    }
     let window = &rest[..rest.len().min(MAX_HEADER_LINE)];
     match memchr::memchr(b'\r', window) {
         Some(cr) => match rest.get(cr + 1) {

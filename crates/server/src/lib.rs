@@ -20,7 +20,7 @@ use okdb_engine::{Config, Engine, ProcessStats, Reply};
 use okdb_resp::{Limits, RequestParser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 mod encode;
 
@@ -48,7 +48,20 @@ pub enum ServerError {
 
 /// Creates the engine for a configuration, with this process's figures for `INFO`.
 pub fn engine(config: Config) -> Engine {
-    Engine::with_process_stats(config, Box::new(process_stats))
+    engine_with_allocator(config, || None)
+}
+
+/// As [`engine`], with a probe of the global allocator's live bytes (the binary knows which
+/// allocator it links) for `INFO memory`'s `used_memory`.
+pub fn engine_with_allocator(config: Config, allocated: fn() -> Option<u64>) -> Engine {
+    Engine::with_process_stats(
+        config,
+        Box::new(move || ProcessStats {
+            rss_bytes: rss_bytes().unwrap_or(0),
+            pid: std::process::id(),
+            allocated_bytes: allocated(),
+        }),
+    )
 }
 
 /// Binds the configured address, refusing any address that is not loopback. Port 0 picks a free
@@ -80,17 +93,63 @@ pub async fn bind(engine: &Engine) -> Result<TcpListener, ServerError> {
     Ok(listener)
 }
 
+/// How many threads serve connections: the configured `io-threads`, or by default one per two
+/// cores. The other half is left to the clients, the kernel's network stack (which does most of
+/// the work of a small request) and background work; on the 2-core benchmark machine a second
+/// io thread raised CPU per request and p99 latency (BENCHMARKS.md).
+pub fn io_threads(engine: &Engine) -> usize {
+    match engine.config().io_threads.load(Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+        n => n,
+    }
+}
+
 /// Serves until `shutdown` completes, then lets connections finish their current batch.
+///
+/// Call it on a current-thread runtime: that thread accepts connections and serves its share of
+/// them, and `io-threads - 1` more threads, each with its own current-thread runtime, serve the
+/// rest. Connections are dealt out round-robin and stay on their thread, so a request never
+/// wakes another thread (no cross-thread task hand-offs: those cost a futex and a context
+/// switch per request on a multi-threaded scheduler). The store's lock is the only thing the
+/// threads share on the hot path.
 pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<Output = ()>) {
     let (stop_tx, stop_rx) = watch::channel(false);
+    let mut workers = Vec::new();
+    for i in 1..io_threads(&engine) {
+        let (tx, rx) = mpsc::unbounded_channel::<(std::net::TcpStream, SocketAddr)>();
+        let (e, stop) = (engine.clone(), stop_rx.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("okdb-io-{i}"))
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(worker(e, rx, stop)),
+                    Err(err) => tracing::error!("io thread {i}: cannot start its runtime: {err}"),
+                }
+            });
+        match spawned {
+            Ok(handle) => workers.push((tx, handle)),
+            Err(err) => tracing::warn!("cannot start io thread {i}: {err}; serving with fewer"),
+        }
+    }
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(active_expiry(engine.clone(), stop_rx.clone()));
     tokio::pin!(shutdown);
+    let mut next = 0usize;
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    tasks.spawn(connection(engine.clone(), stream, peer, stop_rx.clone()));
+                    next = (next + 1) % (workers.len() + 1);
+                    let stream = match next {
+                        0 => Some(stream),
+                        n => hand_over(&workers[n - 1].0, stream, peer),
+                    };
+                    if let Some(stream) = stream {
+                        tasks.spawn(connection(engine.clone(), stream, peer, stop_rx.clone()));
+                    }
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
@@ -104,8 +163,55 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
     }
     drop(listener);
     let _ = stop_tx.send(true);
-    let drain = async { while tasks.join_next().await.is_some() {} };
-    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+    let handles: Vec<_> = workers.into_iter().map(|(_, handle)| handle).collect();
+    drain(tasks).await;
+    for handle in handles {
+        let _ = handle.join();
+    }
+}
+
+/// Gives a connection to another thread; if that thread is gone, returns it to serve here.
+fn hand_over(
+    to: &mpsc::UnboundedSender<(std::net::TcpStream, SocketAddr)>,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Option<TcpStream> {
+    let std_stream = stream.into_std().ok()?;
+    match to.send((std_stream, peer)) {
+        Ok(()) => None,
+        Err(mpsc::error::SendError((back, _))) => TcpStream::from_std(back).ok(),
+    }
+}
+
+/// One io thread: serves the connections it is handed until the server stops.
+async fn worker(
+    engine: Engine,
+    mut incoming: mpsc::UnboundedReceiver<(std::net::TcpStream, SocketAddr)>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            handed = incoming.recv() => match handed {
+                Some((stream, peer)) => match TcpStream::from_std(stream) {
+                    Ok(stream) => {
+                        tasks.spawn(connection(engine.clone(), stream, peer, stop.clone()));
+                    }
+                    Err(e) => tracing::warn!("cannot serve a connection from {peer}: {e}"),
+                },
+                None => break,
+            },
+            _ = stop.changed() => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    }
+    drain(tasks).await;
+}
+
+/// Waits for a thread's connections to finish their current batch, within the grace period.
+async fn drain(mut tasks: tokio::task::JoinSet<()>) {
+    let all = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
         tracing::warn!("shutdown: some connections did not finish in time");
     }
 }
@@ -147,6 +253,9 @@ async fn connection(
         batch: Vec::new(),
         replies: Vec::new(),
     };
+    // Registered once, not per read: the stop signal is checked while waiting for a request.
+    let stopped = stop.changed();
+    tokio::pin!(stopped);
     loop {
         conn.reserve();
         let n = tokio::select! {
@@ -154,7 +263,7 @@ async fn connection(
                 Ok(n) => n,
                 Err(_) => break,
             },
-            _ = stop.changed() => break,
+            _ = &mut stopped => break,
         };
         if n == 0 {
             break; // EOF; an unfinished request is dropped with the connection.
@@ -231,6 +340,7 @@ struct Connection<'a> {
     wbuf: Vec<u8>,
     /// Remembers how far it got in an unfinished request, so each read is parsed once.
     parser: RequestParser,
+    /// Argument lists of the batch's requests, reused from batch to batch.
     batch: Vec<Vec<Bytes>>,
     replies: Vec<(Reply, u8)>,
 }
@@ -246,11 +356,16 @@ impl Connection<'_> {
             max_inline: MAX_INLINE,
         });
         let mut error = None;
+        let mut used = 0;
         loop {
-            match self.parser.parse(&mut self.rbuf) {
-                Ok(Some(args)) if args.is_empty() => continue,
-                Ok(Some(args)) => self.batch.push(args),
-                Ok(None) => break,
+            if used == self.batch.len() {
+                self.batch.push(Vec::new());
+            }
+            let args = &mut self.batch[used];
+            match self.parser.parse_into(&mut self.rbuf, args) {
+                Ok(true) if args.is_empty() => continue,
+                Ok(true) => used += 1,
+                Ok(false) => break,
                 Err(e) => {
                     error = Some(e.to_string());
                     break;
@@ -260,21 +375,36 @@ impl Connection<'_> {
         if error.is_none() && self.rbuf.len() > cfg.max_request.load(Relaxed) {
             error = Some("Protocol error: query buffer limit exceeded".into());
         }
-        if !self.batch.is_empty() {
+        if used > 0 {
             let mut exec = self.engine.lock();
-            for args in self.batch.drain(..) {
-                let reply = exec.execute(session, &args);
+            for args in &self.batch[..used] {
+                let reply = exec.execute(session, args);
                 self.replies.push((reply, session.proto));
                 if session.quit {
                     break;
                 }
             }
         }
-        self.batch.clear();
+        self.recycle(used);
         Outcome {
             close: session.quit || error.is_some(),
             error,
         }
+    }
+
+    /// Empties the first `used` argument lists for the next batch, keeping their allocations
+    /// unless a request or the pipeline was unusually large.
+    fn recycle(&mut self, used: usize) {
+        const KEEP_ARGS: usize = 64;
+        const KEEP_REQUESTS: usize = 1024;
+        for args in &mut self.batch[..used] {
+            if args.capacity() > KEEP_ARGS {
+                *args = Vec::new();
+            } else {
+                args.clear();
+            }
+        }
+        self.batch.truncate(KEEP_REQUESTS);
     }
 
     /// Makes room for the next read: at least 16 KiB, more when a partial request announced a
@@ -318,8 +448,7 @@ impl Background {
     /// Starts a server for `config` (use port 0 for a free port) and waits until it listens.
     pub fn start(config: Config) -> Result<Background, ServerError> {
         let engine = engine(config);
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+        let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(ServerError::Runtime)?;
@@ -356,14 +485,6 @@ impl Background {
 impl Drop for Background {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// Resident set size and pid, for `INFO`.
-fn process_stats() -> ProcessStats {
-    ProcessStats {
-        rss_bytes: rss_bytes().unwrap_or(0),
-        pid: std::process::id(),
     }
 }
 

@@ -462,6 +462,45 @@ fn keyspaces_are_per_connection_and_shared_by_name() {
 }
 
 #[test]
+fn io_threads_share_one_store_and_stop_cleanly() {
+    let config = Config::default();
+    config.port.store(0, std::sync::atomic::Ordering::Relaxed);
+    config
+        .io_threads
+        .store(3, std::sync::atomic::Ordering::Relaxed);
+    let mut server = Background::start(config).expect("server starts");
+    // Connections are dealt out round-robin, so these six land on all three threads.
+    let mut conns: Vec<Raw> = (0..6).map(|_| Raw::connect(&server)).collect();
+    for round in 0..50 {
+        for c in &mut conns {
+            c.call("INCR n");
+        }
+        assert_eq!(
+            conns[round % 6].call("GET n"),
+            format!("\"{}\"", (round + 1) * 6)
+        );
+    }
+    let writers: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut c)| {
+            std::thread::spawn(move || {
+                for j in 0..200 {
+                    assert_eq!(c.call(&format!("SET k{i}:{j} {j}")), "+OK");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let mut c = Raw::connect(&server);
+    assert_eq!(c.call("DBSIZE"), ":1201");
+    assert_eq!(c.call("CONFIG GET io-threads"), "[\"io-threads\", \"3\"]");
+    server.stop();
+}
+
+#[test]
 fn inline_commands_work_like_telnet() {
     let server = start();
     let mut c = Raw::connect(&server);

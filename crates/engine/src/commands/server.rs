@@ -68,17 +68,27 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
             line("maxclients", &cfg.maxclients.load(Relaxed));
         }
         "memory" => {
-            let rss = ctx.process_stats().rss_bytes;
+            let stats = ctx.process_stats();
+            let rss = stats.rss_bytes;
+            // The allocator's count of live bytes when the binary has one; else the RSS.
+            let used = stats.allocated_bytes.unwrap_or(rss);
             let keys: usize = ctx.store.spaces().map(|(_, k)| k.len()).sum();
-            // okdb has no allocator accounting yet: used_memory is the resident set size.
-            line("used_memory", &rss);
-            line("used_memory_human", &human(rss));
+            line("used_memory", &used);
+            line("used_memory_human", &human(used));
             line("used_memory_rss", &rss);
             line("used_memory_rss_human", &human(rss));
+            line(
+                "mem_allocator",
+                &if stats.allocated_bytes.is_some() {
+                    "jemalloc"
+                } else {
+                    "system"
+                },
+            );
             line("keys", &keys);
             line(
                 "bytes_per_key",
-                &(rss.checked_div(keys as u64).unwrap_or(0)),
+                &(used.checked_div(keys as u64).unwrap_or(0)),
             );
         }
         "stats" => {
