@@ -162,7 +162,7 @@ def server_commands(okdb_path, extra=""):
     """The command lines of both servers; {port} is filled in at start."""
     redis = ["redis-server", "--port", "{port}", "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes"]
-    okdb = [okdb_path, "server", "--port", "{port}", *shlex.split(extra)]
+    okdb = [okdb_path, "server", "--port", "{port}", "--appendonly", "no", *shlex.split(extra)]
     return {"redis": redis, "okdb": okdb}
 
 

@@ -6,9 +6,10 @@ OKDB=${1:-target/release/okdb}
 command -v redis-cli >/dev/null || { echo "redis-cli is not installed (apt-get install redis-tools)"; exit 1; }
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$OKDB" server --port "$PORT" 2>/tmp/okdb-smoke.log &
+DATA=$(mktemp -d)
+"$OKDB" server --port "$PORT" --dir "$DATA" 2>/tmp/okdb-smoke.log &
 PID=$!
-trap 'kill $PID 2>/dev/null || true' EXIT
+trap 'kill $PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
 for _ in $(seq 100); do redis-cli -p "$PORT" PING >/dev/null 2>&1 && break; sleep 0.05; done
 
 pass=0; fail=0
@@ -55,5 +56,15 @@ if OKDB_PORT=$PORT python3 tests/python/test_redis_py.py; then pass=$((pass+1));
 kill -TERM $PID
 for _ in $(seq 100); do kill -0 $PID 2>/dev/null || break; sleep 0.05; done
 if kill -0 $PID 2>/dev/null; then fail=$((fail+1)); echo "FAIL: server ignored SIGTERM"; else pass=$((pass+1)); fi
+# Restart on the same data directory: what was written is there (the default policy persists).
+"$OKDB" server --port "$PORT" --dir "$DATA" 2>>/tmp/okdb-smoke.log &
+PID=$!
+for _ in $(seq 100); do redis-cli -p "$PORT" PING >/dev/null 2>&1 && break; sleep 0.05; done
+check '"{\"name\":\"kevin\",\"tags\":[\"a\",\"b\"]}"' --no-raw GET user:1
+check 'OK' SAVE
+out=$(redis-cli -p "$PORT" INFO persistence | tr -d '\r' || true)
+echo "$out" | grep -q '^appendfsync:everysec' && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: INFO persistence: $out"; }
+kill -TERM $PID
+for _ in $(seq 100); do kill -0 $PID 2>/dev/null || break; sleep 0.05; done
 echo "smoke: $pass passed, $fail failed"
 [ "$fail" = 0 ]

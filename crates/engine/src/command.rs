@@ -77,6 +77,26 @@ impl CommandSpec {
         }
     }
 
+    /// The arguments in key positions (Redis's first/last/step). For commands whose options
+    /// follow the keys (`SET k v EX 10`) this may include option words: a superset is safe
+    /// where it is used (marking keys changed).
+    pub fn keys<'a>(&self, args: &'a [Bytes]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let n = args.len() as i32;
+        let first = self.first_key;
+        let last = if self.last_key < 0 {
+            n + self.last_key
+        } else {
+            self.last_key.min(n - 1)
+        };
+        let step = self.key_step.max(1) as usize;
+        let range = if first > 0 && first <= last {
+            first as usize..last as usize + 1
+        } else {
+            0..0
+        };
+        args[range].iter().step_by(step).map(|a| &a[..])
+    }
+
     /// `NAME syntax`, as help shows it.
     pub fn usage(&self) -> String {
         if self.syntax.is_empty() {

@@ -3,7 +3,12 @@
 //! Settings that can change at run time are atomics, read by the server on its hot path with a
 //! relaxed load. [`SETTINGS`] is the one table `CONFIG GET`/`CONFIG SET` work from.
 
-use std::sync::atomic::{AtomicU16, AtomicU32, AtomicUsize, Ordering::Relaxed};
+use std::path::PathBuf;
+use std::sync::atomic::{
+    AtomicBool, AtomicU16, AtomicU32, AtomicU8, AtomicUsize, Ordering::Relaxed,
+};
+
+use crate::journal::Fsync;
 
 #[derive(Debug)]
 pub struct Config {
@@ -21,6 +26,16 @@ pub struct Config {
     pub hz: AtomicU32,
     /// Threads serving connections (fixed at start); 0 means one per two cores.
     pub io_threads: AtomicUsize,
+    /// Persistence on or off (fixed at start; `appendonly`).
+    pub appendonly: AtomicBool,
+    /// The `appendfsync` policy, as [`Fsync`] numbers.
+    pub appendfsync: AtomicU8,
+    /// The data directory (fixed at start).
+    pub dir: PathBuf,
+    /// Seconds between checkpoints (0: only by `SAVE` and journal size).
+    pub checkpoint_seconds: AtomicU32,
+    /// Journal bytes after which a checkpoint runs.
+    pub checkpoint_journal_bytes: AtomicUsize,
 }
 
 pub const DEFAULT_PORT: u16 = 7379;
@@ -35,7 +50,26 @@ impl Default for Config {
             max_request: AtomicUsize::new(128 << 20),
             hz: AtomicU32::new(10),
             io_threads: AtomicUsize::new(0),
+            appendonly: AtomicBool::new(false),
+            appendfsync: AtomicU8::new(Fsync::EverySec as u8),
+            dir: PathBuf::from(DEFAULT_DIR),
+            checkpoint_seconds: AtomicU32::new(300),
+            checkpoint_journal_bytes: AtomicUsize::new(256 << 20),
         }
+    }
+}
+
+/// Where data lives when no `dir` is given: relative to the working directory, as Redis's `dir`.
+pub const DEFAULT_DIR: &str = "okdb-data";
+
+impl Config {
+    /// The fsync policy in force.
+    pub fn fsync(&self) -> Fsync {
+        Fsync::from_u8(self.appendfsync.load(Relaxed))
+    }
+
+    pub fn dir_display(&self) -> String {
+        self.dir.display().to_string()
     }
 }
 
@@ -122,14 +156,58 @@ pub static SETTINGS: &[Setting] = &[
     },
     Setting {
         name: "save",
-        doc: "Redis RDB snapshots: okdb has none yet, always empty",
+        doc:
+            "Redis RDB snapshot rules: okdb checkpoints instead (checkpoint-seconds), always empty",
         get: |_| String::new(),
         set: None,
     },
     Setting {
         name: "appendonly",
-        doc: "Redis AOF: okdb has no persistence yet, always no",
-        get: |_| "no".into(),
+        doc: "persistence (journal + SQLite checkpoints): yes or no, fixed at start",
+        get: |c| {
+            if c.appendonly.load(Relaxed) {
+                "yes"
+            } else {
+                "no"
+            }
+            .into()
+        },
         set: None,
+    },
+    Setting {
+        name: "appendfsync",
+        doc: "when a write is on disk before it is acknowledged: always, everysec or no",
+        get: |c| c.fsync().name().into(),
+        set: Some(|c, v| {
+            let f = Fsync::parse(v)
+                .ok_or_else(|| "argument must be one of always, everysec, no".to_string())?;
+            c.appendfsync.store(f as u8, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "dir",
+        doc: "data directory (journal segments and the SQLite checkpoint), fixed at start",
+        get: |c| c.dir_display(),
+        set: None,
+    },
+    Setting {
+        name: "checkpoint-seconds",
+        doc: "seconds between checkpoints of changed keys (0: only by SAVE and journal size)",
+        get: |c| c.checkpoint_seconds.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.checkpoint_seconds.store(parse_in(v, 0, 86_400)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "checkpoint-journal-bytes",
+        doc: "journal size that triggers a checkpoint",
+        get: |c| c.checkpoint_journal_bytes.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.checkpoint_journal_bytes
+                .store(parse_in(v, 1 << 20, 1 << 40)?, Relaxed);
+            Ok(())
+        }),
     },
 ];

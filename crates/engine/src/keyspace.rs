@@ -28,6 +28,9 @@ pub struct Entry {
 pub struct Keyspace {
     map: IndexMap<Key, Entry, Hasher>,
     volatile: IndexSet<Key, Hasher>,
+    /// Keys written since the last checkpoint took them, with the LSN of their last write
+    /// (filled only while the engine journals).
+    dirty: std::collections::HashMap<Key, u64, Hasher>,
 }
 
 impl Keyspace {
@@ -41,6 +44,41 @@ impl Keyspace {
 
     pub fn volatile_len(&self) -> usize {
         self.volatile.len()
+    }
+
+    /// Notes that a write with this LSN touched `key` (for the next checkpoint).
+    pub fn mark_dirty(&mut self, key: &[u8], lsn: u64) {
+        match self.dirty.get_mut(key) {
+            Some(l) => *l = lsn,
+            None => {
+                self.dirty.insert(Key::new(key), lsn);
+            }
+        }
+    }
+
+    /// As [`mark_dirty`](Self::mark_dirty), keeping a newer LSN already noted.
+    pub fn mark_dirty_at_least(&mut self, key: &[u8], lsn: u64) {
+        match self.dirty.get_mut(key) {
+            Some(l) => *l = (*l).max(lsn),
+            None => {
+                self.dirty.insert(Key::new(key), lsn);
+            }
+        }
+    }
+
+    /// Takes the keys written since the last call, with the LSN of each one's last write.
+    pub fn take_dirty(&mut self) -> std::collections::HashMap<Key, u64, Hasher> {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// Number of keys written since the last checkpoint took them.
+    pub fn dirty_len(&self) -> usize {
+        self.dirty.len()
+    }
+
+    /// The stored entry as it is, expired or not (a checkpoint stores the expiry with it).
+    pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
+        self.map.get(key)
     }
 
     /// Removes the key if its time has come; true if it was removed.
@@ -198,7 +236,13 @@ impl Keyspace {
 #[derive(Debug)]
 pub struct Store {
     names: std::collections::HashMap<SmolStr, usize>,
-    spaces: Vec<(SmolStr, Keyspace)>,
+    pub(crate) spaces: Vec<(SmolStr, Keyspace)>,
+    /// True while changed keys are noted for checkpoints (persistence is on).
+    pub(crate) tracking: bool,
+    /// True while writes are journaled (persistence is on and recovery is over).
+    pub(crate) journaling: bool,
+    /// The LSN the next journaled write gets.
+    pub(crate) next_lsn: u64,
 }
 
 /// The keyspace a connection starts in, and the one `SELECT 0` names.
@@ -209,6 +253,9 @@ impl Default for Store {
         let mut s = Store {
             names: Default::default(),
             spaces: Vec::new(),
+            tracking: false,
+            journaling: false,
+            next_lsn: 1,
         };
         s.create(DEFAULT_KEYSPACE);
         s

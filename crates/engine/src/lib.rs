@@ -29,6 +29,7 @@ pub mod command;
 mod commands;
 pub mod config;
 pub mod glob;
+pub mod journal;
 pub mod key;
 pub mod keyspace;
 mod reply;
@@ -81,6 +82,8 @@ pub struct Shared {
     pub stats: Stats,
     pub started: Instant,
     process_stats: Box<dyn Fn() -> ProcessStats + Send + Sync>,
+    /// Set once persistence starts journaling.
+    journal: std::sync::OnceLock<std::sync::Arc<journal::Queue>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -105,6 +108,9 @@ pub struct Session {
     pub proto: u8,
     /// Set by `QUIT`: the server closes the connection after sending the reply.
     pub quit: bool,
+    /// Set by `SAVE`: the server holds the reply until the checkpointer has finished this many
+    /// attempts (completed + failed); the second number is the failures before the request.
+    pub wait_checkpoint: Option<(u64, u64)>,
     keyspace: SmolStr,
     keyspace_index: Option<usize>,
 }
@@ -133,6 +139,7 @@ impl Engine {
                 stats: Stats::default(),
                 started: Instant::now(),
                 process_stats,
+                journal: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -164,6 +171,7 @@ impl Engine {
             id,
             proto: 2,
             quit: false,
+            wait_checkpoint: None,
             keyspace: DEFAULT_KEYSPACE.into(),
             keyspace_index: None,
         })
@@ -179,12 +187,121 @@ impl Engine {
 
     /// Locks the store for a batch of commands. Hold it for one batch, never across an `.await`.
     pub fn lock(&self) -> Executor<'_> {
+        self.lock_at(time::now_ms())
+    }
+
+    /// Locks the store with the batch clock set to `now` (replay runs at the recorded time).
+    pub fn lock_at(&self, now: u64) -> Executor<'_> {
         Executor {
             store: lock(&self.shared.store),
             shared: &self.shared,
-            now: time::now_ms(),
+            now,
             executed: 0,
+            records: Vec::new(),
+            last_lsn: 0,
         }
+    }
+
+    /// The journal queue, once persistence has started journaling.
+    pub fn journal(&self) -> Option<&std::sync::Arc<journal::Queue>> {
+        self.shared.journal.get()
+    }
+
+    /// Starts tracking changed keys (for checkpoints) from `next_lsn` on, without journaling:
+    /// what recovery needs while it replays.
+    pub fn start_tracking(&self, next_lsn: u64) {
+        let mut store = lock(&self.shared.store);
+        store.next_lsn = next_lsn.max(1);
+        store.tracking = true;
+    }
+
+    /// Starts journaling: every successful write from now on becomes a record in the queue.
+    pub fn start_journal(&self, next_lsn: u64) -> std::sync::Arc<journal::Queue> {
+        let queue = self.shared.journal.get_or_init(Default::default).clone();
+        let mut store = lock(&self.shared.store);
+        store.next_lsn = store.next_lsn.max(next_lsn).max(1);
+        store.tracking = true;
+        store.journaling = true;
+        queue
+    }
+
+    /// The LSN the next write will get.
+    pub fn next_lsn(&self) -> u64 {
+        lock(&self.shared.store).next_lsn
+    }
+
+    /// Applies a journaled write again, at its recorded time and LSN, without journaling it.
+    pub fn replay(&self, record: &journal::Record) -> Reply {
+        let mut exec = self.lock_at(record.now);
+        exec.store.next_lsn = record.lsn;
+        let mut session = Session {
+            id: 0,
+            proto: 3,
+            quit: false,
+            wait_checkpoint: None,
+            keyspace: record.keyspace.clone(),
+            keyspace_index: None,
+        };
+        let reply = exec.execute(&mut session, &record.args);
+        exec.store.next_lsn = record.lsn + 1;
+        reply
+    }
+
+    /// Stores an entry as recovery loads it (no journaling, not marked changed).
+    pub fn load(&self, keyspace: &str, key: &[u8], entry: keyspace::Entry) {
+        let mut store = lock(&self.shared.store);
+        let i = store.create(keyspace);
+        store.space(i).insert(key, entry);
+    }
+
+    /// What a checkpoint writes: every key changed since the last capture, with its entry as it
+    /// is now (None if deleted) and the LSN of its last write, and the LSN everything up to
+    /// which is covered. Values are O(1) clones; the store is locked only while they are taken.
+    pub fn capture(&self) -> Capture {
+        let mut store = lock(&self.shared.store);
+        let covered_lsn = store.next_lsn - 1;
+        let mut spaces = Vec::new();
+        for i in 0..store.spaces.len() {
+            let (name, ks) = &mut store.spaces[i];
+            if ks.dirty_len() == 0 {
+                continue;
+            }
+            let dirty = ks.take_dirty();
+            let mut changes: Vec<Change> = dirty
+                .into_iter()
+                .map(|(key, lsn)| Change {
+                    entry: ks.peek(key.as_bytes()).cloned(),
+                    key,
+                    lsn,
+                })
+                .collect();
+            changes.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+            spaces.push((name.clone(), changes));
+        }
+        Capture {
+            covered_lsn,
+            spaces,
+        }
+    }
+
+    /// Marks a failed checkpoint's keys changed again, so the next one writes them.
+    pub fn restore_dirty(&self, capture: &Capture) {
+        let mut store = lock(&self.shared.store);
+        for (name, changes) in &capture.spaces {
+            let i = store.create(name);
+            let ks = store.space(i);
+            for c in changes {
+                ks.mark_dirty_at_least(c.key.as_bytes(), c.lsn);
+            }
+        }
+    }
+
+    /// Keys changed since the last checkpoint, over all keyspaces.
+    pub fn dirty_keys(&self) -> usize {
+        lock(&self.shared.store)
+            .spaces()
+            .map(|(_, ks)| ks.dirty_len())
+            .sum()
     }
 
     /// One cycle of active expiry, as Redis does it: sample keys that have an expiry, remove the
@@ -237,6 +354,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// One key's state for a checkpoint (see [`Engine::capture`]).
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub key: key::Key,
+    /// None: the key is gone.
+    pub entry: Option<keyspace::Entry>,
+    pub lsn: u64,
+}
+
+/// The changes a checkpoint writes, by keyspace, keys sorted.
+#[derive(Debug, Default)]
+pub struct Capture {
+    pub covered_lsn: u64,
+    pub spaces: Vec<(SmolStr, Vec<Change>)>,
+}
+
 /// The store, locked for a batch of commands.
 pub struct Executor<'a> {
     store: MutexGuard<'a, Store>,
@@ -244,12 +377,21 @@ pub struct Executor<'a> {
     now: u64,
     /// Commands run under this lock; added to the shared counter once, on unlock.
     executed: u64,
+    /// Journal records of this batch, handed to the queue on unlock (still under the lock, so
+    /// the queue's order is LSN order).
+    records: Vec<journal::Record>,
+    last_lsn: u64,
 }
 
 impl Drop for Executor<'_> {
     fn drop(&mut self) {
         if self.executed > 0 {
             self.shared.stats.commands.fetch_add(self.executed, Relaxed);
+        }
+        if !self.records.is_empty() {
+            if let Some(q) = self.shared.journal.get() {
+                q.push(&mut self.records);
+            }
         }
     }
 }
@@ -275,15 +417,58 @@ impl Executor<'_> {
         if !spec.arity_ok(args.len()) {
             return Reply::Error(CmdError::arity(spec.name));
         }
+        let write = spec.flags.has(Flags::WRITE);
+        if write && self.store.journaling {
+            if let Some(reason) = self.shared.journal.get().and_then(|q| q.failure()) {
+                return Reply::Error(CmdError::new(
+                    "MISCONF",
+                    format!("writes are refused: {reason} (reads still work)"),
+                ));
+            }
+        }
         let mut ctx = Ctx {
             store: &mut self.store,
             session,
             shared: self.shared,
             now: self.now,
         };
-        match (spec.handler)(&mut ctx, args) {
+        let reply = match (spec.handler)(&mut ctx, args) {
             Ok(reply) => reply,
-            Err(e) => Reply::Error(e),
+            Err(e) => return Reply::Error(e),
+        };
+        if write {
+            self.record(spec, session, args);
+        }
+        reply
+    }
+
+    /// The LSN of this batch's last journaled write; 0 if it journaled none.
+    pub fn last_lsn(&self) -> u64 {
+        self.last_lsn
+    }
+
+    /// After a successful write: gives it an LSN, marks the keys it names as changed, and
+    /// journals it when journaling is on.
+    fn record(&mut self, spec: &CommandSpec, session: &Session, args: &[Bytes]) {
+        if !self.store.tracking {
+            return;
+        }
+        let lsn = self.store.next_lsn;
+        self.store.next_lsn += 1;
+        if let Some(i) = self.store.index_of(&session.keyspace) {
+            let ks = self.store.space(i);
+            for key in spec.keys(args) {
+                ks.mark_dirty(key, lsn);
+            }
+        }
+        if self.store.journaling {
+            self.records.push(journal::Record {
+                lsn,
+                now: self.now,
+                keyspace: session.keyspace.clone(),
+                args: args.to_vec(),
+            });
+            self.last_lsn = lsn;
         }
     }
 }

@@ -8,6 +8,11 @@
 //! client-query-buffer-limit = 134217728   # 128 MiB
 //! hz = 10                                 # active expiry cycles per second
 //! io-threads = 0                          # threads serving connections; 0 = one per two cores
+//! dir = "okdb-data"                       # data directory (journal + okdb.sqlite3)
+//! appendonly = true                       # persistence on (the default) or off
+//! appendfsync = "everysec"                # always | everysec | no
+//! checkpoint-seconds = 300                # checkpoint changed keys this often
+//! checkpoint-journal-bytes = 268435456    # ... or when the journal is this big
 //! ```
 
 use std::path::Path;
@@ -27,6 +32,11 @@ pub struct FileConfig {
     pub client_query_buffer_limit: Option<usize>,
     pub hz: Option<u32>,
     pub io_threads: Option<usize>,
+    pub dir: Option<std::path::PathBuf>,
+    pub appendonly: Option<bool>,
+    pub appendfsync: Option<String>,
+    pub checkpoint_seconds: Option<u32>,
+    pub checkpoint_journal_bytes: Option<usize>,
 }
 
 impl FileConfig {
@@ -39,6 +49,13 @@ impl FileConfig {
     /// The engine config, checked with the same rules `CONFIG SET` applies.
     pub fn into_config(self) -> anyhow::Result<Config> {
         let mut cfg = Config::default();
+        // The binary persists by default; the engine's own default (for embedding and tests)
+        // is in-memory.
+        cfg.appendonly
+            .store(self.appendonly.unwrap_or(true), Relaxed);
+        if let Some(d) = self.dir {
+            cfg.dir = d;
+        }
         if let Some(b) = self.bind {
             cfg.bind = b;
         }
@@ -62,6 +79,15 @@ impl FileConfig {
                 self.client_query_buffer_limit.map(|v| v.to_string()),
             ),
             ("hz", self.hz.map(|v| v.to_string())),
+            ("appendfsync", self.appendfsync),
+            (
+                "checkpoint-seconds",
+                self.checkpoint_seconds.map(|v| v.to_string()),
+            ),
+            (
+                "checkpoint-journal-bytes",
+                self.checkpoint_journal_bytes.map(|v| v.to_string()),
+            ),
         ];
         for (name, value) in settable {
             let Some(value) = value else { continue };

@@ -65,12 +65,46 @@ enum Command {
         /// Threads serving connections; 0 = one per two cores (the default).
         #[arg(long)]
         io_threads: Option<usize>,
+        /// Data directory: journal segments and okdb.sqlite3 (default ./okdb-data).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Persistence: yes (the default) or no (memory only).
+        #[arg(long, value_parser = ["yes", "no"])]
+        appendonly: Option<String>,
+        /// When a write is on disk before it is acknowledged: always, everysec (default), no.
+        #[arg(long, value_parser = ["always", "everysec", "no"])]
+        appendfsync: Option<String>,
+    },
+    /// Inspect and fix journal segments offline (see docs/persistence.md).
+    Journal {
+        #[command(subcommand)]
+        action: JournalAction,
     },
     /// An interactive shell with history, help and pretty-printed values.
     Shell,
     /// Any other words are one command to send, e.g. `okdb GET k`.
     #[command(external_subcommand)]
     OneShot(Vec<String>),
+}
+
+#[derive(Subcommand, Debug)]
+enum JournalAction {
+    /// Reads every segment and reports records, LSN ranges and damage (exit 1 if damaged).
+    Check {
+        /// Data directory (default ./okdb-data).
+        #[arg(default_value = okdb_engine::config::DEFAULT_DIR)]
+        dir: PathBuf,
+    },
+    /// Prints every record: LSN, time (unix ms), keyspace, arguments.
+    Dump {
+        #[arg(default_value = okdb_engine::config::DEFAULT_DIR)]
+        dir: PathBuf,
+    },
+    /// Cuts the journal at its first damage (truncates there, removes later segments).
+    Repair {
+        #[arg(default_value = okdb_engine::config::DEFAULT_DIR)]
+        dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -82,7 +116,21 @@ fn main() -> ExitCode {
             bind,
             config,
             io_threads,
-        }) => run_server(bind, cli.port, config, io_threads),
+            dir,
+            appendonly,
+            appendfsync,
+        }) => run_server(
+            ServerFlags {
+                bind,
+                port: cli.port,
+                io_threads,
+                dir,
+                appendonly,
+                appendfsync,
+            },
+            config,
+        ),
+        Some(Command::Journal { action }) => journal(action),
         Some(Command::Shell) | None => shell::repl(&addr),
         Some(Command::OneShot(words)) => shell::one_shot(&addr, &words),
     };
@@ -95,12 +143,56 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_server(
+/// `okdb server` flags that override the config file.
+struct ServerFlags {
     bind: Option<String>,
     port: Option<u16>,
-    file: Option<PathBuf>,
     io_threads: Option<usize>,
-) -> anyhow::Result<ExitCode> {
+    dir: Option<PathBuf>,
+    appendonly: Option<String>,
+    appendfsync: Option<String>,
+}
+
+fn journal(action: JournalAction) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let (result, text) = match action {
+        JournalAction::Check { dir } => match okdb_persist::tools::check(&dir) {
+            Ok(t) => (true, t),
+            Err(t) => (false, t),
+        },
+        JournalAction::Repair { dir } => match okdb_persist::tools::repair(&dir) {
+            Ok(t) => (true, t),
+            Err(t) => (false, t),
+        },
+        JournalAction::Dump { dir } => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let r = okdb_persist::tools::dump(&dir, &mut out);
+            out.flush()?;
+            match r {
+                Ok(()) => (true, String::new()),
+                Err(e) => (false, e),
+            }
+        }
+    };
+    let mut stdout = std::io::stdout();
+    stdout.write_all(text.as_bytes())?;
+    Ok(if result {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn run_server(flags: ServerFlags, file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let ServerFlags {
+        bind,
+        port,
+        io_threads,
+        dir,
+        appendonly,
+        appendfsync,
+    } = flags;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -121,7 +213,40 @@ fn run_server(
     if let Some(n) = io_threads {
         settings.io_threads = Some(n);
     }
+    if let Some(d) = dir {
+        settings.dir = Some(d);
+    }
+    if let Some(a) = appendonly {
+        settings.appendonly = Some(a == "yes");
+    }
+    if let Some(f) = appendfsync {
+        settings.appendfsync = Some(f);
+    }
     let engine = okdb_server::engine_with_allocator(settings.into_config()?, allocated_bytes);
+    let persistence = if engine
+        .config()
+        .appendonly
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        let dir = engine.config().dir.clone();
+        let p = okdb_persist::Persistence::open(&engine, &dir)
+            .with_context(|| format!("opening the data directory {}", dir.display()))?;
+        let r = &p.recovered;
+        tracing::info!(
+            "data directory {}: loaded {} keys from the checkpoint (LSN {}) and replayed {} \
+             journal records in {} ms; appendfsync {}",
+            dir.display(),
+            r.rows_loaded,
+            r.covered_lsn,
+            r.records_replayed,
+            r.elapsed.as_millis(),
+            engine.config().fsync().name()
+        );
+        Some(p)
+    } else {
+        tracing::info!("persistence is off (appendonly no): data lives in memory only");
+        None
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -135,6 +260,10 @@ fn run_server(
             listener.local_addr()?
         );
         okdb_server::serve(engine, listener, okdb_server::shutdown_signal()).await;
+        if let Some(p) = persistence {
+            tracing::info!("writing the journal out and a last checkpoint");
+            p.shutdown();
+        }
         tracing::info!("okdb stopped");
         Ok(ExitCode::SUCCESS)
     })

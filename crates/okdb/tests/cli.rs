@@ -9,7 +9,7 @@ const OKDB: &str = env!("CARGO_BIN_EXE_okdb");
 /// Starts `okdb server` on a free port and returns it with its port (read from its log line).
 fn server(extra: &[&str]) -> (Child, u16) {
     let mut child = Command::new(OKDB)
-        .args(["server", "--port", "0"])
+        .args(["server", "--port", "0", "--appendonly", "no"])
         .args(extra)
         .stderr(Stdio::piped())
         .spawn()

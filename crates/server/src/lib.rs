@@ -281,8 +281,13 @@ async fn connection(
                     error: Some(
                         "internal error: a command failed unexpectedly (see the server log)".into(),
                     ),
+                    last_lsn: 0,
+                    save: None,
                 }
             });
+        if let Some(q) = engine.journal() {
+            conn.wait_for_persistence(q, &outcome).await;
+        }
         // Encode outside the lock, flushing as the buffer grows, so a small pipeline of large
         // replies never needs all of them in memory at once.
         let mut failed = false;
@@ -332,6 +337,11 @@ struct Outcome {
     close: bool,
     /// A protocol error to send after the replies.
     error: Option<String>,
+    /// The LSN of the batch's last journaled write (0: none): under `appendfsync always` the
+    /// replies wait until it is durable.
+    last_lsn: u64,
+    /// A `SAVE` in the batch: its reply's index and what it waits for.
+    save: Option<(usize, (u64, u64))>,
 }
 
 struct Connection<'a> {
@@ -375,20 +385,70 @@ impl Connection<'_> {
         if error.is_none() && self.rbuf.len() > cfg.max_request.load(Relaxed) {
             error = Some("Protocol error: query buffer limit exceeded".into());
         }
+        let mut last_lsn = 0;
+        let mut save = None;
         if used > 0 {
             let mut exec = self.engine.lock();
             for args in &self.batch[..used] {
                 let reply = exec.execute(session, args);
                 self.replies.push((reply, session.proto));
+                if let Some(wait) = session.wait_checkpoint.take() {
+                    save = Some((self.replies.len() - 1, wait));
+                }
                 if session.quit {
                     break;
                 }
             }
+            last_lsn = exec.last_lsn();
         }
         self.recycle(used);
         Outcome {
             close: session.quit || error.is_some(),
             error,
+            last_lsn,
+            save,
+        }
+    }
+
+    /// Holds the batch's replies until persistence allows them: under `appendfsync always`
+    /// (or `everysec` while an fsync is stalled past 2 s) until the last write is durable, and
+    /// for `SAVE` until the checkpoint is done. Writes that cannot be made durable are not
+    /// acknowledged: every reply of the batch becomes an error.
+    async fn wait_for_persistence(&mut self, q: &okdb_engine::journal::Queue, outcome: &Outcome) {
+        use okdb_engine::journal::Fsync;
+        if outcome.last_lsn > 0 {
+            let policy = self.engine.config().fsync();
+            let now = okdb_engine::time::now_ms();
+            if policy == Fsync::Always || (policy == Fsync::EverySec && q.sync_stalled(now)) {
+                if let Err(reason) = q.wait_durable(outcome.last_lsn).await {
+                    let msg = format!(
+                        "the journal could not be made durable ({reason}): this batch's writes \
+                         are not acknowledged; they may or may not survive a restart"
+                    );
+                    for (reply, _) in &mut self.replies {
+                        *reply = Reply::Error(okdb_engine::CmdError::new("MISCONF", msg.clone()));
+                    }
+                }
+            }
+        }
+        if let Some((index, (target, failures_before))) = outcome.save {
+            use std::sync::atomic::Ordering::Relaxed;
+            let st = &q.stats;
+            let deadline = std::time::Instant::now() + Duration::from_secs(600);
+            while st.checkpoints.load(Relaxed) + st.checkpoint_failures.load(Relaxed) < target
+                && std::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            let failed = st.checkpoint_failures.load(Relaxed) > failures_before
+                || st.checkpoints.load(Relaxed) + st.checkpoint_failures.load(Relaxed) < target;
+            if failed {
+                if let Some((reply, _)) = self.replies.get_mut(index) {
+                    *reply = Reply::Error(okdb_engine::CmdError::err(
+                        "the checkpoint failed (see the server log and INFO persistence)",
+                    ));
+                }
+            }
         }
     }
 

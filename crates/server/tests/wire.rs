@@ -286,6 +286,23 @@ const TABLE: &[(&str, &str, &str)] = &[
         "",
     ),
     ("CONFIG FOO", "-ERR unknown CONFIG subcommand", ""),
+    (
+        "SAVE",
+        "-ERR persistence is off (appendonly no): nothing to save",
+        "",
+    ),
+    ("BGSAVE", "-ERR persistence is off", ""),
+    ("INFO persistence", "\"# Persistence", "=# Persistence"),
+    (
+        "CONFIG SET appendfsync always; CONFIG GET appendfsync",
+        "[\"appendfsync\", \"always\"]",
+        "{\"appendfsync\": \"always\"}",
+    ),
+    (
+        "CONFIG SET appendfsync sometimes",
+        "-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument must be one of always, everysec, no",
+        "",
+    ),
     ("COMMAND COUNT", ":", ""),
     (
         "COMMAND DOCS get",

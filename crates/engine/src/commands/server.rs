@@ -10,7 +10,14 @@ use crate::command::{CommandSpec, COMMANDS};
 use crate::config::SETTINGS;
 use crate::{glob, CmdError, Ctx, Reply};
 
-const SECTIONS: &[&str] = &["server", "clients", "memory", "stats", "keyspace"];
+const SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "keyspace",
+];
 
 /// `INFO [section ...]`: `key:value` lines under `# Section` headers, as Redis writes them.
 pub fn info(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
@@ -101,6 +108,52 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
             );
             line("expired_keys", &st.expired_keys.load(Relaxed));
         }
+        "persistence" => {
+            let Some(q) = ctx.shared.journal.get() else {
+                line("aof_enabled", &0);
+                line("journal_enabled", &0);
+                return;
+            };
+            let st = &q.stats;
+            let fsync = crate::journal::Fsync::from_u8(st.fsync.load(Relaxed));
+            let failure = q.failure();
+            let dirty: usize = ctx.store.spaces().map(|(_, k)| k.dirty_len()).sum();
+            line("aof_enabled", &1);
+            line("journal_enabled", &1);
+            line("appendfsync", &fsync.name());
+            line("dir", &cfg.dir_display());
+            line(
+                "aof_last_write_status",
+                &if failure.is_some() { "err" } else { "ok" },
+            );
+            line("journal_error", &failure.unwrap_or_default());
+            line("journal_bytes", &st.journal_bytes.load(Relaxed));
+            line("journal_segments", &st.journal_segments.load(Relaxed));
+            line("next_lsn", &ctx.store.next_lsn);
+            line("last_lsn_written", &st.last_lsn_written.load(Relaxed));
+            line("durable_lsn", &q.durable());
+            line("fsyncs", &st.fsyncs.load(Relaxed));
+            line("last_fsync_us", &st.last_fsync_us.load(Relaxed));
+            line("checkpoint_lsn", &st.checkpoint_lsn.load(Relaxed));
+            line("checkpoints", &st.checkpoints.load(Relaxed));
+            line(
+                "checkpoint_in_progress",
+                &u8::from(st.checkpoint_running.load(Relaxed)),
+            );
+            line(
+                "last_checkpoint_time",
+                &st.last_checkpoint_unix.load(Relaxed),
+            );
+            line("last_checkpoint_ms", &st.last_checkpoint_ms.load(Relaxed));
+            line(
+                "last_checkpoint_keys",
+                &st.last_checkpoint_keys.load(Relaxed),
+            );
+            line("rdb_last_save_time", &st.last_checkpoint_unix.load(Relaxed));
+            line("keys_changed_since_checkpoint", &dirty);
+            line("recovery_ms", &st.recovery_ms.load(Relaxed));
+            line("recovered_records", &st.recovered_records.load(Relaxed));
+        }
         "keyspace" => {
             let mut spaces: Vec<_> = ctx.store.spaces().collect();
             spaces.sort_by_key(|(name, _)| (name.parse::<u64>().unwrap_or(u64::MAX), *name));
@@ -121,6 +174,38 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
         }
         _ => {}
     }
+}
+
+/// `SAVE`: asks for a checkpoint now and answers when it has completed (the server waits for
+/// it outside the store's lock, so other clients go on meanwhile).
+pub fn save(ctx: &mut Ctx, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    let q = request_checkpoint(ctx)?;
+    let st = &q.stats;
+    let failures = st.checkpoint_failures.load(Relaxed);
+    // One running now captured its keys before this request: wait for the one after it.
+    let running = u64::from(st.checkpoint_running.load(Relaxed));
+    let target = st.checkpoints.load(Relaxed) + failures + running + 1;
+    ctx.session.wait_checkpoint = Some((target, failures));
+    Ok(Reply::Ok)
+}
+
+/// `BGSAVE`: asks for a checkpoint now and answers at once.
+pub fn bgsave(ctx: &mut Ctx, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    request_checkpoint(ctx)?;
+    Ok(Reply::Status(std::borrow::Cow::Borrowed(
+        "Background saving started",
+    )))
+}
+
+fn request_checkpoint<'a>(ctx: &Ctx<'a>) -> Result<&'a crate::journal::Queue, CmdError> {
+    let q = ctx
+        .shared
+        .journal
+        .get()
+        .ok_or_else(|| CmdError::err("persistence is off (appendonly no): nothing to save"))?;
+    q.stats.checkpoint_requested.store(true, Relaxed);
+    q.nudge();
+    Ok(q)
 }
 
 fn human(bytes: u64) -> String {

@@ -1,0 +1,338 @@
+//! okdb's persistence: the journal, SQLite checkpoints, recovery, and the journal tools.
+//!
+//! Architecture invariant: this crate owns the data directory. The engine hands it journal
+//! records and checkpoint captures and knows nothing of files; the server only waits on the
+//! engine's journal queue.
+//!
+//! ```text
+//! write ─▶ engine (under the store lock: apply, LSN, record) ─▶ queue ─▶ writer thread
+//!          writer: append to the segment, fsync per policy, mark durable ─▶ replies released
+//! checkpointer: capture changed keys (O(1) clones) ─▶ SQLite transaction (covered LSN)
+//!               ─▶ remove segments wholly below it
+//! start: SQLite rows ─▶ engine; journal records above the covered LSN ─▶ replayed
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use okdb_engine::journal::Queue;
+use okdb_engine::Engine;
+
+pub mod checkpoint;
+pub mod format;
+pub mod journal;
+pub mod tools;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    #[error("data directory {0}: {1}")]
+    Dir(PathBuf, std::io::Error),
+    #[error("checkpoint database in {0}: {1}")]
+    Db(PathBuf, checkpoint::CheckpointError),
+    #[error(
+        "journal segment {path} is corrupt at offset {offset}: {reason}. Nothing after it can be \
+         replayed safely. Inspect it with `okdb journal check {dir}` and `okdb journal dump {dir}`; \
+         `okdb journal repair {dir}` cuts the journal at the damage (losing what follows it)"
+    )]
+    Corrupt {
+        path: PathBuf,
+        dir: PathBuf,
+        offset: u64,
+        reason: String,
+    },
+    #[error("reading journal segment {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+}
+
+/// Test hooks: `OKDB_FAILPOINT=name` makes the process abort when it reaches that point, as a
+/// crash there would. Used by the crash tests; costs one relaxed check when unset.
+pub mod failpoint {
+    use std::sync::OnceLock;
+
+    pub fn hit(name: &str) {
+        static SET: OnceLock<Option<String>> = OnceLock::new();
+        let set = SET.get_or_init(|| std::env::var("OKDB_FAILPOINT").ok());
+        if set.as_deref() == Some(name) {
+            eprintln!("failpoint {name}: aborting");
+            std::process::abort();
+        }
+    }
+}
+
+/// What recovery did.
+#[derive(Debug, Default, Clone)]
+pub struct Recovered {
+    pub rows_loaded: u64,
+    pub records_replayed: u64,
+    pub truncated_tail: Option<(PathBuf, u64)>,
+    pub covered_lsn: u64,
+    pub next_lsn: u64,
+    pub elapsed: Duration,
+}
+
+/// Running persistence: the journal writer and the checkpointer threads.
+#[derive(Debug)]
+pub struct Persistence {
+    queue: Arc<Queue>,
+    stop: Arc<AtomicBool>,
+    writer: Option<JoinHandle<()>>,
+    checkpointer: Option<JoinHandle<()>>,
+    pub recovered: Recovered,
+}
+
+impl Persistence {
+    /// Recovers the data directory into the engine, then starts journaling and checkpointing.
+    pub fn open(engine: &Engine, dir: &Path) -> Result<Persistence, PersistError> {
+        let started = Instant::now();
+        std::fs::create_dir_all(dir).map_err(|e| PersistError::Dir(dir.into(), e))?;
+        let db = checkpoint::Db::open(dir).map_err(|e| PersistError::Db(dir.into(), e))?;
+        let covered = db
+            .covered_lsn()
+            .map_err(|e| PersistError::Db(dir.into(), e))?;
+        let now = okdb_engine::time::now_ms();
+        let rows_loaded = db
+            .load(now, |ks, key, entry| engine.load(ks, key, entry))
+            .map_err(|e| PersistError::Db(dir.into(), e))?;
+        engine.start_tracking(covered + 1);
+
+        let segments = journal::list_segments(dir).map_err(|e| PersistError::Dir(dir.into(), e))?;
+        let mut last_applied = covered;
+        let mut replayed = 0;
+        let mut truncated_tail = None;
+        for (i, seg) in segments.iter().enumerate() {
+            let scan = journal::read_segment(&seg.path, |rec| {
+                if rec.lsn > last_applied {
+                    if let okdb_engine::Reply::Error(e) = engine.replay(&rec) {
+                        tracing::warn!("replaying LSN {}: {e}", rec.lsn);
+                    }
+                    last_applied = rec.lsn;
+                    replayed += 1;
+                }
+            })
+            .map_err(|e| PersistError::Read(seg.path.clone(), e))?;
+            if let journal::Tail::Bad {
+                offset,
+                reason,
+                torn,
+            } = scan.tail
+            {
+                let is_last = i + 1 == segments.len();
+                if is_last && torn {
+                    tracing::warn!(
+                        "journal segment {} ends in a torn record at offset {offset} ({reason}): \
+                         truncating it there",
+                        seg.path.display()
+                    );
+                    truncate(&seg.path, offset)
+                        .map_err(|e| PersistError::Read(seg.path.clone(), e))?;
+                    truncated_tail = Some((seg.path.clone(), offset));
+                } else {
+                    return Err(PersistError::Corrupt {
+                        path: seg.path.clone(),
+                        dir: dir.into(),
+                        offset,
+                        reason,
+                    });
+                }
+            }
+        }
+        let next_lsn = last_applied.max(covered) + 1;
+        let queue = engine.start_journal(next_lsn);
+        let st = &queue.stats;
+        st.fsync.store(engine.config().fsync() as u8, Relaxed);
+        st.checkpoint_lsn.store(covered, Relaxed);
+        st.recovered_records.store(replayed, Relaxed);
+        st.journal_segments.store(segments.len() as u64, Relaxed);
+        let bytes: u64 = segments
+            .iter()
+            .filter_map(|s| std::fs::metadata(&s.path).ok())
+            .map(|m| m.len())
+            .sum();
+        st.journal_bytes.store(bytes, Relaxed);
+        // Everything recovered is on disk already.
+        queue.mark_durable(next_lsn - 1);
+        // A segment cut to nothing but its header (or less) is started afresh by the writer.
+        let last = segments.last().filter(|s| {
+            std::fs::metadata(&s.path).is_ok_and(|m| m.len() >= format::HEADER_LEN as u64)
+        });
+        let writer = journal::Writer::open(dir, engine.clone(), queue.clone(), last)
+            .map_err(|e| PersistError::Dir(dir.into(), e))?;
+        let rotate = writer.rotate.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let writer = std::thread::Builder::new()
+            .name("okdb-journal".into())
+            .spawn(move || writer.run(s))
+            .map_err(|e| PersistError::Dir(dir.into(), e))?;
+        let recovered = Recovered {
+            rows_loaded,
+            records_replayed: replayed,
+            truncated_tail,
+            covered_lsn: covered,
+            next_lsn,
+            elapsed: started.elapsed(),
+        };
+        st.recovery_ms
+            .store(recovered.elapsed.as_millis() as u64, Relaxed);
+        // Replayed records are not in SQLite yet: the first checkpoint writes them.
+        if replayed > 0 {
+            st.checkpoint_requested.store(true, Relaxed);
+        }
+        let checkpointer = {
+            let (engine, path, stop) = (engine.clone(), dir.to_path_buf(), stop.clone());
+            std::thread::Builder::new()
+                .name("okdb-checkpoint".into())
+                .spawn(move || checkpoint_loop(engine, path, db, stop, rotate))
+                .map_err(|e| PersistError::Dir(dir.into(), e))?
+        };
+        Ok(Persistence {
+            queue,
+            stop,
+            writer: Some(writer),
+            checkpointer: Some(checkpointer),
+            recovered,
+        })
+    }
+
+    /// Stops both threads: the journal is written and synced, and a last checkpoint is taken
+    /// so the next start has little to replay.
+    pub fn shutdown(mut self) {
+        self.stop_threads();
+    }
+
+    fn stop_threads(&mut self) {
+        self.stop.store(true, Relaxed);
+        self.queue.nudge();
+        if let Some(t) = self.checkpointer.take() {
+            let _ = t.join();
+        }
+        if let Some(t) = self.writer.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Persistence {
+    fn drop(&mut self) {
+        self.stop_threads();
+    }
+}
+
+fn truncate(path: &Path, len: u64) -> std::io::Result<()> {
+    let f = std::fs::OpenOptions::new().write(true).open(path)?;
+    f.set_len(len)?;
+    f.sync_all()
+}
+
+/// The checkpointer: runs a checkpoint when asked (`SAVE`), every `checkpoint-seconds` if keys
+/// changed, and when the journal passes `checkpoint-journal-bytes`; once more on shutdown.
+fn checkpoint_loop(
+    engine: Engine,
+    dir: PathBuf,
+    mut db: checkpoint::Db,
+    stop: Arc<AtomicBool>,
+    rotate: Arc<AtomicBool>,
+) {
+    let Some(queue) = engine.journal().cloned() else {
+        return;
+    };
+    let mut last = Instant::now();
+    loop {
+        let stopping = stop.load(Relaxed);
+        let cfg = engine.config();
+        let st = &queue.stats;
+        let every = cfg.checkpoint_seconds.load(Relaxed);
+        let due = st.checkpoint_requested.swap(false, Relaxed)
+            || stopping
+            || (every > 0
+                && last.elapsed() >= Duration::from_secs(every.into())
+                && engine.dirty_keys() > 0)
+            || st.journal_bytes.load(Relaxed) >= cfg.checkpoint_journal_bytes.load(Relaxed) as u64;
+        if due {
+            last = Instant::now();
+            if let Err(e) = run_checkpoint(&engine, &queue, &dir, &mut db, &rotate) {
+                tracing::error!("checkpoint failed: {e}");
+                st.checkpoint_failures.fetch_add(1, Relaxed);
+            }
+        }
+        if stopping {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One checkpoint: capture, write, then drop the journal segments it covers.
+pub fn run_checkpoint(
+    engine: &Engine,
+    queue: &Queue,
+    dir: &Path,
+    db: &mut checkpoint::Db,
+    rotate: &AtomicBool,
+) -> Result<(), String> {
+    let st = &queue.stats;
+    st.checkpoint_running.store(true, Relaxed);
+    let started = Instant::now();
+    let capture = engine.capture();
+    // Only records on disk may be dropped from the journal: wait until the capture's LSN is
+    // written (it is at most a moment behind).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while st.last_lsn_written.load(Relaxed) < capture.covered_lsn
+        && queue.durable() < capture.covered_lsn
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let result = db.write(&capture);
+    st.checkpoint_running.store(false, Relaxed);
+    let written = match result {
+        Ok(n) => n,
+        Err(e) => {
+            engine.restore_dirty(&capture);
+            return Err(e.to_string());
+        }
+    };
+    failpoint::hit("checkpoint-after-commit");
+    st.checkpoint_lsn.store(capture.covered_lsn, Relaxed);
+    st.last_checkpoint_keys.store(written, Relaxed);
+    st.last_checkpoint_ms
+        .store(started.elapsed().as_millis() as u64, Relaxed);
+    st.last_checkpoint_unix
+        .store(okdb_engine::time::now_ms() / 1000, Relaxed);
+    // The open segment holds records past the capture too: start a new one at the next write so
+    // this one can go at the next checkpoint.
+    rotate.store(true, Relaxed);
+    remove_covered(dir, capture.covered_lsn, st)?;
+    st.checkpoints.fetch_add(1, Relaxed);
+    Ok(())
+}
+
+/// Removes every segment all of whose records are at or below `covered` (all but the newest,
+/// whose end is not known while it is written).
+fn remove_covered(
+    dir: &Path,
+    covered: u64,
+    st: &okdb_engine::journal::Stats,
+) -> Result<(), String> {
+    let segs = journal::list_segments(dir).map_err(|e| e.to_string())?;
+    let mut removed = false;
+    for pair in segs.windows(2) {
+        let (seg, next) = (&pair[0], &pair[1]);
+        if next.first_lsn <= covered + 1 {
+            let len = std::fs::metadata(&seg.path).map(|m| m.len()).unwrap_or(0);
+            std::fs::remove_file(&seg.path).map_err(|e| format!("{}: {e}", seg.path.display()))?;
+            st.journal_bytes
+                .fetch_sub(len.min(st.journal_bytes.load(Relaxed)), Relaxed);
+            st.journal_segments.fetch_sub(1, Relaxed);
+            removed = true;
+            failpoint::hit("checkpoint-mid-removal");
+        }
+    }
+    if removed {
+        journal::sync_dir(dir).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
