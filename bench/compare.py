@@ -126,12 +126,12 @@ def rss_bytes(pid):
 
 
 class Server:
-    def __init__(self, name, argv):
+    def __init__(self, name, argv, ready_timeout=20.0):
         self.name, self.port = name, free_port()
         self.argv = [a.replace("{port}", str(self.port)) for a in argv]
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            wait_ready(self.port, self.proc)
+            wait_ready(self.port, self.proc, ready_timeout)
         except Exception:
             self.stop()
             raise
@@ -277,10 +277,130 @@ def measure_memory(name, argv, n, load_file, settle):
         server.stop()
 
 
+# --- persistence ---------------------------------------------------------------------------------
+
+PERSIST_POLICIES = ("everysec", "always")
+
+
+def persistence_servers(okdb_path, policy, tmp):
+    """Redis and okdb both journaling under `policy`, plus okdb with persistence off."""
+    rdir, odir = os.path.join(tmp, f"redis-{policy}"), os.path.join(tmp, f"okdb-{policy}")
+    os.makedirs(rdir, exist_ok=True)
+    redis = ["redis-server", "--port", "{port}", "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes", "--appendfsync", policy, "--dir", rdir,
+             "--daemonize", "no"]
+    okdb = [okdb_path, "server", "--port", "{port}", "--appendfsync", policy, "--dir", odir]
+    return {"redis": redis, "okdb": okdb}
+
+
+def run_persistence(args, okdb_path, results, wl):
+    tmp = tempfile.mkdtemp(prefix="okdb-bench-persist-")
+    try:
+        for policy in PERSIST_POLICIES:
+            cmds = persistence_servers(okdb_path, policy, tmp)
+            off = server_commands(okdb_path, args.okdb_args)["okdb"]
+            servers = [Server("redis", cmds["redis"]), Server("okdb", cmds["okdb"]),
+                       Server("okdb-off", off)]
+            try:
+                for rnd in range(args.rounds):
+                    for w in wl:
+                        for server in servers:
+                            res = run_one(server, w, args.requests)
+                            results.setdefault((policy, w.name, server.name), []).append(res)
+                            log(f"round {rnd + 1} {policy:8} {w.name:18} {server.name:8} "
+                                f"{res['ops']:>10,.0f} ops/s cpu/op {res['cpu_us']:.2f} us")
+            finally:
+                for s in servers:
+                    s.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def persist_workloads():
+    return [
+        Workload("SET -c 50", ["-t", "set", "-c", "50", "-r", "100000"]),
+        Workload("SET -c 50 -P 16", ["-t", "set", "-c", "50", "-P", "16", "-r", "100000"],
+                 requests_scale=4),
+    ]
+
+
+def measure_restart(okdb_path, n, load_file):
+    """Loads n keys into Redis and okdb with persistence on; times SAVE (RDB save vs okdb
+    checkpoint) and a restart (RDB load vs okdb recovery) until DBSIZE answers n."""
+    tmp = tempfile.mkdtemp(prefix="okdb-bench-restart-")
+    out = {}
+    try:
+        rdir, odir = os.path.join(tmp, "redis"), os.path.join(tmp, "okdb")
+        os.makedirs(rdir)
+        argv = {
+            "redis": ["redis-server", "--port", "{port}", "--bind", "127.0.0.1", "--save", "",
+                      "--appendonly", "no", "--dir", rdir, "--daemonize", "no"],
+            "okdb": [okdb_path, "server", "--port", "{port}", "--dir", odir,
+                     "--appendfsync", "everysec"],
+        }
+        for name in ("redis", "okdb"):
+            server = Server(name, argv[name])
+            try:
+                with open(load_file, "rb") as f:
+                    subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], stdin=f,
+                                   capture_output=True, timeout=3600, check=True)
+                t = time.time()
+                reply = server.cli("SAVE").strip()
+                save_s = time.time() - t
+                if reply != "OK":
+                    raise RuntimeError(f"{name} SAVE answered {reply!r}")
+            finally:
+                server.stop()
+            t = time.time()
+            server = Server(name, argv[name], ready_timeout=3600)
+            try:
+                while int(server.cli("DBSIZE").strip() or 0) < n and time.time() - t < 3600:
+                    time.sleep(0.05)
+                load_s = time.time() - t
+            finally:
+                server.stop()
+            out[name] = {"save": save_s, "load": load_s}
+            log(f"restart {n:,} keys {name:5} save {save_s:.2f} s load {load_s:.2f} s")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
 # --- report --------------------------------------------------------------------------------------
 
 def fmt_ops(x):
     return f"{x:,.0f}"
+
+
+def persistence_report(args, presults, restarts):
+    r = ["", "Persistence: Redis with `--appendonly yes --appendfsync P` against okdb with "
+         "`--appendfsync P` (its default persistence), and okdb with persistence off, "
+         "interleaved; `-r 100000`.", "",
+         "| policy | workload | Redis ops/s | okdb ops/s | okdb/Redis | okdb off ops/s | "
+         "okdb/okdb off | Redis CPU µs/op | okdb CPU µs/op |",
+         "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for policy in PERSIST_POLICIES:
+        for w in persist_workloads():
+            runs = {s: presults.get((policy, w.name, s), []) for s in ("redis", "okdb", "okdb-off")}
+            if not all(runs.values()):
+                continue
+            med = {s: statistics.median(x["ops"] for x in v) for s, v in runs.items()}
+            cpu = {s: statistics.median(x["cpu_us"] for x in v) for s, v in runs.items()}
+            r.append(f"| {policy} | {w.name} | {fmt_ops(med['redis'])} | {fmt_ops(med['okdb'])} | "
+                     f"**{med['okdb'] / med['redis']:.2f}** | {fmt_ops(med['okdb-off'])} | "
+                     f"{med['okdb'] / med['okdb-off']:.2f} | {cpu['redis']:.2f} | {cpu['okdb']:.2f} |")
+    if restarts:
+        r += ["", "Save and restart: keys loaded as in the memory test; `SAVE` timed with "
+              "redis-cli (Redis: RDB save; okdb: checkpoint into SQLite); then SIGTERM and a "
+              "restart timed until `DBSIZE` answers every key (Redis: RDB load; okdb: SQLite "
+              "load + journal replay).", "",
+              "| keys | Redis SAVE s | okdb SAVE s | Redis restart s | okdb restart s |",
+              "|---:|---:|---:|---:|---:|"]
+        for n in sorted(restarts):
+            x = restarts[n]
+            r.append(f"| {n:,} | {x['redis']['save']:.2f} | {x['okdb']['save']:.2f} | "
+                     f"{x['redis']['load']:.2f} | {x['okdb']['load']:.2f} |")
+    return "\n".join(r)
 
 
 def report(args, wl, results, mem, versions, okdb_path):
@@ -375,12 +495,16 @@ def main():
     ap.add_argument("--okdb-args", default="", help="extra arguments for `okdb server`")
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"),
                     help="markdown file to write the report into ('-' for stdout only)")
+    ap.add_argument("--persistence", action="store_true",
+                    help="also run the persistence workloads (everysec and always) and time "
+                         "SAVE and restart at the --keys sizes")
     ap.add_argument("--smoke", action="store_true",
                     help="seconds-long check of the harness: 1 round, tiny counts, no file written")
     args = ap.parse_args()
     args.argv = sys.argv[1:]
     if args.smoke:
         args.rounds, args.requests, args.keys, args.out = 1, 2000, "20000", "-"
+        args.persistence = True
 
     ensure_redis()
     okdb_path = args.okdb or build_okdb()
@@ -421,6 +545,17 @@ def main():
             os.unlink(path)
 
     text = report(args, wl, results, mem, versions, okdb_path)
+    if args.persistence:
+        presults = {}
+        run_persistence(args, okdb_path, presults, persist_workloads())
+        restarts = {}
+        for n in [int(x) for x in args.keys.split(",") if x.strip()]:
+            path = write_load_file(n)
+            try:
+                restarts[n] = measure_restart(okdb_path, n, path)
+            finally:
+                os.unlink(path)
+        text += "\n" + persistence_report(args, presults, restarts)
     print(text)
     if args.out != "-":
         write_into(args.out, text)
