@@ -69,6 +69,9 @@ impl Fsync {
     }
 }
 
+/// Pending records that wake the writer even when it is not eager.
+const EAGER_AT: usize = 4096;
+
 /// How long an `everysec` fsync may run before writers wait for it (Redis's rule).
 pub const SYNC_STALL_MS: u64 = 2000;
 
@@ -86,6 +89,8 @@ pub struct Queue {
     pub sync_started: AtomicU64,
     /// Figures for `INFO persistence`, kept by the persistence crate.
     pub stats: Stats,
+    /// Wake the writer on every push (set by the writer under `always`).
+    pub eager: AtomicBool,
 }
 
 /// What `INFO persistence` shows; persistence updates these, the engine only reads them.
@@ -112,10 +117,17 @@ pub struct Stats {
 }
 
 impl Queue {
-    /// Appends a batch's records (in LSN order) and wakes the writer.
+    /// Appends a batch's records (in LSN order). Wakes the writer when it is `eager` (under
+    /// `always` a client waits for it) or when much is pending; otherwise the writer collects
+    /// on its own short tick, so many batches share one wake-up and one `write`.
     pub fn push(&self, records: &mut Vec<Record>) {
-        lock(&self.pending).append(records);
-        self.ready.notify_one();
+        let mut pending = lock(&self.pending);
+        pending.append(records);
+        let wake = self.eager.load(Relaxed) || pending.len() >= EAGER_AT;
+        drop(pending);
+        if wake {
+            self.ready.notify_one();
+        }
     }
 
     /// Takes every pending record, waiting up to `timeout` for one to arrive.

@@ -224,11 +224,12 @@ impl Writer {
     pub fn run(mut self, stop: Arc<AtomicBool>) {
         loop {
             let policy = self.engine.config().fsync();
+            self.queue.eager.store(policy == Fsync::Always, Relaxed);
+            // Under `always` a push wakes this thread; otherwise it collects every millisecond,
+            // so records written are at most about a millisecond behind their replies.
             let wait = match policy {
-                Fsync::EverySec if !self.unsynced.is_empty() => {
-                    Duration::from_secs(1).saturating_sub(self.last_sync.elapsed())
-                }
-                _ => Duration::from_millis(100),
+                Fsync::Always => Duration::from_millis(100),
+                _ => Duration::from_millis(1),
             };
             let stopping = stop.load(Relaxed);
             let records = self
