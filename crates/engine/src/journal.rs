@@ -143,13 +143,6 @@ impl Queue {
         std::mem::take(&mut *pending)
     }
 
-    /// Puts records back at the front (a write that failed, to be retried).
-    pub fn unshift(&self, mut records: Vec<Record>) {
-        let mut pending = lock(&self.pending);
-        records.append(&mut pending);
-        *pending = records;
-    }
-
     /// Wakes the writer without a record (shutdown, a rotation request).
     pub fn nudge(&self) {
         self.ready.notify_all();
@@ -162,23 +155,86 @@ impl Queue {
     /// Everything up to `lsn` is durable under the policy: wakes the writers waiting for it.
     pub fn mark_durable(&self, lsn: u64) {
         self.durable.fetch_max(lsn, SeqCst);
+        self.wake_waiters();
+    }
+
+    /// Wakes every [`until`](Self::until) future to check its condition again: called after
+    /// anything they may wait for changes (durability, a failure, a finished checkpoint).
+    pub fn wake_waiters(&self) {
         for w in lock(&self.waiters).drain(..) {
             w.wake();
         }
     }
 
+    /// A future that resolves with `check`'s answer once it is `Some`; `check` runs on each
+    /// wake-up from [`wake_waiters`](Self::wake_waiters).
+    pub fn until<T, F: Fn(&Queue) -> Option<T>>(&self, check: F) -> Until<'_, F> {
+        Until { queue: self, check }
+    }
+
     /// Resolves when `lsn` is durable (Ok) or the journal has failed before it was (Err).
-    pub fn wait_durable(&self, lsn: u64) -> DurableAt<'_> {
-        DurableAt { queue: self, lsn }
+    pub fn wait_durable(
+        &self,
+        lsn: u64,
+    ) -> Until<'_, impl Fn(&Queue) -> Option<Result<(), String>>> {
+        self.until(move |q| {
+            if q.durable() >= lsn {
+                Some(Ok(()))
+            } else {
+                q.failure().map(Err)
+            }
+        })
+    }
+
+    /// Asks for a checkpoint (`SAVE`, `BGSAVE`); the ticket tells when one that started after
+    /// this request has finished.
+    pub fn request_checkpoint(&self) -> CheckpointTicket {
+        let st = &self.stats;
+        let failures = st.checkpoint_failures.load(SeqCst);
+        // One running now captured its keys before this request: wait for the one after it.
+        let running = u64::from(st.checkpoint_running.load(SeqCst));
+        let ticket = CheckpointTicket {
+            attempts: st.checkpoints.load(SeqCst) + failures + running + 1,
+            failures_before: failures,
+        };
+        st.checkpoint_requested.store(true, SeqCst);
+        ticket
+    }
+
+    /// Resolves when the checkpoint a ticket waits for has finished: Ok if it succeeded.
+    pub fn wait_checkpoint(
+        &self,
+        ticket: CheckpointTicket,
+    ) -> Until<'_, impl Fn(&Queue) -> Option<Result<(), ()>>> {
+        self.until(move |q| {
+            let st = &q.stats;
+            let failures = st.checkpoint_failures.load(SeqCst);
+            (st.checkpoints.load(SeqCst) + failures >= ticket.attempts).then_some(
+                if failures > ticket.failures_before {
+                    Err(())
+                } else {
+                    Ok(())
+                },
+            )
+        })
+    }
+
+    /// Records a finished checkpoint attempt and wakes whoever waits for one.
+    pub fn checkpoint_done(&self, ok: bool) {
+        let st = &self.stats;
+        if ok {
+            st.checkpoints.fetch_add(1, SeqCst);
+        } else {
+            st.checkpoint_failures.fetch_add(1, SeqCst);
+        }
+        self.wake_waiters();
     }
 
     /// Refuses writes with this reason (a failed write or fsync), or accepts them again (None).
     pub fn set_failure(&self, reason: Option<String>) {
         self.failed.store(reason.is_some(), SeqCst);
         *lock(&self.failure) = reason;
-        for w in lock(&self.waiters).drain(..) {
-            w.wake();
-        }
+        self.wake_waiters();
     }
 
     /// Why writes are refused, if they are.
@@ -196,31 +252,37 @@ impl Queue {
     }
 }
 
-/// The future of [`Queue::wait_durable`].
-#[derive(Debug)]
-pub struct DurableAt<'a> {
-    queue: &'a Queue,
-    lsn: u64,
+/// What `SAVE` waits for: the checkpoint attempt count to reach `attempts`; it failed if the
+/// failure count moved past `failures_before`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointTicket {
+    pub attempts: u64,
+    pub failures_before: u64,
 }
 
-impl Future for DurableAt<'_> {
-    type Output = Result<(), String>;
+/// The future of [`Queue::until`].
+pub struct Until<'a, F> {
+    queue: &'a Queue,
+    check: F,
+}
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl<F> std::fmt::Debug for Until<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Until").finish_non_exhaustive()
+    }
+}
+
+impl<T, F: Fn(&Queue) -> Option<T>> Future for Until<'_, F> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let q = self.queue;
-        let check = |q: &Queue| {
-            if q.durable() >= self.lsn {
-                Some(Ok(()))
-            } else {
-                q.failure().map(Err)
-            }
-        };
-        if let Some(done) = check(q) {
+        if let Some(done) = (self.check)(q) {
             return Poll::Ready(done);
         }
         lock(&q.waiters).push(cx.waker().clone());
         // Checked again after registering, so a wake-up between the two checks is not lost.
-        match check(q) {
+        match (self.check)(q) {
             Some(done) => Poll::Ready(done),
             None => Poll::Pending,
         }

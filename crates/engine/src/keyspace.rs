@@ -29,7 +29,7 @@ pub struct Keyspace {
     map: IndexMap<Key, Entry, Hasher>,
     volatile: IndexSet<Key, Hasher>,
     /// Keys written since the last checkpoint took them, with the LSN of their last write
-    /// (filled only while the engine journals).
+    /// (filled only while the engine tracks changes for checkpoints).
     dirty: std::collections::HashMap<Key, u64, Hasher>,
 }
 
@@ -46,18 +46,9 @@ impl Keyspace {
         self.volatile.len()
     }
 
-    /// Notes that a write with this LSN touched `key` (for the next checkpoint).
+    /// Notes that a write with this LSN touched `key` (for the next checkpoint), keeping a newer
+    /// LSN already noted (a failed checkpoint gives its keys back with older ones).
     pub fn mark_dirty(&mut self, key: &[u8], lsn: u64) {
-        match self.dirty.get_mut(key) {
-            Some(l) => *l = lsn,
-            None => {
-                self.dirty.insert(Key::new(key), lsn);
-            }
-        }
-    }
-
-    /// As [`mark_dirty`](Self::mark_dirty), keeping a newer LSN already noted.
-    pub fn mark_dirty_at_least(&mut self, key: &[u8], lsn: u64) {
         match self.dirty.get_mut(key) {
             Some(l) => *l = (*l).max(lsn),
             None => {

@@ -108,14 +108,24 @@ pub struct Session {
     pub proto: u8,
     /// Set by `QUIT`: the server closes the connection after sending the reply.
     pub quit: bool,
-    /// Set by `SAVE`: the server holds the reply until the checkpointer has finished this many
-    /// attempts (completed + failed); the second number is the failures before the request.
-    pub wait_checkpoint: Option<(u64, u64)>,
+    /// Set by `SAVE`: the server holds the reply until this checkpoint has finished.
+    pub wait_checkpoint: Option<journal::CheckpointTicket>,
     keyspace: SmolStr,
     keyspace_index: Option<usize>,
 }
 
 impl Session {
+    fn new(id: u64, proto: u8, keyspace: SmolStr) -> Session {
+        Session {
+            id,
+            proto,
+            quit: false,
+            wait_checkpoint: None,
+            keyspace,
+            keyspace_index: None,
+        }
+    }
+
     pub fn keyspace(&self) -> &str {
         &self.keyspace
     }
@@ -167,14 +177,7 @@ impl Engine {
             },
         );
         self.shared.stats.connections.fetch_add(1, Relaxed);
-        Ok(Session {
-            id,
-            proto: 2,
-            quit: false,
-            wait_checkpoint: None,
-            keyspace: DEFAULT_KEYSPACE.into(),
-            keyspace_index: None,
-        })
+        Ok(Session::new(id, 2, DEFAULT_KEYSPACE.into()))
     }
 
     pub fn disconnect(&self, session: &Session) {
@@ -225,23 +228,11 @@ impl Engine {
         queue
     }
 
-    /// The LSN the next write will get.
-    pub fn next_lsn(&self) -> u64 {
-        lock(&self.shared.store).next_lsn
-    }
-
     /// Applies a journaled write again, at its recorded time and LSN, without journaling it.
     pub fn replay(&self, record: &journal::Record) -> Reply {
         let mut exec = self.lock_at(record.now);
         exec.store.next_lsn = record.lsn;
-        let mut session = Session {
-            id: 0,
-            proto: 3,
-            quit: false,
-            wait_checkpoint: None,
-            keyspace: record.keyspace.clone(),
-            keyspace_index: None,
-        };
+        let mut session = Session::new(0, 3, record.keyspace.clone());
         let reply = exec.execute(&mut session, &record.args);
         exec.store.next_lsn = record.lsn + 1;
         reply
@@ -261,13 +252,9 @@ impl Engine {
         let mut store = lock(&self.shared.store);
         let covered_lsn = store.next_lsn - 1;
         let mut spaces = Vec::new();
-        for i in 0..store.spaces.len() {
-            let (name, ks) = &mut store.spaces[i];
-            if ks.dirty_len() == 0 {
-                continue;
-            }
-            let dirty = ks.take_dirty();
-            let mut changes: Vec<Change> = dirty
+        for (name, ks) in store.spaces.iter_mut().filter(|(_, ks)| ks.dirty_len() > 0) {
+            let mut changes: Vec<Change> = ks
+                .take_dirty()
                 .into_iter()
                 .map(|(key, lsn)| Change {
                     entry: ks.peek(key.as_bytes()).cloned(),
@@ -291,7 +278,7 @@ impl Engine {
             let i = store.create(name);
             let ks = store.space(i);
             for c in changes {
-                ks.mark_dirty_at_least(c.key.as_bytes(), c.lsn);
+                ks.mark_dirty(c.key.as_bytes(), c.lsn);
             }
         }
     }

@@ -1,30 +1,16 @@
 //! The `okdb` binary as a user runs it: the server with flags and a config file, one-shot
 //! commands, and the errors a user can make.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-const OKDB: &str = env!("CARGO_BIN_EXE_okdb");
+mod common;
+use common::OKDB;
 
-/// Starts `okdb server` on a free port and returns it with its port (read from its log line).
+/// Starts `okdb server` (memory only) on a free port and returns it with its port.
 fn server(extra: &[&str]) -> (Child, u16) {
-    let mut child = Command::new(OKDB)
-        .args(["server", "--port", "0", "--appendonly", "no"])
-        .args(extra)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let port = loop {
-        let line = lines.next().expect("server logs a listening line").unwrap();
-        if let Some(addr) = line.split("listening on ").nth(1) {
-            break addr.rsplit(':').next().unwrap().trim().parse().unwrap();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, port)
+    let mut args = vec!["--appendonly", "no"];
+    args.extend_from_slice(extra);
+    common::spawn_server(&args, &[])
 }
 
 fn okdb(port: u16, args: &[&str]) -> (bool, String) {

@@ -14,9 +14,9 @@
 //! `cargo test -p okdb --test crash` runs a few rounds per policy; the long run is
 //! `OKDB_CRASH_ROUNDS=200 cargo test --release -p okdb --test crash -- --nocapture`.
 
-use std::io::{BufRead, BufReader};
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,30 +24,18 @@ use std::time::{Duration, Instant};
 use okdb_client::Client;
 use okdb_resp::Frame;
 
-const OKDB: &str = env!("CARGO_BIN_EXE_okdb");
+mod common;
+
 const WRITERS: usize = 4;
 
 fn start(dir: &Path, policy: &str, env: &[(&str, &str)]) -> (Child, u16) {
-    let mut child = Command::new(OKDB)
-        .args(["server", "--port", "0", "--appendfsync", policy, "--dir"])
-        .arg(dir)
-        .envs(env.iter().copied())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let port = loop {
-        let Some(Ok(line)) = lines.next() else {
-            let status = child.wait().unwrap();
-            panic!("server exited before listening: {status}");
-        };
-        if let Some(addr) = line.split("listening on ").nth(1) {
-            break addr.rsplit(':').next().unwrap().trim().parse().unwrap();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, port)
+    let args = [
+        OsStr::new("--appendfsync"),
+        OsStr::new(policy),
+        OsStr::new("--dir"),
+        dir.as_os_str(),
+    ];
+    common::spawn_server(&args, env)
 }
 
 fn int(f: &Frame) -> u64 {

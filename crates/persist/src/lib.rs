@@ -43,6 +43,17 @@ pub enum PersistError {
         offset: u64,
         reason: String,
     },
+    #[error(
+        "journal records {from}..={to} are missing before {path} (the checkpoint covers up to \
+         LSN {covered}): a segment was lost. `okdb journal check {dir}` lists what is there"
+    )]
+    Gap {
+        path: PathBuf,
+        dir: PathBuf,
+        from: u64,
+        to: u64,
+        covered: u64,
+    },
     #[error("reading journal segment {0}: {1}")]
     Read(PathBuf, std::io::Error),
 }
@@ -103,16 +114,33 @@ impl Persistence {
         let mut replayed = 0;
         let mut truncated_tail = None;
         for (i, seg) in segments.iter().enumerate() {
+            // Every write gets the next LSN, so the records above the checkpoint follow each
+            // other without a gap; a gap means records are missing (a lost segment).
+            let mut gap = None;
             let scan = journal::read_segment(&seg.path, |rec| {
-                if rec.lsn > last_applied {
-                    if let okdb_engine::Reply::Error(e) = engine.replay(&rec) {
-                        tracing::warn!("replaying LSN {}: {e}", rec.lsn);
-                    }
-                    last_applied = rec.lsn;
-                    replayed += 1;
+                if rec.lsn <= last_applied || gap.is_some() {
+                    return;
                 }
+                if rec.lsn != last_applied + 1 {
+                    gap = Some(rec.lsn);
+                    return;
+                }
+                if let okdb_engine::Reply::Error(e) = engine.replay(&rec) {
+                    tracing::warn!("replaying LSN {}: {e}", rec.lsn);
+                }
+                last_applied = rec.lsn;
+                replayed += 1;
             })
             .map_err(|e| PersistError::Read(seg.path.clone(), e))?;
+            if let Some(lsn) = gap {
+                return Err(PersistError::Gap {
+                    path: seg.path.clone(),
+                    dir: dir.into(),
+                    from: last_applied + 1,
+                    to: lsn - 1,
+                    covered,
+                });
+            }
             if let journal::Tail::Bad {
                 offset,
                 reason,
@@ -253,10 +281,11 @@ fn checkpoint_loop(
             || st.journal_bytes.load(Relaxed) >= cfg.checkpoint_journal_bytes.load(Relaxed) as u64;
         if due {
             last = Instant::now();
-            if let Err(e) = run_checkpoint(&engine, &queue, &dir, &mut db, &rotate) {
+            let result = run_checkpoint(&engine, &queue, &dir, &mut db, &rotate);
+            if let Err(e) = &result {
                 tracing::error!("checkpoint failed: {e}");
-                st.checkpoint_failures.fetch_add(1, Relaxed);
             }
+            queue.checkpoint_done(result.is_ok());
         }
         if stopping {
             return;
@@ -265,7 +294,8 @@ fn checkpoint_loop(
     }
 }
 
-/// One checkpoint: capture, write, then drop the journal segments it covers.
+/// One checkpoint: capture, write, then drop the journal segments it covers. The caller reports
+/// the outcome ([`Queue::checkpoint_done`]).
 pub fn run_checkpoint(
     engine: &Engine,
     queue: &Queue,
@@ -276,16 +306,10 @@ pub fn run_checkpoint(
     let st = &queue.stats;
     st.checkpoint_running.store(true, Relaxed);
     let started = Instant::now();
+    // Once the capture is committed, SQLite holds every change up to its LSN, so the segments
+    // below it can go even if the last of those records is still on its way to the journal:
+    // recovery skips records at or below the covered LSN.
     let capture = engine.capture();
-    // Only records on disk may be dropped from the journal: wait until the capture's LSN is
-    // written (it is at most a moment behind).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while st.last_lsn_written.load(Relaxed) < capture.covered_lsn
-        && queue.durable() < capture.covered_lsn
-        && Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(1));
-    }
     let result = db.write(&capture);
     st.checkpoint_running.store(false, Relaxed);
     let written = match result {
@@ -305,9 +329,7 @@ pub fn run_checkpoint(
     // The open segment holds records past the capture too: start a new one at the next write so
     // this one can go at the next checkpoint.
     rotate.store(true, Relaxed);
-    remove_covered(dir, capture.covered_lsn, st)?;
-    st.checkpoints.fetch_add(1, Relaxed);
-    Ok(())
+    remove_covered(dir, capture.covered_lsn, st)
 }
 
 /// Removes every segment all of whose records are at or below `covered` (all but the newest,

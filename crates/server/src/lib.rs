@@ -340,8 +340,8 @@ struct Outcome {
     /// The LSN of the batch's last journaled write (0: none): under `appendfsync always` the
     /// replies wait until it is durable.
     last_lsn: u64,
-    /// A `SAVE` in the batch: its reply's index and what it waits for.
-    save: Option<(usize, (u64, u64))>,
+    /// A `SAVE` in the batch: its reply's index and the checkpoint it waits for.
+    save: Option<(usize, okdb_engine::journal::CheckpointTicket)>,
 }
 
 struct Connection<'a> {
@@ -431,18 +431,8 @@ impl Connection<'_> {
                 }
             }
         }
-        if let Some((index, (target, failures_before))) = outcome.save {
-            use std::sync::atomic::Ordering::Relaxed;
-            let st = &q.stats;
-            let deadline = std::time::Instant::now() + Duration::from_secs(600);
-            while st.checkpoints.load(Relaxed) + st.checkpoint_failures.load(Relaxed) < target
-                && std::time::Instant::now() < deadline
-            {
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-            let failed = st.checkpoint_failures.load(Relaxed) > failures_before
-                || st.checkpoints.load(Relaxed) + st.checkpoint_failures.load(Relaxed) < target;
-            if failed {
+        if let Some((index, ticket)) = outcome.save {
+            if q.wait_checkpoint(ticket).await.is_err() {
                 if let Some((reply, _)) = self.replies.get_mut(index) {
                     *reply = Reply::Error(okdb_engine::CmdError::err(
                         "the checkpoint failed (see the server log and INFO persistence)",

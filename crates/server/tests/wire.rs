@@ -292,6 +292,9 @@ const TABLE: &[(&str, &str, &str)] = &[
         "",
     ),
     ("BGSAVE", "-ERR persistence is off", ""),
+    ("SAVE now", "-ERR wrong number of arguments for 'save' command", ""),
+    ("BGSAVE NOW", "-ERR syntax error", ""),
+    ("BGSAVE SCHEDULE extra", "-ERR syntax error", ""),
     ("INFO persistence", "\"# Persistence", "=# Persistence"),
     (
         "CONFIG SET appendfsync always; CONFIG GET appendfsync",

@@ -179,33 +179,27 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
 /// `SAVE`: asks for a checkpoint now and answers when it has completed (the server waits for
 /// it outside the store's lock, so other clients go on meanwhile).
 pub fn save(ctx: &mut Ctx, _a: &[Bytes]) -> Result<Reply, CmdError> {
-    let q = request_checkpoint(ctx)?;
-    let st = &q.stats;
-    let failures = st.checkpoint_failures.load(Relaxed);
-    // One running now captured its keys before this request: wait for the one after it.
-    let running = u64::from(st.checkpoint_running.load(Relaxed));
-    let target = st.checkpoints.load(Relaxed) + failures + running + 1;
-    ctx.session.wait_checkpoint = Some((target, failures));
+    ctx.session.wait_checkpoint = Some(journal_queue(ctx)?.request_checkpoint());
     Ok(Reply::Ok)
 }
 
-/// `BGSAVE`: asks for a checkpoint now and answers at once.
-pub fn bgsave(ctx: &mut Ctx, _a: &[Bytes]) -> Result<Reply, CmdError> {
-    request_checkpoint(ctx)?;
+/// `BGSAVE [SCHEDULE]`: asks for a checkpoint now and answers at once.
+pub fn bgsave(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if a.len() > 2 || a.get(1).is_some_and(|o| !is(o, "SCHEDULE")) {
+        return Err(CmdError::syntax());
+    }
+    journal_queue(ctx)?.request_checkpoint();
     Ok(Reply::Status(std::borrow::Cow::Borrowed(
         "Background saving started",
     )))
 }
 
-fn request_checkpoint<'a>(ctx: &Ctx<'a>) -> Result<&'a crate::journal::Queue, CmdError> {
-    let q = ctx
-        .shared
+fn journal_queue<'a>(ctx: &Ctx<'a>) -> Result<&'a crate::journal::Queue, CmdError> {
+    ctx.shared
         .journal
         .get()
-        .ok_or_else(|| CmdError::err("persistence is off (appendonly no): nothing to save"))?;
-    q.stats.checkpoint_requested.store(true, Relaxed);
-    q.nudge();
-    Ok(q)
+        .map(|q| &**q)
+        .ok_or_else(|| CmdError::err("persistence is off (appendonly no): nothing to save"))
 }
 
 fn human(bytes: u64) -> String {

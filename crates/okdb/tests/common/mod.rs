@@ -1,0 +1,33 @@
+//! What the binary's integration tests share: starting `okdb server` as a child process.
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+pub const OKDB: &str = env!("CARGO_BIN_EXE_okdb");
+
+/// Starts `okdb server --port 0 ARGS…` with extra environment variables and returns it with the
+/// port it chose (read from its "listening on" log line). The log keeps being drained, so the
+/// server never blocks on a full pipe.
+pub fn spawn_server<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> (Child, u16) {
+    let mut child = Command::new(OKDB)
+        .args(["server", "--port", "0"])
+        .args(args)
+        .envs(env.iter().copied())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let port = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let status = child.wait().unwrap();
+            panic!("server exited before listening: {status}");
+        };
+        if let Some(addr) = line.split("listening on ").nth(1) {
+            break addr.rsplit(':').next().unwrap().trim().parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, port)
+}
