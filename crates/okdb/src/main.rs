@@ -55,26 +55,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the server (listens on 127.0.0.1:7379 by default).
-    Server {
-        /// Address to listen on; loopback only.
-        #[arg(long)]
-        bind: Option<String>,
-        /// A TOML config file (see docs/server.md).
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Threads serving connections; 0 = one per two cores (the default).
-        #[arg(long)]
-        io_threads: Option<usize>,
-        /// Data directory: journal segments and okdb.sqlite3 (default ./okdb-data).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Persistence: yes (the default) or no (memory only).
-        #[arg(long, value_parser = ["yes", "no"])]
-        appendonly: Option<String>,
-        /// When a write is on disk before it is acknowledged: always, everysec (default), no.
-        #[arg(long, value_parser = ["always", "everysec", "no"])]
-        appendfsync: Option<String>,
-    },
+    Server(ServerArgs),
     /// Inspect and fix journal segments offline (see docs/persistence.md).
     Journal {
         #[command(subcommand)]
@@ -85,6 +66,29 @@ enum Command {
     /// Any other words are one command to send, e.g. `okdb GET k`.
     #[command(external_subcommand)]
     OneShot(Vec<String>),
+}
+
+/// `okdb server` flags; each overrides the config file.
+#[derive(clap::Args, Debug)]
+struct ServerArgs {
+    /// Address to listen on; loopback only.
+    #[arg(long)]
+    bind: Option<String>,
+    /// A TOML config file (see docs/server.md).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Threads serving connections; 0 = one per two cores (the default).
+    #[arg(long)]
+    io_threads: Option<usize>,
+    /// Data directory: journal segments and okdb.sqlite3 (default ./okdb-data).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Persistence: yes (the default) or no (memory only).
+    #[arg(long, value_parser = ["yes", "no"])]
+    appendonly: Option<String>,
+    /// When a write is on disk before it is acknowledged: always, everysec (default), no.
+    #[arg(long, value_parser = ["always", "everysec", "no"])]
+    appendfsync: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -112,24 +116,7 @@ fn main() -> ExitCode {
     let port = cli.port.unwrap_or(okdb_engine::config::DEFAULT_PORT);
     let addr = format!("{}:{port}", cli.host);
     let result = match cli.command {
-        Some(Command::Server {
-            bind,
-            config,
-            io_threads,
-            dir,
-            appendonly,
-            appendfsync,
-        }) => run_server(
-            ServerFlags {
-                bind,
-                port: cli.port,
-                io_threads,
-                dir,
-                appendonly,
-                appendfsync,
-            },
-            config,
-        ),
+        Some(Command::Server(args)) => run_server(args, cli.port),
         Some(Command::Journal { action }) => journal(action),
         Some(Command::Shell) | None => shell::repl(&addr),
         Some(Command::OneShot(words)) => shell::one_shot(&addr, &words),
@@ -143,56 +130,28 @@ fn main() -> ExitCode {
     }
 }
 
-/// `okdb server` flags that override the config file.
-struct ServerFlags {
-    bind: Option<String>,
-    port: Option<u16>,
-    io_threads: Option<usize>,
-    dir: Option<PathBuf>,
-    appendonly: Option<String>,
-    appendfsync: Option<String>,
-}
-
 fn journal(action: JournalAction) -> anyhow::Result<ExitCode> {
+    use okdb_persist::tools;
     use std::io::Write;
-    let (result, text) = match action {
-        JournalAction::Check { dir } => match okdb_persist::tools::check(&dir) {
-            Ok(t) => (true, t),
-            Err(t) => (false, t),
-        },
-        JournalAction::Repair { dir } => match okdb_persist::tools::repair(&dir) {
-            Ok(t) => (true, t),
-            Err(t) => (false, t),
-        },
+    let report = match action {
+        JournalAction::Check { dir } => tools::check(&dir),
+        JournalAction::Repair { dir } => tools::repair(&dir),
         JournalAction::Dump { dir } => {
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            let r = okdb_persist::tools::dump(&dir, &mut out);
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let r = tools::dump(&dir, &mut out);
             out.flush()?;
-            match r {
-                Ok(()) => (true, String::new()),
-                Err(e) => (false, e),
-            }
+            r.map(|()| String::new())
         }
     };
-    let mut stdout = std::io::stdout();
-    stdout.write_all(text.as_bytes())?;
-    Ok(if result {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    let (code, text) = match report {
+        Ok(t) => (ExitCode::SUCCESS, t),
+        Err(t) => (ExitCode::FAILURE, t),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(code)
 }
 
-fn run_server(flags: ServerFlags, file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let ServerFlags {
-        bind,
-        port,
-        io_threads,
-        dir,
-        appendonly,
-        appendfsync,
-    } = flags;
+fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -200,28 +159,16 @@ fn run_server(flags: ServerFlags, file: Option<PathBuf>) -> anyhow::Result<ExitC
         )
         .with_writer(std::io::stderr)
         .init();
-    let mut settings = match &file {
+    let mut settings = match &args.config {
         Some(path) => config::FileConfig::load(path)?,
         None => config::FileConfig::default(),
     };
-    if let Some(b) = bind {
-        settings.bind = Some(b);
-    }
-    if let Some(p) = port {
-        settings.port = Some(p);
-    }
-    if let Some(n) = io_threads {
-        settings.io_threads = Some(n);
-    }
-    if let Some(d) = dir {
-        settings.dir = Some(d);
-    }
-    if let Some(a) = appendonly {
-        settings.appendonly = Some(a == "yes");
-    }
-    if let Some(f) = appendfsync {
-        settings.appendfsync = Some(f);
-    }
+    settings.bind = args.bind.or(settings.bind);
+    settings.port = port.or(settings.port);
+    settings.io_threads = args.io_threads.or(settings.io_threads);
+    settings.dir = args.dir.or(settings.dir);
+    settings.appendonly = args.appendonly.map(|a| a == "yes").or(settings.appendonly);
+    settings.appendfsync = args.appendfsync.or(settings.appendfsync);
     let engine = okdb_server::engine_with_allocator(settings.into_config()?, allocated_bytes);
     let persistence = if engine
         .config()

@@ -163,7 +163,7 @@ pub struct Writer {
     engine: Engine,
     queue: Arc<Queue>,
     file: Option<File>,
-    /// Bytes of the open segment known to be on disk (synced).
+    /// Bytes of the open segment known to be on disk (synced; under `appendfsync no`, written).
     synced_len: u64,
     /// Bytes written to the open segment after `synced_len` (kept to rewrite after a failure).
     unsynced: Vec<u8>,
@@ -272,6 +272,10 @@ impl Writer {
                 return;
             }
             if policy == Fsync::No {
+                // No fsync will ever cover these bytes, so nothing is kept to write again after
+                // a failure: the policy promises only that they were handed to the OS.
+                self.synced_len += self.unsynced.len() as u64;
+                self.unsynced.clear();
                 self.queue.mark_durable(self.unsynced_last_lsn);
             }
         }
