@@ -64,6 +64,10 @@ check '"{\"name\":\"kevin\",\"tags\":[\"a\",\"b\"]}"' --no-raw GET user:1
 check 'OK' SAVE
 out=$(redis-cli -p "$PORT" INFO persistence | tr -d '\r' || true)
 echo "$out" | grep -q '^appendfsync:everysec' && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: INFO persistence: $out"; }
+check 'OK' CONFIG SET appendfsync always
+out=$(redis-cli -p "$PORT" INFO persistence | tr -d '\r' || true)
+echo "$out" | grep -q '^appendfsync:always' && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: INFO after CONFIG SET: $out"; }
+check 'OK' SET after-policy-change 1
 kill -TERM $PID
 for _ in $(seq 100); do kill -0 $PID 2>/dev/null || break; sleep 0.05; done
 echo "smoke: $pass passed, $fail failed"

@@ -110,8 +110,6 @@ pub struct Stats {
     pub fsyncs: AtomicU64,
     pub recovery_ms: AtomicU64,
     pub recovered_records: AtomicU64,
-    /// The fsync policy in force, as [`Fsync`] numbers.
-    pub fsync: std::sync::atomic::AtomicU8,
     /// Set by `SAVE`: the checkpointer runs as soon as it sees it.
     pub checkpoint_requested: AtomicBool,
 }

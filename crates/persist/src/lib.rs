@@ -170,7 +170,6 @@ impl Persistence {
         let next_lsn = last_applied.max(covered) + 1;
         let queue = engine.start_journal(next_lsn);
         let st = &queue.stats;
-        st.fsync.store(engine.config().fsync() as u8, Relaxed);
         st.checkpoint_lsn.store(covered, Relaxed);
         st.recovered_records.store(replayed, Relaxed);
         st.journal_segments.store(segments.len() as u64, Relaxed);

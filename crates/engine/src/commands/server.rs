@@ -115,12 +115,11 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
                 return;
             };
             let st = &q.stats;
-            let fsync = crate::journal::Fsync::from_u8(st.fsync.load(Relaxed));
             let failure = q.failure();
             let dirty: usize = ctx.store.spaces().map(|(_, k)| k.dirty_len()).sum();
             line("aof_enabled", &1);
             line("journal_enabled", &1);
-            line("appendfsync", &fsync.name());
+            line("appendfsync", &cfg.fsync().name());
             line("dir", &cfg.dir_display());
             line(
                 "aof_last_write_status",
