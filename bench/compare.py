@@ -216,6 +216,20 @@ def workloads():
     ]
 
 
+def run_interleaved(servers, wl, rounds, requests, results, label=""):
+    """Runs every workload on every server in turn (A B A B ...) for `rounds` rounds, appending
+    each result to results[(label, workload, server)] (label left out when empty)."""
+    for rnd in range(rounds):
+        for w in wl:
+            for server in servers:
+                res = run_one(server, w, requests)
+                key = (label, w.name, server.name) if label else (w.name, server.name)
+                results.setdefault(key, []).append(res)
+                log(f"round {rnd + 1} {label} {w.name:28} {server.name:8} "
+                    f"{res['ops']:>10,.0f} ops/s p50 {res['p50']:.3f} p99 {res['p99']:.3f} ms "
+                    f"cpu/op {res['cpu_us']:.2f} us")
+
+
 def run_one(server, workload, requests):
     argv, n = workload.command(server.name, server.port, requests)
     before = cpu_seconds(server.pid)
@@ -249,6 +263,13 @@ def write_load_file(n):
     return f.name
 
 
+def load(server, load_file):
+    """Sends a file of requests with redis-cli --pipe."""
+    with open(load_file, "rb") as f:
+        subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], stdin=f,
+                       capture_output=True, timeout=3600, check=True)
+
+
 def settle_rss(pid, timeout):
     """RSS once it stops falling (allocators return freed pages with a delay), within timeout."""
     last, deadline = rss_bytes(pid), time.time() + timeout
@@ -265,9 +286,7 @@ def measure_memory(name, argv, n, load_file, settle):
     server = Server(name, argv)
     try:
         base_rss, base_used = rss_bytes(server.pid), server.info_field("used_memory")
-        with open(load_file, "rb") as f:
-            subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], stdin=f,
-                           capture_output=True, timeout=1800, check=True)
+        load(server, load_file)
         size = int(server.cli("DBSIZE").strip() or 0)
         rss = settle_rss(server.pid, settle)
         used = server.info_field("used_memory")
@@ -302,13 +321,7 @@ def run_persistence(args, okdb_path, results, wl):
             servers = [Server("redis", cmds["redis"]), Server("okdb", cmds["okdb"]),
                        Server("okdb-off", off)]
             try:
-                for rnd in range(args.rounds):
-                    for w in wl:
-                        for server in servers:
-                            res = run_one(server, w, args.requests)
-                            results.setdefault((policy, w.name, server.name), []).append(res)
-                            log(f"round {rnd + 1} {policy:8} {w.name:18} {server.name:8} "
-                                f"{res['ops']:>10,.0f} ops/s cpu/op {res['cpu_us']:.2f} us")
+                run_interleaved(servers, wl, args.rounds, args.requests, results, policy)
             finally:
                 for s in servers:
                     s.stop()
@@ -341,9 +354,7 @@ def measure_restart(okdb_path, n, load_file):
         for name in ("redis", "okdb"):
             server = Server(name, argv[name])
             try:
-                with open(load_file, "rb") as f:
-                    subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], stdin=f,
-                                   capture_output=True, timeout=3600, check=True)
+                load(server, load_file)
                 t = time.time()
                 reply = server.cli("SAVE").strip()
                 save_s = time.time() - t
@@ -518,14 +529,7 @@ def main():
     results = {(w.name, s): [] for w in wl for s in ("redis", "okdb")}
     servers = [Server("redis", cmds["redis"]), Server("okdb", cmds["okdb"])]
     try:
-        for rnd in range(args.rounds):
-            for w in wl:
-                for server in servers:  # interleaved: A B A B ...
-                    res = run_one(server, w, args.requests)
-                    results[(w.name, server.name)].append(res)
-                    log(f"round {rnd + 1} {w.name:28} {server.name:5} {res['ops']:>10,.0f} ops/s "
-                        f"p50 {res['p50']:.3f} p99 {res['p99']:.3f} ms "
-                        f"cpu/op {res['cpu_us']:.2f} us")
+        run_interleaved(servers, wl, args.rounds, args.requests, results)
     finally:
         for s in servers:
             s.stop()
