@@ -62,6 +62,7 @@ PID=$!
 for _ in $(seq 100); do redis-cli -p "$PORT" PING >/dev/null 2>&1 && break; sleep 0.05; done
 check '"{\"name\":\"kevin\",\"tags\":[\"a\",\"b\"]}"' --no-raw GET user:1
 check 'OK' SAVE
+check 'Background saving started' BGSAVE
 out=$(redis-cli -p "$PORT" INFO persistence | tr -d '\r' || true)
 echo "$out" | grep -q '^appendfsync:everysec' && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: INFO persistence: $out"; }
 check 'OK' CONFIG SET appendfsync always

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need and the machine lacks (Debian/Ubuntu: apt, as root
+# or with sudo; pip): used by scripts/test.sh and .ci/run.
+set -euo pipefail
+
+# What the build and the tests need from apt: a C toolchain (the build compiles the bundled
+# jemalloc and SQLite), redis-cli and redis-benchmark (redis-tools), redis-server.
+need=()
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v cc >/dev/null 2>&1 || need+=(gcc)
+{ command -v redis-cli && command -v redis-benchmark; } >/dev/null 2>&1 || need+=(redis-tools)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if ! python3 -c 'import redis' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check redis
+fi
