@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use smol_str::SmolStr;
@@ -78,7 +78,7 @@ pub const SYNC_STALL_MS: u64 = 2000;
 /// Records waiting to be written, and the way back: how far they are durable.
 #[derive(Debug, Default)]
 pub struct Queue {
-    pending: Mutex<Vec<Record>>,
+    pending: Mutex<Pending>,
     ready: Condvar,
     durable: AtomicU64,
     waiters: Mutex<Vec<Waker>>,
@@ -89,8 +89,27 @@ pub struct Queue {
     pub sync_started: AtomicU64,
     /// Figures for `INFO persistence`, kept by the persistence crate.
     pub stats: Stats,
-    /// Wake the writer on every push (set by the writer under `always`).
+    /// Set by the writer under `always`: clients wait for the records, so a push that completes
+    /// the group the writer waits for wakes it.
     pub eager: AtomicBool,
+    /// Under `always`: how many pushes a group commit waits for (see [`take_group`]).
+    ///
+    /// [`take_group`]: Self::take_group
+    pub group_target: AtomicU64,
+    nudged: AtomicBool,
+}
+
+/// Records not yet taken by the writer, and whether it sleeps waiting for them (a push wakes
+/// it only then: a wake-up is a system call, and while it writes or syncs it takes everything
+/// pending when it comes back anyway).
+#[derive(Debug, Default)]
+struct Pending {
+    records: Vec<Record>,
+    sleeping: bool,
+    /// Batches pushed (one per connection per round of requests) since the last take.
+    pushes: u64,
+    /// When the first of them was pushed.
+    first_at: Option<Instant>,
 }
 
 /// What `INFO persistence` shows; persistence updates these, the engine only reads them.
@@ -115,34 +134,105 @@ pub struct Stats {
 }
 
 impl Queue {
-    /// Appends a batch's records (in LSN order). Wakes the writer when it is `eager` (under
-    /// `always` a client waits for it) or when much is pending; otherwise the writer collects
-    /// on its own short tick, so many batches share one wake-up and one `write`.
+    /// Appends a batch's records (in LSN order). Wakes the writer when much is pending, or
+    /// under `always` when the group it waits for is complete; otherwise it collects on its own
+    /// short tick, so many batches share one `write`.
     pub fn push(&self, records: &mut Vec<Record>) {
         let mut pending = lock(&self.pending);
-        pending.append(records);
-        let wake = self.eager.load(Relaxed) || pending.len() >= EAGER_AT;
+        pending.records.append(records);
+        pending.pushes += 1;
+        if pending.first_at.is_none() {
+            pending.first_at = Some(Instant::now());
+        }
+        let wake = pending.sleeping
+            && (pending.records.len() >= EAGER_AT
+                || (self.eager.load(Relaxed)
+                    && pending.pushes >= self.group_target.load(Relaxed)));
         drop(pending);
         if wake {
             self.ready.notify_one();
         }
     }
 
+    /// Under `always`: takes the next group commit's records once `group_target` batches are
+    /// pending, or `max_delay` after the first of them arrived, or when `wake` is set (shutdown).
+    /// Returns the records and how many batches they came in; nothing if none arrived within
+    /// `idle`.
+    ///
+    /// Why wait at all: on a machine short of CPU, each fsync costs as much CPU as many
+    /// requests, so one fsync for every waiting client beats starting one for the first client
+    /// while the rest queue behind it (which is what an eager writer does, and it splits the
+    /// clients into groups that take turns). The writer sets the target to the clients it just
+    /// released plus those already waiting: the ones that will be back for the next commit.
+    pub fn take_group(&self, max_delay: Duration, idle: Duration) -> (Vec<Record>, u64) {
+        let mut pending = lock(&self.pending);
+        let idle_until = Instant::now() + idle;
+        loop {
+            let now = Instant::now();
+            let wait = match pending.first_at {
+                Some(first) => {
+                    let due = first + max_delay;
+                    if pending.pushes >= self.group_target.load(Relaxed)
+                        || now >= due
+                        || !self.eager.load(Relaxed)
+                    {
+                        break;
+                    }
+                    due - now
+                }
+                None if now >= idle_until => break,
+                None => idle_until - now,
+            };
+            pending.sleeping = true;
+            let (p, timeout) = self
+                .ready
+                .wait_timeout(pending, wait)
+                .unwrap_or_else(|p| p.into_inner());
+            pending = p;
+            pending.sleeping = false;
+            if timeout.timed_out() && pending.first_at.is_none() {
+                break;
+            }
+            if self.nudged.swap(false, Relaxed) {
+                break;
+            }
+        }
+        let pushes = std::mem::take(&mut pending.pushes);
+        pending.first_at = None;
+        (std::mem::take(&mut pending.records), pushes)
+    }
+
+    /// Batches pushed since the last take.
+    pub fn pending_pushes(&self) -> u64 {
+        lock(&self.pending).pushes
+    }
+
     /// Takes every pending record, waiting up to `timeout` for one to arrive.
     pub fn take(&self, timeout: Duration) -> Vec<Record> {
         let mut pending = lock(&self.pending);
-        if pending.is_empty() {
+        if pending.records.is_empty() && !timeout.is_zero() {
+            pending.sleeping = true;
             pending = self
                 .ready
                 .wait_timeout(pending, timeout)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
+            pending.sleeping = false;
         }
-        std::mem::take(&mut *pending)
+        pending.pushes = 0;
+        pending.first_at = None;
+        std::mem::take(&mut pending.records)
+    }
+
+    /// Registers a waker to be woken at the next [`wake_waiters`](Self::wake_waiters); for
+    /// futures that check their own condition (the server's per-thread durability wait).
+    pub fn register_waker(&self, waker: &Waker) {
+        lock(&self.waiters).push(waker.clone());
     }
 
     /// Wakes the writer without a record (shutdown, a rotation request).
     pub fn nudge(&self) {
+        self.nudged.store(true, Relaxed);
         self.ready.notify_all();
     }
 

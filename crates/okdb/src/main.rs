@@ -194,10 +194,7 @@ fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
         tracing::info!("persistence is off (appendonly no): data lives in memory only");
         None
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
+    let rt = okdb_server::runtime().context("starting the runtime")?;
     rt.block_on(async {
         let listener = okdb_server::bind(&engine).await?;
         tracing::info!(

@@ -24,7 +24,11 @@ use okdb_engine::Engine;
 pub mod checkpoint;
 pub mod format;
 pub mod journal;
+pub mod sim;
+pub mod storage;
 pub mod tools;
+
+use storage::Storage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PersistError {
@@ -84,11 +88,31 @@ pub struct Recovered {
     pub elapsed: Duration,
 }
 
+/// How to run persistence; [`Options::default`] is the real disk.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where journal segments are read and written.
+    pub storage: Arc<dyn Storage>,
+    /// How long a failed journal waits before it is tried again.
+    pub retry: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            storage: Arc::new(storage::Disk),
+            retry: Duration::from_secs(1),
+        }
+    }
+}
+
 /// Running persistence: the journal writer and the checkpointer threads.
 #[derive(Debug)]
 pub struct Persistence {
     queue: Arc<Queue>,
     stop: Arc<AtomicBool>,
+    /// Set by [`halt`](Persistence::halt): stop without the last sync and checkpoint.
+    halted: Arc<AtomicBool>,
     writer: Option<JoinHandle<()>>,
     checkpointer: Option<JoinHandle<()>>,
     pub recovered: Recovered,
@@ -97,6 +121,16 @@ pub struct Persistence {
 impl Persistence {
     /// Recovers the data directory into the engine, then starts journaling and checkpointing.
     pub fn open(engine: &Engine, dir: &Path) -> Result<Persistence, PersistError> {
+        Persistence::open_with(engine, dir, Options::default())
+    }
+
+    /// [`open`](Self::open) with its storage and retry interval chosen (tests).
+    pub fn open_with(
+        engine: &Engine,
+        dir: &Path,
+        options: Options,
+    ) -> Result<Persistence, PersistError> {
+        let storage = options.storage.clone();
         let started = Instant::now();
         std::fs::create_dir_all(dir).map_err(|e| PersistError::Dir(dir.into(), e))?;
         let db = checkpoint::Db::open(dir).map_err(|e| PersistError::Db(dir.into(), e))?;
@@ -109,15 +143,17 @@ impl Persistence {
             .map_err(|e| PersistError::Db(dir.into(), e))?;
         engine.start_tracking(covered + 1);
 
-        let segments = journal::list_segments(dir).map_err(|e| PersistError::Dir(dir.into(), e))?;
+        let segments = journal::list_segments(storage.as_ref(), dir)
+            .map_err(|e| PersistError::Dir(dir.into(), e))?;
         let mut last_applied = covered;
         let mut replayed = 0;
         let mut truncated_tail = None;
+        let mut last_valid_len = 0;
         for (i, seg) in segments.iter().enumerate() {
             // Every write gets the next LSN, so the records above the checkpoint follow each
             // other without a gap; a gap means records are missing (a lost segment).
             let mut gap = None;
-            let scan = journal::read_segment(&seg.path, |rec| {
+            let scan = journal::read_segment(storage.as_ref(), &seg.path, |rec| {
                 if rec.lsn <= last_applied || gap.is_some() {
                     return;
                 }
@@ -141,23 +177,15 @@ impl Persistence {
                     covered,
                 });
             }
+            last_valid_len = scan.valid_len;
             if let journal::Tail::Bad {
                 offset,
                 reason,
-                torn,
+                resumes,
             } = scan.tail
             {
                 let is_last = i + 1 == segments.len();
-                if is_last && torn {
-                    tracing::warn!(
-                        "journal segment {} ends in a torn record at offset {offset} ({reason}): \
-                         truncating it there",
-                        seg.path.display()
-                    );
-                    truncate(&seg.path, offset)
-                        .map_err(|e| PersistError::Read(seg.path.clone(), e))?;
-                    truncated_tail = Some((seg.path.clone(), offset));
-                } else {
+                if !is_last {
                     return Err(PersistError::Corrupt {
                         path: seg.path.clone(),
                         dir: dir.into(),
@@ -165,6 +193,10 @@ impl Persistence {
                         reason,
                     });
                 }
+                cut_tail(storage.as_ref(), seg, offset, &reason, resumes)
+                    .map_err(|e| PersistError::Read(seg.path.clone(), e))?;
+                truncated_tail = Some((seg.path.clone(), offset));
+                last_valid_len = offset;
             }
         }
         let next_lsn = last_applied.max(covered) + 1;
@@ -175,18 +207,20 @@ impl Persistence {
         st.journal_segments.store(segments.len() as u64, Relaxed);
         let bytes: u64 = segments
             .iter()
-            .filter_map(|s| std::fs::metadata(&s.path).ok())
-            .map(|m| m.len())
+            .filter_map(|s| storage.len(&s.path).ok())
             .sum();
         st.journal_bytes.store(bytes, Relaxed);
         // Everything recovered is on disk already.
         queue.mark_durable(next_lsn - 1);
-        // A segment cut to nothing but its header (or less) is started afresh by the writer.
-        let last = segments.last().filter(|s| {
-            std::fs::metadata(&s.path).is_ok_and(|m| m.len() >= format::HEADER_LEN as u64)
-        });
-        let writer = journal::Writer::open(dir, engine.clone(), queue.clone(), last)
-            .map_err(|e| PersistError::Dir(dir.into(), e))?;
+        // A segment cut back to less than its header is gone; the writer starts a new one.
+        let last = segments
+            .last()
+            .filter(|_| last_valid_len >= format::HEADER_LEN as u64)
+            .map(|s| (s, last_valid_len));
+        let mut writer =
+            journal::Writer::open(storage.clone(), dir, engine.clone(), queue.clone(), last)
+                .map_err(|e| PersistError::Dir(dir.into(), e))?;
+        writer.retry = options.retry;
         let rotate = writer.rotate.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
@@ -208,16 +242,20 @@ impl Persistence {
         if replayed > 0 {
             st.checkpoint_requested.store(true, Relaxed);
         }
+        let halted = Arc::new(AtomicBool::new(false));
         let checkpointer = {
             let (engine, path, stop) = (engine.clone(), dir.to_path_buf(), stop.clone());
+            let h = halted.clone();
+            let storage = storage.clone();
             std::thread::Builder::new()
                 .name("okdb-checkpoint".into())
-                .spawn(move || checkpoint_loop(engine, path, db, stop, rotate))
+                .spawn(move || checkpoint_loop(engine, storage, path, db, stop, h, rotate))
                 .map_err(|e| PersistError::Dir(dir.into(), e))?
         };
         Ok(Persistence {
             queue,
             stop,
+            halted,
             writer: Some(writer),
             checkpointer: Some(checkpointer),
             recovered,
@@ -227,6 +265,14 @@ impl Persistence {
     /// Stops both threads: the journal is written and synced, and a last checkpoint is taken
     /// so the next start has little to replay.
     pub fn shutdown(mut self) {
+        self.stop_threads();
+    }
+
+    /// Stops both threads as a crash would, as far as a thread can: no last fsync (unless the
+    /// storage still takes it) and no last checkpoint. For tests that pull the plug on
+    /// simulated storage and then recover from what it kept.
+    pub fn halt(mut self) {
+        self.halted.store(true, Relaxed);
         self.stop_threads();
     }
 
@@ -248,19 +294,61 @@ impl Drop for Persistence {
     }
 }
 
-fn truncate(path: &Path, len: u64) -> std::io::Result<()> {
-    let f = std::fs::OpenOptions::new().write(true).open(path)?;
-    f.set_len(len)?;
-    f.sync_all()
+/// Ends the newest segment at `offset`, where its records stop. With no valid record after it,
+/// this is a write the crash interrupted. With one, the bytes from `offset` on are first copied
+/// to `<segment>.damaged-<offset>`: after a power loss the last unsynced pages can reach the
+/// disk out of order (a hole, then records); those records were never acknowledged under
+/// `always` (their fsync had not finished) and are within the last second under `everysec`.
+fn cut_tail(
+    storage: &dyn Storage,
+    seg: &journal::Segment,
+    offset: u64,
+    reason: &str,
+    resumes: Option<(u64, u64)>,
+) -> std::io::Result<()> {
+    let path = seg.path.display();
+    match resumes {
+        None => tracing::warn!(
+            "journal segment {path} ends in a torn record at offset {offset} ({reason}): \
+             truncating it there"
+        ),
+        Some((at, lsn)) => {
+            let bytes = storage.read(&seg.path)?;
+            let mut tail = &bytes[offset as usize..];
+            while let [rest @ .., 0] = tail {
+                tail = rest;
+            }
+            let mut keep = seg.path.clone().into_os_string();
+            keep.push(format!(".damaged-{offset}"));
+            storage.write_file(Path::new(&keep), tail)?;
+            tracing::error!(
+                "journal segment {path}, the newest, is damaged at offset {offset} ({reason}) \
+                 and records resume at offset {at} (LSN {lsn}): the shape a power loss leaves \
+                 when unsynced pages reach the disk out of order. Replaying up to the damage; \
+                 the {} bytes after it are kept in {}",
+                tail.len(),
+                Path::new(&keep).display()
+            );
+        }
+    }
+    if offset < format::HEADER_LEN as u64 {
+        storage.remove(&seg.path)?;
+        let dir = seg.path.parent().unwrap_or(Path::new("."));
+        storage.sync_dir(dir)
+    } else {
+        storage.truncate(&seg.path, offset)
+    }
 }
 
 /// The checkpointer: runs a checkpoint when asked (`SAVE`), every `checkpoint-seconds` if keys
 /// changed, and when the journal passes `checkpoint-journal-bytes`; once more on shutdown.
 fn checkpoint_loop(
     engine: Engine,
+    storage: Arc<dyn Storage>,
     dir: PathBuf,
     mut db: checkpoint::Db,
     stop: Arc<AtomicBool>,
+    halted: Arc<AtomicBool>,
     rotate: Arc<AtomicBool>,
 ) {
     let Some(queue) = engine.journal().cloned() else {
@@ -269,6 +357,9 @@ fn checkpoint_loop(
     let mut last = Instant::now();
     loop {
         let stopping = stop.load(Relaxed);
+        if halted.load(Relaxed) {
+            return;
+        }
         let cfg = engine.config();
         let st = &queue.stats;
         let every = cfg.checkpoint_seconds.load(Relaxed);
@@ -280,7 +371,7 @@ fn checkpoint_loop(
             || st.journal_bytes.load(Relaxed) >= cfg.checkpoint_journal_bytes.load(Relaxed) as u64;
         if due {
             last = Instant::now();
-            let result = run_checkpoint(&engine, &queue, &dir, &mut db, &rotate);
+            let result = run_checkpoint(&engine, &queue, storage.as_ref(), &dir, &mut db, &rotate);
             if let Err(e) = &result {
                 tracing::error!("checkpoint failed: {e}");
             }
@@ -298,6 +389,7 @@ fn checkpoint_loop(
 pub fn run_checkpoint(
     engine: &Engine,
     queue: &Queue,
+    storage: &dyn Storage,
     dir: &Path,
     db: &mut checkpoint::Db,
     rotate: &AtomicBool,
@@ -328,23 +420,26 @@ pub fn run_checkpoint(
     // The open segment holds records past the capture too: start a new one at the next write so
     // this one can go at the next checkpoint.
     rotate.store(true, Relaxed);
-    remove_covered(dir, capture.covered_lsn, st)
+    remove_covered(storage, dir, capture.covered_lsn, st)
 }
 
 /// Removes every segment all of whose records are at or below `covered` (all but the newest,
 /// whose end is not known while it is written).
 fn remove_covered(
+    storage: &dyn Storage,
     dir: &Path,
     covered: u64,
     st: &okdb_engine::journal::Stats,
 ) -> Result<(), String> {
-    let segs = journal::list_segments(dir).map_err(|e| e.to_string())?;
+    let segs = journal::list_segments(storage, dir).map_err(|e| e.to_string())?;
     let mut removed = false;
     for pair in segs.windows(2) {
         let (seg, next) = (&pair[0], &pair[1]);
         if next.first_lsn <= covered + 1 {
-            let len = std::fs::metadata(&seg.path).map(|m| m.len()).unwrap_or(0);
-            std::fs::remove_file(&seg.path).map_err(|e| format!("{}: {e}", seg.path.display()))?;
+            let len = storage.len(&seg.path).unwrap_or(0);
+            storage
+                .remove(&seg.path)
+                .map_err(|e| format!("{}: {e}", seg.path.display()))?;
             st.journal_bytes
                 .fetch_sub(len.min(st.journal_bytes.load(Relaxed)), Relaxed);
             st.journal_segments.fetch_sub(1, Relaxed);
@@ -353,7 +448,7 @@ fn remove_covered(
         }
     }
     if removed {
-        journal::sync_dir(dir).map_err(|e| e.to_string())?;
+        storage.sync_dir(dir).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

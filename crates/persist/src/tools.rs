@@ -4,15 +4,16 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::journal::{self, Tail};
+use crate::storage::{Disk, Storage};
 
 /// One line per segment: records, LSN range, and how it ends. Err if any segment is damaged.
 pub fn check(dir: &Path) -> Result<String, String> {
-    let segs = journal::list_segments(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let segs = journal::list_segments(&Disk, dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut out = String::new();
     let mut damaged = 0;
     let mut prev_last: Option<u64> = None;
     for (i, seg) in segs.iter().enumerate() {
-        let scan = journal::read_segment(&seg.path, |_| {})
+        let scan = journal::read_segment(&Disk, &seg.path, |_| {})
             .map_err(|e| format!("{}: {e}", seg.path.display()))?;
         let range = match scan.last_lsn {
             Some(l) => format!("LSN {}..={l}", seg.first_lsn),
@@ -20,9 +21,10 @@ pub fn check(dir: &Path) -> Result<String, String> {
         };
         let _ = write!(
             out,
-            "{}: {} records, {range}, {} bytes",
+            "{}: {} records, {range}, {} bytes of records in {} on disk",
             seg.path.display(),
             scan.records,
+            scan.valid_len,
             scan.file_len
         );
         if let (Some(p), true) = (prev_last, scan.records > 0) {
@@ -38,14 +40,19 @@ pub fn check(dir: &Path) -> Result<String, String> {
             Tail::Bad {
                 offset,
                 reason,
-                torn,
+                resumes,
             } => {
                 damaged += 1;
                 let last = i + 1 == segs.len();
-                let what = if *torn && last {
-                    "torn tail (start-up truncates it by itself)"
-                } else {
-                    "CORRUPT (start-up refuses; `okdb journal repair` cuts here)"
+                let what = match (last, resumes) {
+                    (true, None) => "torn tail (start-up truncates it by itself)".to_string(),
+                    (true, Some((at, lsn))) => format!(
+                        "DAMAGED, records resume at offset {at} (LSN {lsn}); start-up replays up \
+                         to here and keeps the rest in a .damaged file"
+                    ),
+                    (false, _) => {
+                        "CORRUPT (start-up refuses; `okdb journal repair` cuts here)".to_string()
+                    }
                 };
                 let _ = writeln!(out, ": {what} at offset {offset}: {reason}");
             }
@@ -66,10 +73,10 @@ pub fn check(dir: &Path) -> Result<String, String> {
 
 /// Every record as one line: `lsn time keyspace args…` (args quoted as redis-cli would).
 pub fn dump(dir: &Path, out: &mut dyn std::io::Write) -> Result<(), String> {
-    let segs = journal::list_segments(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let segs = journal::list_segments(&Disk, dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for seg in segs {
         let mut err = None;
-        let scan = journal::read_segment(&seg.path, |rec| {
+        let scan = journal::read_segment(&Disk, &seg.path, |rec| {
             if err.is_some() {
                 return;
             }
@@ -125,24 +132,20 @@ fn quote(a: &[u8]) -> String {
 /// Cuts the journal at its first damage: truncates that segment there and removes every later
 /// one (their records cannot be applied without the lost ones). Reports what it did.
 pub fn repair(dir: &Path) -> Result<String, String> {
-    let segs = journal::list_segments(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let segs = journal::list_segments(&Disk, dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut out = String::new();
     for (i, seg) in segs.iter().enumerate() {
-        let scan = journal::read_segment(&seg.path, |_| {})
+        let scan = journal::read_segment(&Disk, &seg.path, |_| {})
             .map_err(|e| format!("{}: {e}", seg.path.display()))?;
         let Tail::Bad { offset, reason, .. } = scan.tail else {
             continue;
         };
         if offset == 0 {
-            std::fs::remove_file(&seg.path).map_err(|e| e.to_string())?;
+            Disk.remove(&seg.path).map_err(|e| e.to_string())?;
             let _ = writeln!(out, "removed {} ({reason})", seg.path.display());
         } else {
-            let f = std::fs::OpenOptions::new()
-                .write(true)
-                .open(&seg.path)
+            Disk.truncate(&seg.path, offset)
                 .map_err(|e| e.to_string())?;
-            f.set_len(offset).map_err(|e| e.to_string())?;
-            f.sync_all().map_err(|e| e.to_string())?;
             let _ = writeln!(
                 out,
                 "truncated {} at offset {offset} ({reason}); dropped {} bytes",
@@ -151,10 +154,10 @@ pub fn repair(dir: &Path) -> Result<String, String> {
             );
         }
         for later in &segs[i + 1..] {
-            std::fs::remove_file(&later.path).map_err(|e| e.to_string())?;
+            Disk.remove(&later.path).map_err(|e| e.to_string())?;
             let _ = writeln!(out, "removed {} (follows the damage)", later.path.display());
         }
-        journal::sync_dir(dir).map_err(|e| e.to_string())?;
+        Disk.sync_dir(dir).map_err(|e| e.to_string())?;
         return Ok(out);
     }
     let _ = writeln!(out, "nothing to repair: every segment is whole");

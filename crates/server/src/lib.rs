@@ -9,6 +9,8 @@
 //! Only a malformed frame (or a limit breached while framing) closes a connection; every other
 //! failure is an error reply.
 
+mod durable;
+
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -104,6 +106,13 @@ pub fn io_threads(engine: &Engine) -> usize {
     }
 }
 
+/// A current-thread runtime for an io thread.
+pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
 /// Serves until `shutdown` completes, then lets connections finish their current batch.
 ///
 /// Call it on a current-thread runtime: that thread accepts connections and serves its share of
@@ -121,10 +130,7 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
         let spawned = std::thread::Builder::new()
             .name(format!("okdb-io-{i}"))
             .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
+                match runtime() {
                     Ok(rt) => rt.block_on(worker(e, rx, stop)),
                     Err(err) => tracing::error!("io thread {i}: cannot start its runtime: {err}"),
                 }
@@ -420,7 +426,7 @@ impl Connection<'_> {
             let policy = self.engine.config().fsync();
             let now = okdb_engine::time::now_ms();
             if policy == Fsync::Always || (policy == Fsync::EverySec && q.sync_stalled(now)) {
-                if let Err(reason) = q.wait_durable(outcome.last_lsn).await {
+                if let Err(reason) = durable::wait(q, outcome.last_lsn).await {
                     let msg = format!(
                         "the journal could not be made durable ({reason}): this batch's writes \
                          are not acknowledged; they may or may not survive a restart"
@@ -498,10 +504,7 @@ impl Background {
     /// Starts a server for `config` (use port 0 for a free port) and waits until it listens.
     pub fn start(config: Config) -> Result<Background, ServerError> {
         let engine = engine(config);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(ServerError::Runtime)?;
+        let rt = runtime().map_err(ServerError::Runtime)?;
         let listener = rt.block_on(bind(&engine))?;
         let addr = listener
             .local_addr()
