@@ -146,8 +146,7 @@ impl Queue {
         }
         let wake = pending.sleeping
             && (pending.records.len() >= EAGER_AT
-                || (self.eager.load(Relaxed)
-                    && pending.pushes >= self.group_target.load(Relaxed)));
+                || (self.eager.load(Relaxed) && pending.pushes >= self.group_target.load(Relaxed)));
         drop(pending);
         if wake {
             self.ready.notify_one();

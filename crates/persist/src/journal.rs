@@ -111,11 +111,7 @@ pub fn read_segment(
         let reason = match format::decode(&buf[at..]) {
             Decoded::Record(rec, used) => {
                 if last_lsn.is_some_and(|l| rec.lsn <= l) {
-                    format!(
-                        "LSN {} does not follow {}",
-                        rec.lsn,
-                        last_lsn.unwrap_or(0)
-                    )
+                    format!("LSN {} does not follow {}", rec.lsn, last_lsn.unwrap_or(0))
                 } else {
                     last_lsn = Some(rec.lsn);
                     records += 1;
@@ -196,7 +192,7 @@ const MAX_GROUP_DELAY: Duration = Duration::from_millis(2);
 /// How far ahead of its records a segment is filled with zeros.
 pub const PREALLOC_BYTES: u64 = 8 << 20;
 
-const ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
 
 impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -91,7 +91,7 @@ impl State {
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -101,7 +101,7 @@ impl Rng {
 
     /// A number in `0..n` (`n` > 0).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
 }
 
@@ -218,7 +218,9 @@ impl SegmentFile for SimFile {
         let inode = s.inodes.get_mut(&self.inode).expect("open inodes exist");
         let writes = std::mem::take(&mut inode.unsynced);
         if fail {
-            return Err(io::Error::other("input/output error (simulated fsync failure)"));
+            return Err(io::Error::other(
+                "input/output error (simulated fsync failure)",
+            ));
         }
         for (offset, data) in writes {
             put(&mut inode.durable, offset, &data);
@@ -274,7 +276,10 @@ impl Storage for SimStorage {
     fn remove(&self, path: &Path) -> io::Result<()> {
         let mut s = self.lock();
         s.check_power()?;
-        s.names.remove(path).map(|_| ()).ok_or_else(|| not_found(path))
+        s.names
+            .remove(path)
+            .map(|_| ())
+            .ok_or_else(|| not_found(path))
     }
 
     fn truncate(&self, path: &Path, len: u64) -> io::Result<()> {

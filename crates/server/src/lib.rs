@@ -129,11 +129,9 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
         let (e, stop) = (engine.clone(), stop_rx.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("okdb-io-{i}"))
-            .spawn(move || {
-                match runtime() {
-                    Ok(rt) => rt.block_on(worker(e, rx, stop)),
-                    Err(err) => tracing::error!("io thread {i}: cannot start its runtime: {err}"),
-                }
+            .spawn(move || match runtime() {
+                Ok(rt) => rt.block_on(worker(e, rx, stop)),
+                Err(err) => tracing::error!("io thread {i}: cannot start its runtime: {err}"),
             });
         match spawned {
             Ok(handle) => workers.push((tx, handle)),
