@@ -121,6 +121,10 @@ pub struct Stats {
     pub checkpoint_lsn: AtomicU64,
     pub last_checkpoint_unix: AtomicU64,
     pub last_checkpoint_ms: AtomicU64,
+    /// How long the last checkpoint held the store's lock to capture its keys.
+    pub last_capture_us: AtomicU64,
+    /// 1 if the last checkpoint wrote a fresh snapshot, 0 if it updated changed keys.
+    pub last_checkpoint_fresh: AtomicU64,
     pub last_checkpoint_keys: AtomicU64,
     pub checkpoints: AtomicU64,
     pub checkpoint_failures: AtomicU64,

@@ -111,10 +111,13 @@ impl Keyspace {
     /// Stores an entry, keeping `volatile` in step, and returns the entry it replaced.
     pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
         let volatile = entry.expire_at != 0;
-        let old = match self.map.get_mut(key) {
-            Some(slot) => Some(std::mem::replace(slot, entry)),
-            None => {
-                self.map.insert(Key::new(key), entry);
+        // One hash lookup (keys up to 23 bytes are stored inline, so building one is cheap).
+        let old = match self.map.entry(Key::new(key)) {
+            indexmap::map::Entry::Occupied(mut slot) => {
+                Some(std::mem::replace(slot.get_mut(), entry))
+            }
+            indexmap::map::Entry::Vacant(slot) => {
+                slot.insert(entry);
                 None
             }
         };
@@ -125,6 +128,11 @@ impl Keyspace {
             self.volatile.swap_remove(key);
         }
         old
+    }
+
+    /// Makes room for `additional` more keys (recovery knows how many are coming).
+    pub fn reserve(&mut self, additional: usize) {
+        self.map.reserve(additional);
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {

@@ -240,20 +240,38 @@ impl Engine {
 
     /// Stores an entry as recovery loads it (no journaling, not marked changed).
     pub fn load(&self, keyspace: &str, key: &[u8], entry: keyspace::Entry) {
+        self.load_batch(keyspace, vec![(key.to_vec(), entry)], 0);
+    }
+
+    /// Stores a batch of entries as recovery loads them, under one lock; `expect` is how many
+    /// keys the keyspace is about to hold (room is made once, not by repeated growth).
+    pub fn load_batch(
+        &self,
+        keyspace: &str,
+        entries: Vec<(Vec<u8>, keyspace::Entry)>,
+        expect: usize,
+    ) {
         let mut store = lock(&self.shared.store);
         let i = store.create(keyspace);
-        store.space(i).insert(key, entry);
+        let ks = store.space(i);
+        if ks.is_empty() && expect > 0 {
+            ks.reserve(expect);
+        }
+        for (key, entry) in entries {
+            ks.insert(&key, entry);
+        }
     }
 
     /// What a checkpoint writes: every key changed since the last capture, with its entry as it
     /// is now (None if deleted) and the LSN of its last write, and the LSN everything up to
-    /// which is covered. Values are O(1) clones; the store is locked only while they are taken.
+    /// which is covered. Values are O(1) clones; the store is locked only while they are taken
+    /// (sorting is the caller's, outside the lock).
     pub fn capture(&self) -> Capture {
         let mut store = lock(&self.shared.store);
         let covered_lsn = store.next_lsn - 1;
         let mut spaces = Vec::new();
         for (name, ks) in store.spaces.iter_mut().filter(|(_, ks)| ks.dirty_len() > 0) {
-            let mut changes: Vec<Change> = ks
+            let changes: Vec<Change> = ks
                 .take_dirty()
                 .into_iter()
                 .map(|(key, lsn)| Change {
@@ -262,13 +280,53 @@ impl Engine {
                     lsn,
                 })
                 .collect();
-            changes.sort_unstable_by(|a, b| a.key.cmp(&b.key));
             spaces.push((name.clone(), changes));
         }
         Capture {
             covered_lsn,
+            key_counts: key_counts(&store),
             spaces,
+            full: false,
         }
+    }
+
+    /// Every live key (for a fresh snapshot), each with the capture's covered LSN as its LSN
+    /// (an upper bound of its last write); clears the changed-key sets. One pass over each
+    /// keyspace's entries in storage order, no lookups.
+    pub fn capture_all(&self) -> Capture {
+        let mut store = lock(&self.shared.store);
+        let covered_lsn = store.next_lsn - 1;
+        let now = time::now_ms();
+        let mut spaces = Vec::new();
+        // Freed after the lock is released.
+        let mut dropped = Vec::new();
+        for (name, ks) in store.spaces.iter_mut() {
+            dropped.push(ks.take_dirty());
+            let mut changes = Vec::with_capacity(ks.len());
+            changes.extend(ks.iter(now).map(|(key, entry)| Change {
+                key: key.clone(),
+                entry: Some(entry.clone()),
+                lsn: covered_lsn,
+            }));
+            spaces.push((name.clone(), changes));
+        }
+        let capture = Capture {
+            covered_lsn,
+            key_counts: key_counts(&store),
+            spaces,
+            full: true,
+        };
+        drop(store);
+        drop(dropped);
+        capture
+    }
+
+    /// Keys stored, over all keyspaces.
+    pub fn total_keys(&self) -> usize {
+        lock(&self.shared.store)
+            .spaces()
+            .map(|(_, ks)| ks.len())
+            .sum()
     }
 
     /// Marks a failed checkpoint's keys changed again, so the next one writes them.
@@ -350,11 +408,22 @@ pub struct Change {
     pub lsn: u64,
 }
 
-/// The changes a checkpoint writes, by keyspace, keys sorted.
+/// The changes a checkpoint writes, by keyspace, in no particular order.
 #[derive(Debug, Default)]
 pub struct Capture {
     pub covered_lsn: u64,
     pub spaces: Vec<(SmolStr, Vec<Change>)>,
+    /// Every live key, not only the changed ones ([`Engine::capture_all`]).
+    pub full: bool,
+    /// How many keys each keyspace held at the capture.
+    pub key_counts: Vec<(String, usize)>,
+}
+
+fn key_counts(store: &Store) -> Vec<(String, usize)> {
+    store
+        .spaces()
+        .map(|(name, ks)| (name.to_string(), ks.len()))
+        .collect()
 }
 
 /// The store, locked for a batch of commands.

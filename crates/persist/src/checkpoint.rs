@@ -3,26 +3,37 @@
 //! `okdb.sqlite3` in the data directory holds a `meta` table (`covered_lsn`: every journal
 //! record up to it is in the tables) and one `WITHOUT ROWID` table per keyspace, listed in
 //! `keyspaces`: `key BLOB PRIMARY KEY, type TEXT, codec INTEGER, value BLOB, expire_at INTEGER,
-//! lsn INTEGER`. A value is its typed JSON (`okdb_value::json`), lz4-compressed (codec 1) when
-//! it is 1 KiB or more and compression saves space, else raw (codec 0).
+//! lsn INTEGER`. The `codec` says how `value` is stored: bit 0 set means lz4-compressed (with
+//! the uncompressed size prepended), tried for values of 1 KiB or more and kept only when it
+//! saves space; the other bits give the form: 0 = typed JSON (`okdb_value::json`), 2 = a string
+//! as its UTF-8 bytes, 4 = bytes as they are. Strings and bytes skip JSON both ways, which is
+//! most of a checkpoint's and a restart's time for small values.
+//!
+//! Two ways to write: [`Db::write`] applies the changed keys to the live database in one
+//! transaction; [`Db::write_fresh`] (when most keys changed) builds a new database file with
+//! every key, then swaps it in with an atomic rename.
 
 use std::path::Path;
 
 use okdb_engine::keyspace::Entry;
-use okdb_engine::Capture;
 use okdb_value::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub const DB_FILE: &str = "okdb.sqlite3";
 /// Values at least this long are offered to the compressor.
 pub const COMPRESS_FROM: usize = 1024;
-pub const CODEC_RAW: i64 = 0;
+pub const CODEC_JSON: i64 = 0;
+pub const CODEC_TEXT: i64 = 2;
+pub const CODEC_BYTES: i64 = 4;
+/// Or-ed into a codec: the bytes are lz4-compressed.
 pub const CODEC_LZ4: i64 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("{0}: {1}")]
+    Io(std::path::PathBuf, std::io::Error),
     #[error("keyspace {keyspace:?}, key {key:?}: {reason}")]
     BadRow {
         keyspace: String,
@@ -33,7 +44,14 @@ pub enum CheckpointError {
 
 pub struct Db {
     conn: Connection,
+    dir: std::path::PathBuf,
 }
+
+/// Rows per `INSERT` statement when writing a fresh snapshot.
+const ROWS_PER_INSERT: usize = 128;
+
+/// Where a fresh snapshot is built before it replaces [`DB_FILE`].
+pub const FRESH_FILE: &str = "okdb.sqlite3.fresh";
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -43,40 +61,132 @@ impl std::fmt::Debug for Db {
 
 /// Encodes a value for its row: (codec, bytes).
 pub fn encode_value(v: &Value) -> (i64, Vec<u8>) {
-    let json = okdb_value::json::to_string(v).into_bytes();
-    if json.len() >= COMPRESS_FROM {
-        let packed = lz4_flex::compress_prepend_size(&json);
-        if packed.len() < json.len() {
-            return (CODEC_LZ4, packed);
+    let (form, raw) = match v {
+        Value::Str(s) => (CODEC_TEXT, s.as_bytes().to_vec()),
+        Value::Bytes(b) => (CODEC_BYTES, b.to_vec()),
+        _ => (CODEC_JSON, okdb_value::json::to_string(v).into_bytes()),
+    };
+    if raw.len() >= COMPRESS_FROM {
+        let packed = lz4_flex::compress_prepend_size(&raw);
+        if packed.len() < raw.len() {
+            return (form | CODEC_LZ4, packed);
         }
     }
-    (CODEC_RAW, json)
+    (form, raw)
 }
 
 pub fn decode_value(codec: i64, bytes: &[u8]) -> Result<Value, String> {
-    let json = match codec {
-        CODEC_RAW => std::borrow::Cow::Borrowed(bytes),
-        CODEC_LZ4 => std::borrow::Cow::Owned(
+    let raw = if codec & CODEC_LZ4 != 0 {
+        std::borrow::Cow::Owned(
             lz4_flex::decompress_size_prepended(bytes).map_err(|e| format!("lz4: {e}"))?,
-        ),
-        other => return Err(format!("unknown codec {other}")),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(bytes)
     };
-    let text = std::str::from_utf8(&json).map_err(|e| format!("not UTF-8: {e}"))?;
-    okdb_value::json::from_str(text).map_err(|e| e.to_string())
+    match codec & !CODEC_LZ4 {
+        CODEC_TEXT => std::str::from_utf8(&raw)
+            .map(Value::str)
+            .map_err(|e| format!("not UTF-8: {e}")),
+        CODEC_BYTES => Ok(Value::Bytes(raw.as_ref().into())),
+        CODEC_JSON => {
+            let text = std::str::from_utf8(&raw).map_err(|e| format!("not UTF-8: {e}"))?;
+            okdb_value::json::from_str(text).map_err(|e| e.to_string())
+        }
+        other => Err(format!("unknown codec {other}")),
+    }
+}
+
+/// One row ready for SQLite.
+struct Row<'a> {
+    key: &'a okdb_engine::key::Key,
+    /// None: delete the key.
+    value: Option<(&'static str, i64, Vec<u8>, i64)>,
+    lsn: i64,
+}
+
+/// Encodes a keyspace's changes (sorted by key: see [`sort`]) on a second thread, `f` taking
+/// the rows in order as they come, so SQLite's inserts overlap with the encoding.
+fn encoded_rows<'a, E>(
+    changes: &'a [okdb_engine::Change],
+    mut f: impl FnMut(Row<'a>) -> Result<(), E>,
+) -> Result<(), E> {
+    const CHUNK: usize = 4096;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row<'a>>>(4);
+        scope.spawn(move || {
+            for chunk in changes.chunks(CHUNK) {
+                let batch: Vec<Row<'a>> = chunk
+                    .iter()
+                    .map(|c| Row {
+                        key: &c.key,
+                        value: c.entry.as_ref().map(|e| {
+                            let (codec, bytes) = encode_value(&e.value);
+                            (e.value.type_name(), codec, bytes, e.expire_at as i64)
+                        }),
+                        lsn: c.lsn as i64,
+                    })
+                    .collect();
+                if tx.send(batch).is_err() {
+                    return;
+                }
+            }
+        });
+        for batch in rx {
+            for row in batch {
+                f(row)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Puts each keyspace's changes in key order (outside the store's lock): B-tree inserts in
+/// order touch each page once.
+pub fn sort(capture: &mut okdb_engine::Capture) {
+    for (_, changes) in &mut capture.spaces {
+        changes.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    }
+}
+
+fn create_keyspace_table(conn: &Connection, tbl: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        &format!(
+            "CREATE TABLE IF NOT EXISTS \"{tbl}\" (key BLOB PRIMARY KEY, type TEXT NOT NULL, \
+             codec INTEGER NOT NULL, value BLOB NOT NULL, expire_at INTEGER NOT NULL, \
+             lsn INTEGER NOT NULL) WITHOUT ROWID"
+        ),
+        [],
+    )?;
+    Ok(())
+}
+
+const SCHEMA: &str =
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)
+         WITHOUT ROWID;
+     CREATE TABLE IF NOT EXISTS keyspaces (name TEXT PRIMARY KEY, tbl TEXT NOT NULL UNIQUE)
+         WITHOUT ROWID;";
+
+fn set_covered(conn: &Connection, lsn: u64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO meta (name, value) VALUES ('covered_lsn', ?1) \
+         ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+        [lsn as i64],
+    )?;
+    Ok(())
 }
 
 impl Db {
     pub fn open(dir: &Path) -> Result<Db, CheckpointError> {
+        // A fresh snapshot that never got swapped in is of no use.
+        let _ = std::fs::remove_file(dir.join(FRESH_FILE));
         let conn = Connection::open(dir.join(DB_FILE))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)
-                 WITHOUT ROWID;
-             CREATE TABLE IF NOT EXISTS keyspaces (name TEXT PRIMARY KEY, tbl TEXT NOT NULL UNIQUE)
-                 WITHOUT ROWID;",
-        )?;
-        Ok(Db { conn })
+        conn.execute_batch(SCHEMA)?;
+        Ok(Db {
+            conn,
+            dir: dir.to_path_buf(),
+        })
     }
 
     /// Every journal record up to this LSN is in the tables (0: none yet).
@@ -98,42 +208,76 @@ impl Db {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Loads every live row: calls `f(keyspace, key, entry)`; expired rows are skipped.
+    /// Loads every live row, handing them to `f(keyspace, rows, expected keys in the
+    /// keyspace)` in batches; expired rows are skipped. Returns the rows loaded.
     pub fn load(
         &self,
         now: u64,
-        mut f: impl FnMut(&str, &[u8], Entry),
+        mut f: impl FnMut(&str, Vec<(Vec<u8>, Entry)>, usize),
     ) -> Result<u64, CheckpointError> {
+        const BATCH: usize = 4096;
         let mut loaded = 0;
         for (name, tbl) in self.keyspaces()? {
+            let expect: Option<i64> = self
+                .conn
+                .query_row(
+                    "SELECT value FROM meta WHERE name = ?1",
+                    [format!("keys:{name}")],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let expect = expect.unwrap_or(0).max(0) as usize;
             let mut st = self.conn.prepare(&format!(
                 "SELECT key, codec, value, expire_at FROM \"{tbl}\""
             ))?;
             let mut rows = st.query([])?;
+            let mut batch = Vec::with_capacity(BATCH);
             while let Some(row) = rows.next()? {
-                let key: Vec<u8> = row.get(0)?;
                 let expire_at = row.get::<_, i64>(3)? as u64;
                 if expire_at != 0 && expire_at <= now {
                     continue;
                 }
+                let key = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
                 let codec: i64 = row.get(1)?;
-                let bytes: Vec<u8> = row.get(2)?;
+                let bytes = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
                 let value =
-                    decode_value(codec, &bytes).map_err(|reason| CheckpointError::BadRow {
+                    decode_value(codec, bytes).map_err(|reason| CheckpointError::BadRow {
                         keyspace: name.clone(),
-                        key: String::from_utf8_lossy(&key).into_owned(),
+                        key: String::from_utf8_lossy(key).into_owned(),
                         reason,
                     })?;
-                f(&name, &key, Entry { value, expire_at });
+                batch.push((key.to_vec(), Entry { value, expire_at }));
                 loaded += 1;
+                if batch.len() == BATCH {
+                    f(
+                        &name,
+                        std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
+                        expect,
+                    );
+                }
+            }
+            if !batch.is_empty() {
+                f(&name, batch, expect);
             }
         }
         Ok(loaded)
     }
 
-    /// Writes a capture in one transaction: upserts changed keys, deletes removed ones, and
-    /// records the covered LSN. Returns the rows written.
-    pub fn write(&mut self, capture: &Capture) -> Result<u64, CheckpointError> {
+    /// Records how many keys each keyspace holds, so a restart makes room for them at once.
+    fn set_key_counts(conn: &Connection, counts: &[(String, usize)]) -> rusqlite::Result<()> {
+        for (name, n) in counts {
+            conn.execute(
+                "INSERT INTO meta (name, value) VALUES (?1, ?2) \
+                 ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                params![format!("keys:{name}"), *n as i64],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Writes a capture of changed keys in one transaction: upserts changed keys, deletes
+    /// removed ones, and records the covered LSN. Returns the rows written.
+    pub fn write(&mut self, capture: &okdb_engine::Capture) -> Result<u64, CheckpointError> {
         let tx = self.conn.transaction()?;
         let mut written = 0;
         for (name, changes) in &capture.spaces {
@@ -150,14 +294,7 @@ impl Db {
                     let n: i64 =
                         tx.query_row("SELECT COUNT(*) FROM keyspaces", [], |r| r.get(0))?;
                     let tbl = format!("ks_{n}");
-                    tx.execute(
-                        &format!(
-                            "CREATE TABLE IF NOT EXISTS \"{tbl}\" (key BLOB PRIMARY KEY, \
-                             type TEXT NOT NULL, codec INTEGER NOT NULL, value BLOB NOT NULL, \
-                             expire_at INTEGER NOT NULL, lsn INTEGER NOT NULL) WITHOUT ROWID"
-                        ),
-                        [],
-                    )?;
+                    create_keyspace_table(&tx, &tbl)?;
                     tx.execute(
                         "INSERT INTO keyspaces (name, tbl) VALUES (?1, ?2)",
                         params![name.as_str(), tbl],
@@ -172,32 +309,120 @@ impl Db {
                  expire_at = excluded.expire_at, lsn = excluded.lsn"
             ))?;
             let mut delete = tx.prepare_cached(&format!("DELETE FROM \"{tbl}\" WHERE key = ?1"))?;
-            for c in changes {
-                match &c.entry {
-                    Some(e) => {
-                        let (codec, bytes) = encode_value(&e.value);
+            encoded_rows(changes, |row| {
+                match &row.value {
+                    Some((ty, codec, bytes, expire_at)) => {
                         upsert.execute(params![
-                            c.key.as_bytes(),
-                            e.value.type_name(),
+                            row.key.as_bytes(),
+                            ty,
                             codec,
                             bytes,
-                            e.expire_at as i64,
-                            c.lsn as i64
+                            expire_at,
+                            row.lsn
                         ])?;
                     }
                     None => {
-                        delete.execute([c.key.as_bytes()])?;
+                        delete.execute([row.key.as_bytes()])?;
                     }
                 }
                 written += 1;
-            }
+                Ok::<_, rusqlite::Error>(())
+            })?;
         }
-        tx.execute(
-            "INSERT INTO meta (name, value) VALUES ('covered_lsn', ?1) \
-             ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-            [capture.covered_lsn as i64],
-        )?;
+        set_covered(&tx, capture.covered_lsn)?;
+        Db::set_key_counts(&tx, &capture.key_counts)?;
         tx.commit()?;
+        Ok(written)
+    }
+
+    /// Writes a full capture as a new database file and swaps it in: built beside the live one
+    /// without a rollback journal or syncs (a crash leaves a file [`Db::open`] discards), synced
+    /// once when complete, then renamed over the live file (after the live one has folded its
+    /// WAL in and dropped it, so no stale WAL meets the new file), and the directory synced.
+    /// Sorted inserts into empty tables fill B-tree pages in order. Returns the rows written.
+    pub fn write_fresh(&mut self, capture: &okdb_engine::Capture) -> Result<u64, CheckpointError> {
+        let fresh = self.dir.join(FRESH_FILE);
+        let _ = std::fs::remove_file(&fresh);
+        let mut written = 0;
+        {
+            // Only this thread uses it: no SQLite mutexes.
+            let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                | rusqlite::OpenFlags::SQLITE_OPEN_CREATE
+                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let mut conn = Connection::open_with_flags(&fresh, flags)?;
+            conn.pragma_update(None, "page_size", 65536)?;
+            conn.pragma_update(None, "journal_mode", "OFF")?;
+            conn.pragma_update(None, "synchronous", "OFF")?;
+            conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+            conn.pragma_update(None, "cache_size", -262144)?;
+            conn.execute_batch(SCHEMA)?;
+            let tx = conn.transaction()?;
+            for (i, (name, changes)) in capture.spaces.iter().enumerate() {
+                let tbl = format!("ks_{i}");
+                create_keyspace_table(&tx, &tbl)?;
+                tx.execute(
+                    "INSERT INTO keyspaces (name, tbl) VALUES (?1, ?2)",
+                    params![name.as_str(), tbl],
+                )?;
+                // Many rows per statement: one statement run (and one B-tree cursor, which
+                // finds each next sorted key at the end of the last page) per ROWS_PER_INSERT.
+                let insert_sql = |rows: usize| {
+                    let values = vec!["(?, ?, ?, ?, ?, ?)"; rows].join(", ");
+                    format!(
+                        "INSERT INTO \"{tbl}\" (key, type, codec, value, expire_at, lsn) \
+                         VALUES {values}"
+                    )
+                };
+                let mut many = tx.prepare(&insert_sql(ROWS_PER_INSERT))?;
+                let mut one = tx.prepare(&insert_sql(1))?;
+                let mut pending: Vec<Row<'_>> = Vec::with_capacity(ROWS_PER_INSERT);
+                let flush = |st: &mut rusqlite::Statement<'_>, rows: &[Row<'_>]| {
+                    let mut i = 1;
+                    for row in rows {
+                        let Some((ty, codec, bytes, expire_at)) = &row.value else {
+                            continue;
+                        };
+                        st.raw_bind_parameter(i, row.key.as_bytes())?;
+                        st.raw_bind_parameter(i + 1, ty)?;
+                        st.raw_bind_parameter(i + 2, codec)?;
+                        st.raw_bind_parameter(i + 3, bytes)?;
+                        st.raw_bind_parameter(i + 4, expire_at)?;
+                        st.raw_bind_parameter(i + 5, row.lsn)?;
+                        i += 6;
+                    }
+                    st.raw_execute().map(|_| ())
+                };
+                encoded_rows(changes, |row| {
+                    if row.value.is_some() {
+                        pending.push(row);
+                        written += 1;
+                    }
+                    if pending.len() == ROWS_PER_INSERT {
+                        flush(&mut many, &pending)?;
+                        pending.clear();
+                    }
+                    Ok::<_, rusqlite::Error>(())
+                })?;
+                for row in &pending {
+                    flush(&mut one, std::slice::from_ref(row))?;
+                }
+            }
+            set_covered(&tx, capture.covered_lsn)?;
+            Db::set_key_counts(&tx, &capture.key_counts)?;
+            tx.commit()?;
+        }
+        std::fs::File::open(&fresh)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| CheckpointError::Io(fresh.clone(), e))?;
+        // Fold the live database's WAL into it and drop the WAL before the swap.
+        self.conn.pragma_update(None, "journal_mode", "DELETE")?;
+        let live = self.dir.join(DB_FILE);
+        let swapped = std::fs::rename(&fresh, &live)
+            .and_then(|()| crate::storage::Storage::sync_dir(&crate::storage::Disk, &self.dir));
+        crate::failpoint::hit("fresh-after-rename");
+        // Reopen whichever file is live now (the old one if the rename failed).
+        *self = Db::open(&self.dir)?;
+        swapped.map_err(|e| CheckpointError::Io(live, e))?;
         Ok(written)
     }
 }

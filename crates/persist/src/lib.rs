@@ -138,9 +138,22 @@ impl Persistence {
             .covered_lsn()
             .map_err(|e| PersistError::Db(dir.into(), e))?;
         let now = okdb_engine::time::now_ms();
-        let rows_loaded = db
-            .load(now, |ks, key, entry| engine.load(ks, key, entry))
-            .map_err(|e| PersistError::Db(dir.into(), e))?;
+        // SQLite is read and decoded on this thread while another inserts into the store.
+        let rows_loaded = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Vec<_>, usize)>(8);
+            let inserter = scope.spawn(move || {
+                for (ks, rows, expect) in rx {
+                    engine.load_batch(&ks, rows, expect);
+                }
+            });
+            let loaded = db.load(now, |ks, rows, expect| {
+                let _ = tx.send((ks.to_string(), rows, expect));
+            });
+            drop(tx);
+            let _ = inserter.join();
+            loaded
+        })
+        .map_err(|e| PersistError::Db(dir.into(), e))?;
         engine.start_tracking(covered + 1);
 
         let segments = journal::list_segments(storage.as_ref(), dir)
@@ -400,8 +413,24 @@ pub fn run_checkpoint(
     // Once the capture is committed, SQLite holds every change up to its LSN, so the segments
     // below it can go even if the last of those records is still on its way to the journal:
     // recovery skips records at or below the covered LSN.
-    let capture = engine.capture();
-    let result = db.write(&capture);
+    // When most keys changed, a fresh snapshot (a new file, written in key order, swapped in)
+    // beats updating the live database row by row.
+    let fresh = engine.dirty_keys() * 2 >= engine.total_keys();
+    let capture_started = Instant::now();
+    let mut capture = if fresh {
+        engine.capture_all()
+    } else {
+        engine.capture()
+    };
+    st.last_capture_us
+        .store(capture_started.elapsed().as_micros() as u64, Relaxed);
+    st.last_checkpoint_fresh.store(u64::from(fresh), Relaxed);
+    checkpoint::sort(&mut capture);
+    let result = if fresh {
+        db.write_fresh(&capture)
+    } else {
+        db.write(&capture)
+    };
     st.checkpoint_running.store(false, Relaxed);
     let written = match result {
         Ok(n) => n,

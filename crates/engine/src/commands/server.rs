@@ -145,6 +145,18 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
             );
             line("last_checkpoint_ms", &st.last_checkpoint_ms.load(Relaxed));
             line(
+                "last_checkpoint_capture_us",
+                &st.last_capture_us.load(Relaxed),
+            );
+            line(
+                "last_checkpoint_kind",
+                &if st.last_checkpoint_fresh.load(Relaxed) == 1 {
+                    "fresh"
+                } else {
+                    "changes"
+                },
+            );
+            line(
                 "last_checkpoint_keys",
                 &st.last_checkpoint_keys.load(Relaxed),
             );
