@@ -263,20 +263,6 @@ impl Queue {
         Until { queue: self, check }
     }
 
-    /// Resolves when `lsn` is durable (Ok) or the journal has failed before it was (Err).
-    pub fn wait_durable(
-        &self,
-        lsn: u64,
-    ) -> Until<'_, impl Fn(&Queue) -> Option<Result<(), String>>> {
-        self.until(move |q| {
-            if q.durable() >= lsn {
-                Some(Ok(()))
-            } else {
-                q.failure().map(Err)
-            }
-        })
-    }
-
     /// Asks for a checkpoint (`SAVE`, `BGSAVE`); the ticket tells when one that started after
     /// this request has finished.
     pub fn request_checkpoint(&self) -> CheckpointTicket {
