@@ -17,6 +17,8 @@ use std::path::Path;
 
 use okdb_engine::keyspace::Entry;
 use okdb_value::Value;
+
+use crate::chunks::{self, Chunk};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub const DB_FILE: &str = "okdb.sqlite3";
@@ -25,6 +27,8 @@ pub const COMPRESS_FROM: usize = 1024;
 pub const CODEC_JSON: i64 = 0;
 pub const CODEC_TEXT: i64 = 2;
 pub const CODEC_BYTES: i64 = 4;
+/// The value is in chunks (docs/persistence.md): `value` lists their hashes.
+pub const CODEC_CHUNKED: i64 = 8;
 /// Or-ed into a codec: the bytes are lz4-compressed.
 pub const CODEC_LZ4: i64 = 1;
 
@@ -96,12 +100,81 @@ pub fn decode_value(codec: i64, bytes: &[u8]) -> Result<Value, String> {
     }
 }
 
+enum LoadError {
+    Sqlite(rusqlite::Error),
+    Bad(String),
+}
+
+/// Reads a chunked value's chunks and joins them in the order `hashes` lists.
+fn load_chunks(
+    query: &mut rusqlite::Statement<'_>,
+    key: &[u8],
+    hashes: &[i64],
+) -> Result<Value, LoadError> {
+    let mut stored = std::collections::HashMap::new();
+    let mut rows = query.query([key]).map_err(LoadError::Sqlite)?;
+    while let Some(row) = rows.next().map_err(LoadError::Sqlite)? {
+        let hash: i64 = row.get(0).map_err(LoadError::Sqlite)?;
+        let codec: i64 = row.get(1).map_err(LoadError::Sqlite)?;
+        let data: Vec<u8> = row.get(2).map_err(LoadError::Sqlite)?;
+        stored.insert(hash, (codec, data));
+    }
+    let mut parts = Vec::with_capacity(hashes.len());
+    for h in hashes {
+        let (codec, data) = stored
+            .get(h)
+            .ok_or_else(|| LoadError::Bad(format!("chunk {h:#x} is missing")))?;
+        parts.push(decode_value(*codec, data).map_err(LoadError::Bad)?);
+    }
+    chunks::join(parts).map_err(LoadError::Bad)
+}
+
 /// One row ready for SQLite.
 struct Row<'a> {
     key: &'a okdb_engine::key::Key,
     /// None: delete the key.
-    value: Option<(&'static str, i64, Vec<u8>, i64)>,
+    value: Option<Encoded>,
     lsn: i64,
+}
+
+/// A value as its row stores it.
+struct Encoded {
+    ty: &'static str,
+    codec: i64,
+    bytes: Vec<u8>,
+    expire_at: i64,
+    /// For a chunked value, its chunks (`bytes` lists their hashes).
+    chunks: Vec<Chunk>,
+}
+
+fn encode_entry(e: &Entry) -> Encoded {
+    let (codec, bytes, chunks) = match chunks::split_value(&e.value) {
+        Some(parts) => {
+            let chunks: Vec<Chunk> = parts
+                .iter()
+                .map(|part| {
+                    let (codec, data) = encode_value(part);
+                    Chunk {
+                        hash: chunks::hash(&data),
+                        codec,
+                        data,
+                    }
+                })
+                .collect();
+            (CODEC_CHUNKED, chunks::hash_list(&chunks), chunks)
+        }
+        None => {
+            let (codec, bytes) = encode_value(&e.value);
+            (codec, bytes, Vec::new())
+        }
+    };
+    Encoded {
+        ty: e.value.type_name(),
+        codec,
+        bytes,
+        expire_at: e.expire_at as i64,
+        chunks,
+    }
 }
 
 /// Encodes a keyspace's changes (sorted by key: see [`sort`]) on a second thread, `f` taking
@@ -119,10 +192,7 @@ fn encoded_rows<'a, E>(
                     .iter()
                     .map(|c| Row {
                         key: &c.key,
-                        value: c.entry.as_ref().map(|e| {
-                            let (codec, bytes) = encode_value(&e.value);
-                            (e.value.type_name(), codec, bytes, e.expire_at as i64)
-                        }),
+                        value: c.entry.as_ref().map(encode_entry),
                         lsn: c.lsn as i64,
                     })
                     .collect();
@@ -154,6 +224,14 @@ fn create_keyspace_table(conn: &Connection, tbl: &str) -> rusqlite::Result<()> {
             "CREATE TABLE IF NOT EXISTS \"{tbl}\" (key BLOB PRIMARY KEY, type TEXT NOT NULL, \
              codec INTEGER NOT NULL, value BLOB NOT NULL, expire_at INTEGER NOT NULL, \
              lsn INTEGER NOT NULL) WITHOUT ROWID"
+        ),
+        [],
+    )?;
+    conn.execute(
+        &format!(
+            "CREATE TABLE IF NOT EXISTS \"{tbl}_chunks\" (key BLOB NOT NULL, \
+             hash INTEGER NOT NULL, codec INTEGER NOT NULL, data BLOB NOT NULL, \
+             PRIMARY KEY (key, hash)) WITHOUT ROWID"
         ),
         [],
     )?;
@@ -230,6 +308,7 @@ impl Db {
             let mut st = self.conn.prepare(&format!(
                 "SELECT key, codec, value, expire_at FROM \"{tbl}\""
             ))?;
+            let mut chunk_query = None;
             let mut rows = st.query([])?;
             let mut batch = Vec::with_capacity(BATCH);
             while let Some(row) = rows.next()? {
@@ -240,12 +319,26 @@ impl Db {
                 let key = row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
                 let codec: i64 = row.get(1)?;
                 let bytes = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
-                let value =
-                    decode_value(codec, bytes).map_err(|reason| CheckpointError::BadRow {
-                        keyspace: name.clone(),
-                        key: String::from_utf8_lossy(key).into_owned(),
-                        reason,
-                    })?;
+                let bad_row = |reason| CheckpointError::BadRow {
+                    keyspace: name.clone(),
+                    key: String::from_utf8_lossy(key).into_owned(),
+                    reason,
+                };
+                let value = if codec == CODEC_CHUNKED {
+                    let hashes = chunks::parse_hash_list(bytes).map_err(bad_row)?;
+                    let query = match &mut chunk_query {
+                        Some(q) => q,
+                        None => chunk_query.insert(self.conn.prepare(&format!(
+                            "SELECT hash, codec, data FROM \"{tbl}_chunks\" WHERE key = ?1"
+                        ))?),
+                    };
+                    load_chunks(query, key, &hashes).map_err(|e| match e {
+                        LoadError::Sqlite(e) => CheckpointError::Sqlite(e),
+                        LoadError::Bad(reason) => bad_row(reason),
+                    })?
+                } else {
+                    decode_value(codec, bytes).map_err(bad_row)?
+                };
                 batch.push((key.to_vec(), Entry { value, expire_at }));
                 loaded += 1;
                 if batch.len() == BATCH {
@@ -309,20 +402,78 @@ impl Db {
                  expire_at = excluded.expire_at, lsn = excluded.lsn"
             ))?;
             let mut delete = tx.prepare_cached(&format!("DELETE FROM \"{tbl}\" WHERE key = ?1"))?;
+            // Chunks: a table made by an older build may lack it.
+            create_keyspace_table(&tx, &tbl)?;
+            let chunks_tbl = format!("{tbl}_chunks");
+            let any_chunks: bool = tx.query_row(
+                &format!("SELECT EXISTS (SELECT 1 FROM \"{chunks_tbl}\")"),
+                [],
+                |r| r.get(0),
+            )?;
+            let mut old_row = tx.prepare_cached(&format!(
+                "SELECT codec, value FROM \"{tbl}\" WHERE key = ?1"
+            ))?;
+            let mut put_chunk = tx.prepare_cached(&format!(
+                "INSERT OR REPLACE INTO \"{chunks_tbl}\" (key, hash, codec, data) \
+                 VALUES (?1, ?2, ?3, ?4)"
+            ))?;
+            let mut drop_chunk = tx.prepare_cached(&format!(
+                "DELETE FROM \"{chunks_tbl}\" WHERE key = ?1 AND hash = ?2"
+            ))?;
+            let mut drop_chunks =
+                tx.prepare_cached(&format!("DELETE FROM \"{chunks_tbl}\" WHERE key = ?1"))?;
             encoded_rows(changes, |row| {
+                let key = row.key.as_bytes();
+                let chunked = row.value.as_ref().is_some_and(|v| !v.chunks.is_empty());
+                // The chunks the key's row lists now (only looked up when there can be any).
+                let old: Vec<i64> = if chunked || any_chunks {
+                    old_row
+                        .query_row([key], |r| {
+                            let codec: i64 = r.get(0)?;
+                            let value: Vec<u8> = r.get(1)?;
+                            Ok(if codec == CODEC_CHUNKED {
+                                chunks::parse_hash_list(&value).unwrap_or_default()
+                            } else {
+                                Vec::new()
+                            })
+                        })
+                        .optional()?
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
                 match &row.value {
-                    Some((ty, codec, bytes, expire_at)) => {
+                    Some(v) => {
+                        if chunked {
+                            let mut written_now = std::collections::HashSet::new();
+                            for c in &v.chunks {
+                                if !old.contains(&c.hash) && written_now.insert(c.hash) {
+                                    put_chunk.execute(params![key, c.hash, c.codec, c.data])?;
+                                }
+                            }
+                            for h in old
+                                .iter()
+                                .filter(|h| !v.chunks.iter().any(|c| c.hash == **h))
+                            {
+                                drop_chunk.execute(params![key, h])?;
+                            }
+                        } else if !old.is_empty() {
+                            drop_chunks.execute([key])?;
+                        }
                         upsert.execute(params![
-                            row.key.as_bytes(),
-                            ty,
-                            codec,
-                            bytes,
-                            expire_at,
+                            key,
+                            v.ty,
+                            v.codec,
+                            v.bytes,
+                            v.expire_at,
                             row.lsn
                         ])?;
                     }
                     None => {
-                        delete.execute([row.key.as_bytes()])?;
+                        if !old.is_empty() {
+                            drop_chunks.execute([key])?;
+                        }
+                        delete.execute([key])?;
                     }
                 }
                 written += 1;
@@ -374,26 +525,38 @@ impl Db {
                     )
                 };
                 let mut many = tx.prepare(&insert_sql(ROWS_PER_INSERT))?;
+                let mut put_chunk = tx.prepare(&format!(
+                    "INSERT OR IGNORE INTO \"{tbl}_chunks\" (key, hash, codec, data) \
+                     VALUES (?1, ?2, ?3, ?4)"
+                ))?;
                 let mut one = tx.prepare(&insert_sql(1))?;
                 let mut pending: Vec<Row<'_>> = Vec::with_capacity(ROWS_PER_INSERT);
                 let flush = |st: &mut rusqlite::Statement<'_>, rows: &[Row<'_>]| {
                     let mut i = 1;
                     for row in rows {
-                        let Some((ty, codec, bytes, expire_at)) = &row.value else {
+                        let Some(v) = &row.value else {
                             continue;
                         };
                         st.raw_bind_parameter(i, row.key.as_bytes())?;
-                        st.raw_bind_parameter(i + 1, ty)?;
-                        st.raw_bind_parameter(i + 2, codec)?;
-                        st.raw_bind_parameter(i + 3, bytes)?;
-                        st.raw_bind_parameter(i + 4, expire_at)?;
+                        st.raw_bind_parameter(i + 1, v.ty)?;
+                        st.raw_bind_parameter(i + 2, v.codec)?;
+                        st.raw_bind_parameter(i + 3, &v.bytes)?;
+                        st.raw_bind_parameter(i + 4, v.expire_at)?;
                         st.raw_bind_parameter(i + 5, row.lsn)?;
                         i += 6;
                     }
                     st.raw_execute().map(|_| ())
                 };
                 encoded_rows(changes, |row| {
-                    if row.value.is_some() {
+                    if let Some(v) = &row.value {
+                        for c in &v.chunks {
+                            put_chunk.execute(params![
+                                row.key.as_bytes(),
+                                c.hash,
+                                c.codec,
+                                c.data
+                            ])?;
+                        }
                         pending.push(row);
                         written += 1;
                     }

@@ -22,6 +22,7 @@ use okdb_engine::journal::Queue;
 use okdb_engine::Engine;
 
 pub mod checkpoint;
+pub mod chunks;
 pub mod format;
 pub mod journal;
 pub mod sim;
