@@ -28,9 +28,68 @@ pub struct Entry {
 pub struct Keyspace {
     map: IndexMap<Key, Entry, Hasher>,
     volatile: IndexSet<Key, Hasher>,
-    /// Keys written since the last checkpoint took them, with the LSN of their last write
-    /// (filled only while the engine tracks changes for checkpoints).
-    dirty: std::collections::HashMap<Key, u64, Hasher>,
+    /// Keys written since the last checkpoint took them (filled only while the engine tracks
+    /// changes for checkpoints).
+    changes: Changes,
+}
+
+/// Which keys changed since the last checkpoint took them: a bit per position in the entry
+/// vector, kept in step when `swap_remove` moves the last entry into a freed slot (so noting a
+/// write costs a lookup of a key the write just touched, not a second hash table), and the keys
+/// removed since (which may repeat, or exist again by the time they are taken).
+#[derive(Debug, Default)]
+struct Changes {
+    bits: Vec<u64>,
+    count: usize,
+    removed: Vec<Key>,
+}
+
+impl Changes {
+    fn get(&self, i: usize) -> bool {
+        self.bits
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    fn set(&mut self, i: usize) {
+        if self.bits.len() <= i / 64 {
+            self.bits.resize(i / 64 + 1, 0);
+        }
+        let w = &mut self.bits[i / 64];
+        if *w & (1 << (i % 64)) == 0 {
+            *w |= 1 << (i % 64);
+            self.count += 1;
+        }
+    }
+
+    fn clear(&mut self, i: usize) {
+        if let Some(w) = self.bits.get_mut(i / 64) {
+            if *w & (1 << (i % 64)) != 0 {
+                *w &= !(1 << (i % 64));
+                self.count -= 1;
+            }
+        }
+    }
+
+    /// The set positions, in order.
+    fn positions(&self) -> impl Iterator<Item = usize> + '_ {
+        self.bits.iter().enumerate().flat_map(|(w, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    w * 64 + bit
+                })
+            })
+        })
+    }
+
+    fn reset(&mut self) {
+        self.bits = Vec::new();
+        self.count = 0;
+        self.removed = Vec::new();
+    }
 }
 
 impl Keyspace {
@@ -46,25 +105,51 @@ impl Keyspace {
         self.volatile.len()
     }
 
-    /// Notes that a write with this LSN touched `key` (for the next checkpoint), keeping a newer
-    /// LSN already noted (a failed checkpoint gives its keys back with older ones).
-    pub fn mark_dirty(&mut self, key: &[u8], lsn: u64) {
-        match self.dirty.get_mut(key) {
-            Some(l) => *l = (*l).max(lsn),
-            None => {
-                self.dirty.insert(Key::new(key), lsn);
-            }
+    /// Notes that a write touched `key` (for the next checkpoint): it is changed if it is
+    /// there, removed if not.
+    pub fn mark_dirty(&mut self, key: &[u8]) {
+        match self.map.get_index_of(key) {
+            Some(i) => self.changes.set(i),
+            None => self.changes.removed.push(Key::new(key)),
         }
     }
 
-    /// Takes the keys written since the last call, with the LSN of each one's last write.
-    pub fn take_dirty(&mut self) -> std::collections::HashMap<Key, u64, Hasher> {
-        std::mem::take(&mut self.dirty)
+    /// Takes the keys written since the last call: each with its entry as it is now, or None if
+    /// it is gone; every one gets `lsn` (the capture's covered LSN, an upper bound of its last
+    /// write). In no particular order.
+    pub fn take_changes(&mut self, lsn: u64) -> Vec<crate::Change> {
+        let mut out = Vec::with_capacity(self.changes.count + self.changes.removed.len());
+        for i in self.changes.positions() {
+            let (key, entry) = self.map.get_index(i).expect("changed positions exist");
+            out.push(crate::Change {
+                key: key.clone(),
+                entry: Some(entry.clone()),
+                lsn,
+            });
+        }
+        let removed = std::mem::take(&mut self.changes.removed);
+        for key in removed {
+            if !self.map.contains_key(key.as_bytes()) {
+                out.push(crate::Change {
+                    key,
+                    entry: None,
+                    lsn,
+                });
+            }
+        }
+        self.changes.reset();
+        out
     }
 
-    /// Number of keys written since the last checkpoint took them.
+    /// Forgets the changed keys (a fresh snapshot takes every key).
+    pub fn clear_changes(&mut self) {
+        self.changes.reset();
+    }
+
+    /// Number of keys written since the last checkpoint took them (a removed key may count
+    /// twice).
     pub fn dirty_len(&self) -> usize {
-        self.dirty.len()
+        self.changes.count + self.changes.removed.len()
     }
 
     /// The stored entry as it is, expired or not (a checkpoint stores the expiry with it).
@@ -136,7 +221,18 @@ impl Keyspace {
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let old = self.map.swap_remove(key)?;
+        let (i, k, old) = self.map.swap_remove_full(key)?;
+        // The last entry moved into slot i: its changed bit moves with it. A changed key that
+        // goes (a write, or expiry after a write) is noted as removed.
+        let last = self.map.len();
+        if self.changes.get(i) {
+            self.changes.clear(i);
+            self.changes.removed.push(k);
+        }
+        if i != last && self.changes.get(last) {
+            self.changes.clear(last);
+            self.changes.set(i);
+        }
         if old.expire_at != 0 {
             self.volatile.swap_remove(key);
         }

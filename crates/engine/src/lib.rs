@@ -271,16 +271,7 @@ impl Engine {
         let covered_lsn = store.next_lsn - 1;
         let mut spaces = Vec::new();
         for (name, ks) in store.spaces.iter_mut().filter(|(_, ks)| ks.dirty_len() > 0) {
-            let changes: Vec<Change> = ks
-                .take_dirty()
-                .into_iter()
-                .map(|(key, lsn)| Change {
-                    entry: ks.peek(key.as_bytes()).cloned(),
-                    key,
-                    lsn,
-                })
-                .collect();
-            spaces.push((name.clone(), changes));
+            spaces.push((name.clone(), ks.take_changes(covered_lsn)));
         }
         Capture {
             covered_lsn,
@@ -298,10 +289,8 @@ impl Engine {
         let covered_lsn = store.next_lsn - 1;
         let now = time::now_ms();
         let mut spaces = Vec::new();
-        // Freed after the lock is released.
-        let mut dropped = Vec::new();
         for (name, ks) in store.spaces.iter_mut() {
-            dropped.push(ks.take_dirty());
+            ks.clear_changes();
             let mut changes = Vec::with_capacity(ks.len());
             changes.extend(ks.iter(now).map(|(key, entry)| Change {
                 key: key.clone(),
@@ -317,7 +306,6 @@ impl Engine {
             full: true,
         };
         drop(store);
-        drop(dropped);
         capture
     }
 
@@ -336,7 +324,7 @@ impl Engine {
             let i = store.create(name);
             let ks = store.space(i);
             for c in changes {
-                ks.mark_dirty(c.key.as_bytes(), c.lsn);
+                ks.mark_dirty(c.key.as_bytes());
             }
         }
     }
@@ -514,7 +502,7 @@ impl Executor<'_> {
         if let Some(i) = self.store.index_of(&session.keyspace) {
             let ks = self.store.space(i);
             for key in spec.keys(args) {
-                ks.mark_dirty(key, lsn);
+                ks.mark_dirty(key);
             }
         }
         if self.store.journaling {

@@ -438,3 +438,65 @@ fn command_table_invariants() {
         assert!(crate::command::lookup(c.name.to_lowercase().as_bytes()).is_some());
     }
 }
+
+/// The changed-key bits follow entries as `swap_remove` moves them, and changed keys that go
+/// are reported as removed.
+#[test]
+fn changed_keys_survive_swap_remove_and_expiry() {
+    use crate::keyspace::{Entry, Keyspace};
+    use okdb_value::Value;
+    let taken = |ks: &mut Keyspace| {
+        let mut out: Vec<(String, Option<String>)> = ks
+            .take_changes(7)
+            .into_iter()
+            .map(|c| {
+                assert_eq!(c.lsn, 7);
+                (
+                    String::from_utf8(c.key.as_bytes().to_vec()).unwrap(),
+                    c.entry.map(|e| format!("{:?}", e.value)),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let mut ks = Keyspace::default();
+    for i in 0..10 {
+        ks.set(format!("k{i}").as_bytes(), Value::Int(i));
+        ks.mark_dirty(format!("k{i}").as_bytes());
+    }
+    assert_eq!(ks.dirty_len(), 10);
+    assert_eq!(taken(&mut ks).len(), 10);
+    assert_eq!(ks.dirty_len(), 0);
+
+    // k9 (last) changes; k2 goes, so k9 moves into k2's slot and must still be reported.
+    ks.set(b"k9", Value::Int(99));
+    ks.mark_dirty(b"k9");
+    ks.remove(b"k2");
+    ks.mark_dirty(b"k2");
+    // k5 changes and then expires (lazy expiry on a read): it must be reported as removed.
+    ks.insert(
+        b"k5",
+        Entry {
+            value: Value::Int(55),
+            expire_at: 1,
+        },
+    );
+    ks.mark_dirty(b"k5");
+    assert!(ks.get(b"k5", 2).is_none());
+    // k3 goes and comes back: reported once, with its new value.
+    ks.remove(b"k3");
+    ks.mark_dirty(b"k3");
+    ks.set(b"k3", Value::Int(33));
+    ks.mark_dirty(b"k3");
+    assert_eq!(
+        taken(&mut ks),
+        vec![
+            ("k2".into(), None),
+            ("k3".into(), Some(format!("{:?}", Value::Int(33)))),
+            ("k5".into(), None),
+            ("k9".into(), Some(format!("{:?}", Value::Int(99)))),
+        ]
+    );
+    assert!(taken(&mut ks).is_empty());
+}
