@@ -170,6 +170,11 @@ fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
     settings.appendonly = args.appendonly.map(|a| a == "yes").or(settings.appendonly);
     settings.appendfsync = args.appendfsync.or(settings.appendfsync);
     let engine = okdb_server::engine_with_allocator(settings.into_config()?, allocated_bytes);
+    // The address is taken before the data directory is touched: a refused or busy address
+    // fails at once, not after a recovery, and leaves no data directory behind. Clients that
+    // connect during recovery wait in the listen queue.
+    let rt = okdb_server::runtime().context("starting the runtime")?;
+    let listener = rt.block_on(okdb_server::bind(&engine))?;
     let persistence = if engine
         .config()
         .appendonly
@@ -194,9 +199,7 @@ fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
         tracing::info!("persistence is off (appendonly no): data lives in memory only");
         None
     };
-    let rt = okdb_server::runtime().context("starting the runtime")?;
     rt.block_on(async {
-        let listener = okdb_server::bind(&engine).await?;
         tracing::info!(
             "okdb {} ({} io threads) listening on {}",
             okdb_engine::VERSION,
