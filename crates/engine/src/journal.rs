@@ -322,10 +322,11 @@ impl Queue {
         lock(&self.failure).clone()
     }
 
-    /// True if an fsync has been running for longer than [`SYNC_STALL_MS`].
-    pub fn sync_stalled(&self, now: u64) -> bool {
+    /// True if an fsync has been running for longer than [`SYNC_STALL_MS`]. Reads the clock
+    /// only while one is running (it is asked once per batch with writes).
+    pub fn sync_stalled(&self) -> bool {
         let started = self.sync_started.load(Relaxed);
-        started != 0 && now.saturating_sub(started) > SYNC_STALL_MS
+        started != 0 && crate::time::now_ms().saturating_sub(started) > SYNC_STALL_MS
     }
 }
 

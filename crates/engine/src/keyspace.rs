@@ -115,26 +115,20 @@ impl Keyspace {
     }
 
     /// Takes the keys written since the last call: each with its entry as it is now, or None if
-    /// it is gone; every one gets `lsn` (the capture's covered LSN, an upper bound of its last
-    /// write). In no particular order.
-    pub fn take_changes(&mut self, lsn: u64) -> Vec<crate::Change> {
+    /// it is gone. In no particular order.
+    pub fn take_changes(&mut self) -> Vec<crate::Change> {
         let mut out = Vec::with_capacity(self.changes.count + self.changes.removed.len());
         for i in self.changes.positions() {
             let (key, entry) = self.map.get_index(i).expect("changed positions exist");
             out.push(crate::Change {
                 key: key.clone(),
                 entry: Some(entry.clone()),
-                lsn,
             });
         }
         let removed = std::mem::take(&mut self.changes.removed);
         for key in removed {
             if !self.map.contains_key(key.as_bytes()) {
-                out.push(crate::Change {
-                    key,
-                    entry: None,
-                    lsn,
-                });
+                out.push(crate::Change { key, entry: None });
             }
         }
         self.changes.reset();

@@ -238,11 +238,6 @@ impl Engine {
         reply
     }
 
-    /// Stores an entry as recovery loads it (no journaling, not marked changed).
-    pub fn load(&self, keyspace: &str, key: &[u8], entry: keyspace::Entry) {
-        self.load_batch(keyspace, vec![(key.to_vec(), entry)], 0);
-    }
-
     /// Stores a batch of entries as recovery loads them, under one lock; `expect` is how many
     /// keys the keyspace is about to hold (room is made once, not by repeated growth).
     pub fn load_batch(
@@ -262,59 +257,43 @@ impl Engine {
         }
     }
 
-    /// What a checkpoint writes: every key changed since the last capture, with its entry as it
-    /// is now (None if deleted) and the LSN of its last write, and the LSN everything up to
-    /// which is covered. Values are O(1) clones; the store is locked only while they are taken
-    /// (sorting is the caller's, outside the lock).
-    pub fn capture(&self) -> Capture {
+    /// What a checkpoint writes, taken under one lock of the store: every key changed since
+    /// the last capture (each with its entry as it is now, None if deleted), or, when
+    /// `full_when(changed keys, keys)` says so, every live key (for a fresh snapshot, in one
+    /// pass over the entries, no lookups); and the LSN up to which everything is covered.
+    /// Either way the changed-key sets are cleared. Values are O(1) clones; sorting is the
+    /// caller's, outside the lock.
+    pub fn capture(&self, full_when: impl FnOnce(usize, usize) -> bool) -> Capture {
         let mut store = lock(&self.shared.store);
         let covered_lsn = store.next_lsn - 1;
-        let mut spaces = Vec::new();
-        for (name, ks) in store.spaces.iter_mut().filter(|(_, ks)| ks.dirty_len() > 0) {
-            spaces.push((name.clone(), ks.take_changes(covered_lsn)));
-        }
-        Capture {
-            covered_lsn,
-            key_counts: key_counts(&store),
-            spaces,
-            full: false,
-        }
-    }
-
-    /// Every live key (for a fresh snapshot), each with the capture's covered LSN as its LSN
-    /// (an upper bound of its last write); clears the changed-key sets. One pass over each
-    /// keyspace's entries in storage order, no lookups.
-    pub fn capture_all(&self) -> Capture {
-        let mut store = lock(&self.shared.store);
-        let covered_lsn = store.next_lsn - 1;
+        let key_counts: Vec<(String, usize)> = store
+            .spaces()
+            .map(|(name, ks)| (name.to_string(), ks.len()))
+            .collect();
+        let total = key_counts.iter().map(|(_, n)| n).sum();
+        let changed = store.spaces().map(|(_, ks)| ks.dirty_len()).sum();
+        let full = full_when(changed, total);
         let now = time::now_ms();
         let mut spaces = Vec::new();
         for (name, ks) in store.spaces.iter_mut() {
-            ks.clear_changes();
-            let mut changes = Vec::with_capacity(ks.len());
-            changes.extend(ks.iter(now).map(|(key, entry)| Change {
-                key: key.clone(),
-                entry: Some(entry.clone()),
-                lsn: covered_lsn,
-            }));
-            spaces.push((name.clone(), changes));
+            if full {
+                ks.clear_changes();
+                let mut all = Vec::with_capacity(ks.len());
+                all.extend(ks.iter(now).map(|(key, entry)| Change {
+                    key: key.clone(),
+                    entry: Some(entry.clone()),
+                }));
+                spaces.push((name.clone(), all));
+            } else if ks.dirty_len() > 0 {
+                spaces.push((name.clone(), ks.take_changes()));
+            }
         }
-        let capture = Capture {
+        Capture {
             covered_lsn,
-            key_counts: key_counts(&store),
             spaces,
-            full: true,
-        };
-        drop(store);
-        capture
-    }
-
-    /// Keys stored, over all keyspaces.
-    pub fn total_keys(&self) -> usize {
-        lock(&self.shared.store)
-            .spaces()
-            .map(|(_, ks)| ks.len())
-            .sum()
+            full,
+            key_counts,
+        }
     }
 
     /// Marks a failed checkpoint's keys changed again, so the next one writes them.
@@ -393,25 +372,18 @@ pub struct Change {
     pub key: key::Key,
     /// None: the key is gone.
     pub entry: Option<keyspace::Entry>,
-    pub lsn: u64,
 }
 
-/// The changes a checkpoint writes, by keyspace, in no particular order.
+/// The changes a checkpoint writes, by keyspace, in no particular order. Every journal record
+/// up to `covered_lsn` is reflected in them (and in what earlier checkpoints wrote).
 #[derive(Debug, Default)]
 pub struct Capture {
     pub covered_lsn: u64,
     pub spaces: Vec<(SmolStr, Vec<Change>)>,
-    /// Every live key, not only the changed ones ([`Engine::capture_all`]).
+    /// Every live key, not only the changed ones.
     pub full: bool,
     /// How many keys each keyspace held at the capture.
     pub key_counts: Vec<(String, usize)>,
-}
-
-fn key_counts(store: &Store) -> Vec<(String, usize)> {
-    store
-        .spaces()
-        .map(|(name, ks)| (name.to_string(), ks.len()))
-        .collect()
 }
 
 /// The store, locked for a batch of commands.
@@ -499,7 +471,11 @@ impl Executor<'_> {
         }
         let lsn = self.store.next_lsn;
         self.store.next_lsn += 1;
-        if let Some(i) = self.store.index_of(&session.keyspace) {
+        // The keyspace the handler wrote to (cached in the session by `Ctx::ks_write`).
+        let index = session
+            .keyspace_index
+            .or_else(|| self.store.index_of(&session.keyspace));
+        if let Some(i) = index {
             let ks = self.store.space(i);
             for key in spec.keys(args) {
                 ks.mark_dirty(key);

@@ -13,12 +13,14 @@
 //! transaction; [`Db::write_fresh`] (when most keys changed) builds a new database file with
 //! every key, then swaps it in with an atomic rename.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use okdb_engine::keyspace::Entry;
 use okdb_value::Value;
 
 use crate::chunks::{self, Chunk};
+use crate::storage::{Disk, Storage};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub const DB_FILE: &str = "okdb.sqlite3";
@@ -100,33 +102,29 @@ pub fn decode_value(codec: i64, bytes: &[u8]) -> Result<Value, String> {
     }
 }
 
-enum LoadError {
-    Sqlite(rusqlite::Error),
-    Bad(String),
-}
-
-/// Reads a chunked value's chunks and joins them in the order `hashes` lists.
+/// Reads a chunked value's chunks and joins them in the order `hashes` lists. The outer error
+/// is SQLite's; the inner one says what is wrong with the stored data.
 fn load_chunks(
     query: &mut rusqlite::Statement<'_>,
     key: &[u8],
     hashes: &[i64],
-) -> Result<Value, LoadError> {
+) -> rusqlite::Result<Result<Value, String>> {
     let mut stored = std::collections::HashMap::new();
-    let mut rows = query.query([key]).map_err(LoadError::Sqlite)?;
-    while let Some(row) = rows.next().map_err(LoadError::Sqlite)? {
-        let hash: i64 = row.get(0).map_err(LoadError::Sqlite)?;
-        let codec: i64 = row.get(1).map_err(LoadError::Sqlite)?;
-        let data: Vec<u8> = row.get(2).map_err(LoadError::Sqlite)?;
+    let mut rows = query.query([key])?;
+    while let Some(row) = rows.next()? {
+        let (hash, codec, data): (i64, i64, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
         stored.insert(hash, (codec, data));
     }
-    let mut parts = Vec::with_capacity(hashes.len());
-    for h in hashes {
-        let (codec, data) = stored
-            .get(h)
-            .ok_or_else(|| LoadError::Bad(format!("chunk {h:#x} is missing")))?;
-        parts.push(decode_value(*codec, data).map_err(LoadError::Bad)?);
-    }
-    chunks::join(parts).map_err(LoadError::Bad)
+    let parts: Result<Vec<Value>, String> = hashes
+        .iter()
+        .map(|h| {
+            let (codec, data) = stored
+                .get(h)
+                .ok_or_else(|| format!("chunk {h:#x} is missing"))?;
+            decode_value(*codec, data)
+        })
+        .collect();
+    Ok(parts.and_then(chunks::join))
 }
 
 /// One row ready for SQLite.
@@ -134,7 +132,22 @@ struct Row<'a> {
     key: &'a okdb_engine::key::Key,
     /// None: delete the key.
     value: Option<Encoded>,
+}
+
+/// Binds a row's six columns (key, type, codec, value, expire_at, lsn) from parameter `at` on.
+fn bind_row(
+    st: &mut rusqlite::Statement<'_>,
+    at: usize,
+    key: &[u8],
+    v: &Encoded,
     lsn: i64,
+) -> rusqlite::Result<()> {
+    st.raw_bind_parameter(at, key)?;
+    st.raw_bind_parameter(at + 1, v.ty)?;
+    st.raw_bind_parameter(at + 2, v.codec)?;
+    st.raw_bind_parameter(at + 3, &v.bytes)?;
+    st.raw_bind_parameter(at + 4, v.expire_at)?;
+    st.raw_bind_parameter(at + 5, lsn)
 }
 
 /// A value as its row stores it.
@@ -193,7 +206,6 @@ fn encoded_rows<'a, E>(
                     .map(|c| Row {
                         key: &c.key,
                         value: c.entry.as_ref().map(encode_entry),
-                        lsn: c.lsn as i64,
                     })
                     .collect();
                 if tx.send(batch).is_err() {
@@ -244,12 +256,17 @@ const SCHEMA: &str =
      CREATE TABLE IF NOT EXISTS keyspaces (name TEXT PRIMARY KEY, tbl TEXT NOT NULL UNIQUE)
          WITHOUT ROWID;";
 
-fn set_covered(conn: &Connection, lsn: u64) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO meta (name, value) VALUES ('covered_lsn', ?1) \
+/// Records what a checkpoint covers: its LSN, and how many keys each keyspace holds (so a
+/// restart makes room for them at once).
+fn set_meta(conn: &Connection, capture: &okdb_engine::Capture) -> rusqlite::Result<()> {
+    let mut put = conn.prepare_cached(
+        "INSERT INTO meta (name, value) VALUES (?1, ?2) \
          ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-        [lsn as i64],
     )?;
+    put.execute(params!["covered_lsn", capture.covered_lsn as i64])?;
+    for (name, n) in &capture.key_counts {
+        put.execute(params![format!("keys:{name}"), *n as i64])?;
+    }
     Ok(())
 }
 
@@ -332,10 +349,7 @@ impl Db {
                             "SELECT hash, codec, data FROM \"{tbl}_chunks\" WHERE key = ?1"
                         ))?),
                     };
-                    load_chunks(query, key, &hashes).map_err(|e| match e {
-                        LoadError::Sqlite(e) => CheckpointError::Sqlite(e),
-                        LoadError::Bad(reason) => bad_row(reason),
-                    })?
+                    load_chunks(query, key, &hashes)?.map_err(bad_row)?
                 } else {
                     decode_value(codec, bytes).map_err(bad_row)?
                 };
@@ -356,21 +370,11 @@ impl Db {
         Ok(loaded)
     }
 
-    /// Records how many keys each keyspace holds, so a restart makes room for them at once.
-    fn set_key_counts(conn: &Connection, counts: &[(String, usize)]) -> rusqlite::Result<()> {
-        for (name, n) in counts {
-            conn.execute(
-                "INSERT INTO meta (name, value) VALUES (?1, ?2) \
-                 ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                params![format!("keys:{name}"), *n as i64],
-            )?;
-        }
-        Ok(())
-    }
-
     /// Writes a capture of changed keys in one transaction: upserts changed keys, deletes
     /// removed ones, and records the covered LSN. Returns the rows written.
     pub fn write(&mut self, capture: &okdb_engine::Capture) -> Result<u64, CheckpointError> {
+        // Each row carries the covered LSN: an upper bound of its key's last write.
+        let lsn = capture.covered_lsn as i64;
         let tx = self.conn.transaction()?;
         let mut written = 0;
         for (name, changes) in &capture.spaces {
@@ -387,7 +391,6 @@ impl Db {
                     let n: i64 =
                         tx.query_row("SELECT COUNT(*) FROM keyspaces", [], |r| r.get(0))?;
                     let tbl = format!("ks_{n}");
-                    create_keyspace_table(&tx, &tbl)?;
                     tx.execute(
                         "INSERT INTO keyspaces (name, tbl) VALUES (?1, ?2)",
                         params![name.as_str(), tbl],
@@ -395,6 +398,8 @@ impl Db {
                     tbl
                 }
             };
+            // (Also adds the chunks table to a database an older build made.)
+            create_keyspace_table(&tx, &tbl)?;
             let mut upsert = tx.prepare_cached(&format!(
                 "INSERT INTO \"{tbl}\" (key, type, codec, value, expire_at, lsn) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(key) DO UPDATE SET \
@@ -402,8 +407,6 @@ impl Db {
                  expire_at = excluded.expire_at, lsn = excluded.lsn"
             ))?;
             let mut delete = tx.prepare_cached(&format!("DELETE FROM \"{tbl}\" WHERE key = ?1"))?;
-            // Chunks: a table made by an older build may lack it.
-            create_keyspace_table(&tx, &tbl)?;
             let chunks_tbl = format!("{tbl}_chunks");
             let any_chunks: bool = tx.query_row(
                 &format!("SELECT EXISTS (SELECT 1 FROM \"{chunks_tbl}\")"),
@@ -426,7 +429,7 @@ impl Db {
                 let key = row.key.as_bytes();
                 let chunked = row.value.as_ref().is_some_and(|v| !v.chunks.is_empty());
                 // The chunks the key's row lists now (only looked up when there can be any).
-                let old: Vec<i64> = if chunked || any_chunks {
+                let old: HashSet<i64> = if chunked || any_chunks {
                     old_row
                         .query_row([key], |r| {
                             let codec: i64 = r.get(0)?;
@@ -439,35 +442,29 @@ impl Db {
                         })
                         .optional()?
                         .unwrap_or_default()
+                        .into_iter()
+                        .collect()
                 } else {
-                    Vec::new()
+                    HashSet::new()
                 };
                 match &row.value {
                     Some(v) => {
                         if chunked {
-                            let mut written_now = std::collections::HashSet::new();
+                            // Only chunks the row did not list before are written (once each).
+                            let mut new = HashSet::new();
                             for c in &v.chunks {
-                                if !old.contains(&c.hash) && written_now.insert(c.hash) {
+                                if new.insert(c.hash) && !old.contains(&c.hash) {
                                     put_chunk.execute(params![key, c.hash, c.codec, c.data])?;
                                 }
                             }
-                            for h in old
-                                .iter()
-                                .filter(|h| !v.chunks.iter().any(|c| c.hash == **h))
-                            {
+                            for h in old.difference(&new) {
                                 drop_chunk.execute(params![key, h])?;
                             }
                         } else if !old.is_empty() {
                             drop_chunks.execute([key])?;
                         }
-                        upsert.execute(params![
-                            key,
-                            v.ty,
-                            v.codec,
-                            v.bytes,
-                            v.expire_at,
-                            row.lsn
-                        ])?;
+                        bind_row(&mut upsert, 1, key, v, lsn)?;
+                        upsert.raw_execute()?;
                     }
                     None => {
                         if !old.is_empty() {
@@ -480,8 +477,7 @@ impl Db {
                 Ok::<_, rusqlite::Error>(())
             })?;
         }
-        set_covered(&tx, capture.covered_lsn)?;
-        Db::set_key_counts(&tx, &capture.key_counts)?;
+        set_meta(&tx, capture)?;
         tx.commit()?;
         Ok(written)
     }
@@ -531,19 +527,14 @@ impl Db {
                 ))?;
                 let mut one = tx.prepare(&insert_sql(1))?;
                 let mut pending: Vec<Row<'_>> = Vec::with_capacity(ROWS_PER_INSERT);
+                let lsn = capture.covered_lsn as i64;
                 let flush = |st: &mut rusqlite::Statement<'_>, rows: &[Row<'_>]| {
-                    let mut i = 1;
+                    let mut at = 1;
                     for row in rows {
-                        let Some(v) = &row.value else {
-                            continue;
-                        };
-                        st.raw_bind_parameter(i, row.key.as_bytes())?;
-                        st.raw_bind_parameter(i + 1, v.ty)?;
-                        st.raw_bind_parameter(i + 2, v.codec)?;
-                        st.raw_bind_parameter(i + 3, &v.bytes)?;
-                        st.raw_bind_parameter(i + 4, v.expire_at)?;
-                        st.raw_bind_parameter(i + 5, row.lsn)?;
-                        i += 6;
+                        if let Some(v) = &row.value {
+                            bind_row(st, at, row.key.as_bytes(), v, lsn)?;
+                            at += 6;
+                        }
                     }
                     st.raw_execute().map(|_| ())
                 };
@@ -570,8 +561,7 @@ impl Db {
                     flush(&mut one, std::slice::from_ref(row))?;
                 }
             }
-            set_covered(&tx, capture.covered_lsn)?;
-            Db::set_key_counts(&tx, &capture.key_counts)?;
+            set_meta(&tx, capture)?;
             tx.commit()?;
         }
         std::fs::File::open(&fresh)
@@ -580,8 +570,7 @@ impl Db {
         // Fold the live database's WAL into it and drop the WAL before the swap.
         self.conn.pragma_update(None, "journal_mode", "DELETE")?;
         let live = self.dir.join(DB_FILE);
-        let swapped = std::fs::rename(&fresh, &live)
-            .and_then(|()| crate::storage::Storage::sync_dir(&crate::storage::Disk, &self.dir));
+        let swapped = std::fs::rename(&fresh, &live).and_then(|()| Disk.sync_dir(&self.dir));
         crate::failpoint::hit("fresh-after-rename");
         // Reopen whichever file is live now (the old one if the rename failed).
         *self = Db::open(&self.dir)?;

@@ -218,12 +218,13 @@ impl Persistence {
         let st = &queue.stats;
         st.checkpoint_lsn.store(covered, Relaxed);
         st.recovered_records.store(replayed, Relaxed);
-        st.journal_segments.store(segments.len() as u64, Relaxed);
-        let bytes: u64 = segments
+        // The segments left (a torn one may have been cut to nothing and removed).
+        let sizes: Vec<u64> = segments
             .iter()
             .filter_map(|s| storage.len(&s.path).ok())
-            .sum();
-        st.journal_bytes.store(bytes, Relaxed);
+            .collect();
+        st.journal_segments.store(sizes.len() as u64, Relaxed);
+        st.journal_bytes.store(sizes.iter().sum(), Relaxed);
         // Everything recovered is on disk already.
         queue.mark_durable(next_lsn - 1);
         // A segment cut back to less than its header is gone; the writer starts a new one.
@@ -411,23 +412,18 @@ pub fn run_checkpoint(
     let st = &queue.stats;
     st.checkpoint_running.store(true, Relaxed);
     let started = Instant::now();
+    // When most keys changed, a fresh snapshot (a new file, written in key order, swapped in)
+    // beats updating the live database row by row.
+    let mut capture = engine.capture(|changed, total| changed * 2 >= total);
+    st.last_capture_us
+        .store(started.elapsed().as_micros() as u64, Relaxed);
+    st.last_checkpoint_fresh
+        .store(u64::from(capture.full), Relaxed);
+    checkpoint::sort(&mut capture);
     // Once the capture is committed, SQLite holds every change up to its LSN, so the segments
     // below it can go even if the last of those records is still on its way to the journal:
     // recovery skips records at or below the covered LSN.
-    // When most keys changed, a fresh snapshot (a new file, written in key order, swapped in)
-    // beats updating the live database row by row.
-    let fresh = engine.dirty_keys() * 2 >= engine.total_keys();
-    let capture_started = Instant::now();
-    let mut capture = if fresh {
-        engine.capture_all()
-    } else {
-        engine.capture()
-    };
-    st.last_capture_us
-        .store(capture_started.elapsed().as_micros() as u64, Relaxed);
-    st.last_checkpoint_fresh.store(u64::from(fresh), Relaxed);
-    checkpoint::sort(&mut capture);
-    let result = if fresh {
+    let result = if capture.full {
         db.write_fresh(&capture)
     } else {
         db.write(&capture)

@@ -422,8 +422,7 @@ impl Connection<'_> {
         use okdb_engine::journal::Fsync;
         if outcome.last_lsn > 0 {
             let policy = self.engine.config().fsync();
-            let now = okdb_engine::time::now_ms();
-            if policy == Fsync::Always || (policy == Fsync::EverySec && q.sync_stalled(now)) {
+            if policy == Fsync::Always || (policy == Fsync::EverySec && q.sync_stalled()) {
                 if let Err(reason) = durable::wait(q, outcome.last_lsn).await {
                     let msg = format!(
                         "the journal could not be made durable ({reason}): this batch's writes \
