@@ -84,7 +84,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("SELECT", 2, C, NOKEYS, "keyspaces", "index", "Redis's numbered databases: SELECT n is USE n.", keyspaces::select),
     // server
     cmd("INFO", -1, R, NOKEYS, "server", "[section ...]", "Server facts by section: server, clients, memory, stats, keyspace (default: all).", server::info),
-    cmd("SAVE", 1, A, NOKEYS, "server", "", "Writes a checkpoint now (changed keys into SQLite) and answers when it is done.", server::save),
+    cmd("SAVE", 1, A, NOKEYS, "server", "", "Writes a checkpoint now (the changed keys into SQLite, or a fresh snapshot when most keys changed) and answers when it is done.", server::save),
     cmd("BGSAVE", -1, A, NOKEYS, "server", "[SCHEDULE]", "Starts a checkpoint and answers at once.", server::bgsave),
     cmd("CONFIG", -2, A, NOKEYS, "server", "GET pattern [pattern ...] | SET name value [name value ...]", "Reads and changes settings.", server::config),
     // Redis spellings that Redis clients send (compatibility; the native verbs above are the way)
