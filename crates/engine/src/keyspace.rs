@@ -146,11 +146,6 @@ impl Keyspace {
         self.changes.count + self.changes.removed.len()
     }
 
-    /// The stored entry as it is, expired or not (a checkpoint stores the expiry with it).
-    pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
-        self.map.get(key)
-    }
-
     /// Removes the key if its time has come; true if it was removed.
     fn expire_if_due(&mut self, key: &[u8], now: u64) -> bool {
         match self.map.get(key) {

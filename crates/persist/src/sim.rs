@@ -34,21 +34,12 @@ struct State {
     powered_off: bool,
     fail_writes: bool,
     fail_syncs: bool,
-    writes: u64,
-    syncs: u64,
 }
 
 /// The simulated disk; clones share it.
 #[derive(Debug, Clone, Default)]
 pub struct SimStorage {
     state: Arc<Mutex<State>>,
-}
-
-/// What [`SimStorage::counters`] reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counters {
-    pub writes: u64,
-    pub syncs: u64,
 }
 
 fn put(buf: &mut Vec<u8>, offset: u64, data: &[u8]) {
@@ -124,14 +115,6 @@ impl SimStorage {
         self.lock().fail_syncs = on;
     }
 
-    pub fn counters(&self) -> Counters {
-        let s = self.lock();
-        Counters {
-            writes: s.writes,
-            syncs: s.syncs,
-        }
-    }
-
     /// Cuts the power: from now on every operation on this storage fails. Returns the disk as
     /// it comes back: the durable names and bytes, plus some of what was not synced.
     pub fn power_loss(&self, rng: &mut Rng) -> SimStorage {
@@ -177,15 +160,6 @@ impl SimStorage {
             state: Arc::new(Mutex::new(after)),
         }
     }
-
-    /// Every file and its bytes as reads see them.
-    pub fn files(&self) -> BTreeMap<PathBuf, Vec<u8>> {
-        let s = self.lock();
-        s.names
-            .iter()
-            .map(|(p, id)| (p.clone(), s.inodes[id].data.clone()))
-            .collect()
-    }
 }
 
 struct SimFile {
@@ -203,7 +177,6 @@ impl SegmentFile for SimFile {
                 "no space left on device (simulated)",
             ));
         }
-        s.writes += 1;
         let inode = s.inodes.get_mut(&self.inode).expect("open inodes exist");
         put(&mut inode.data, offset, data);
         inode.unsynced.push((offset, data.to_vec()));
@@ -214,7 +187,6 @@ impl SegmentFile for SimFile {
         let mut s = self.storage.lock();
         s.check_power()?;
         let fail = s.fail_syncs;
-        s.syncs += 1;
         let inode = s.inodes.get_mut(&self.inode).expect("open inodes exist");
         let writes = std::mem::take(&mut inode.unsynced);
         if fail {
