@@ -29,7 +29,9 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects and switches to RESP3, so replies carry their types.
+    /// Connects, switches to RESP3 (so replies carry their types) and to strict literals
+    /// (`CLIENT LITERALS strict`: the friendly Python forms, and an error for a malformed
+    /// literal), as okdb's own clients read values.
     pub fn connect(addr: &str) -> Result<Client, ClientError> {
         let stream = TcpStream::connect(addr).map_err(|source| ClientError::Connect {
             addr: addr.to_string(),
@@ -42,8 +44,10 @@ impl Client {
             buf: Vec::with_capacity(4096),
             out: Vec::new(),
         };
-        if let Frame::Error(e) = c.call(&["HELLO", "3"])? {
-            return Err(ClientError::Io(io::Error::other(e)));
+        for hello in [&["HELLO", "3"][..], &["CLIENT", "LITERALS", "strict"]] {
+            if let Frame::Error(e) = c.call(hello)? {
+                return Err(ClientError::Io(io::Error::other(e)));
+            }
         }
         Ok(c)
     }

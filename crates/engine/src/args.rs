@@ -1,21 +1,43 @@
 //! Reading command arguments.
 
 use bytes::Bytes;
-use okdb_value::{literal, Value};
+use okdb_value::literal::Literals;
+use okdb_value::Value;
 
 use crate::CmdError;
 
-/// An argument as a value: a literal if it is one, else a plain string (SPEC.md §1).
-pub fn value(arg: &[u8]) -> Result<Value, CmdError> {
-    literal::parse_arg(arg).map_err(|e| CmdError::err(e.to_string()))
+/// An argument as a value under a literal mode (SPEC.md §1): faithful never fails.
+pub fn value(mode: Literals, arg: &[u8]) -> Result<Value, CmdError> {
+    mode.parse(arg).map_err(|e| CmdError::err(e.to_string()))
 }
 
-/// An argument that must be a 64-bit integer.
+/// An argument that must be a 64-bit integer, written as Redis writes one ([`redis_int`]).
 pub fn int(arg: &[u8]) -> Result<i64, CmdError> {
-    std::str::from_utf8(arg)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(CmdError::not_an_int)
+    redis_int(arg).ok_or_else(CmdError::not_an_int)
+}
+
+/// Redis's integer text (its `string2ll`): an optional `-`, then `0` or digits without a
+/// leading zero, in the 64-bit range; no spaces, no `+`. The same texts the faithful literal
+/// rule reads as ints.
+pub fn redis_int(b: &[u8]) -> Option<i64> {
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    let canonical = !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && (digits[0] != b'0' || b.len() == 1);
+    if !canonical {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// Redis's float text (its `string2ld`): a decimal or exponent number, `inf` allowed, with
+/// nothing before or after it; NaN refused.
+pub fn redis_float(b: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(b).ok()?;
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|f| !f.is_nan())
 }
 
 /// An argument that must be UTF-8 text.

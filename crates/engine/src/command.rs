@@ -23,6 +23,9 @@ impl Flags {
     pub const FAST: Flags = Flags(8);
     /// Connection-level: no keys, works on the session or server.
     pub const CONNECTION: Flags = Flags(16);
+    /// May grow memory: refused (or preceded by evictions) over `maxmemory`, as Redis's
+    /// `denyoom`.
+    pub const DENYOOM: Flags = Flags(32);
 
     pub const fn or(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)
@@ -40,6 +43,7 @@ impl Flags {
             (Flags::ADMIN, "admin"),
             (Flags::FAST, "fast"),
             (Flags::CONNECTION, "connection"),
+            (Flags::DENYOOM, "denyoom"),
         ];
         all.iter()
             .filter(|(f, _)| self.has(*f))
@@ -111,6 +115,11 @@ pub use crate::commands::COMMANDS;
 
 /// Finds a command by name, any case, without allocating.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    lookup_index(name).map(|i| &COMMANDS[i])
+}
+
+/// The position in [`COMMANDS`] of a command, by name, any case.
+pub fn lookup_index(name: &[u8]) -> Option<usize> {
     static INDEX: OnceLock<HashMap<&'static str, usize, foldhash::fast::FixedState>> =
         OnceLock::new();
     let index = INDEX.get_or_init(|| {
@@ -126,7 +135,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
         *d = s.to_ascii_uppercase();
     }
     let name = std::str::from_utf8(upper).ok()?;
-    index.get(name).map(|&i| &COMMANDS[i])
+    index.get(name).copied()
 }
 
 /// The command reference as markdown: docs/commands.md is this text (a test keeps it in step).

@@ -5,9 +5,10 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{
-    AtomicBool, AtomicU16, AtomicU32, AtomicU8, AtomicUsize, Ordering::Relaxed,
+    AtomicBool, AtomicU16, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed,
 };
 
+use crate::evict::Policy;
 use crate::journal::Fsync;
 
 #[derive(Debug)]
@@ -32,6 +33,15 @@ pub struct Config {
     pub appendfsync: AtomicU8,
     /// The data directory (fixed at start).
     pub dir: PathBuf,
+    /// Most bytes of memory (the allocator's count) before writes evict or are refused; 0 = no
+    /// limit.
+    pub maxmemory: AtomicU64,
+    /// The eviction policy, as [`Policy`] numbers.
+    pub maxmemory_policy: AtomicU8,
+    /// Keys sampled per keyspace per eviction round.
+    pub maxmemory_samples: AtomicUsize,
+    /// How many numbered databases `SELECT`, `MOVE`, `COPY … DB` and `SWAPDB` reach.
+    pub databases: AtomicUsize,
     /// Seconds between checkpoints (0: only by `SAVE` and journal size).
     pub checkpoint_seconds: AtomicU32,
     /// Journal bytes after which a checkpoint runs.
@@ -53,6 +63,10 @@ impl Default for Config {
             appendonly: AtomicBool::new(false),
             appendfsync: AtomicU8::new(Fsync::EverySec as u8),
             dir: PathBuf::from(DEFAULT_DIR),
+            databases: AtomicUsize::new(16),
+            maxmemory: AtomicU64::new(0),
+            maxmemory_policy: AtomicU8::new(Policy::NoEviction as u8),
+            maxmemory_samples: AtomicUsize::new(5),
             checkpoint_seconds: AtomicU32::new(300),
             checkpoint_journal_bytes: AtomicUsize::new(256 << 20),
         }
@@ -66,6 +80,11 @@ impl Config {
     /// The fsync policy in force.
     pub fn fsync(&self) -> Fsync {
         Fsync::from_u8(self.appendfsync.load(Relaxed))
+    }
+
+    /// The eviction policy in force.
+    pub fn policy(&self) -> Policy {
+        Policy::from_u8(self.maxmemory_policy.load(Relaxed))
     }
 
     pub fn dir_display(&self) -> String {
@@ -95,6 +114,29 @@ fn parse_in<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
         Ok(n) if n >= min && n <= max => Ok(n),
         _ => Err(format!("argument must be a number between {min} and {max}")),
     }
+}
+
+/// A memory size as Redis reads one: a number with an optional unit, `b`, `k` (1000), `kb`
+/// (1024), `m`, `mb`, `g`, `gb`, any case.
+pub fn parse_memory(v: &str) -> Result<u64, String> {
+    let lower = v.trim().to_ascii_lowercase();
+    let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &lower[digits.len()..];
+    let mul: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1_000_000,
+        "mb" => 1 << 20,
+        "g" => 1_000_000_000,
+        "gb" => 1 << 30,
+        _ => return Err(format!("argument must be a memory value, got '{v}'")),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mul))
+        .ok_or_else(|| format!("argument must be a memory value, got '{v}'"))
 }
 
 /// Every setting `CONFIG GET` knows. `save` and `appendonly` are answered (as Redis names them)
@@ -190,6 +232,43 @@ pub static SETTINGS: &[Setting] = &[
         doc: "data directory (journal segments and the SQLite checkpoint), fixed at start",
         get: |c| c.dir_display(),
         set: None,
+    },
+    Setting {
+        name: "maxmemory",
+        doc: "most memory (bytes; units b, k, kb, m, mb, g, gb as Redis) before writes evict keys or are refused; 0 = no limit",
+        get: |c| c.maxmemory.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.maxmemory.store(parse_memory(v)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "maxmemory-policy",
+        doc: "what goes when memory is full: noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl",
+        get: |c| c.policy().name().into(),
+        set: Some(|c, v| {
+            let p = Policy::parse(v).ok_or_else(|| "argument(s) must be one of the following: noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl".to_string())?;
+            c.maxmemory_policy.store(p as u8, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "maxmemory-samples",
+        doc: "keys sampled per keyspace per eviction round (more: closer to true LRU/LFU, slower)",
+        get: |c| c.maxmemory_samples.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.maxmemory_samples.store(parse_in(v, 1, 64)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "databases",
+        doc: "how many numbered databases SELECT reaches (0 to n-1); named keyspaces (USE) are not limited",
+        get: |c| c.databases.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.databases.store(parse_in(v, 1, 1_000_000)?, Relaxed);
+            Ok(())
+        }),
     },
     Setting {
         name: "checkpoint-seconds",

@@ -28,6 +28,8 @@ pub struct Record {
     /// The batch clock it ran at, unix milliseconds.
     pub now: u64,
     pub keyspace: SmolStr,
+    /// The literal mode its arguments were read under.
+    pub literals: okdb_value::literal::Literals,
     pub args: Vec<Bytes>,
 }
 

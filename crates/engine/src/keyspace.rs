@@ -22,6 +22,19 @@ pub struct Entry {
     pub value: Value,
     /// Absolute expiry in unix milliseconds; 0 means the key does not expire.
     pub expire_at: u64,
+    /// When it was last used, or how often (crate::evict): what eviction and `OBJECT
+    /// IDLETIME|FREQ` read. Stamped by the keyspace on every store and lookup.
+    pub access: u32,
+}
+
+impl Entry {
+    pub fn new(value: Value, expire_at: u64) -> Entry {
+        Entry {
+            value,
+            expire_at,
+            access: 0,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -31,6 +44,9 @@ pub struct Keyspace {
     /// Keys written since the last checkpoint took them (filled only while the engine tracks
     /// changes for checkpoints).
     changes: Changes,
+    /// The access stamp of the current batch (set by the engine when it hands the keyspace to
+    /// a command).
+    pub(crate) clock: crate::evict::Clock,
 }
 
 /// Which keys changed since the last checkpoint took them: a bit per position in the entry
@@ -157,10 +173,42 @@ impl Keyspace {
         }
     }
 
-    /// The live entry of a key (an expired key is removed on the way: lazy expiry).
+    /// The live entry of a key (an expired key is removed on the way: lazy expiry), its
+    /// access data touched.
     pub fn entry(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
-        self.expire_if_due(key, now);
-        self.map.get_mut(key)
+        let i = self.map.get_index_of(key)?;
+        let expire_at = self.map[i].expire_at;
+        if expire_at != 0 && expire_at <= now {
+            self.remove(key);
+            return None;
+        }
+        let e = &mut self.map[i];
+        e.access = self.clock.touch(e.access);
+        Some(e)
+    }
+
+    /// The live entry of a key without touching its access data (`OBJECT`, `MEMORY USAGE`).
+    pub fn peek(&self, key: &[u8], now: u64) -> Option<&Entry> {
+        self.map
+            .get(key)
+            .filter(|e| e.expire_at == 0 || e.expire_at > now)
+    }
+
+    /// The `i`-th key of the keyspace, or of its keys with an expiry (eviction's sampling).
+    pub(crate) fn sample(&self, i: usize, volatile: bool) -> Option<(&Key, &Entry)> {
+        if volatile {
+            let key = self.volatile.get_index(i)?;
+            self.map.get_key_value(key.as_bytes())
+        } else {
+            self.map.get_index(i)
+        }
+    }
+
+    /// Whether a key is here (and has an expiry, if `volatile`).
+    pub(crate) fn qualifies(&self, key: &Key, volatile: bool) -> bool {
+        self.map
+            .get(key.as_bytes())
+            .is_some_and(|e| !volatile || e.expire_at != 0)
     }
 
     pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Value> {
@@ -173,17 +221,13 @@ impl Keyspace {
 
     /// Stores a value with no expiry (a `SET`), returning the previous live value.
     pub fn set(&mut self, key: &[u8], value: Value) -> Option<Entry> {
-        self.insert(
-            key,
-            Entry {
-                value,
-                expire_at: 0,
-            },
-        )
+        self.insert(key, Entry::new(value, 0))
     }
 
-    /// Stores an entry, keeping `volatile` in step, and returns the entry it replaced.
-    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
+    /// Stores an entry (its access data stamped now), keeping `volatile` in step, and returns
+    /// the entry it replaced.
+    pub fn insert(&mut self, key: &[u8], mut entry: Entry) -> Option<Entry> {
+        entry.access = self.clock.fresh();
         let volatile = entry.expire_at != 0;
         // One hash lookup (keys up to 23 bytes are stored inline, so building one is cheap).
         let old = match self.map.entry(Key::new(key)) {
@@ -202,6 +246,40 @@ impl Keyspace {
             self.volatile.swap_remove(key);
         }
         old
+    }
+
+    /// Empties the keyspace (`FLUSHDB`); with `track`, every key it held is noted removed.
+    pub fn clear(&mut self, track: bool) {
+        if track {
+            self.note_all_removed();
+        }
+        self.map = IndexMap::default();
+        self.volatile = IndexSet::default();
+    }
+
+    /// Exchanges the contents of two keyspaces (`SWAPDB`); with `track`, each notes its old
+    /// keys removed and its new keys changed.
+    pub fn swap_contents(&mut self, other: &mut Keyspace, track: bool) {
+        if track {
+            self.note_all_removed();
+            other.note_all_removed();
+        }
+        std::mem::swap(&mut self.map, &mut other.map);
+        std::mem::swap(&mut self.volatile, &mut other.volatile);
+        if track {
+            for ks in [self, other] {
+                for i in 0..ks.map.len() {
+                    ks.changes.set(i);
+                }
+            }
+        }
+    }
+
+    fn note_all_removed(&mut self) {
+        let mut removed = std::mem::take(&mut self.changes.removed);
+        self.changes.reset();
+        removed.extend(self.map.keys().cloned());
+        self.changes.removed = removed;
     }
 
     /// Makes room for `additional` more keys (recovery knows how many are coming).
@@ -325,6 +403,10 @@ pub struct Store {
     pub(crate) tracking: bool,
     /// True while writes are journaled (persistence is on and recovery is over).
     pub(crate) journaling: bool,
+    /// Eviction candidates kept between rounds (crate::evict).
+    pub(crate) evict_pool: Vec<crate::evict::Candidate>,
+    /// The keyspace the random eviction policies look at next.
+    evict_cursor: usize,
     /// The LSN the next journaled write gets.
     pub(crate) next_lsn: u64,
 }
@@ -339,6 +421,8 @@ impl Default for Store {
             spaces: Vec::new(),
             tracking: false,
             journaling: false,
+            evict_pool: Vec::new(),
+            evict_cursor: 0,
             next_lsn: 1,
         };
         s.create(DEFAULT_KEYSPACE);
@@ -362,6 +446,52 @@ impl Store {
 
     pub fn space(&mut self, index: usize) -> &mut Keyspace {
         &mut self.spaces[index].1
+    }
+
+    pub fn name_of(&self, index: usize) -> &str {
+        &self.spaces[index].0
+    }
+
+    pub fn spaces_len(&self) -> usize {
+        self.spaces.len()
+    }
+
+    /// The next keyspace for the random eviction policies, going round.
+    pub(crate) fn next_evict_space(&mut self, spaces: usize) -> usize {
+        self.evict_cursor = (self.evict_cursor + 1) % spaces.max(1);
+        self.evict_cursor
+    }
+
+    /// True while changed keys are noted for checkpoints.
+    pub fn tracking(&self) -> bool {
+        self.tracking
+    }
+
+    /// Notes a write to a key of a keyspace other than the one the command ran in (`MOVE`,
+    /// `COPY … DB`), which the executor cannot see from the command's key positions.
+    pub fn note_write(&mut self, index: usize, key: &[u8]) {
+        if self.tracking {
+            self.space(index).mark_dirty(key);
+        }
+    }
+
+    /// Empties every keyspace; they stay, empty (`FLUSHALL`).
+    pub fn flush_all(&mut self) {
+        let track = self.tracking;
+        for ks in self.spaces_mut() {
+            ks.clear(track);
+        }
+    }
+
+    /// Exchanges the contents of two keyspaces (`SWAPDB`).
+    pub fn swap(&mut self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        let track = self.tracking;
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (left, right) = self.spaces.split_at_mut(hi);
+        left[lo].1.swap_contents(&mut right[0].1, track);
     }
 
     /// Keyspaces as (name, keyspace), in creation order.

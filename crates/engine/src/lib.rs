@@ -21,6 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use bytes::Bytes;
+use okdb_value::literal::Literals;
 use okdb_value::Value;
 use smol_str::SmolStr;
 
@@ -28,6 +29,7 @@ mod args;
 pub mod command;
 mod commands;
 pub mod config;
+pub mod evict;
 pub mod glob;
 pub mod journal;
 pub mod key;
@@ -52,15 +54,111 @@ pub struct ProcessStats {
     pub pid: u32,
     /// Bytes the allocator has handed out and not yet been given back, if it counts them.
     pub allocated_bytes: Option<u64>,
+    /// CPU time the process has used, user and system, in seconds.
+    pub cpu_user: f64,
+    pub cpu_sys: f64,
 }
 
-/// Counters shown by `INFO stats`.
-#[derive(Debug, Default)]
+/// Counters shown by `INFO stats`, `INFO commandstats` and `INFO errorstats`; `CONFIG
+/// RESETSTAT` zeroes them.
+#[derive(Debug)]
 pub struct Stats {
     pub commands: AtomicU64,
     pub connections: AtomicU64,
     pub rejected_connections: AtomicU64,
     pub expired_keys: AtomicU64,
+    pub evicted_keys: AtomicU64,
+    pub keyspace_hits: AtomicU64,
+    pub keyspace_misses: AtomicU64,
+    pub error_replies: AtomicU64,
+    /// Per command, in [`COMMANDS`] order.
+    pub per_command: Box<[CommandStats]>,
+    /// Error replies by their first word (`ERR`, `WRONGTYPE`, …).
+    pub errors: Mutex<BTreeMap<&'static str, u64>>,
+    /// Samples of (time, commands processed) for `instantaneous_ops_per_sec`.
+    ops_samples: Mutex<std::collections::VecDeque<(Instant, u64)>>,
+}
+
+/// One command's counters: calls that ran, calls that answered an error while running
+/// (failed), and calls refused before running (rejected: wrong arity, refused writes).
+#[derive(Debug, Default)]
+pub struct CommandStats {
+    pub calls: AtomicU64,
+    pub failed: AtomicU64,
+    pub rejected: AtomicU64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            commands: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
+            expired_keys: AtomicU64::new(0),
+            evicted_keys: AtomicU64::new(0),
+            keyspace_hits: AtomicU64::new(0),
+            keyspace_misses: AtomicU64::new(0),
+            error_replies: AtomicU64::new(0),
+            per_command: COMMANDS.iter().map(|_| CommandStats::default()).collect(),
+            errors: Mutex::new(BTreeMap::new()),
+            ops_samples: Mutex::new(Default::default()),
+        }
+    }
+}
+
+impl Stats {
+    /// `CONFIG RESETSTAT`.
+    pub fn reset(&self) {
+        for c in [
+            &self.commands,
+            &self.connections,
+            &self.rejected_connections,
+            &self.expired_keys,
+            &self.evicted_keys,
+            &self.keyspace_hits,
+            &self.keyspace_misses,
+            &self.error_replies,
+        ] {
+            c.store(0, Relaxed);
+        }
+        for c in self.per_command.iter() {
+            c.calls.store(0, Relaxed);
+            c.failed.store(0, Relaxed);
+            c.rejected.store(0, Relaxed);
+        }
+        lock(&self.errors).clear();
+        lock(&self.ops_samples).clear();
+    }
+
+    /// Notes an error reply by its prefix.
+    fn error(&self, e: &CmdError) {
+        self.error_replies.fetch_add(1, Relaxed);
+        *lock(&self.errors).entry(e.prefix).or_default() += 1;
+    }
+
+    /// Takes a sample of the command counter (at most every 100 ms; 16 kept, as Redis does).
+    pub fn sample_ops(&self) {
+        let mut s = lock(&self.ops_samples);
+        let now = Instant::now();
+        if s.back().is_some_and(|(t, _)| now.duration_since(*t).as_millis() < 100) {
+            return;
+        }
+        s.push_back((now, self.commands.load(Relaxed)));
+        if s.len() > 17 {
+            s.pop_front();
+        }
+    }
+
+    /// Commands per second over the sampled window.
+    pub fn ops_per_sec(&self) -> u64 {
+        let s = lock(&self.ops_samples);
+        match (s.front(), s.back()) {
+            (Some((t0, c0)), Some((t1, c1))) if t1 > t0 => {
+                ((c1 - c0) as f64 / t1.duration_since(*t0).as_secs_f64()) as u64
+            }
+            _ => 0,
+        }
+    }
 }
 
 /// What `CLIENT LIST` shows of every connection.
@@ -81,9 +179,41 @@ pub struct Shared {
     pub config: Config,
     pub stats: Stats,
     pub started: Instant,
+    /// Unix seconds at start.
+    pub started_unix: u64,
+    /// 40 hex digits naming this run of the server (`INFO server`'s run_id).
+    pub run_id: String,
     process_stats: Box<dyn Fn() -> ProcessStats + Send + Sync>,
+    /// The allocator's live bytes, if the binary's allocator counts them (cheap to call).
+    memory_probe: fn() -> Option<u64>,
+    /// The last reading of used memory and the batch clock it was taken at, for `maxmemory`.
+    memory: Mutex<(u64, u64)>,
+    /// Writes the settings back to the config file (`CONFIG REWRITE`); None without one.
+    pub config_writer: Option<ConfigWriter>,
     /// Set once persistence starts journaling.
     journal: std::sync::OnceLock<std::sync::Arc<journal::Queue>>,
+}
+
+/// Writes (setting name, value) pairs to the config file the server started with.
+pub type ConfigWriter = Box<dyn Fn(&[(&'static str, String)]) -> Result<(), String> + Send + Sync>;
+
+impl Shared {
+    /// Used memory for `maxmemory`: the allocator's count (or the RSS without one), read at
+    /// most once per millisecond of batch clock.
+    fn memory_used(&self, now: u64) -> u64 {
+        let mut m = lock(&self.memory);
+        if m.1 != now {
+            let used = (self.memory_probe)().unwrap_or_else(|| (self.process_stats)().rss_bytes);
+            *m = (used, now);
+        }
+        m.0
+    }
+
+    /// Lowers the last reading by what evictions freed (until the next reading).
+    fn memory_freed(&self, bytes: u64) {
+        let mut m = lock(&self.memory);
+        m.0 = m.0.saturating_sub(bytes);
+    }
 }
 
 impl std::fmt::Debug for Shared {
@@ -110,6 +240,8 @@ pub struct Session {
     pub quit: bool,
     /// Set by `SAVE`: the server holds the reply until this checkpoint has finished.
     pub wait_checkpoint: Option<journal::CheckpointTicket>,
+    /// How arguments become values (`CLIENT LITERALS`): faithful unless the client asks.
+    pub literals: Literals,
     keyspace: SmolStr,
     keyspace_index: Option<usize>,
 }
@@ -121,6 +253,7 @@ impl Session {
             proto,
             quit: false,
             wait_checkpoint: None,
+            literals: Literals::Faithful,
             keyspace,
             keyspace_index: None,
         }
@@ -140,6 +273,20 @@ impl Engine {
         config: Config,
         process_stats: Box<dyn Fn() -> ProcessStats + Send + Sync>,
     ) -> Engine {
+        Engine::build(config, process_stats, || None, None)
+    }
+
+    /// An engine with every probe the host provides: process figures, the allocator's live
+    /// bytes (for `maxmemory`) and the config file writer (`CONFIG REWRITE`).
+    pub fn build(
+        config: Config,
+        process_stats: Box<dyn Fn() -> ProcessStats + Send + Sync>,
+        memory_probe: fn() -> Option<u64>,
+        config_writer: Option<ConfigWriter>,
+    ) -> Engine {
+        let run_id = (0..40)
+            .map(|_| char::from_digit(fastrand::u32(..16), 16).expect("a hex digit"))
+            .collect();
         Engine {
             shared: std::sync::Arc::new(Shared {
                 store: Mutex::new(Store::default()),
@@ -148,7 +295,12 @@ impl Engine {
                 config,
                 stats: Stats::default(),
                 started: Instant::now(),
+                started_unix: time::now_ms() / 1000,
+                run_id,
                 process_stats,
+                memory_probe,
+                memory: Mutex::new((0, 0)),
+                config_writer,
                 journal: std::sync::OnceLock::new(),
             }),
         }
@@ -200,6 +352,9 @@ impl Engine {
             shared: &self.shared,
             now,
             executed: 0,
+            lookups: Lookups::default(),
+            clock: evict::Clock::at(now, self.shared.config.policy().lfu()),
+            replaying: false,
             records: Vec::new(),
             last_lsn: 0,
         }
@@ -231,8 +386,10 @@ impl Engine {
     /// Applies a journaled write again, at its recorded time and LSN, without journaling it.
     pub fn replay(&self, record: &journal::Record) -> Reply {
         let mut exec = self.lock_at(record.now);
+        exec.replaying = true;
         exec.store.next_lsn = record.lsn;
         let mut session = Session::new(0, 3, record.keyspace.clone());
+        session.literals = record.literals;
         let reply = exec.execute(&mut session, &record.args);
         exec.store.next_lsn = record.lsn + 1;
         reply
@@ -323,6 +480,7 @@ impl Engine {
     pub fn active_expire(&self, budget: std::time::Duration) -> usize {
         const SAMPLE: usize = 20;
         const ROUNDS_PER_LOCK: usize = 16;
+        self.shared.stats.sample_ops();
         let start = Instant::now();
         let mut removed = 0;
         let mut keyspace = 0;
@@ -393,6 +551,12 @@ pub struct Executor<'a> {
     now: u64,
     /// Commands run under this lock; added to the shared counter once, on unlock.
     executed: u64,
+    /// Key lookups that found a key or not, added to the shared counters on unlock.
+    lookups: Lookups,
+    /// The access stamp of this batch (crate::evict).
+    clock: evict::Clock,
+    /// Replaying the journal: no eviction (evictions were journaled as deletes).
+    replaying: bool,
     /// Journal records of this batch, handed to the queue on unlock (still under the lock, so
     /// the queue's order is LSN order).
     records: Vec<journal::Record>,
@@ -403,6 +567,14 @@ impl Drop for Executor<'_> {
     fn drop(&mut self) {
         if self.executed > 0 {
             self.shared.stats.commands.fetch_add(self.executed, Relaxed);
+        }
+        if self.lookups.hits > 0 {
+            let hits = &self.shared.stats.keyspace_hits;
+            hits.fetch_add(self.lookups.hits, Relaxed);
+        }
+        if self.lookups.misses > 0 {
+            let misses = &self.shared.stats.keyspace_misses;
+            misses.fetch_add(self.lookups.misses, Relaxed);
         }
         if !self.records.is_empty() {
             if let Some(q) = self.shared.journal.get() {
@@ -427,35 +599,122 @@ impl Executor<'_> {
         let Some(name) = args.first() else {
             return Reply::Error(CmdError::err("empty command"));
         };
-        let Some(spec) = command::lookup(name) else {
-            return Reply::Error(CmdError::unknown_command(args));
+        let stats = &self.shared.stats;
+        let Some(index) = command::lookup_index(name) else {
+            let e = CmdError::unknown_command(args);
+            stats.error(&e);
+            return Reply::Error(e);
+        };
+        let spec = &COMMANDS[index];
+        let counters = &stats.per_command[index];
+        let rejected = |e: CmdError| {
+            counters.rejected.fetch_add(1, Relaxed);
+            stats.error(&e);
+            Reply::Error(e)
         };
         if !spec.arity_ok(args.len()) {
-            return Reply::Error(CmdError::arity(spec.name));
+            return rejected(CmdError::arity(spec.name));
         }
         let write = spec.flags.has(Flags::WRITE);
         if write && self.store.journaling {
             if let Some(reason) = self.shared.journal.get().and_then(|q| q.failure()) {
-                return Reply::Error(CmdError::new(
+                return rejected(CmdError::new(
                     "MISCONF",
                     format!("writes are refused: {reason} (reads still work)"),
                 ));
             }
         }
+        if spec.flags.has(Flags::DENYOOM) && !self.replaying {
+            if let Err(e) = self.make_room() {
+                return rejected(e);
+            }
+        }
+        counters.calls.fetch_add(1, Relaxed);
         let mut ctx = Ctx {
             store: &mut self.store,
             session,
             shared: self.shared,
             now: self.now,
+            lookups: &mut self.lookups,
+            clock: self.clock,
         };
         let reply = match (spec.handler)(&mut ctx, args) {
             Ok(reply) => reply,
-            Err(e) => return Reply::Error(e),
+            Err(e) => {
+                counters.failed.fetch_add(1, Relaxed);
+                stats.error(&e);
+                return Reply::Error(e);
+            }
         };
         if write {
             self.record(spec, session, args);
         }
         reply
+    }
+
+    /// Under `maxmemory`: evicts keys by the policy until the allocator's count (sampled at
+    /// most once per millisecond, lowered by an estimate of what each eviction frees) is
+    /// within the limit, or answers Redis's OOM error when nothing more can go. Each
+    /// eviction is journaled as a `DEL` of the key in its keyspace.
+    fn make_room(&mut self) -> Result<(), CmdError> {
+        let cfg = &self.shared.config;
+        let max = cfg.maxmemory.load(Relaxed);
+        if max == 0 {
+            return Ok(());
+        }
+        let used = self.shared.memory_used(self.now);
+        if used <= max {
+            return Ok(());
+        }
+        let oom = || {
+            CmdError::new(
+                "OOM",
+                "command not allowed when used memory > 'maxmemory'.",
+            )
+        };
+        let policy = cfg.policy();
+        if policy == evict::Policy::NoEviction {
+            return Err(oom());
+        }
+        let samples = cfg.maxmemory_samples.load(Relaxed);
+        let mut over = used - max;
+        let mut freed_total = 0;
+        let mut evicted = 0;
+        while over > 0 {
+            let Some((i, key)) = evict::choose(&mut self.store, policy, samples, self.clock) else {
+                break;
+            };
+            let Some(entry) = self.store.space(i).remove(key.as_bytes()) else {
+                continue;
+            };
+            let freed = evict::entry_bytes(key.as_bytes().len(), &entry) as u64;
+            drop(entry);
+            over = over.saturating_sub(freed);
+            freed_total += freed;
+            evicted += 1;
+            self.store.note_write(i, key.as_bytes());
+            if self.store.tracking {
+                let lsn = self.store.next_lsn;
+                self.store.next_lsn += 1;
+                if self.store.journaling {
+                    let name = self.store.name_of(i).into();
+                    self.records.push(journal::Record {
+                        lsn,
+                        now: self.now,
+                        keyspace: name,
+                        literals: Literals::Faithful,
+                        args: vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key.as_bytes())],
+                    });
+                    self.last_lsn = lsn;
+                }
+            }
+        }
+        self.shared.memory_freed(freed_total);
+        self.shared.stats.evicted_keys.fetch_add(evicted, Relaxed);
+        if over > 0 {
+            return Err(oom());
+        }
+        Ok(())
     }
 
     /// The LSN of this batch's last journaled write; 0 if it journaled none.
@@ -486,6 +745,7 @@ impl Executor<'_> {
                 lsn,
                 now: self.now,
                 keyspace: session.keyspace.clone(),
+                literals: session.literals,
                 args: args.to_vec(),
             });
             self.last_lsn = lsn;
@@ -501,6 +761,16 @@ pub struct Ctx<'a> {
     pub shared: &'a Shared,
     /// The batch's clock, unix milliseconds: every command of a batch sees the same time.
     pub now: u64,
+    lookups: &'a mut Lookups,
+    /// The access stamp entries touched by this command record.
+    clock: evict::Clock,
+}
+
+/// Key lookups of a batch, for `keyspace_hits` and `keyspace_misses`.
+#[derive(Debug, Default)]
+struct Lookups {
+    hits: u64,
+    misses: u64,
 }
 
 impl Ctx<'_> {
@@ -514,7 +784,14 @@ impl Ctx<'_> {
                 i
             }
         };
-        Some(self.store.space(i))
+        Some(self.space(i))
+    }
+
+    /// A keyspace by index, stamped with this command's access clock.
+    pub fn space(&mut self, i: usize) -> &mut Keyspace {
+        let ks = self.store.space(i);
+        ks.clock = self.clock;
+        ks
     }
 
     /// The current keyspace for writing, created on first use.
@@ -527,13 +804,34 @@ impl Ctx<'_> {
                 i
             }
         };
-        self.store.space(i)
+        self.space(i)
+    }
+
+    /// An argument as a value, under the connection's literal mode (SPEC.md §1).
+    pub fn value(&self, raw: &[u8]) -> Result<Value, CmdError> {
+        args::value(self.session.literals, raw)
     }
 
     /// The live value of a key in the current keyspace.
     pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
         let now = self.now;
-        self.ks()?.get(key, now)
+        let index = match self.session.keyspace_index {
+            Some(i) => Some(i),
+            None => self.store.index_of(&self.session.keyspace),
+        };
+        self.session.keyspace_index = index;
+        let Some(i) = index else {
+            self.lookups.misses += 1;
+            return None;
+        };
+        let ks = self.store.space(i);
+        ks.clock = self.clock;
+        let found = ks.get(key, now);
+        match found {
+            Some(_) => self.lookups.hits += 1,
+            None => self.lookups.misses += 1,
+        }
+        found
     }
 
     /// Switches the connection to another keyspace (`USE`, `SELECT`).

@@ -66,6 +66,19 @@ fn check_all(script: &str, want: &[&str]) {
     assert_eq!(run(&engine, &mut s, script), want, "script: {script}");
 }
 
+/// As [`check`], on a connection that asked for strict literals (`CLIENT LITERALS strict`).
+fn check_strict(script: &str, want: &str) {
+    check(&format!("CLIENT LITERALS strict; {script}"), want);
+}
+
+/// As [`check_all`], under strict literals.
+fn check_all_strict(script: &str, want: &[&str]) {
+    let engine = Engine::new(Config::default());
+    let mut s = engine.connect("test".into()).unwrap();
+    run(&engine, &mut s, "CLIENT LITERALS strict");
+    assert_eq!(run(&engine, &mut s, script), want, "script: {script}");
+}
+
 #[test]
 fn set_and_get_typed_values() {
     check("SET k 5; GET k", "5");
@@ -76,8 +89,12 @@ fn set_and_get_typed_values() {
     check("SET k null; TYPE k", "null");
     check("SET k [1,2,3]; TYPE k", "list");
     check("SET k {\"a\":1}; TYPE k", "dict");
-    check("SET k {1,2}; TYPE k", "set");
-    check("SET k '\"5\"'; TYPE k", "string");
+    check("SET k set([1,2]); TYPE k", "set");
+    check("SET k {\"$set\":[1,2]}; TYPE k", "set");
+    check("SET k '\"5\"'; GET k", "\"'\\\"5\\\"'\"");
+    check_strict("SET k {1,2}; TYPE k", "set");
+    check_strict("SET k '\"5\"'; TYPE k", "string");
+    check_strict("SET k True; TYPE k", "bool");
     check("GET missing", "nil");
     check("TYPE missing", "none");
 }
@@ -85,7 +102,8 @@ fn set_and_get_typed_values() {
 #[test]
 fn bulk_set_is_all_or_nothing() {
     check_all("SET a 1 b 2; GET a b c", &["OK", "[1, 2, nil]"]);
-    check("SET a 1 b [1,; EXISTS a b", "0");
+    check_strict("SET a 1 b [1,; EXISTS a b", "0");
+    check("SET a 1 b [1,; GET b", "\"[1,\"");
     check("SET a 1 b", "ERR SET takes key value pairs, or one pair followed by options (NX XX EX PX EXAT PXAT KEEPTTL GET)");
 }
 
@@ -122,24 +140,38 @@ fn incr_and_decr() {
     check_all("INCR f 1.5; INCR f 1; TYPE f", &["1.5", "2.5", "float"]);
     check(
         "SET n 9223372036854775807; INCR n",
-        "ERR increment or decrement would overflow (ints are 64-bit)",
+        "ERR increment or decrement would overflow",
     );
     check(
         "SET n -9223372036854775807; DECR n 2",
-        "ERR increment or decrement would overflow (ints are 64-bit)",
+        "ERR increment or decrement would overflow",
     );
     check(
         "DECR n -9223372036854775808",
-        "ERR increment or decrement would overflow (ints are 64-bit)",
+        "ERR increment or decrement would overflow",
     );
-    check(
-        "SET s abc; INCR s",
-        "WRONGTYPE INCR expects int or float, found string",
+    check("SET s abc; INCR s", "ERR value is not an integer or out of range");
+    check("SET d {}; INCR d", "WRONGTYPE INCR expects int, float or string, found dict");
+    check("INCR n abc", "ERR value is not an integer or out of range");
+    check_strict(
+        "INCR n [1]",
+        "ERR INCR amount must be an int or a float, got list",
     );
-    check(
-        "INCR n abc",
-        "ERR INCR amount must be an int or a float, got string",
+    // Strings are read as Redis reads numbers.
+    check_all("SET s '\"12\"'; INCR s", &["OK", "ERR value is not an integer or out of range"]);
+    check_all_strict("SET s '12'; INCR s; TYPE s", &["OK", "13", "int"]);
+    check_all("SET s 1; APPEND s 2; TYPE s; INCR s", &["OK", "2", "string", "13"]);
+    check("SET s 007; INCR s", "ERR value is not an integer or out of range");
+    check("SET f 1.5; INCRBY f 1", "ERR value is not an integer or out of range");
+    check("SET f 1.50; INCR f 1.5", "3.0");
+    check_all(
+        "SET f 1.50; INCRBYFLOAT f 1; GET f; TYPE f; INCRBYFLOAT f 0.5; TYPE f",
+        &["OK", "2.5", "2.5", "float", "3", "int"],
     );
+    check("SET f 11x; INCRBYFLOAT f 1", "ERR value is not a valid float");
+    check("SET f 0; INCRBYFLOAT f +inf", "ERR increment would produce NaN or Infinity");
+    check("INCRBYFLOAT f 1e20", "100000000000000000000");
+    check("DECRBY n -9223372036854775808", "ERR decrement would overflow");
     check(
         "INCR n 1 2",
         "ERR wrong number of arguments for 'incr' command",
@@ -158,18 +190,21 @@ fn append_extend_len() {
         &["2", "4", "\"abcd\"", "4"],
     );
     check_all("APPEND s 5; TYPE s", &["1", "string"]);
+    check_all("APPEND s héllo; STRLEN s", &["6", "6"]);
     check_all(
         "SET l [1]; APPEND l {\"a\":1}; GET l",
         &["OK", "2", "[1,{\"a\":1}]"],
     );
     check_all(
-        "EXTEND l [1,2]; EXTEND l {3}; GET l; LEN l",
+        "EXTEND l [1,2]; EXTEND l {\"$set\":[3]}; GET l; LEN l",
         &["2", "3", "[1,2,3]", "3"],
     );
-    check_all("SET s ab; EXTEND s \"cd\"; GET s", &["OK", "4", "\"abcd\""]);
+    check_all_strict("SET s ab; EXTEND s \"cd\"; GET s", &["OK", "4", "\"abcd\""]);
+    check_all("SET n 1; APPEND n 2; GET n", &["OK", "2", "\"12\""]);
+    check_all("SET n 1.5; APPEND n x; GET n", &["OK", "4", "\"1.5x\""]);
     check(
-        "SET n 1; APPEND n 2",
-        "WRONGTYPE APPEND expects string, bytes or list, found int",
+        "SET d {}; APPEND d 2",
+        "WRONGTYPE APPEND expects string, bytes, number or list, found dict",
     );
     check(
         "SET l []; EXTEND l 5",
@@ -265,7 +300,7 @@ fn expiry() {
     );
     check(
         "SET k 1; EXPIRE k soon",
-        "ERR invalid expire time 'soon': expected YYYYMMDDHHMMSS or ISO 8601",
+        "ERR value is not an integer or out of range (nor a unix time or a date: 'soon' is not YYYYMMDDHHMMSS or ISO 8601)",
     );
     check("SET k 1; EXPIRE k [1]", "ERR expire time must be an int (seconds from now), a float (unix time) or a date string, got list");
 }
@@ -320,11 +355,13 @@ fn keyspaces() {
     check("USE new; KEYSPACES", "[0]");
     // A write that fails or does nothing creates no keyspace.
     check(
-        "USE ghost; SET k v XX; EXTEND k 5; APPEND k [1,; SET k [1,; INCR k x; KEYSPACES",
+        "USE ghost; SET k v XX; EXTEND k 5; INCR k x; INCR k [1]; KEYSPACES",
         "[0]",
     );
+    check_strict("USE ghost; APPEND k [1,; SET k [1,; KEYSPACES", "[0]");
     check("SELECT -1", "ERR DB index is out of range");
-    check("SELECT x", "ERR DB index is out of range");
+    check("SELECT 16", "ERR DB index is out of range");
+    check("SELECT x", "ERR value is not an integer or out of range");
 }
 
 #[test]
@@ -355,7 +392,7 @@ fn connection_commands() {
         "ERR Client names cannot contain spaces, newlines or special characters."
     );
     check("CLIENT ID", "1");
-    check("CLIENT NOPE", "ERR unknown CLIENT subcommand or wrong number of arguments: use ID, GETNAME, SETNAME name, LIST, INFO or SETINFO attr value");
+    check("CLIENT NOPE", "ERR unknown CLIENT subcommand or wrong number of arguments: use ID, GETNAME, SETNAME name, LIST, INFO, LITERALS [strict|faithful] or SETINFO attr value");
 }
 
 #[test]
@@ -368,7 +405,7 @@ fn server_commands() {
     );
     check(
         "CONFIG SET port 1",
-        "ERR CONFIG SET failed: 'port' is fixed at start (set it in the config file or by flag)",
+        "ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config (set it in the config file or by flag)",
     );
     check(
         "CONFIG SET nope 1",
@@ -397,10 +434,15 @@ fn errors_name_the_problem() {
         "ERR unknown command 'NOPE', with args beginning with: 'a' 'b'",
     );
     check("GET", "ERR wrong number of arguments for 'get' command");
-    check(
+    check_strict(
         "SET k [1,2",
         "ERR invalid literal: expected ',' or ']', found the end of the text at offset 4",
     );
+    // Faithful (the default): what does not parse is a string, never an error.
+    check("SET k [1,2; GET k", "\"[1,2\"");
+    check("CLIENT LITERALS loose", "ERR CLIENT LITERALS takes strict or faithful");
+    check("CLIENT LITERALS", "faithful");
+    check_strict("CLIENT LITERALS", "strict");
 }
 
 #[test]
@@ -474,13 +516,7 @@ fn changed_keys_survive_swap_remove_and_expiry() {
     ks.remove(b"k2");
     ks.mark_dirty(b"k2");
     // k5 changes and then expires (lazy expiry on a read): it must be reported as removed.
-    ks.insert(
-        b"k5",
-        Entry {
-            value: Value::Int(55),
-            expire_at: 1,
-        },
-    );
+    ks.insert(b"k5", Entry::new(Value::Int(55), 1));
     ks.mark_dirty(b"k5");
     assert!(ks.get(b"k5", 2).is_none());
     // k3 goes and comes back: reported once, with its new value.

@@ -11,6 +11,7 @@
 //! dir = "okdb-data"                       # data directory (journal + okdb.sqlite3)
 //! appendonly = true                       # persistence on (the default) or off
 //! appendfsync = "everysec"                # always | everysec | no
+//! databases = 16                         # SELECT 0 to 15 (named keyspaces are not limited)
 //! checkpoint-seconds = 300                # checkpoint changed keys this often
 //! checkpoint-journal-bytes = 268435456    # ... or when the journal is this big
 //! ```
@@ -35,6 +36,7 @@ pub struct FileConfig {
     pub dir: Option<std::path::PathBuf>,
     pub appendonly: Option<bool>,
     pub appendfsync: Option<String>,
+    pub databases: Option<usize>,
     pub checkpoint_seconds: Option<u32>,
     pub checkpoint_journal_bytes: Option<usize>,
 }
@@ -79,6 +81,7 @@ impl FileConfig {
                 self.client_query_buffer_limit.map(|v| v.to_string()),
             ),
             ("hz", self.hz.map(|v| v.to_string())),
+            ("databases", self.databases.map(|v| v.to_string())),
             ("appendfsync", self.appendfsync),
             (
                 "checkpoint-seconds",

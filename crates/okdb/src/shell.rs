@@ -212,7 +212,8 @@ mod tests {
 
     #[test]
     fn completes_command_names_in_the_case_typed() {
-        assert_eq!(complete_command("EXP"), ["EXPIRE"]);
+        assert_eq!(complete_command("EXPIRES"), Vec::<String>::new());
+        assert_eq!(complete_command("EXPIREA"), ["EXPIREAT"]);
         assert_eq!(complete_command("key"), ["keys", "keyspaces"]);
         assert!(complete_command("GET k").is_empty());
     }

@@ -48,7 +48,7 @@ fn one_shot_commands_print_typed_values() {
     assert!(!ok);
     assert_eq!(
         out,
-        "(error) WRONGTYPE INCR expects int or float, found dict"
+        "(error) WRONGTYPE INCR expects int, float or string, found dict"
     );
     let (ok, out) = okdb(port, &["HELP", "GET"]);
     assert!(ok && out.starts_with("GET key [key ...]"), "{out}");
@@ -69,7 +69,7 @@ fn the_shell_reads_commands_tokenizes_literals_and_survives_errors() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"SET user:1 {\"name\": \"kevin\", \"tags\": ['a', 'b']}\nSET k '\"5\"'\nTYPE k\nSET x [1,\nINCR user:1\nGET user:1\nHELP TTL\nQUIT\n")
+        .write_all(b"SET user:1 {\"name\": \"kevin\", \"tags\": ['a', 'b']}\nSET k '\"5\"'\nTYPE k\nSET x [1,\nINCR user:1\nGET user:1\nSET b True\nTYPE b\nSET f 1.50\nTYPE f\nSET z [1 2]\nHELP TTL\nQUIT\n")
         .unwrap();
     let out = shell.wait_with_output().unwrap();
     assert!(out.status.success());
@@ -79,8 +79,15 @@ fn the_shell_reads_commands_tokenizes_literals_and_survives_errors() {
         "OK",
         "string",
         "(error) unbalanced brackets in request",
-        "(error) WRONGTYPE INCR expects int or float, found dict",
+        "(error) WRONGTYPE INCR expects int, float or string, found dict",
         "{\n  \"name\": \"kevin\",\n  \"tags\": [\n    \"a\",\n    \"b\"\n  ]\n}",
+        // The shell reads strict literals: True is a bool, 1.50 a float, and a malformed
+        // literal is an error, where a Redis client would store strings.
+        "OK",
+        "bool",
+        "OK",
+        "float",
+        "(error) ERR",
         "TTL key [key ...]",
     ];
     let mut rest = text.as_ref();

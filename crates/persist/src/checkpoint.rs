@@ -353,7 +353,7 @@ impl Db {
                 } else {
                     decode_value(codec, bytes).map_err(bad_row)?
                 };
-                batch.push((key.to_vec(), Entry { value, expire_at }));
+                batch.push((key.to_vec(), Entry::new(value, expire_at)));
                 loaded += 1;
                 if batch.len() == BATCH {
                     f(

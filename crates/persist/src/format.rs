@@ -7,8 +7,11 @@
 //! len u32 | crc32c u32 | lsn u64 | op u8 | payload (len bytes)
 //! ```
 //!
-//! All integers little-endian; `crc32c` covers `lsn | op | payload`. The one op so far is
-//! [`OP_COMMAND`], whose payload is the write as it ran:
+//! All integers little-endian; `crc32c` covers `lsn | op | payload`. Two ops so far, both a
+//! write as it ran: [`OP_COMMAND`] (its arguments read as strict literals: every record written
+//! before the faithful literal rule, and writes from a `CLIENT LITERALS strict` connection) and
+//! [`OP_COMMAND_FAITHFUL`] (read as faithful literals, the default over RESP). The op keeps an
+//! old journal meaning what it meant when it was written. Payload:
 //!
 //! ```text
 //! now u64 (unix ms) | keyspace: len u16, bytes | argc u32 | argc × (len u32, bytes)
@@ -16,6 +19,7 @@
 
 use bytes::Bytes;
 use okdb_engine::journal::Record;
+use okdb_value::literal::Literals;
 
 pub const MAGIC: &[u8; 8] = b"OKDBJRNL";
 pub const VERSION: u32 = 1;
@@ -23,6 +27,7 @@ pub const HEADER_LEN: usize = 16;
 /// Bytes before a record's payload: len, crc, lsn, op.
 pub const RECORD_HEADER: usize = 4 + 4 + 8 + 1;
 pub const OP_COMMAND: u8 = 1;
+pub const OP_COMMAND_FAITHFUL: u8 = 2;
 /// Largest payload a reader accepts; anything larger is corruption (a request is capped far
 /// below this by `proto-max-bulk-len` and the query buffer limit).
 pub const MAX_PAYLOAD: usize = 1 << 30;
@@ -60,7 +65,10 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(&[0u8; 8]); // len and crc, filled in below
     out.extend_from_slice(&rec.lsn.to_le_bytes());
-    out.push(OP_COMMAND);
+    out.push(match rec.literals {
+        Literals::Strict => OP_COMMAND,
+        Literals::Faithful => OP_COMMAND_FAITHFUL,
+    });
     let payload_start = out.len();
     out.extend_from_slice(&rec.now.to_le_bytes());
     let ks = rec.keyspace.as_bytes();
@@ -116,16 +124,18 @@ pub fn decode(buf: &[u8]) -> Decoded {
     }
     let lsn = u64_at(buf, 8);
     let op = buf[16];
-    if op != OP_COMMAND {
-        return Decoded::Corrupt(format!("unknown record op {op}"));
-    }
-    match decode_command(&buf[RECORD_HEADER..total], lsn) {
+    let literals = match op {
+        OP_COMMAND => Literals::Strict,
+        OP_COMMAND_FAITHFUL => Literals::Faithful,
+        _ => return Decoded::Corrupt(format!("unknown record op {op}")),
+    };
+    match decode_command(&buf[RECORD_HEADER..total], lsn, literals) {
         Some(rec) => Decoded::Record(rec, total),
         None => Decoded::Corrupt("malformed command payload".into()),
     }
 }
 
-fn decode_command(p: &[u8], lsn: u64) -> Option<Record> {
+fn decode_command(p: &[u8], lsn: u64, literals: Literals) -> Option<Record> {
     let mut at = 0usize;
     let mut take = |n: usize| -> Option<&[u8]> {
         let s = p.get(at..at.checked_add(n)?)?;
@@ -148,6 +158,7 @@ fn decode_command(p: &[u8], lsn: u64) -> Option<Record> {
         lsn,
         now,
         keyspace,
+        literals,
         args,
     })
 }
@@ -161,6 +172,11 @@ mod tests {
             lsn,
             now: 1_700_000_000_000 + lsn,
             keyspace: "0".into(),
+            literals: if lsn % 2 == 0 {
+                Literals::Faithful
+            } else {
+                Literals::Strict
+            },
             args: args
                 .iter()
                 .map(|a| Bytes::copy_from_slice(a.as_bytes()))

@@ -71,7 +71,8 @@ pub fn check(dir: &Path) -> Result<String, String> {
     }
 }
 
-/// Every record as one line: `lsn time keyspace args…` (args quoted as redis-cli would).
+/// Every record as one line: `lsn time keyspace args…` (args quoted as redis-cli would), with
+/// `(strict)` after the keyspace for a write whose arguments were read as strict literals.
 pub fn dump(dir: &Path, out: &mut dyn std::io::Write) -> Result<(), String> {
     let segs = journal::list_segments(&Disk, dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for seg in segs {
@@ -81,6 +82,9 @@ pub fn dump(dir: &Path, out: &mut dyn std::io::Write) -> Result<(), String> {
                 return;
             }
             let mut line = format!("{} {} {}", rec.lsn, rec.now, rec.keyspace);
+            if rec.literals == okdb_value::literal::Literals::Strict {
+                line.push_str(" (strict)");
+            }
             for a in &rec.args {
                 line.push(' ');
                 line.push_str(&quote(a));

@@ -327,6 +327,7 @@ fn journal_of(name: &str, segments: &[&[u64]]) -> (SimStorage, PathBuf) {
                 lsn,
                 now: 1,
                 keyspace: "default".into(),
+                literals: Default::default(),
                 args: vec!["SET".into(), format!("k{lsn}").into(), "v".into()],
             };
             format::encode(&rec, &mut bytes);

@@ -56,13 +56,29 @@ pub fn engine(config: Config) -> Engine {
 /// As [`engine`], with a probe of the global allocator's live bytes (the binary knows which
 /// allocator it links) for `INFO memory`'s `used_memory`.
 pub fn engine_with_allocator(config: Config, allocated: fn() -> Option<u64>) -> Engine {
-    Engine::with_process_stats(
+    engine_with(config, allocated, None)
+}
+
+/// As [`engine_with_allocator`], with the writer `CONFIG REWRITE` uses for the config file.
+pub fn engine_with(
+    config: Config,
+    allocated: fn() -> Option<u64>,
+    config_writer: Option<okdb_engine::ConfigWriter>,
+) -> Engine {
+    Engine::build(
         config,
-        Box::new(move || ProcessStats {
-            rss_bytes: rss_bytes().unwrap_or(0),
-            pid: std::process::id(),
-            allocated_bytes: allocated(),
+        Box::new(move || {
+            let (cpu_user, cpu_sys) = cpu_seconds().unwrap_or((0.0, 0.0));
+            ProcessStats {
+                rss_bytes: rss_bytes().unwrap_or(0),
+                pid: std::process::id(),
+                allocated_bytes: allocated(),
+                cpu_user,
+                cpu_sys,
+            }
         }),
+        allocated,
+        config_writer,
     )
 }
 
@@ -547,6 +563,24 @@ fn rss_bytes() -> Option<u64> {
 
 #[cfg(not(target_os = "linux"))]
 fn rss_bytes() -> Option<u64> {
+    None
+}
+
+/// User and system CPU seconds of this process (Linux: /proc/self/stat, in clock ticks of the
+/// usual 100 Hz).
+#[cfg(target_os = "linux")]
+fn cpu_seconds() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut f = rest.split_whitespace().skip(11);
+    let utime: f64 = f.next()?.parse().ok()?;
+    let stime: f64 = f.next()?.parse().ok()?;
+    Some((utime / 100.0, stime / 100.0))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cpu_seconds() -> Option<(f64, f64)> {
     None
 }
 

@@ -119,6 +119,27 @@ impl Value {
         }
     }
 
+    /// The bytes a Redis client reads for a scalar over RESP2, which Redis's string commands
+    /// (`APPEND`, `STRLEN`, `GETRANGE`, …) work on: a string's or bytes' own bytes, else the
+    /// value's JSON text (`5`, `1.5`, `true`, `null`). None for a container.
+    pub fn scalar_text(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+        use std::borrow::Cow;
+        match self {
+            Value::Str(s) => Some(Cow::Borrowed(s.as_str().as_bytes())),
+            Value::Bytes(b) => Some(Cow::Borrowed(b)),
+            Value::List(_) | Value::Dict(_) | Value::Set(_) => None,
+            other => Some(Cow::Owned(json::to_string(other).into_bytes())),
+        }
+    }
+
+    /// A value from bytes that a string command made: a string if they are UTF-8, else bytes.
+    pub fn from_bytes(b: &[u8]) -> Value {
+        match std::str::from_utf8(b) {
+            Ok(s) => Value::Str(Str::new(s)),
+            Err(_) => Value::Bytes(b.into()),
+        }
+    }
+
     /// True for a container or string with no items; false for values without a length.
     pub fn is_empty(&self) -> bool {
         self.len() == Some(0)

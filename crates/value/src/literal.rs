@@ -62,7 +62,11 @@
 //!
 //! # Command arguments
 //!
-//! [`parse_arg`] turns one command argument into a value (SPEC.md §1):
+//! Arguments are read in one of two modes ([`Literals`]). Faithful ([`parse_arg_faithful`], the
+//! default over RESP) keeps every argument a Redis client sends byte for byte unless it is a
+//! canonical scalar, a complete JSON container or a constructor call. Strict ([`parse_arg`],
+//! for okdb's own clients) is the friendly rule:
+//!
 //! 1. Not UTF-8: bytes.
 //! 2. Starts like a literal: its first non-whitespace character is `{`, `[`, `"` or `'`, or it
 //!    starts with a constructor name immediately followed by `(` (`set(`, `float(`): it must be
@@ -92,8 +96,90 @@ pub const MAX_DEPTH: usize = 256;
 /// level (`{"$dict": {"$k": …`).
 pub(crate) const MAX_NESTING: usize = 2 * MAX_DEPTH + 8;
 
-/// Interprets one command argument as a value: a literal if it is one, else a plain string.
-/// See the module docs for the rule.
+/// How command arguments become values: the two modes of SPEC.md §1. A connection starts
+/// faithful; okdb's own clients (the shell, one-shot commands) switch to strict with
+/// `CLIENT LITERALS strict`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Literals {
+    /// For Redis clients: an argument that is not exactly a canonical scalar, a complete JSON
+    /// array or object, or a complete constructor call is a string, byte for byte, never an
+    /// error ([`parse_arg_faithful`]).
+    #[default]
+    Faithful,
+    /// For okdb's own clients: the friendly Python forms, and an error for a malformed literal
+    /// ([`parse_arg`]).
+    Strict,
+}
+
+impl Literals {
+    /// Turns one argument into a value under this mode.
+    pub fn parse(self, arg: &[u8]) -> Result<Value, ValueError> {
+        match self {
+            Literals::Faithful => Ok(parse_arg_faithful(arg)),
+            Literals::Strict => parse_arg(arg),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Literals::Faithful => "faithful",
+            Literals::Strict => "strict",
+        }
+    }
+}
+
+/// The faithful rule: what a Redis client sends, it gets back.
+/// 1. Not UTF-8: bytes.
+/// 2. Exactly the canonical text of an int, float, bool or null (the text `GET` over RESP2
+///    answers for it: `5`, `-7`, `1.5`, `1e20`, `true`, `false`, `null`): that value. `007`,
+///    `-0`, `1.50`, `1e5`, `+1`, `True`, `None` and a 30-digit number are not canonical.
+/// 3. Starts with `[` and ends with `]`, or `{` and `}`, and is one complete typed-JSON value
+///    (strict JSON: no Python forms, no trailing commas): that list, dict or tagged value.
+/// 4. A constructor call from start to end (`set([1, 2])`, `float('inf')`) that parses: that
+///    value.
+/// 5. Anything else, including whatever fails 3 or 4: the string, byte for byte.
+pub fn parse_arg_faithful(arg: &[u8]) -> Value {
+    let Ok(text) = std::str::from_utf8(arg) else {
+        return Value::Bytes(arg.into());
+    };
+    let typed = match (arg.first(), arg.last()) {
+        (Some(b'0'..=b'9' | b'-'), _) => canonical_number(text),
+        (Some(b'['), Some(b']')) | (Some(b'{'), Some(b'}')) => {
+            parse_text(text, Syntax::Json).ok()
+        }
+        (Some(b'a'..=b'z' | b'A'..=b'Z' | b'_'), last) => match text {
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
+            "null" => Some(Value::Null),
+            _ if last == Some(&b')') && starts_with_call(arg) => parse_literal(text).ok(),
+            _ => None,
+        },
+        _ => None,
+    };
+    typed.unwrap_or_else(|| Value::Str(Str::new(text)))
+}
+
+/// An int or float whose text is exactly how okdb prints it, else None.
+fn canonical_number(text: &str) -> Option<Value> {
+    let b = text.as_bytes();
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    if digits.iter().all(u8::is_ascii_digit) {
+        let leading_zero = digits.first() == Some(&b'0') && (digits.len() > 1 || b.len() > 1);
+        if digits.is_empty() || leading_zero {
+            return None;
+        }
+        return text.parse().ok().map(Value::Int);
+    }
+    // The longest text ryu prints is 24 bytes (`-1.2345678901234567e-308`).
+    if b.len() > 24 {
+        return None;
+    }
+    let f: f64 = text.parse().ok()?;
+    (f.is_finite() && ryu::Buffer::new().format_finite(f) == text).then_some(Value::Float(f))
+}
+
+/// The strict rule: interprets one command argument as a value, a literal if it is one, else a
+/// plain string. See the module docs.
 pub fn parse_arg(arg: &[u8]) -> Result<Value, ValueError> {
     let Ok(text) = std::str::from_utf8(arg) else {
         return Ok(Value::Bytes(arg.into()));

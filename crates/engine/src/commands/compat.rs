@@ -4,32 +4,9 @@
 
 use bytes::Bytes;
 
-use okdb_value::Value;
-
 use super::keys;
 use super::values::{self, SetOptions};
-use crate::args;
 use crate::{CmdError, Ctx, Reply};
-
-/// `INCRBY key n` = `INCR key n`.
-pub fn incrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    values::incr_named(ctx, a, "INCRBY")
-}
-
-/// `DECRBY key n` = `DECR key n`.
-pub fn decrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    values::decr_named(ctx, a, "DECRBY")
-}
-
-/// `INCRBYFLOAT key x` = `INCR key x` with x taken as a float, so the result is a float.
-pub fn incrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let x: f64 = args::text(&a[2])?
-        .parse()
-        .ok()
-        .filter(|x: &f64| x.is_finite())
-        .ok_or_else(|| CmdError::err("value is not a valid float"))?;
-    values::add(ctx, &a[1], Value::Float(x), "INCRBYFLOAT")
-}
 
 /// `MGET key [key ...]`: always a list, even for one key.
 pub fn mget(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
@@ -81,18 +58,6 @@ fn set_expiring(
         ..SetOptions::default()
     };
     values::set_one(ctx, &a[1], &a[3], o)
-}
-
-/// `PEXPIRE key ms`: milliseconds from now.
-pub fn pexpire(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let ms = args::int(&a[2])?;
-    let at = if ms <= 0 {
-        1
-    } else {
-        crate::time::in_range(ctx.now.checked_add(ms as u64))
-            .ok_or_else(|| CmdError::err("invalid expire time in 'pexpire' command"))?
-    };
-    keys::expire_at(ctx, &a[1], at)
 }
 
 /// `PTTL key`: milliseconds left, -1 without expiry, -2 missing.

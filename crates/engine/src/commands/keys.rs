@@ -114,29 +114,144 @@ pub fn dbsize(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(ctx.ks().map_or(0, |ks| ks.len()) as i64))
 }
 
-/// `EXPIRE key when`: 1 if the key exists (a time in the past deletes it at once), else 0.
-pub fn expire(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let now = ctx.now;
-    let value = args::value(&a[2])?;
-    let at = time::parse_when(&a[2], &value, now).map_err(CmdError::err)?;
-    expire_at(ctx, &a[1], at)
+/// Redis's `EXPIRE` conditions.
+#[derive(Clone, Copy, Default)]
+pub(super) struct ExpireIf {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
 }
 
-/// Sets an absolute expiry (unix ms); a time already past deletes the key. 1 if the key exists.
-pub(super) fn expire_at(ctx: &mut Ctx, key: &[u8], at: u64) -> Result<Reply, CmdError> {
+impl ExpireIf {
+    pub(super) fn parse(a: &[Bytes]) -> Result<ExpireIf, CmdError> {
+        let mut f = ExpireIf::default();
+        for o in a {
+            match o.to_ascii_uppercase().as_slice() {
+                b"NX" => f.nx = true,
+                b"XX" => f.xx = true,
+                b"GT" => f.gt = true,
+                b"LT" => f.lt = true,
+                _ => {
+                    return Err(CmdError::err(format!(
+                        "Unsupported option {}",
+                        String::from_utf8_lossy(o)
+                    )))
+                }
+            }
+        }
+        if f.nx && (f.xx || f.gt || f.lt) {
+            return Err(CmdError::err(
+                "NX and XX, GT or LT options at the same time are not compatible",
+            ));
+        }
+        if f.gt && f.lt {
+            return Err(CmdError::err(
+                "GT and LT options at the same time are not compatible",
+            ));
+        }
+        Ok(f)
+    }
+
+    /// Whether a key whose expiry is `current` (0: none, which counts as never) may get `at`.
+    fn allows(self, current: u64, at: i64) -> bool {
+        let none = current == 0;
+        !((self.nx && !none)
+            || (self.xx && none)
+            || (self.gt && (none || at <= current as i64))
+            || (self.lt && !none && at >= current as i64))
+    }
+}
+
+/// `n` units of `unit_ms` milliseconds after `base`, with Redis's overflow check and error.
+pub(super) fn redis_time(n: i64, unit_ms: i64, base: u64, command: &str) -> Result<i64, CmdError> {
+    n.checked_mul(unit_ms)
+        .and_then(|ms| ms.checked_add(base as i64))
+        .ok_or_else(|| CmdError::err(format!("invalid expire time in '{command}' command")))
+}
+
+/// `EXPIRE key when [NX|XX|GT|LT]`: an int is seconds from now, as in Redis (a 14-digit one
+/// that is a valid `YYYYMMDDHHMMSS` is that time); a float is a unix time, a string an ISO 8601
+/// or compact date. 1 if the key exists and the condition holds (a time in the past deletes
+/// it at once), else 0.
+pub fn expire(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let now = ctx.now;
+    let raw = &a[2];
+    let compact = raw.len() == 14 && time::compact_timestamp(raw).is_some();
+    let at = match args::redis_int(raw) {
+        Some(secs) if !compact => redis_time(secs, 1000, now, "expire")?,
+        _ => {
+            let value = ctx.value(raw)?;
+            time::parse_when(raw, &value, now).map_err(CmdError::err)? as i64
+        }
+    };
+    expire_at(ctx, &a[1], at, ExpireIf::parse(&a[3..])?)
+}
+
+/// `PEXPIRE key ms [NX|XX|GT|LT]`: milliseconds from now.
+pub fn pexpire(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let at = redis_time(args::int(&a[2])?, 1, ctx.now, "pexpire")?;
+    expire_at(ctx, &a[1], at, ExpireIf::parse(&a[3..])?)
+}
+
+/// `EXPIREAT key unix-seconds [NX|XX|GT|LT]`.
+pub fn expireat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let at = redis_time(args::int(&a[2])?, 1000, 0, "expireat")?;
+    expire_at(ctx, &a[1], at, ExpireIf::parse(&a[3..])?)
+}
+
+/// `PEXPIREAT key unix-ms [NX|XX|GT|LT]`.
+pub fn pexpireat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let at = args::int(&a[2])?;
+    expire_at(ctx, &a[1], at, ExpireIf::parse(&a[3..])?)
+}
+
+/// Sets an absolute expiry (unix ms) if the condition allows; a time already past deletes the
+/// key. 1 if the key exists and the condition held, else 0 (Redis's order: conditions first).
+pub(super) fn expire_at(
+    ctx: &mut Ctx,
+    key: &[u8],
+    at: i64,
+    cond: ExpireIf,
+) -> Result<Reply, CmdError> {
     let now = ctx.now;
     let Some(ks) = ctx.ks() else {
         return Ok(Reply::Int(0));
     };
-    if !ks.contains(key, now) {
+    let Some(current) = ks.entry(key, now).map(|e| e.expire_at) else {
+        return Ok(Reply::Int(0));
+    };
+    if !cond.allows(current, at) {
         return Ok(Reply::Int(0));
     }
-    if at <= now {
+    if at <= now as i64 {
         ks.remove(key);
     } else {
-        ks.set_expiry(key, at);
+        ks.set_expiry(key, at as u64);
     }
     Ok(Reply::Int(1))
+}
+
+/// `EXPIRETIME key` / `PEXPIRETIME key`: the absolute expiry in seconds or ms; -1 none, -2
+/// missing.
+pub fn expiretime(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(Reply::Int(match expiry_of(ctx, &a[1]) {
+        t if t < 0 => t,
+        t => t / 1000,
+    }))
+}
+
+pub fn pexpiretime(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(Reply::Int(expiry_of(ctx, &a[1])))
+}
+
+fn expiry_of(ctx: &mut Ctx, key: &[u8]) -> i64 {
+    let now = ctx.now;
+    match ctx.ks().and_then(|ks| ks.entry(key, now)) {
+        None => -2,
+        Some(e) if e.expire_at == 0 => -1,
+        Some(e) => e.expire_at as i64,
+    }
 }
 
 pub fn persist(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
@@ -173,4 +288,108 @@ pub fn ttl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Ok(one(&a[1]));
     }
     Ok(Reply::Array(a[1..].iter().map(one).collect()))
+}
+
+/// `UNLINK key [key ...]`: `DEL` (okdb frees values as it drops them; no thread to hand them to).
+pub fn unlink(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    del(ctx, a)
+}
+
+/// `TOUCH key [key ...]`: counts the keys that exist (okdb keeps no access times to update).
+pub fn touch(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    exists(ctx, a)
+}
+
+/// `RENAMENX key newkey`: renames only if newkey does not exist; 1 if renamed, else 0.
+pub fn renamenx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let now = ctx.now;
+    let no_such_key = || CmdError::err("no such key");
+    let ks = ctx.ks().ok_or_else(no_such_key)?;
+    if !ks.contains(&a[1], now) {
+        return Err(no_such_key());
+    }
+    if ks.contains(&a[2], now) {
+        return Ok(Reply::Int(0));
+    }
+    let entry = ks.remove(&a[1]).expect("checked above");
+    ks.insert(&a[2], entry);
+    Ok(Reply::Int(1))
+}
+
+/// The keyspace a Redis database number names, checked against `databases`.
+pub(super) fn db_keyspace(ctx: &Ctx, raw: &[u8]) -> Result<String, CmdError> {
+    let out_of_range = || CmdError::err("DB index is out of range");
+    let n = args::int(raw).map_err(|_| out_of_range())?;
+    let dbs = ctx
+        .shared
+        .config
+        .databases
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if n < 0 || n as u64 >= dbs as u64 {
+        return Err(out_of_range());
+    }
+    Ok(n.to_string())
+}
+
+/// `COPY source destination [DB n] [REPLACE]`: copies the value and its expiry (an O(1) clone);
+/// 1 if copied, 0 if the source is missing or the destination exists without REPLACE.
+pub fn copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (mut target, mut replace) = (None, false);
+    let mut i = 3;
+    while i < a.len() {
+        if is(&a[i], "REPLACE") {
+            replace = true;
+        } else if is(&a[i], "DB") && i + 1 < a.len() {
+            target = Some(db_keyspace(ctx, &a[i + 1])?);
+            i += 1;
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 1;
+    }
+    let here = ctx.session.keyspace().to_string();
+    let target = target.unwrap_or_else(|| here.clone());
+    if target == here && a[1] == a[2] {
+        return Err(CmdError::err(
+            "source and destination objects are the same",
+        ));
+    }
+    let now = ctx.now;
+    let Some(entry) = ctx.ks().and_then(|ks| ks.entry(&a[1], now)).map(|e| e.clone()) else {
+        return Ok(Reply::Int(0));
+    };
+    let t = ctx.store.create(&target);
+    let dest = ctx.store.space(t);
+    if dest.contains(&a[2], now) && !replace {
+        return Ok(Reply::Int(0));
+    }
+    dest.insert(&a[2], entry);
+    ctx.store.note_write(t, &a[2]);
+    Ok(Reply::Int(1))
+}
+
+/// `MOVE key db`: moves a key (with its expiry) to another database; 1 if moved, 0 if it is
+/// missing here or exists there.
+pub fn move_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let target = db_keyspace(ctx, &a[2])?;
+    if target == ctx.session.keyspace() {
+        return Err(CmdError::err(
+            "source and destination objects are the same",
+        ));
+    }
+    let now = ctx.now;
+    let Some(ks) = ctx.ks() else {
+        return Ok(Reply::Int(0));
+    };
+    if !ks.contains(&a[1], now) {
+        return Ok(Reply::Int(0));
+    }
+    let t = ctx.store.create(&target);
+    if ctx.store.space(t).contains(&a[1], now) {
+        return Ok(Reply::Int(0));
+    }
+    let entry = ctx.ks().and_then(|ks| ks.remove(&a[1])).expect("checked above");
+    ctx.store.space(t).insert(&a[1], entry);
+    ctx.store.note_write(t, &a[1]);
+    Ok(Reply::Int(1))
 }

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use crate::args;
+use crate::args::{self, is};
 use crate::{CmdError, Ctx, Reply};
 
 /// Longest keyspace name.
@@ -32,13 +32,48 @@ pub fn keyspaces(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Array(names.into_iter().map(Reply::text).collect()))
 }
 
-/// `SELECT n` is `USE n`: Redis's numbered databases are keyspaces named by their number.
+/// `SELECT n` is `USE n`: Redis's numbered databases are keyspaces named by their number, from
+/// 0 to `databases` - 1 (named keyspaces, through `USE`, are not limited).
 pub fn select(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    match args::int(&a[1]) {
-        Ok(n) if n >= 0 => {
-            ctx.use_keyspace(&n.to_string());
-            Ok(Reply::Ok)
-        }
-        _ => Err(CmdError::err("DB index is out of range")),
+    args::int(&a[1])?;
+    let name = super::keys::db_keyspace(ctx, &a[1])?;
+    ctx.use_keyspace(&name);
+    Ok(Reply::Ok)
+}
+
+/// `[ASYNC|SYNC]` of `FLUSHDB`/`FLUSHALL`: both empty at once (values are freed as dropped).
+fn flush_mode(a: &[Bytes]) -> Result<(), CmdError> {
+    match &a[1..] {
+        [] => Ok(()),
+        [m] if is(m, "ASYNC") || is(m, "SYNC") => Ok(()),
+        _ => Err(CmdError::syntax()),
     }
+}
+
+/// `FLUSHDB [ASYNC|SYNC]`: empties the current keyspace; it stays, empty.
+pub fn flushdb(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    flush_mode(a)?;
+    let track = ctx.store.tracking();
+    if let Some(ks) = ctx.ks() {
+        ks.clear(track);
+    }
+    Ok(Reply::Ok)
+}
+
+/// `FLUSHALL [ASYNC|SYNC]`: empties every keyspace; they stay, empty.
+pub fn flushall(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    flush_mode(a)?;
+    ctx.store.flush_all();
+    Ok(Reply::Ok)
+}
+
+/// `SWAPDB a b`: exchanges the contents of two numbered databases.
+pub fn swapdb(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    args::int(&a[1]).map_err(|_| CmdError::err("invalid first DB index"))?;
+    args::int(&a[2]).map_err(|_| CmdError::err("invalid second DB index"))?;
+    let x = super::keys::db_keyspace(ctx, &a[1])?;
+    let y = super::keys::db_keyspace(ctx, &a[2])?;
+    let (i, j) = (ctx.store.create(&x), ctx.store.create(&y));
+    ctx.store.swap(i, j);
+    Ok(Reply::Ok)
 }

@@ -4,19 +4,9 @@
 //! it, in which case it is copied once. Bytes are copied on every append.
 
 use bytes::Bytes;
-use okdb_value::{Str, Value};
+use okdb_value::Value;
 
-use crate::args;
 use crate::{CmdError, Ctx, Reply};
-
-/// The text an argument adds to a string: a string literal's content (`"5"` adds `5`), else the
-/// argument as typed (`5` adds `5`, `[1]` adds `[1]`).
-fn text_of<'a>(parsed: &'a Value, raw: &'a [u8]) -> Result<&'a str, CmdError> {
-    match parsed {
-        Value::Str(s) => Ok(s.as_str()),
-        _ => args::text(raw),
-    }
-}
 
 fn append_bytes(value: &mut Value, b: &[u8], tail: &[u8]) -> Reply {
     let joined: std::sync::Arc<[u8]> = [b, tail].concat().into();
@@ -32,44 +22,59 @@ fn create(ctx: &mut Ctx, key: &[u8], v: Value) -> Reply {
     Reply::Int(n as i64)
 }
 
-/// `APPEND key value`: text onto a string (or bytes), an element onto a list. A missing key
-/// becomes a string, as in Redis.
+/// `APPEND key value`: bytes onto a string, an element onto a list. On a string (and on a
+/// number, bool or null, whose text it extends, as Redis does) it answers the new length in
+/// bytes, as Redis does; on a list, in items. A missing key becomes a string. The bytes added
+/// are the argument as sent (under strict literals, a quoted string's content).
 pub fn append(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let parsed = args::value(&a[2])?;
+    let parsed = ctx.value(&a[2])?;
+    let tail: &[u8] = match &parsed {
+        Value::Str(s) => s.as_str().as_bytes(),
+        _ => &a[2],
+    };
     let now = ctx.now;
-    if ctx.get(&a[1]).is_none() {
-        let v = match &parsed {
-            Value::Bytes(_) => parsed.clone(),
-            p => Value::Str(Str::new(text_of(p, &a[2])?)),
-        };
-        return Ok(create(ctx, &a[1], v));
-    }
-    let entry = ctx.ks_write().entry(&a[1], now).expect("checked above");
+    let ks = ctx.ks_write();
+    let Some(entry) = ks.entry(&a[1], now) else {
+        ks.set(&a[1], Value::from_bytes(tail));
+        return Ok(Reply::Int(tail.len() as i64));
+    };
     match &mut entry.value {
-        Value::Str(s) => {
-            s.push_str(text_of(&parsed, &a[2])?);
-            Ok(Reply::Int(s.char_len() as i64))
-        }
+        Value::Str(s) => match std::str::from_utf8(tail) {
+            Ok(t) => {
+                s.push_str(t);
+                Ok(Reply::Int(s.as_str().len() as i64))
+            }
+            Err(_) => {
+                let head = s.as_str().as_bytes().to_vec();
+                Ok(append_bytes(&mut entry.value, &head, tail))
+            }
+        },
         Value::Bytes(b) => {
             let b = b.clone();
-            Ok(append_bytes(&mut entry.value, &b, &a[2]))
+            Ok(append_bytes(&mut entry.value, &b, tail))
         }
         Value::List(l) => {
             l.push_back(parsed);
             Ok(Reply::Int(l.len() as i64))
         }
-        other => Err(CmdError::wrong_type(
+        v @ (Value::Dict(_) | Value::Set(_)) => Err(CmdError::wrong_type(
             "APPEND",
-            other.type_name(),
-            "string, bytes or list",
+            v.type_name(),
+            "string, bytes, number or list",
         )),
+        v => {
+            let mut text = v.scalar_text().expect("a scalar").into_owned();
+            text.extend_from_slice(tail);
+            *v = Value::from_bytes(&text);
+            Ok(Reply::Int(text.len() as i64))
+        }
     }
 }
 
 /// `EXTEND key items`: every item of a list or set onto a list (a missing key becomes a list),
 /// or a string onto a string.
 pub fn extend(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let parsed = args::value(&a[2])?;
+    let parsed = ctx.value(&a[2])?;
     let items = || -> Result<Vec<Value>, CmdError> {
         match &parsed {
             Value::List(l) => Ok(l.iter().cloned().collect()),

@@ -9,39 +9,58 @@ use crate::args::{self, is};
 use crate::command::{CommandSpec, COMMANDS};
 use crate::config::SETTINGS;
 use crate::{glob, CmdError, Ctx, Reply};
+use okdb_value::literal::Literals;
 
+/// Every `INFO` section, in the order Redis prints them.
 const SECTIONS: &[&str] = &[
     "server",
     "clients",
     "memory",
     "persistence",
     "stats",
+    "replication",
+    "cpu",
+    "commandstats",
+    "errorstats",
     "keyspace",
 ];
 
+/// Sections `INFO` and `INFO default` print: all but the per-command ones, as Redis.
+fn in_default(section: &str) -> bool {
+    section != "commandstats"
+}
+
 /// `INFO [section ...]`: `key:value` lines under `# Section` headers, as Redis writes them.
+/// `all` and `everything` name every section, `default` (or no argument) the default ones.
 pub fn info(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let mut wanted = Vec::new();
+    let mut wanted: Vec<&str> = Vec::new();
     for s in &a[1..] {
         let s = args::text(s)?.to_ascii_lowercase();
         match s.as_str() {
-            "all" | "default" | "everything" => {
-                wanted.extend(SECTIONS.iter().map(|s| s.to_string()))
-            }
-            s if SECTIONS.contains(&s) => wanted.push(s.to_string()),
-            _ => {} // Redis answers unknown sections with nothing, so do we.
+            "all" | "everything" => wanted.extend(SECTIONS),
+            "default" => wanted.extend(SECTIONS.iter().filter(|s| in_default(s))),
+            // Redis answers unknown sections with nothing, so do we.
+            s => wanted.extend(SECTIONS.iter().filter(|name| **name == s)),
         }
     }
     if a.len() == 1 {
-        wanted.extend(SECTIONS.iter().map(|s| s.to_string()));
+        wanted.extend(SECTIONS.iter().filter(|s| in_default(s)));
     }
     let mut out = String::new();
-    for section in SECTIONS.iter().filter(|s| wanted.iter().any(|w| w == *s)) {
+    for section in SECTIONS.iter().filter(|s| wanted.contains(s)) {
         if !out.is_empty() {
             out.push_str("\r\n");
         }
-        let mut title = section.to_string();
-        title[..1].make_ascii_uppercase();
+        let title = match *section {
+            "cpu" => "CPU".to_string(),
+            "commandstats" => "Commandstats".to_string(),
+            "errorstats" => "Errorstats".to_string(),
+            s => {
+                let mut t = s.to_string();
+                t[..1].make_ascii_uppercase();
+                t
+            }
+        };
         let _ = write!(out, "# {title}\r\n");
         info_section(ctx, section, &mut out);
     }
@@ -64,15 +83,20 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
                 &format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             );
             line("arch_bits", &(usize::BITS));
+            line("multiplexing_api", &"tokio");
             line("process_id", &ctx.process_stats().pid);
+            line("run_id", &ctx.shared.run_id);
             line("tcp_port", &cfg.port.load(Relaxed));
+            line("server_time_usec", &(ctx.now * 1000));
             line("uptime_in_seconds", &up);
             line("uptime_in_days", &(up / 86400));
             line("hz", &cfg.hz.load(Relaxed));
+            line("configured_hz", &cfg.hz.load(Relaxed));
         }
         "clients" => {
             line("connected_clients", &ctx.clients().len());
             line("maxclients", &cfg.maxclients.load(Relaxed));
+            line("blocked_clients", &0);
         }
         "memory" => {
             let stats = ctx.process_stats();
@@ -80,10 +104,18 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
             // The allocator's count of live bytes when the binary has one; else the RSS.
             let used = stats.allocated_bytes.unwrap_or(rss);
             let keys: usize = ctx.store.spaces().map(|(_, k)| k.len()).sum();
+            let maxmemory = cfg.maxmemory.load(Relaxed);
             line("used_memory", &used);
             line("used_memory_human", &human(used));
             line("used_memory_rss", &rss);
             line("used_memory_rss_human", &human(rss));
+            line("maxmemory", &maxmemory);
+            line("maxmemory_human", &human(maxmemory));
+            line("maxmemory_policy", &cfg.policy().name());
+            line(
+                "mem_fragmentation_ratio",
+                &format!("{:.2}", rss as f64 / used.max(1) as f64),
+            );
             line(
                 "mem_allocator",
                 &if stats.allocated_bytes.is_some() {
@@ -102,11 +134,54 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
             let st = &ctx.shared.stats;
             line("total_connections_received", &st.connections.load(Relaxed));
             line("total_commands_processed", &st.commands.load(Relaxed));
+            line("instantaneous_ops_per_sec", &st.ops_per_sec());
             line(
                 "rejected_connections",
                 &st.rejected_connections.load(Relaxed),
             );
             line("expired_keys", &st.expired_keys.load(Relaxed));
+            line("evicted_keys", &st.evicted_keys.load(Relaxed));
+            line("keyspace_hits", &st.keyspace_hits.load(Relaxed));
+            line("keyspace_misses", &st.keyspace_misses.load(Relaxed));
+            line("total_error_replies", &st.error_replies.load(Relaxed));
+        }
+        "replication" => {
+            line("role", &"master");
+            line("connected_slaves", &0);
+            line("master_failover_state", &"no-failover");
+            line("master_replid", &ctx.shared.run_id);
+            line("master_repl_offset", &0);
+            line("repl_backlog_active", &0);
+        }
+        "cpu" => {
+            let p = ctx.process_stats();
+            line("used_cpu_sys", &format!("{:.6}", p.cpu_sys));
+            line("used_cpu_user", &format!("{:.6}", p.cpu_user));
+            // okdb starts no child processes.
+            line("used_cpu_sys_children", &"0.000000");
+            line("used_cpu_user_children", &"0.000000");
+        }
+        "commandstats" => {
+            let st = &ctx.shared.stats;
+            for (c, n) in COMMANDS.iter().zip(st.per_command.iter()) {
+                let (calls, failed, rejected) = (
+                    n.calls.load(Relaxed),
+                    n.failed.load(Relaxed),
+                    n.rejected.load(Relaxed),
+                );
+                if calls + rejected > 0 {
+                    line(
+                        &format!("cmdstat_{}", c.name.to_ascii_lowercase()),
+                        &format!("calls={calls},rejected_calls={rejected},failed_calls={failed}"),
+                    );
+                }
+            }
+        }
+        "errorstats" => {
+            let errors = ctx.shared.stats.errors.lock().unwrap_or_else(|p| p.into_inner());
+            for (prefix, n) in errors.iter() {
+                line(&format!("errorstat_{prefix}"), &format!("count={n}"));
+            }
         }
         "persistence" => {
             let Some(q) = ctx.shared.journal.get() else {
@@ -224,54 +299,225 @@ fn human(bytes: u64) -> String {
     format!("{v:.2}{}", units[u])
 }
 
-/// `CONFIG GET pattern…` → map of matching settings; `CONFIG SET name value …` applies all or none.
+/// `CONFIG GET pattern…` → map of matching settings; `CONFIG SET name value …` applies all or
+/// none; `CONFIG RESETSTAT` zeroes the statistics; `CONFIG REWRITE` writes the settings in force
+/// back to the config file the server started with.
 pub fn config(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let cfg = &ctx.shared.config;
-    if is(&a[1], "GET") && a.len() >= 3 {
-        let mut pairs = Vec::new();
-        for s in SETTINGS {
-            if a[2..]
-                .iter()
-                .any(|p| glob::matches(&p.to_ascii_lowercase(), s.name.as_bytes()))
-            {
-                pairs.push((Reply::text(s.name), Reply::text(&(s.get)(cfg))));
-            }
-        }
-        return Ok(Reply::Map(pairs));
-    }
-    if is(&a[1], "SET") && a.len() >= 4 && a.len().is_multiple_of(2) {
-        let mut changes = Vec::new();
-        for pair in a[2..].chunks(2) {
-            let name = args::text(&pair[0])?.to_ascii_lowercase();
-            let s = SETTINGS.iter().find(|s| s.name == name).ok_or_else(|| {
-                CmdError::err(format!(
-                    "Unknown option or number of arguments for CONFIG SET - '{name}'"
-                ))
-            })?;
-            let set = s.set.ok_or_else(|| {
-                CmdError::err(format!(
-                    "CONFIG SET failed: '{name}' is fixed at start (set it in the config file or by flag)"
-                ))
-            })?;
-            changes.push((s, set, args::text(&pair[1])?));
-        }
-        let olds: Vec<String> = changes.iter().map(|(s, _, _)| (s.get)(cfg)).collect();
-        for (i, (s, set, v)) in changes.iter().enumerate() {
-            if let Err(e) = set(cfg, v) {
-                for ((_, set, _), old) in changes[..i].iter().zip(&olds) {
-                    let _ = set(cfg, old);
+    let sub = args::text(&a[1])?.to_ascii_uppercase();
+    match (sub.as_str(), a.len()) {
+        ("GET", 3..) => {
+            let mut pairs = Vec::new();
+            for s in SETTINGS {
+                if a[2..]
+                    .iter()
+                    .any(|p| glob::matches(&p.to_ascii_lowercase(), s.name.as_bytes()))
+                {
+                    pairs.push((Reply::text(s.name), Reply::text(&(s.get)(cfg))));
                 }
-                return Err(CmdError::err(format!(
-                    "CONFIG SET failed (possibly related to argument '{}') - {e}",
-                    s.name
-                )));
+            }
+            Ok(Reply::Map(pairs))
+        }
+        ("SET", n) if n >= 4 && n.is_multiple_of(2) => config_set(ctx, &a[2..]),
+        ("RESETSTAT", 2) => {
+            ctx.shared.stats.reset();
+            Ok(Reply::Ok)
+        }
+        ("REWRITE", 2) => {
+            let values: Vec<(&'static str, String)> =
+                SETTINGS.iter().map(|s| (s.name, (s.get)(cfg))).collect();
+            match &ctx.shared.config_writer {
+                None => Err(CmdError::err("The server is running without a config file")),
+                Some(write) => write(&values)
+                    .map(|()| Reply::Ok)
+                    .map_err(|e| CmdError::err(format!("Rewriting config file: {e}"))),
             }
         }
-        return Ok(Reply::Ok);
+        ("HELP", 2) => Ok(Reply::Array(
+            [
+                "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "GET <pattern> [<pattern> ...]",
+                "    Return parameters matching the glob-like <pattern>s and their values.",
+                "SET <directive> <value> [<directive> <value> ...]",
+                "    Set the configuration <directive>s to <value>s, all or none.",
+                "RESETSTAT",
+                "    Reset statistics reported by the INFO command.",
+                "REWRITE",
+                "    Rewrite the configuration file.",
+                "HELP",
+                "    Print this help.",
+            ]
+            .into_iter()
+            .map(Reply::text)
+            .collect(),
+        )),
+        ("GET" | "SET" | "RESETSTAT" | "REWRITE" | "HELP", _) => Err(CmdError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try CONFIG HELP.",
+            String::from_utf8_lossy(&a[1])
+        ))),
+        _ => Err(CmdError::err(format!(
+            "unknown subcommand '{}'. Try CONFIG HELP.",
+            String::from_utf8_lossy(&a[1])
+        ))),
     }
-    Err(CmdError::err(
-        "unknown CONFIG subcommand or wrong number of arguments: use CONFIG GET pattern or CONFIG SET name value",
-    ))
+}
+
+fn config_set(ctx: &mut Ctx, pairs: &[Bytes]) -> Result<Reply, CmdError> {
+    let cfg = &ctx.shared.config;
+    let mut changes = Vec::new();
+    for pair in pairs.chunks(2) {
+        let name = args::text(&pair[0])?.to_ascii_lowercase();
+        let s = SETTINGS.iter().find(|s| s.name == name).ok_or_else(|| {
+            CmdError::err(format!(
+                "Unknown option or number of arguments for CONFIG SET - '{name}'"
+            ))
+        })?;
+        let set = s.set.ok_or_else(|| {
+            CmdError::err(format!(
+                "CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config (set it in the config file or by flag)"
+            ))
+        })?;
+        changes.push((s, set, args::text(&pair[1])?));
+    }
+    let olds: Vec<String> = changes.iter().map(|(s, _, _)| (s.get)(cfg)).collect();
+    for (i, (s, set, v)) in changes.iter().enumerate() {
+        if let Err(e) = set(cfg, v) {
+            for ((_, set, _), old) in changes[..i].iter().zip(&olds) {
+                let _ = set(cfg, old);
+            }
+            return Err(CmdError::err(format!(
+                "CONFIG SET failed (possibly related to argument '{}') - {e}",
+                s.name
+            )));
+        }
+    }
+    Ok(Reply::Ok)
+}
+
+/// `TIME`: the batch clock as [unix seconds, microseconds] (okdb's clock has millisecond
+/// resolution, so the microseconds are a multiple of 1000).
+pub fn time(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(Reply::Array(vec![
+        Reply::text(&(ctx.now / 1000).to_string()),
+        Reply::text(&((ctx.now % 1000) * 1000).to_string()),
+    ]))
+}
+
+/// `LASTSAVE`: unix time of the last finished checkpoint, or of the start when there was none.
+pub fn lastsave(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    let last = ctx
+        .shared
+        .journal
+        .get()
+        .map_or(0, |q| q.stats.last_checkpoint_unix.load(Relaxed));
+    Ok(Reply::Int(if last > 0 { last } else { ctx.shared.started_unix } as i64))
+}
+
+/// `OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ|HELP`.
+pub fn object(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let sub = args::text(&a[1])?.to_ascii_uppercase();
+    if sub == "HELP" && a.len() == 2 {
+        return Ok(Reply::Array(
+            [
+                "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "ENCODING <key>",
+                "    Return the kind of internal representation used in order to store the value",
+                "    associated with a <key>.",
+                "FREQ <key>",
+                "    Return the access frequency index of the <key>. The returned integer is",
+                "    proportional to the logarithm of the recent access frequency of the key.",
+                "IDLETIME <key>",
+                "    Return the idle time of the <key>, that is the approximated number of",
+                "    seconds elapsed since the last access to the key.",
+                "REFCOUNT <key>",
+                "    Return the number of references of the value associated with the specified",
+                "    <key>.",
+                "HELP",
+                "    Print this help.",
+            ]
+            .into_iter()
+            .map(Reply::text)
+            .collect(),
+        ));
+    }
+    if a.len() != 3 || !["ENCODING", "REFCOUNT", "IDLETIME", "FREQ"].contains(&sub.as_str()) {
+        return Err(CmdError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try OBJECT HELP.",
+            String::from_utf8_lossy(&a[1])
+        )));
+    }
+    let now = ctx.now;
+    let policy = ctx.shared.config.policy();
+    let Some(entry) = ctx.ks().and_then(|ks| ks.peek(&a[2], now)) else {
+        return Ok(Reply::Null);
+    };
+    Ok(match sub.as_str() {
+        "ENCODING" => Reply::text(encoding(&entry.value)),
+        "REFCOUNT" => Reply::Int(1),
+        "IDLETIME" => {
+            if policy.lfu() {
+                return Err(CmdError::err("An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
+            }
+            Reply::Int(crate::evict::idle_secs(entry, now) as i64)
+        }
+        _ => {
+            if !policy.lfu() {
+                return Err(CmdError::err("An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
+            }
+            Reply::Int(crate::evict::frequency(entry, now) as i64)
+        }
+    })
+}
+
+/// The representation `OBJECT ENCODING` names: Redis's names for strings and numbers (what a
+/// Redis client expects of them), okdb's own for its containers.
+fn encoding(v: &okdb_value::Value) -> &'static str {
+    use okdb_value::Value;
+    match v {
+        Value::Int(_) => "int",
+        Value::Str(s) if s.is_inline() => "embstr",
+        Value::Null | Value::Bool(_) | Value::Float(_) => "embstr",
+        Value::Str(_) | Value::Bytes(_) => "raw",
+        Value::List(_) => "rrb-vector",
+        Value::Dict(_) => "ordered-dict",
+        Value::Set(_) => "ordered-set",
+    }
+}
+
+/// `MEMORY USAGE key [SAMPLES n]` and `MEMORY HELP`: an estimate of the bytes a key and its
+/// value take (the whole value is measured; SAMPLES is accepted and ignored).
+pub fn memory(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let sub = args::text(&a[1])?.to_ascii_uppercase();
+    match (sub.as_str(), a.len()) {
+        ("USAGE", 3 | 5) => {
+            if a.len() == 5 && (!is(&a[3], "SAMPLES") || args::int(&a[4]).is_err()) {
+                return Err(CmdError::syntax());
+            }
+            let now = ctx.now;
+            Ok(ctx
+                .ks()
+                .and_then(|ks| ks.peek(&a[2], now).map(|e| (a[2].len(), e)))
+                .map_or(Reply::Null, |(klen, e)| {
+                    Reply::Int(crate::evict::entry_bytes(klen, e) as i64)
+                }))
+        }
+        ("HELP", 2) => Ok(Reply::Array(
+            [
+                "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "USAGE <key> [SAMPLES <count>]",
+                "    Return memory in bytes used by <key> and its value.",
+                "HELP",
+                "    Print this help.",
+            ]
+            .into_iter()
+            .map(Reply::text)
+            .collect(),
+        )),
+        _ => Err(CmdError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try MEMORY HELP.",
+            String::from_utf8_lossy(&a[1])
+        ))),
+    }
 }
 
 /// One command in Redis's `COMMAND INFO` shape.
@@ -351,7 +597,7 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let id = ctx.session.id;
     let sub = &a[1];
     let usage = || {
-        CmdError::err("unknown CLIENT subcommand or wrong number of arguments: use ID, GETNAME, SETNAME name, LIST, INFO or SETINFO attr value")
+        CmdError::err("unknown CLIENT subcommand or wrong number of arguments: use ID, GETNAME, SETNAME name, LIST, INFO, LITERALS [strict|faithful] or SETINFO attr value")
     };
     let line = |id: &u64, c: &crate::ClientInfo| {
         format!(
@@ -387,6 +633,17 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
                 .map(|c| line(&id, c))
                 .unwrap_or_default(),
         )),
+        2 if is(sub, "LITERALS") => Ok(Reply::text(ctx.session.literals.name())),
+        3 if is(sub, "LITERALS") => {
+            ctx.session.literals = if is(&a[2], "STRICT") {
+                Literals::Strict
+            } else if is(&a[2], "FAITHFUL") {
+                Literals::Faithful
+            } else {
+                return Err(CmdError::err("CLIENT LITERALS takes strict or faithful"));
+            };
+            Ok(Reply::Ok)
+        }
         4 if is(sub, "SETINFO") => {
             let value = client_name(&a[3])?;
             if is(&a[2], "LIB-NAME") {

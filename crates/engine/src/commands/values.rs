@@ -89,14 +89,14 @@ pub fn set(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// nothing.
 pub(super) fn set_pairs(ctx: &mut Ctx, pairs: &[Bytes]) -> Result<Reply, CmdError> {
     if let [k, v] = pairs {
-        let v = args::value(v)?;
+        let v = ctx.value(v)?;
         ctx.ks_write().set(k, v);
         return Ok(Reply::Ok);
     }
     let values = pairs[1..]
         .iter()
         .step_by(2)
-        .map(|v| args::value(v))
+        .map(|v| ctx.value(v))
         .collect::<Result<Vec<_>, _>>()?;
     let ks = ctx.ks_write();
     for (k, v) in pairs.iter().step_by(2).zip(values) {
@@ -119,7 +119,7 @@ pub(super) fn set_one(
     o: SetOptions,
 ) -> Result<Reply, CmdError> {
     let now = ctx.now;
-    let value = args::value(raw)?;
+    let value = ctx.value(raw)?;
     let old = ctx
         .ks()
         .and_then(|ks| ks.entry(key, now))
@@ -139,7 +139,7 @@ pub(super) fn set_one(
         (None, true) => old.as_ref().map_or(0, |e| e.expire_at),
         (None, false) => 0,
     };
-    ctx.ks_write().insert(key, Entry { value, expire_at });
+    ctx.ks_write().insert(key, Entry::new(value, expire_at));
     Ok(if o.get { old_reply() } else { Reply::Ok })
 }
 
@@ -157,7 +157,7 @@ pub(super) fn values(ctx: &mut Ctx, keys: &[Bytes]) -> Reply {
 }
 
 pub fn getset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let v = args::value(&a[2])?;
+    let v = ctx.value(&a[2])?;
     let now = ctx.now;
     let ks = ctx.ks_write();
     let old = ks.entry(&a[1], now).map(|e| e.value.clone());
@@ -166,36 +166,48 @@ pub fn getset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 pub fn incr(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    incr_named(ctx, a, "INCR")
+    let by = amount(ctx, a, "INCR")?;
+    add(ctx, &a[1], by, "INCR", Numbers::Any)
 }
 
 pub fn decr(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    decr_named(ctx, a, "DECR")
+    let by = negate(amount(ctx, a, "DECR")?)?;
+    add(ctx, &a[1], by, "DECR", Numbers::Any)
 }
 
-/// INCR under the name errors should give (INCR, INCRBY).
-pub(super) fn incr_named(ctx: &mut Ctx, a: &[Bytes], name: &str) -> Result<Reply, CmdError> {
-    let by = amount(a, name)?;
-    add(ctx, &a[1], by, name)
+/// `INCRBY key n`: Redis's INCRBY, ints only.
+pub fn incrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let by = args::int(&a[2])?;
+    add(ctx, &a[1], Value::Int(by), "INCRBY", Numbers::Int)
 }
 
-/// DECR under the name errors should give (DECR, DECRBY).
-pub(super) fn decr_named(ctx: &mut Ctx, a: &[Bytes], name: &str) -> Result<Reply, CmdError> {
-    let by = match amount(a, name)? {
+/// `DECRBY key n`: Redis's DECRBY, ints only.
+pub fn decrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let by = args::int(&a[2])?
+        .checked_neg()
+        .ok_or_else(|| CmdError::err("decrement would overflow"))?;
+    add(ctx, &a[1], Value::Int(by), "DECRBY", Numbers::Int)
+}
+
+fn negate(v: Value) -> Result<Value, CmdError> {
+    Ok(match v {
         Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
         Value::Float(f) => Value::Float(-f),
         other => other,
-    };
-    add(ctx, &a[1], by, name)
+    })
 }
 
-/// The optional amount of `INCR key [amount]` (and DECR, INCRBY, DECRBY): an int or a float,
-/// 1 if absent.
-pub(super) fn amount(a: &[Bytes], name: &str) -> Result<Value, CmdError> {
+/// The optional amount of `INCR key [amount]` (and DECR): an int or a float, 1 if absent. A
+/// string amount is read as Redis reads a number (`1.50` is 1.5).
+fn amount(ctx: &Ctx, a: &[Bytes], name: &str) -> Result<Value, CmdError> {
     match a {
         [_, _] => Ok(Value::Int(1)),
-        [_, _, raw] => match args::value(raw)? {
+        [_, _, raw] => match ctx.value(raw)? {
             v @ (Value::Int(_) | Value::Float(_)) => Ok(v),
+            Value::Str(s) => args::redis_int(s.as_bytes())
+                .map(Value::Int)
+                .or_else(|| args::redis_float(s.as_bytes()).map(Value::Float))
+                .ok_or_else(CmdError::not_an_int),
             other => Err(CmdError::err(format!(
                 "{name} amount must be an int or a float, got {}",
                 other.type_name()
@@ -205,40 +217,111 @@ pub(super) fn amount(a: &[Bytes], name: &str) -> Result<Value, CmdError> {
     }
 }
 
-/// Adds `by` to a number: int + int stays int (overflow is an error); a float on either side
-/// gives a float. A missing key counts as 0; the key keeps its expiry.
-pub(super) fn add(ctx: &mut Ctx, key: &[u8], by: Value, name: &str) -> Result<Reply, CmdError> {
-    let now = ctx.now;
-    let ks = ctx.ks_write();
-    let current = ks.entry(key, now);
-    let base = current.as_ref().map_or(&Value::Int(0), |e| &e.value);
-    let result = match (base, &by) {
-        (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_add(*y).ok_or_else(overflow)?),
-        (Value::Int(x), Value::Float(y)) => float_result(*x as f64 + y)?,
-        (Value::Float(x), Value::Int(y)) => float_result(x + *y as f64)?,
-        (Value::Float(x), Value::Float(y)) => float_result(x + y)?,
-        (other, _) => {
-            return Err(CmdError::wrong_type(
-                name,
-                other.type_name(),
-                "int or float",
-            ));
-        }
+/// Which stored numbers an increment accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Numbers {
+    /// okdb's INCR/DECR: ints and floats.
+    Any,
+    /// Redis's INCRBY/DECRBY: ints only (a float is "not an integer", as Redis says).
+    Int,
+}
+
+/// The number a stored value holds for an increment: an int or float as it is; a string (or
+/// any scalar) read from its text as Redis reads it; a missing key is 0.
+fn number_of(v: Option<&Value>, by: &Value, name: &str, kind: Numbers) -> Result<Value, CmdError> {
+    let Some(v) = v else {
+        return Ok(Value::Int(0));
     };
-    match current {
-        Some(e) => e.value = result.clone(),
-        None => {
-            ks.set(key, result.clone());
+    match v {
+        Value::Int(_) => Ok(v.clone()),
+        Value::Float(_) if kind == Numbers::Any => Ok(v.clone()),
+        _ => {
+            let text = v
+                .scalar_text()
+                .ok_or_else(|| CmdError::wrong_type(name, v.type_name(), "int, float or string"))?;
+            if let Some(i) = args::redis_int(&text) {
+                return Ok(Value::Int(i));
+            }
+            match (kind, by) {
+                (Numbers::Any, Value::Float(_)) => args::redis_float(&text)
+                    .map(Value::Float)
+                    .ok_or_else(|| CmdError::err("value is not a valid float")),
+                _ => Err(CmdError::not_an_int()),
+            }
         }
     }
+}
+
+/// Adds `by` to a number: int + int stays int (overflow is an error); a float on either side
+/// gives a float. A missing key counts as 0; the key keeps its expiry.
+fn add(ctx: &mut Ctx, key: &[u8], by: Value, name: &str, kind: Numbers) -> Result<Reply, CmdError> {
+    let sum = |base: Value| -> Result<Value, CmdError> {
+        Ok(match (base, &by) {
+            (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_add(*y).ok_or_else(overflow)?),
+            (Value::Int(x), Value::Float(y)) => float_result(x as f64 + y)?,
+            (Value::Float(x), Value::Int(y)) => float_result(x + *y as f64)?,
+            (Value::Float(x), Value::Float(y)) => float_result(x + y)?,
+            _ => unreachable!("number_of gives an int or a float; amounts are numbers"),
+        })
+    };
+    let now = ctx.now;
+    // An existing key is changed in place (one lookup); a missing one is created, so a failed
+    // increment creates no keyspace.
+    let result = match ctx.ks().and_then(|ks| ks.entry(key, now)) {
+        Some(e) => {
+            let result = sum(number_of(Some(&e.value), &by, name, kind)?)?;
+            e.value = result.clone();
+            result
+        }
+        None => {
+            let result = sum(Value::Int(0))?;
+            ctx.ks_write().set(key, result.clone());
+            result
+        }
+    };
     Ok(match result {
         Value::Int(i) => Reply::Int(i),
         v => Reply::Value(v),
     })
 }
 
+/// `INCRBYFLOAT key x`, as Redis: the stored text and `x` read as Redis reads floats, the sum
+/// written as Redis writes it (plain decimal, no exponent, no negative zero) and stored as that
+/// text would be by `SET` (an int if it is one), so a Redis client reads back the bytes Redis
+/// would give it.
+pub fn incrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let invalid = || CmdError::err("value is not a valid float");
+    let by = args::redis_float(&a[2]).ok_or_else(invalid)?;
+    let now = ctx.now;
+    let base = match ctx.get(&a[1]) {
+        None => 0.0,
+        Some(Value::Int(i)) => *i as f64,
+        Some(Value::Float(f)) => *f,
+        Some(v) => {
+            let text = v.scalar_text().ok_or_else(|| {
+                CmdError::wrong_type("INCRBYFLOAT", v.type_name(), "int, float or string")
+            })?;
+            args::redis_float(&text).ok_or_else(invalid)?
+        }
+    };
+    let sum = base + by;
+    if !sum.is_finite() {
+        return Err(CmdError::err("increment would produce NaN or Infinity"));
+    }
+    let text = if sum == 0.0 { "0".to_string() } else { sum.to_string() };
+    let value = okdb_value::literal::parse_arg_faithful(text.as_bytes());
+    let ks = ctx.ks_write();
+    match ks.entry(&a[1], now) {
+        Some(e) => e.value = value,
+        None => {
+            ks.set(&a[1], value);
+        }
+    }
+    Ok(Reply::Bulk(text.into()))
+}
+
 fn overflow() -> CmdError {
-    CmdError::err("increment or decrement would overflow (ints are 64-bit)")
+    CmdError::err("increment or decrement would overflow")
 }
 
 fn float_result(f: f64) -> Result<Value, CmdError> {

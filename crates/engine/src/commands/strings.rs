@@ -1,0 +1,318 @@
+//! Redis's string commands: STRLEN, GETRANGE, SETRANGE, GETDEL, GETEX, MSETNX, LCS.
+//!
+//! They work on the bytes a Redis client reads for a value over RESP2 ([`Value::scalar_text`]):
+//! a string's own bytes, or the text of a number, bool or null (`SET k 15` then `STRLEN k` is
+//! 2, as in Redis). Containers answer `WRONGTYPE`. A string a command builds is stored as a
+//! string if it is UTF-8, else as bytes.
+
+use std::borrow::Cow;
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytes::Bytes;
+use okdb_value::Value;
+
+use super::values;
+use crate::args::{self, is};
+use crate::{CmdError, Ctx, Reply};
+
+/// The bytes of a key's value for a string command; None if the key is missing.
+fn text_of<'v>(v: Option<&'v Value>, command: &str) -> Result<Option<Cow<'v, [u8]>>, CmdError> {
+    match v {
+        None => Ok(None),
+        Some(v) => v
+            .scalar_text()
+            .map(Some)
+            .ok_or_else(|| CmdError::wrong_type(command, v.type_name(), "string or number")),
+    }
+}
+
+/// `STRLEN key`: the length in bytes of what `GET` answers over RESP2; 0 if missing.
+pub fn strlen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let n = text_of(ctx.get(&a[1]), "STRLEN")?.map_or(0, |t| t.len());
+    Ok(Reply::Int(n as i64))
+}
+
+/// `GETRANGE key start end` (and the old `SUBSTR`): bytes `start..=end`, negative positions
+/// counting from the end, clamped as Redis clamps them.
+pub fn getrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (start, end) = (args::int(&a[2])?, args::int(&a[3])?);
+    let name = String::from_utf8_lossy(&a[0]).to_ascii_uppercase();
+    let Some(text) = text_of(ctx.get(&a[1]), &name)? else {
+        return Ok(Reply::Bulk(Bytes::new()));
+    };
+    Ok(Reply::bulk(byte_range(&text, start, end)))
+}
+
+fn byte_range(text: &[u8], mut start: i64, mut end: i64) -> &[u8] {
+    let len = text.len() as i64;
+    if start < 0 && end < 0 && start > end {
+        return &[];
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0).min(len - 1);
+    if len == 0 || start > end {
+        return &[];
+    }
+    &text[start as usize..=end as usize]
+}
+
+/// `SETRANGE key offset value`: overwrites bytes from `offset`, padding with zero bytes; answers
+/// the new length. An empty value changes nothing (and creates no key).
+pub fn setrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let offset = args::int(&a[2])?;
+    if offset < 0 {
+        return Err(CmdError::err("offset is out of range"));
+    }
+    let offset = offset as usize;
+    let patch = &a[3];
+    let max = ctx.shared.config.max_bulk.load(Relaxed);
+    let now = ctx.now;
+    let old = text_of(ctx.get(&a[1]), "SETRANGE")?.map(Cow::into_owned);
+    if patch.is_empty() {
+        return Ok(Reply::Int(old.map_or(0, |t| t.len()) as i64));
+    }
+    if offset.saturating_add(patch.len()) > max {
+        return Err(CmdError::err(
+            "string exceeds maximum allowed size (proto-max-bulk-len)",
+        ));
+    }
+    let mut bytes = old.unwrap_or_default();
+    if bytes.len() < offset + patch.len() {
+        bytes.resize(offset + patch.len(), 0);
+    }
+    bytes[offset..offset + patch.len()].copy_from_slice(patch);
+    let n = bytes.len();
+    store_keeping_ttl(ctx, &a[1], Value::from_bytes(&bytes), now);
+    Ok(Reply::Int(n as i64))
+}
+
+/// Stores a value under a key, keeping the key's expiry if it has one.
+fn store_keeping_ttl(ctx: &mut Ctx, key: &[u8], value: Value, now: u64) {
+    let ks = ctx.ks_write();
+    match ks.entry(key, now) {
+        Some(e) => e.value = value,
+        None => {
+            ks.set(key, value);
+        }
+    }
+}
+
+/// `GETDEL key`: the value, and the key is gone; null if it was missing.
+pub fn getdel(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let now = ctx.now;
+    let Some(ks) = ctx.ks() else {
+        return Ok(Reply::Null);
+    };
+    if !ks.contains(&a[1], now) {
+        return Ok(Reply::Null);
+    }
+    Ok(Reply::Value(ks.remove(&a[1]).expect("checked above").value))
+}
+
+/// `GETEX key [EX s | PX ms | EXAT t | PXAT t | PERSIST]`: the value, changing the expiry.
+pub fn getex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let now = ctx.now;
+    enum Change {
+        Keep,
+        Persist,
+        At(u64),
+    }
+    let change = match &a[2..] {
+        [] => Change::Keep,
+        [o] if is(o, "PERSIST") => Change::Persist,
+        [unit, n] if ["EX", "PX", "EXAT", "PXAT"].iter().any(|u| is(unit, u)) => {
+            Change::At(values::expiry(unit, n, now, "getex")?)
+        }
+        _ => return Err(CmdError::syntax()),
+    };
+    let Some(ks) = ctx.ks() else {
+        return Ok(Reply::Null);
+    };
+    let Some(entry) = ks.entry(&a[1], now) else {
+        return Ok(Reply::Null);
+    };
+    let value = entry.value.clone();
+    match change {
+        Change::Keep => {}
+        Change::Persist => {
+            ks.set_expiry(&a[1], 0);
+        }
+        Change::At(at) if at <= now => {
+            ks.remove(&a[1]);
+        }
+        Change::At(at) => {
+            ks.set_expiry(&a[1], at);
+        }
+    }
+    Ok(Reply::Value(value))
+}
+
+/// `MSETNX key value [key value ...]`: sets every pair if none of the keys exists (1), else
+/// nothing (0).
+pub fn msetnx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if a.len().is_multiple_of(2) {
+        return Err(CmdError::arity("msetnx"));
+    }
+    if a[1..].iter().step_by(2).any(|k| ctx.get(k).is_some()) {
+        return Ok(Reply::Int(0));
+    }
+    values::set_pairs(ctx, &a[1..])?;
+    Ok(Reply::Int(1))
+}
+
+/// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]`: the longest common subsequence
+/// of two strings' bytes, its length, or the matching ranges, exactly as Redis reports them.
+pub fn lcs(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let must_be_strings = || CmdError::err("The specified keys must contain string values");
+    let x = ctx
+        .get(&a[1])
+        .map(|v| v.scalar_text().map(Cow::into_owned).ok_or_else(must_be_strings))
+        .transpose()?
+        .unwrap_or_default();
+    let y = ctx
+        .get(&a[2])
+        .map(|v| v.scalar_text().map(Cow::into_owned).ok_or_else(must_be_strings))
+        .transpose()?
+        .unwrap_or_default();
+    let (mut len_only, mut idx, mut with_len, mut min_len) = (false, false, false, 0i64);
+    let mut i = 3;
+    while i < a.len() {
+        if is(&a[i], "IDX") {
+            idx = true;
+        } else if is(&a[i], "LEN") {
+            len_only = true;
+        } else if is(&a[i], "WITHMATCHLEN") {
+            with_len = true;
+        } else if is(&a[i], "MINMATCHLEN") && i + 1 < a.len() {
+            min_len = args::int(&a[i + 1])?.max(0);
+            i += 1;
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 1;
+    }
+    if len_only && idx {
+        return Err(CmdError::err(
+            "If you want both the length and indexes, please just use IDX.",
+        ));
+    }
+    let cells = (x.len() as u64 + 1) * (y.len() as u64 + 1);
+    if cells * 4 > ctx.shared.config.max_bulk.load(Relaxed) as u64 {
+        return Err(CmdError::err(
+            "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+        ));
+    }
+    let m = Lcs::new(&x, &y);
+    let total = m.at(x.len(), y.len());
+    if len_only {
+        return Ok(Reply::Int(total as i64));
+    }
+    let (common, ranges) = m.walk(&x, &y, min_len as usize);
+    if !idx {
+        return Ok(Reply::bulk(&common));
+    }
+    let pair = |s: usize, e: usize| Reply::Array(vec![Reply::Int(s as i64), Reply::Int(e as i64)]);
+    let matches = ranges
+        .into_iter()
+        .map(|r| {
+            let mut item = vec![pair(r.a.0, r.a.1), pair(r.b.0, r.b.1)];
+            if with_len {
+                item.push(Reply::Int((r.a.1 - r.a.0 + 1) as i64));
+            }
+            Reply::Array(item)
+        })
+        .collect();
+    Ok(Reply::Map(vec![
+        (Reply::text("matches"), Reply::Array(matches)),
+        (Reply::text("len"), Reply::Int(total as i64)),
+    ]))
+}
+
+/// The dynamic-programming table of LCS lengths of every pair of prefixes.
+struct Lcs {
+    table: Vec<u32>,
+    width: usize,
+}
+
+/// One matching run: inclusive byte ranges in the first and the second string.
+struct Range {
+    a: (usize, usize),
+    b: (usize, usize),
+}
+
+impl Lcs {
+    fn new(x: &[u8], y: &[u8]) -> Lcs {
+        let width = y.len() + 1;
+        let mut table = vec![0u32; (x.len() + 1) * width];
+        for i in 1..=x.len() {
+            for j in 1..=y.len() {
+                table[i * width + j] = if x[i - 1] == y[j - 1] {
+                    table[(i - 1) * width + j - 1] + 1
+                } else {
+                    table[(i - 1) * width + j].max(table[i * width + j - 1])
+                };
+            }
+        }
+        Lcs { table, width }
+    }
+
+    fn at(&self, i: usize, j: usize) -> u32 {
+        self.table[i * self.width + j]
+    }
+
+    /// Walks back from the end: the common subsequence and its runs, last run first, each run
+    /// kept if it is at least `min_len` long (0: all), in the order and shape Redis emits them.
+    fn walk(&self, x: &[u8], y: &[u8], min_len: usize) -> (Vec<u8>, Vec<Range>) {
+        let mut common = vec![0u8; self.at(x.len(), y.len()) as usize];
+        let mut k = common.len();
+        let mut ranges = Vec::new();
+        let (mut i, mut j) = (x.len(), y.len());
+        let mut run: Option<Range> = None;
+        while i > 0 && j > 0 {
+            let mut emit = false;
+            if x[i - 1] == y[j - 1] {
+                common[k - 1] = x[i - 1];
+                match &mut run {
+                    None => {
+                        run = Some(Range {
+                            a: (i - 1, i - 1),
+                            b: (j - 1, j - 1),
+                        })
+                    }
+                    Some(r) if r.a.0 == i && r.b.0 == j => {
+                        r.a.0 -= 1;
+                        r.b.0 -= 1;
+                    }
+                    Some(_) => emit = true,
+                }
+                if run.as_ref().is_some_and(|r| r.a.0 == 0 || r.b.0 == 0) {
+                    emit = true;
+                }
+                k -= 1;
+                i -= 1;
+                j -= 1;
+            } else {
+                if self.at(i - 1, j) > self.at(i, j - 1) {
+                    i -= 1;
+                } else {
+                    j -= 1;
+                }
+                emit = run.is_some();
+            }
+            if emit {
+                if let Some(r) = run.take() {
+                    if min_len == 0 || r.a.1 - r.a.0 + 1 >= min_len {
+                        ranges.push(r);
+                    }
+                }
+            }
+        }
+        (common, ranges)
+    }
+}
