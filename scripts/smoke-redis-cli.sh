@@ -32,7 +32,7 @@ check "string" TYPE s
 check "1" EXPIRE n 100
 check "100" TTL n
 check "ERR unknown command 'NOPE', with args beginning with:" NOPE
-check "WRONGTYPE INCR expects int or float, found dict" INCR user:1
+check "WRONGTYPE INCR expects int, float or string, found dict" INCR user:1
 check "OK" -n 3 SET k three
 check "three" -n 3 GET k
 check "" GET k

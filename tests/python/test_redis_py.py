@@ -4,6 +4,7 @@ Run by scripts/test.sh against a fresh `okdb server` (OKDB_PORT). Plain asserts,
 so it needs nothing but the `redis` package.
 """
 
+import json
 import os
 import sys
 
@@ -58,12 +59,37 @@ def run(protocol):
         r.incr("user:1")
         check(f"{tag} wrongtype", "no error", "error")
     except redis.ResponseError as e:
-        check(f"{tag} wrongtype", str(e), "WRONGTYPE INCRBY expects int or float, found dict")
-    try:
-        r.set("bad", "[1, 2")
-        check(f"{tag} bad literal", "no error", "error")
-    except redis.ResponseError as e:
-        check(f"{tag} bad literal", str(e).startswith("invalid literal"), True)
+        check(f"{tag} wrongtype", str(e), "WRONGTYPE INCRBY expects int, float or string, found dict")
+    # What a Redis client stores, it gets back: anything but a canonical number, true/false/null
+    # or a complete JSON container is a string, byte for byte.
+    for text in ["[1, 2", "1.50", "007", "True", json.dumps("hello"), "{'a': 1}", "1e5", "-0",
+                 "123456789012345678901234567890", "héllo wörld", ""]:
+        check(f"{tag} faithful set {text!r}", r.set("f", text), True)
+        check(f"{tag} faithful get {text!r}", r.get("f"), text)
+        check(f"{tag} faithful type {text!r}", r.type("f"), "string")
+    check(f"{tag} json.loads", json.loads(r.get("f") or '""'), "")
+    r.set("f", json.dumps("hello"))
+    check(f"{tag} json round trip", json.loads(r.get("f")), "hello")
+    r.set("f", "1.50")
+    check(f"{tag} incrbyfloat", r.incrbyfloat("f", 1), 2.5)
+    r.set("f", 1)
+    check(f"{tag} append to a number", r.append("f", "2"), 2)
+    check(f"{tag} incr after append", r.incr("f"), 13)
+    check(f"{tag} strlen", r.strlen("f"), 2)
+    r.set("g", "Hello World")
+    check(f"{tag} getrange", r.getrange("g", -5, -1), "World")
+    check(f"{tag} setrange", r.setrange("g", 6, "Redis"), 11)
+    check(f"{tag} getex", (r.getex("g", ex=100), r.ttl("g")), ("Hello Redis", 100))
+    check(f"{tag} expire nx", r.expire("g", 10, nx=True), False)
+    check(f"{tag} expire gt", r.expire("g", 200, gt=True), True)
+    check(f"{tag} copy", (r.copy("g", "g2"), r.get("g2")), (True, "Hello Redis"))
+    check(f"{tag} getdel", (r.getdel("g2"), r.exists("g2")), ("Hello Redis", 0))
+    check(f"{tag} lcs", (r.mset({"la": "ohmytext", "lb": "mynewtext"}), r.lcs("la", "lb")), (True, "mytext"))
+    check(f"{tag} unlink", r.unlink("la", "lb", "nope"), 2)
+    check(f"{tag} time", len(r.time()), 2)
+    check(f"{tag} info stats", "keyspace_hits" in r.info("stats"), True)
+    check(f"{tag} object encoding", r.object("encoding", "f"), "int")
+    r.delete("f", "g")
     check(f"{tag} usable after errors", r.ping(), True)
     pipe = r.pipeline(transaction=False)
     for i in range(100):

@@ -64,7 +64,10 @@ impl Policy {
     }
 
     pub fn from_u8(n: u8) -> Policy {
-        POLICIES.get(n as usize).copied().unwrap_or(Policy::NoEviction)
+        POLICIES
+            .get(n as usize)
+            .copied()
+            .unwrap_or(Policy::NoEviction)
     }
 
     /// True for the policies that track access frequency instead of recency.
@@ -198,15 +201,27 @@ const POOL: usize = 16;
 
 /// Chooses the next key to evict under `policy`: (keyspace index, key), or None when no key
 /// qualifies (an empty store, or no key with an expiry under a volatile policy).
-pub fn choose(store: &mut Store, policy: Policy, samples: usize, clock: Clock) -> Option<(usize, Key)> {
+pub fn choose(
+    store: &mut Store,
+    policy: Policy,
+    samples: usize,
+    clock: Clock,
+) -> Option<(usize, Key)> {
     let spaces = store.spaces_len();
     if policy.random() {
         for _ in 0..spaces {
             let i = store.next_evict_space(spaces);
             let ks = store.space(i);
-            let n = if policy.volatile() { ks.volatile_len() } else { ks.len() };
+            let n = if policy.volatile() {
+                ks.volatile_len()
+            } else {
+                ks.len()
+            };
             if n > 0 {
-                let key = ks.sample(fastrand::usize(..n), policy.volatile())?.0.clone();
+                let key = ks
+                    .sample(fastrand::usize(..n), policy.volatile())?
+                    .0
+                    .clone();
                 return Some((i, key));
             }
         }
@@ -215,7 +230,11 @@ pub fn choose(store: &mut Store, policy: Policy, samples: usize, clock: Clock) -
     let mut pool = std::mem::take(&mut store.evict_pool);
     for i in 0..spaces {
         let ks = store.space(i);
-        let n = if policy.volatile() { ks.volatile_len() } else { ks.len() };
+        let n = if policy.volatile() {
+            ks.volatile_len()
+        } else {
+            ks.len()
+        };
         if n == 0 {
             continue;
         }
@@ -232,10 +251,18 @@ pub fn choose(store: &mut Store, policy: Policy, samples: usize, clock: Clock) -
                 continue;
             }
             if pool.len() < POOL {
-                pool.push(Candidate { score, keyspace: i, key: key.clone() });
+                pool.push(Candidate {
+                    score,
+                    keyspace: i,
+                    key: key.clone(),
+                });
             } else if let Some(worst) = pool.iter_mut().min_by_key(|c| c.score) {
                 if score > worst.score {
-                    *worst = Candidate { score, keyspace: i, key: key.clone() };
+                    *worst = Candidate {
+                        score,
+                        keyspace: i,
+                        key: key.clone(),
+                    };
                 }
             }
         }

@@ -140,7 +140,9 @@ impl Stats {
     pub fn sample_ops(&self) {
         let mut s = lock(&self.ops_samples);
         let now = Instant::now();
-        if s.back().is_some_and(|(t, _)| now.duration_since(*t).as_millis() < 100) {
+        if s.back()
+            .is_some_and(|(t, _)| now.duration_since(*t).as_millis() < 100)
+        {
             return;
         }
         s.push_back((now, self.commands.load(Relaxed)));
@@ -666,12 +668,7 @@ impl Executor<'_> {
         if used <= max {
             return Ok(());
         }
-        let oom = || {
-            CmdError::new(
-                "OOM",
-                "command not allowed when used memory > 'maxmemory'.",
-            )
-        };
+        let oom = || CmdError::new("OOM", "command not allowed when used memory > 'maxmemory'.");
         let policy = cfg.policy();
         if policy == evict::Policy::NoEviction {
             return Err(oom());
@@ -703,7 +700,10 @@ impl Executor<'_> {
                         now: self.now,
                         keyspace: name,
                         literals: Literals::Faithful,
-                        args: vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key.as_bytes())],
+                        args: vec![
+                            Bytes::from_static(b"DEL"),
+                            Bytes::copy_from_slice(key.as_bytes()),
+                        ],
                     });
                     self.last_lsn = lsn;
                 }

@@ -104,7 +104,7 @@ fn bulk_set_is_all_or_nothing() {
     check_all("SET a 1 b 2; GET a b c", &["OK", "[1, 2, nil]"]);
     check_strict("SET a 1 b [1,; EXISTS a b", "0");
     check("SET a 1 b [1,; GET b", "\"[1,\"");
-    check("SET a 1 b", "ERR SET takes key value pairs, or one pair followed by options (NX XX EX PX EXAT PXAT KEEPTTL GET)");
+    check("SET a 1 b", "ERR syntax error: SET takes key value pairs, or one pair followed by options (NX XX EX PX EXAT PXAT KEEPTTL GET)");
 }
 
 #[test]
@@ -150,28 +150,55 @@ fn incr_and_decr() {
         "DECR n -9223372036854775808",
         "ERR increment or decrement would overflow",
     );
-    check("SET s abc; INCR s", "ERR value is not an integer or out of range");
-    check("SET d {}; INCR d", "WRONGTYPE INCR expects int, float or string, found dict");
+    check(
+        "SET s abc; INCR s",
+        "ERR value is not an integer or out of range",
+    );
+    check(
+        "SET d {}; INCR d",
+        "WRONGTYPE INCR expects int, float or string, found dict",
+    );
     check("INCR n abc", "ERR value is not an integer or out of range");
     check_strict(
         "INCR n [1]",
         "ERR INCR amount must be an int or a float, got list",
     );
     // Strings are read as Redis reads numbers.
-    check_all("SET s '\"12\"'; INCR s", &["OK", "ERR value is not an integer or out of range"]);
+    check_all(
+        "SET s '\"12\"'; INCR s",
+        &["OK", "ERR value is not an integer or out of range"],
+    );
     check_all_strict("SET s '12'; INCR s; TYPE s", &["OK", "13", "int"]);
-    check_all("SET s 1; APPEND s 2; TYPE s; INCR s", &["OK", "2", "string", "13"]);
-    check("SET s 007; INCR s", "ERR value is not an integer or out of range");
-    check("SET f 1.5; INCRBY f 1", "ERR value is not an integer or out of range");
+    check_all(
+        "SET s 1; APPEND s 2; TYPE s; INCR s",
+        &["OK", "2", "string", "13"],
+    );
+    check(
+        "SET s 007; INCR s",
+        "ERR value is not an integer or out of range",
+    );
+    check(
+        "SET f 1.5; INCRBY f 1",
+        "ERR value is not an integer or out of range",
+    );
     check("SET f 1.50; INCR f 1.5", "3.0");
     check_all(
         "SET f 1.50; INCRBYFLOAT f 1; GET f; TYPE f; INCRBYFLOAT f 0.5; TYPE f",
         &["OK", "2.5", "2.5", "float", "3", "int"],
     );
-    check("SET f 11x; INCRBYFLOAT f 1", "ERR value is not a valid float");
-    check("SET f 0; INCRBYFLOAT f +inf", "ERR increment would produce NaN or Infinity");
+    check(
+        "SET f 11x; INCRBYFLOAT f 1",
+        "ERR value is not a valid float",
+    );
+    check(
+        "SET f 0; INCRBYFLOAT f +inf",
+        "ERR increment would produce NaN or Infinity",
+    );
     check("INCRBYFLOAT f 1e20", "100000000000000000000");
-    check("DECRBY n -9223372036854775808", "ERR decrement would overflow");
+    check(
+        "DECRBY n -9223372036854775808",
+        "ERR decrement would overflow",
+    );
     check(
         "INCR n 1 2",
         "ERR wrong number of arguments for 'incr' command",
@@ -440,7 +467,10 @@ fn errors_name_the_problem() {
     );
     // Faithful (the default): what does not parse is a string, never an error.
     check("SET k [1,2; GET k", "\"[1,2\"");
-    check("CLIENT LITERALS loose", "ERR CLIENT LITERALS takes strict or faithful");
+    check(
+        "CLIENT LITERALS loose",
+        "ERR CLIENT LITERALS takes strict or faithful",
+    );
     check("CLIENT LITERALS", "faithful");
     check_strict("CLIENT LITERALS", "strict");
 }

@@ -149,7 +149,11 @@ fn damage_in_the_newest_segment_is_found_kept_aside_and_repaired() {
     let out = text(&dump.stdout);
     let records: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(records.len(), 9, "{out}");
-    assert!(records[0].ends_with(" 0 SET k1 1"), "{}", records[0]);
+    assert!(
+        records[0].ends_with(" 0 (strict) SET k1 1"),
+        "{}",
+        records[0]
+    );
     assert!(
         out.lines().last().unwrap().contains("stops at offset"),
         "{out}"
@@ -194,5 +198,58 @@ fn the_tools_report_an_empty_or_missing_directory_plainly() {
     assert!(text(&repair.stdout).contains("nothing to repair"));
     let missing = journal(&["check"], &dir.join("nope"));
     assert!(!missing.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Each write replays under the literal mode it ran with: a Redis client's `True` and `1.50`
+/// stay strings, the shell's `True` stays a bool, after a kill -9 and a restart from the
+/// journal.
+#[test]
+fn writes_replay_under_the_literal_mode_they_ran_with() {
+    let dir = fresh_dir("literals");
+    let (mut child, port) = spawn_server(&server_args(&dir), &[]);
+    let addr = format!("127.0.0.1:{port}");
+    let mut strict = Client::connect(&addr).unwrap();
+    let mut faithful = Client::connect(&addr).unwrap();
+    faithful.call(&["CLIENT", "LITERALS", "faithful"]).unwrap();
+    for (strict_mode, k, v) in [
+        (false, "f_true", "True"),
+        (false, "f_num", "1.50"),
+        (false, "f_bad", "[1,"),
+        (true, "s_true", "True"),
+        (true, "s_num", "1.50"),
+        (true, "s_str", "'5'"),
+    ] {
+        let c = if strict_mode {
+            &mut strict
+        } else {
+            &mut faithful
+        };
+        assert_eq!(c.call(&["SET", k, v]).unwrap(), Frame::Simple("OK".into()));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (mut child, port) = spawn_server(&server_args(&dir), &[]);
+    let mut c = Client::connect(&format!("127.0.0.1:{port}")).unwrap();
+    for (k, t) in [
+        ("f_true", "string"),
+        ("f_num", "string"),
+        ("f_bad", "string"),
+        ("s_true", "bool"),
+        ("s_num", "float"),
+        ("s_str", "string"),
+    ] {
+        assert_eq!(
+            c.call(&["TYPE", k]).unwrap(),
+            Frame::Simple(t.into()),
+            "{k}"
+        );
+    }
+    assert_eq!(
+        c.call(&["GET", "f_num"]).unwrap(),
+        Frame::Bulk("1.50".into())
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -172,7 +172,7 @@ mod tests {
             lsn,
             now: 1_700_000_000_000 + lsn,
             keyspace: "0".into(),
-            literals: if lsn % 2 == 0 {
+            literals: if lsn.is_multiple_of(2) {
                 Literals::Faithful
             } else {
                 Literals::Strict

@@ -165,7 +165,7 @@ const TABLE: &[(&str, &str, &str)] = &[
         "[\"1\", \"2\", nil]",
         "[:1, :2, nil]",
     ),
-    ("SET a 1 b", "-ERR SET takes key value pairs", ""),
+    ("SET a 1 b", "-ERR syntax error: SET takes key value pairs", ""),
     ("SET k 1 NX; SET k 2 NX", "nil", ""),
     ("SET k 1; SET k 2 XX GET", "\"1\"", ":1"),
     ("SET k 1 EX 100; TTL k", ":100", ""),
@@ -869,5 +869,202 @@ mod redis_crate {
             let (n,): (i64,) = pipe.query_async(&mut con).await.unwrap();
             assert_eq!(n, 500);
         });
+    }
+}
+
+/// The faithful literal rule, as a property: for arguments of every kind (every prefix of valid
+/// literals, numbers in every notation, quoted strings, Python reprs, unicode, invalid UTF-8,
+/// and random mixes of the characters literals are made of), `SET` then `GET` over RESP2 gives
+/// back the same bytes, unless the argument is a complete JSON array or object, in which case
+/// the reply is equal JSON (judged by serde_json, not by okdb's parser).
+mod faithful_property {
+    use super::start;
+
+    const SEEDS: &[&str] = &[
+        "5",
+        "-7",
+        "0",
+        "1.5",
+        "-2.25",
+        "1e20",
+        "1.50",
+        "1e5",
+        "1E5",
+        "0x10",
+        "0o7",
+        "0b1",
+        "1_000",
+        "-0",
+        "-0.0",
+        "+1",
+        "007",
+        ".5",
+        "5.",
+        "inf",
+        "nan",
+        "1e400",
+        "True",
+        "False",
+        "None",
+        "true",
+        "false",
+        "null",
+        "\"hello\"",
+        "'x'",
+        "\"5\"",
+        "[1, 2, {\"a\": [true, null]}]",
+        "{\"k\": \"v\", \"n\": 1.25}",
+        "{\"a\": 1.50, \"b\": [1e3]}",
+        "[]",
+        "{}",
+        "{'a': 1}",
+        "{1, 2}",
+        "[1, 2,]",
+        "[True]",
+        "[?abc",
+        "{",
+        "]",
+        "123456789012345678901234567890",
+        "[123456789012345678901234567890]",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "héllo",
+        "日本語",
+        "\u{1F600}",
+        "a b c",
+        " 5",
+        "5 ",
+        "\t[1]",
+        "[\"\\u00e9\", \"\\n\"]",
+        "{\"$set\": [1, 2]}",
+        "{\"$nope\": 1}",
+    ];
+
+    fn cases() -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        for s in SEEDS {
+            // Every byte prefix, so cut UTF-8 sequences are covered too.
+            for i in 0..=s.len() {
+                out.push(s.as_bytes()[..i].to_vec());
+            }
+        }
+        out.push(vec![0xff, 0xfe, b'[']);
+        out.push(vec![b'[', 0x80, b']']);
+        out.push(b"caf\xc3".to_vec());
+        let mut rng = fastrand::Rng::with_seed(9);
+        let alphabet: &[u8] = b"0123456789-+.eExob_[]{}(),:'\" \\tnulrsfaTNF\xc3\xa9\x80\xff";
+        for _ in 0..3000 {
+            let n = rng.usize(0..12);
+            out.push(
+                (0..n)
+                    .map(|_| alphabet[rng.usize(..alphabet.len())])
+                    .collect(),
+            );
+        }
+        // Random JSON containers with numbers in several notations and assorted spacing.
+        let items = [
+            "1",
+            "1.50",
+            "-0",
+            "2e3",
+            "1E-2",
+            "true",
+            "null",
+            "\"\\u00e9\"",
+            "[]",
+            "{}",
+            "\"x y\"",
+        ];
+        for _ in 0..300 {
+            let n = rng.usize(0..5);
+            let sep = if rng.bool() { ", " } else { "," };
+            let parts: Vec<String> = (0..n)
+                .map(|i| {
+                    let v = items[rng.usize(..items.len())];
+                    if rng.bool() {
+                        v.to_string()
+                    } else {
+                        format!("{{\"k{i}\": {v}}}")
+                    }
+                })
+                .collect();
+            let body = parts.join(sep);
+            out.push(
+                if rng.bool() {
+                    format!("[{body}]")
+                } else {
+                    format!("{{\"a\":[{body}]}}")
+                }
+                .into_bytes(),
+            );
+        }
+        out
+    }
+
+    /// JSON equality with numbers compared as numbers (`1.50` is `1.5`, `-0` is `0`).
+    fn json_eq(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+        use serde_json::Value as J;
+        match (a, b) {
+            (J::Number(x), J::Number(y)) => x.as_f64() == y.as_f64(),
+            (J::Array(x), J::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y))
+            }
+            (J::Object(x), J::Object(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|((kx, x), (ky, y))| kx == ky && json_eq(x, y))
+            }
+            _ => a == b,
+        }
+    }
+
+    fn is_json_container(b: &[u8]) -> bool {
+        matches!(
+            serde_json::from_slice::<serde_json::Value>(b),
+            Ok(serde_json::Value::Array(_) | serde_json::Value::Object(_))
+        )
+    }
+
+    #[test]
+    fn set_then_get_over_resp2_returns_what_was_sent() {
+        let server = start();
+        let url = format!("redis://{}/", server.addr);
+        let mut con = redis::Client::open(url).unwrap().get_connection().unwrap();
+        let cases = cases();
+        let mut pipe = redis::pipe();
+        for (i, c) in cases.iter().enumerate() {
+            pipe.cmd("SET")
+                .arg(format!("k{i}"))
+                .arg(c.as_slice())
+                .ignore();
+        }
+        let () = pipe.query(&mut con).unwrap();
+        let keys: Vec<String> = (0..cases.len()).map(|i| format!("k{i}")).collect();
+        let got: Vec<Vec<u8>> = redis::cmd("MGET").arg(&keys).query(&mut con).unwrap();
+        let containers = cases.iter().filter(|c| is_json_container(c)).count();
+        for (sent, back) in cases.iter().zip(&got) {
+            if sent == back {
+                continue;
+            }
+            assert!(
+                is_json_container(sent),
+                "{:?} came back as {:?}",
+                String::from_utf8_lossy(sent),
+                String::from_utf8_lossy(back)
+            );
+            let a: serde_json::Value = serde_json::from_slice(sent).unwrap();
+            let b: serde_json::Value = serde_json::from_slice(back).unwrap();
+            assert!(
+                json_eq(&a, &b),
+                "{:?} came back as {b}",
+                String::from_utf8_lossy(sent)
+            );
+        }
+        assert!(
+            containers > 300,
+            "the cases include containers ({containers})"
+        );
     }
 }

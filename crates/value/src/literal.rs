@@ -144,9 +144,7 @@ pub fn parse_arg_faithful(arg: &[u8]) -> Value {
     };
     let typed = match (arg.first(), arg.last()) {
         (Some(b'0'..=b'9' | b'-'), _) => canonical_number(text),
-        (Some(b'['), Some(b']')) | (Some(b'{'), Some(b'}')) => {
-            parse_text(text, Syntax::Json).ok()
-        }
+        (Some(b'['), Some(b']')) | (Some(b'{'), Some(b'}')) => parse_text(text, Syntax::Json).ok(),
         (Some(b'a'..=b'z' | b'A'..=b'Z' | b'_'), last) => match text {
             "true" => Some(Value::Bool(true)),
             "false" => Some(Value::Bool(false)),
@@ -170,12 +168,13 @@ fn canonical_number(text: &str) -> Option<Value> {
         }
         return text.parse().ok().map(Value::Int);
     }
-    // The longest text ryu prints is 24 bytes (`-1.2345678901234567e-308`).
-    if b.len() > 24 {
+    // The longest text a float prints as is 25 bytes (`-1.2345678901234567e-308`).
+    if b.len() > 25 {
         return None;
     }
     let f: f64 = text.parse().ok()?;
-    (f.is_finite() && ryu::Buffer::new().format_finite(f) == text).then_some(Value::Float(f))
+    let v = Value::Float(f);
+    (f.is_finite() && crate::json::to_string(&v) == text).then_some(v)
 }
 
 /// The strict rule: interprets one command argument as a value, a literal if it is one, else a

@@ -319,7 +319,7 @@ pub fn renamenx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// The keyspace a Redis database number names, checked against `databases`.
 pub(super) fn db_keyspace(ctx: &Ctx, raw: &[u8]) -> Result<String, CmdError> {
     let out_of_range = || CmdError::err("DB index is out of range");
-    let n = args::int(raw).map_err(|_| out_of_range())?;
+    let n = args::int(raw)?;
     let dbs = ctx
         .shared
         .config
@@ -350,12 +350,14 @@ pub fn copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let here = ctx.session.keyspace().to_string();
     let target = target.unwrap_or_else(|| here.clone());
     if target == here && a[1] == a[2] {
-        return Err(CmdError::err(
-            "source and destination objects are the same",
-        ));
+        return Err(CmdError::err("source and destination objects are the same"));
     }
     let now = ctx.now;
-    let Some(entry) = ctx.ks().and_then(|ks| ks.entry(&a[1], now)).map(|e| e.clone()) else {
+    let Some(entry) = ctx
+        .ks()
+        .and_then(|ks| ks.entry(&a[1], now))
+        .map(|e| e.clone())
+    else {
         return Ok(Reply::Int(0));
     };
     let t = ctx.store.create(&target);
@@ -373,9 +375,7 @@ pub fn copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn move_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let target = db_keyspace(ctx, &a[2])?;
     if target == ctx.session.keyspace() {
-        return Err(CmdError::err(
-            "source and destination objects are the same",
-        ));
+        return Err(CmdError::err("source and destination objects are the same"));
     }
     let now = ctx.now;
     let Some(ks) = ctx.ks() else {
@@ -388,7 +388,10 @@ pub fn move_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if ctx.store.space(t).contains(&a[1], now) {
         return Ok(Reply::Int(0));
     }
-    let entry = ctx.ks().and_then(|ks| ks.remove(&a[1])).expect("checked above");
+    let entry = ctx
+        .ks()
+        .and_then(|ks| ks.remove(&a[1]))
+        .expect("checked above");
     ctx.store.space(t).insert(&a[1], entry);
     ctx.store.note_write(t, &a[1]);
     Ok(Reply::Int(1))

@@ -35,7 +35,6 @@ pub fn keyspaces(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
 /// `SELECT n` is `USE n`: Redis's numbered databases are keyspaces named by their number, from
 /// 0 to `databases` - 1 (named keyspaces, through `USE`, are not limited).
 pub fn select(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    args::int(&a[1])?;
     let name = super::keys::db_keyspace(ctx, &a[1])?;
     ctx.use_keyspace(&name);
     Ok(Reply::Ok)

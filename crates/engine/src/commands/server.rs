@@ -178,7 +178,12 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
             }
         }
         "errorstats" => {
-            let errors = ctx.shared.stats.errors.lock().unwrap_or_else(|p| p.into_inner());
+            let errors = ctx
+                .shared
+                .stats
+                .errors
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             for (prefix, n) in errors.iter() {
                 line(&format!("errorstat_{prefix}"), &format!("count={n}"));
             }
@@ -410,7 +415,11 @@ pub fn lastsave(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
         .journal
         .get()
         .map_or(0, |q| q.stats.last_checkpoint_unix.load(Relaxed));
-    Ok(Reply::Int(if last > 0 { last } else { ctx.shared.started_unix } as i64))
+    Ok(Reply::Int(if last > 0 {
+        last
+    } else {
+        ctx.shared.started_unix
+    } as i64))
 }
 
 /// `OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ|HELP`.

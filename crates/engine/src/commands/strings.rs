@@ -172,12 +172,20 @@ pub fn lcs(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let must_be_strings = || CmdError::err("The specified keys must contain string values");
     let x = ctx
         .get(&a[1])
-        .map(|v| v.scalar_text().map(Cow::into_owned).ok_or_else(must_be_strings))
+        .map(|v| {
+            v.scalar_text()
+                .map(Cow::into_owned)
+                .ok_or_else(must_be_strings)
+        })
         .transpose()?
         .unwrap_or_default();
     let y = ctx
         .get(&a[2])
-        .map(|v| v.scalar_text().map(Cow::into_owned).ok_or_else(must_be_strings))
+        .map(|v| {
+            v.scalar_text()
+                .map(Cow::into_owned)
+                .ok_or_else(must_be_strings)
+        })
         .transpose()?
         .unwrap_or_default();
     let (mut len_only, mut idx, mut with_len, mut min_len) = (false, false, false, 0i64);

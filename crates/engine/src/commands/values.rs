@@ -79,7 +79,7 @@ pub fn set(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     if a.len().is_multiple_of(2) {
         return Err(CmdError::err(
-            "SET takes key value pairs, or one pair followed by options (NX XX EX PX EXAT PXAT KEEPTTL GET)",
+            "syntax error: SET takes key value pairs, or one pair followed by options (NX XX EX PX EXAT PXAT KEEPTTL GET)",
         ));
     }
     set_pairs(ctx, &a[1..])
@@ -308,7 +308,11 @@ pub fn incrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if !sum.is_finite() {
         return Err(CmdError::err("increment would produce NaN or Infinity"));
     }
-    let text = if sum == 0.0 { "0".to_string() } else { sum.to_string() };
+    let text = if sum == 0.0 {
+        "0".to_string()
+    } else {
+        sum.to_string()
+    };
     let value = okdb_value::literal::parse_arg_faithful(text.as_bytes());
     let ks = ctx.ks_write();
     match ks.entry(&a[1], now) {

@@ -998,3 +998,76 @@ fn many_keyword_arguments_parse_in_linear_time() {
     assert_eq!(parse_literal(&text).unwrap().len(), Some(50_000));
     assert!(parse_literal("dict(a=1, b=2, a=3)").is_err());
 }
+
+#[test]
+fn faithful_arguments_keep_their_bytes_unless_canonical_or_containers() {
+    use crate::literal::{parse_arg_faithful, Literals};
+    let typed = [
+        ("5", Value::Int(5)),
+        ("-7", Value::Int(-7)),
+        ("0", Value::Int(0)),
+        ("1.5", Value::Float(1.5)),
+        ("-0.0", Value::Float(-0.0)),
+        ("true", Value::Bool(true)),
+        ("false", Value::Bool(false)),
+        ("null", Value::Null),
+        ("9223372036854775807", Value::Int(i64::MAX)),
+    ];
+    for (text, want) in typed {
+        assert_eq!(parse_arg_faithful(text.as_bytes()), want, "{text}");
+    }
+    for text in [
+        "1.50",
+        "007",
+        "-0",
+        "+1",
+        "1e5",
+        "0x10",
+        "1_000",
+        "True",
+        "None",
+        "\"hello\"",
+        "'x'",
+        "[?abc",
+        "{",
+        "[1,",
+        "{'a': 1}",
+        "{1, 2}",
+        "[1, 2,]",
+        "[True]",
+        "1.",
+        ".5",
+        "inf",
+        "123456789012345678901234567890",
+        " 5",
+        "5 ",
+        " [1]",
+        "set (1)",
+        "set([1,)",
+        "",
+        "9223372036854775808",
+    ] {
+        assert_eq!(
+            parse_arg_faithful(text.as_bytes()),
+            Value::str(text),
+            "{text:?}"
+        );
+    }
+    assert_eq!(
+        parse_arg_faithful(b"[1, 2.5, {\"a\": null}]"),
+        parse_literal("[1, 2.5, {\"a\": null}]").unwrap()
+    );
+    assert_eq!(
+        parse_arg_faithful(b"set([1, 2])"),
+        parse_literal("{1, 2}").unwrap()
+    );
+    assert_eq!(
+        parse_arg_faithful(b"{\"$set\": [1]}"),
+        parse_literal("{1}").unwrap()
+    );
+    assert!(matches!(parse_arg_faithful(b"\xff5"), Value::Bytes(_)));
+    // Strict keeps the friendly rule and its errors.
+    assert_eq!(Literals::Strict.parse(b"True").unwrap(), Value::Bool(true));
+    assert!(Literals::Strict.parse(b"[1,").is_err());
+    assert_eq!(Literals::Faithful.parse(b"[1,").unwrap(), Value::str("[1,"));
+}
