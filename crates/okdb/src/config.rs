@@ -11,6 +11,9 @@
 //! dir = "okdb-data"                       # data directory (journal + okdb.sqlite3)
 //! appendonly = true                       # persistence on (the default) or off
 //! appendfsync = "everysec"                # always | everysec | no
+//! maxmemory = "1gb"                       # 0 (the default): no limit; or bytes as a number
+//! maxmemory-policy = "allkeys-lru"        # noeviction (default), allkeys-lru, volatile-ttl, …
+//! maxmemory-samples = 5                   # keys sampled per eviction round
 //! databases = 16                         # SELECT 0 to 15 (named keyspaces are not limited)
 //! checkpoint-seconds = 300                # checkpoint changed keys this often
 //! checkpoint-journal-bytes = 268435456    # ... or when the journal is this big
@@ -37,8 +40,55 @@ pub struct FileConfig {
     pub appendonly: Option<bool>,
     pub appendfsync: Option<String>,
     pub databases: Option<usize>,
+    pub maxmemory: Option<Size>,
+    pub maxmemory_policy: Option<String>,
+    pub maxmemory_samples: Option<usize>,
     pub checkpoint_seconds: Option<u32>,
     pub checkpoint_journal_bytes: Option<usize>,
+}
+
+/// A memory size: bytes as a number, or text with Redis's units (`"100mb"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Size {
+    Bytes(u64),
+    Text(String),
+}
+
+impl Size {
+    fn text(&self) -> String {
+        match self {
+            Size::Bytes(n) => n.to_string(),
+            Size::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// `CONFIG REWRITE`: writes the settings that can change at run time (those `CONFIG SET`
+/// takes) into the config file with their current values, keeping its other keys, and swaps
+/// the file in by rename. Settings fixed at start keep what the file says.
+pub fn rewrite(path: &Path, values: &[(&'static str, String)]) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    for (name, value) in values {
+        let settable = okdb_engine::config::SETTINGS
+            .iter()
+            .any(|s| s.name == *name && s.set.is_some());
+        if !settable {
+            continue;
+        }
+        let v = match value.parse::<i64>() {
+            Ok(n) => toml::Value::Integer(n),
+            Err(_) => toml::Value::String(value.clone()),
+        };
+        table.insert((*name).to_string(), v);
+    }
+    let out = toml::to_string(&table).map_err(|e| e.to_string())?;
+    let tmp = path.with_extension("rewrite.tmp");
+    std::fs::write(&tmp, out).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 impl FileConfig {
@@ -82,6 +132,12 @@ impl FileConfig {
             ),
             ("hz", self.hz.map(|v| v.to_string())),
             ("databases", self.databases.map(|v| v.to_string())),
+            ("maxmemory", self.maxmemory.as_ref().map(Size::text)),
+            ("maxmemory-policy", self.maxmemory_policy),
+            (
+                "maxmemory-samples",
+                self.maxmemory_samples.map(|v| v.to_string()),
+            ),
             ("appendfsync", self.appendfsync),
             (
                 "checkpoint-seconds",

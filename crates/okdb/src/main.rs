@@ -169,7 +169,11 @@ fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
     settings.dir = args.dir.or(settings.dir);
     settings.appendonly = args.appendonly.map(|a| a == "yes").or(settings.appendonly);
     settings.appendfsync = args.appendfsync.or(settings.appendfsync);
-    let engine = okdb_server::engine_with_allocator(settings.into_config()?, allocated_bytes);
+    let writer: Option<okdb_engine::ConfigWriter> = args.config.clone().map(|path| {
+        Box::new(move |values: &[(&'static str, String)]| config::rewrite(&path, values))
+            as okdb_engine::ConfigWriter
+    });
+    let engine = okdb_server::engine_with(settings.into_config()?, allocated_bytes, writer);
     // The address is taken before the data directory is touched: a refused or busy address
     // fails at once, not after a recovery, and leaves no data directory behind. Clients that
     // connect during recovery wait in the listen queue.

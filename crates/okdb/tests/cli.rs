@@ -111,6 +111,42 @@ fn the_config_file_is_read_and_checked() {
         okdb(port, &["CONFIG", "GET", "maxclients"]),
         (true, "{\n  \"maxclients\": \"7\"\n}".into())
     );
+    // CONFIG REWRITE writes what CONFIG SET changed back into the file; a restart reads it.
+    assert_eq!(
+        okdb(
+            port,
+            &[
+                "CONFIG",
+                "SET",
+                "maxmemory",
+                "64mb",
+                "maxmemory-policy",
+                "allkeys-lru"
+            ]
+        ),
+        (true, "OK".into())
+    );
+    assert_eq!(okdb(port, &["CONFIG", "REWRITE"]), (true, "OK".into()));
+    child.kill().unwrap();
+    let text = std::fs::read_to_string(&good).unwrap();
+    assert!(text.contains("maxmemory = 67108864"), "{text}");
+    assert!(
+        text.contains("maxmemory-policy = \"allkeys-lru\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("hz = 50") && text.contains("maxclients = 7"),
+        "{text}"
+    );
+    let (mut child, port) = server(&["--config", good.to_str().unwrap()]);
+    assert_eq!(
+        okdb(port, &["CONFIG", "GET", "maxmemory-policy"]),
+        (true, "{\n  \"maxmemory-policy\": \"allkeys-lru\"\n}".into())
+    );
+    child.kill().unwrap();
+    let (mut child, port) = server(&[]);
+    let (ok, out) = okdb(port, &["CONFIG", "REWRITE"]);
+    assert!(!ok && out.contains("without a config file"), "{out}");
     child.kill().unwrap();
 
     let bad = dir.join("bad.toml");
