@@ -35,17 +35,31 @@ pub fn type_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 pub fn rename(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    rename_key(ctx, a, false)?;
+    Ok(Reply::Ok)
+}
+
+/// `RENAMENX key newkey`: renames only if newkey does not exist; 1 if renamed, else 0.
+pub fn renamenx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(Reply::Int(rename_key(ctx, a, true)? as i64))
+}
+
+/// Moves `a[1]` (with its expiry) to `a[2]`, replacing it unless `nx`; false if `nx` kept it.
+fn rename_key(ctx: &mut Ctx, a: &[Bytes], nx: bool) -> Result<bool, CmdError> {
     let now = ctx.now;
     let no_such_key = || CmdError::err("no such key");
     let ks = ctx.ks().ok_or_else(no_such_key)?;
     if !ks.contains(&a[1], now) {
         return Err(no_such_key());
     }
+    if nx && ks.contains(&a[2], now) {
+        return Ok(false);
+    }
     if a[1] != a[2] {
         let entry = ks.remove(&a[1]).expect("checked above");
         ks.insert(&a[2], entry);
     }
-    Ok(Reply::Ok)
+    Ok(true)
 }
 
 pub fn randomkey(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
@@ -295,25 +309,9 @@ pub fn unlink(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     del(ctx, a)
 }
 
-/// `TOUCH key [key ...]`: counts the keys that exist (okdb keeps no access times to update).
+/// `TOUCH key [key ...]`: counts the keys that exist; looking them up marks them used (LRU/LFU).
 pub fn touch(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     exists(ctx, a)
-}
-
-/// `RENAMENX key newkey`: renames only if newkey does not exist; 1 if renamed, else 0.
-pub fn renamenx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let now = ctx.now;
-    let no_such_key = || CmdError::err("no such key");
-    let ks = ctx.ks().ok_or_else(no_such_key)?;
-    if !ks.contains(&a[1], now) {
-        return Err(no_such_key());
-    }
-    if ks.contains(&a[2], now) {
-        return Ok(Reply::Int(0));
-    }
-    let entry = ks.remove(&a[1]).expect("checked above");
-    ks.insert(&a[2], entry);
-    Ok(Reply::Int(1))
 }
 
 /// The keyspace a Redis database number names, checked against `databases`.

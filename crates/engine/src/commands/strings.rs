@@ -169,25 +169,16 @@ pub fn msetnx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]`: the longest common subsequence
 /// of two strings' bytes, its length, or the matching ranges, exactly as Redis reports them.
 pub fn lcs(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let must_be_strings = || CmdError::err("The specified keys must contain string values");
-    let x = ctx
-        .get(&a[1])
-        .map(|v| {
-            v.scalar_text()
+    let mut text = |key: &[u8]| -> Result<Vec<u8>, CmdError> {
+        match ctx.get(key) {
+            None => Ok(Vec::new()),
+            Some(v) => v
+                .scalar_text()
                 .map(Cow::into_owned)
-                .ok_or_else(must_be_strings)
-        })
-        .transpose()?
-        .unwrap_or_default();
-    let y = ctx
-        .get(&a[2])
-        .map(|v| {
-            v.scalar_text()
-                .map(Cow::into_owned)
-                .ok_or_else(must_be_strings)
-        })
-        .transpose()?
-        .unwrap_or_default();
+                .ok_or_else(|| CmdError::err("The specified keys must contain string values")),
+        }
+    };
+    let (x, y) = (text(&a[1])?, text(&a[2])?);
     let (mut len_only, mut idx, mut with_len, mut min_len) = (false, false, false, 0i64);
     let mut i = 3;
     while i < a.len() {
