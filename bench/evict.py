@@ -82,7 +82,7 @@ def run(server, policy, args, cdf, seed):
             else:
                 pipe.set(k, value)
         for res in pipe.execute(raise_on_error=False):
-            if isinstance(res, redis.ResponseError) and str(res).startswith("OOM"):
+            if isinstance(res, redis.ResponseError) and "maxmemory" in str(res):
                 oom += 1
         done += len(keys)
         if done >= warmup:

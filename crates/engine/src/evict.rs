@@ -200,17 +200,23 @@ pub struct Candidate {
 const POOL: usize = 16;
 
 /// Chooses the next key to evict under `policy`: (keyspace index, key), or None when no key
-/// qualifies (an empty store, or no key with an expiry under a volatile policy).
+/// qualifies (an empty store, or no key with an expiry under a volatile policy). With `only`,
+/// from that keyspace alone.
 pub fn choose(
     store: &mut Store,
     policy: Policy,
     samples: usize,
     clock: Clock,
+    only: Option<usize>,
 ) -> Option<(usize, Key)> {
     let spaces = store.spaces_len();
+    let wanted = |i: usize| only.is_none_or(|o| o == i);
     if policy.random() {
         for _ in 0..spaces {
-            let i = store.next_evict_space(spaces);
+            let i = match only {
+                Some(o) => o,
+                None => store.next_evict_space(spaces),
+            };
             let ks = store.space(i);
             let n = if policy.volatile() {
                 ks.volatile_len()
@@ -228,7 +234,7 @@ pub fn choose(
         return None;
     }
     let mut pool = std::mem::take(&mut store.evict_pool);
-    for i in 0..spaces {
+    for i in (0..spaces).filter(|&i| wanted(i)) {
         let ks = store.space(i);
         let n = if policy.volatile() {
             ks.volatile_len()
@@ -272,6 +278,7 @@ pub fn choose(
     while let Some(best) = pool
         .iter()
         .enumerate()
+        .filter(|(_, c)| wanted(c.keyspace))
         .max_by_key(|(_, c)| c.score)
         .map(|(at, _)| at)
     {

@@ -47,6 +47,9 @@ pub struct Keyspace {
     /// The access stamp of the current batch (set by the engine when it hands the keyspace to
     /// a command).
     pub(crate) clock: crate::evict::Clock,
+    /// The largest capacity the entry table and the expiry set have had: deletions leave
+    /// tombstones that lower `capacity()` without a resize coming, so "full" means this.
+    grown_to: (usize, usize),
 }
 
 /// Which keys changed since the last checkpoint took them: a bit per position in the entry
@@ -242,9 +245,11 @@ impl Keyspace {
         let was_volatile = old.as_ref().is_some_and(|e| e.expire_at != 0);
         if volatile && !was_volatile {
             self.volatile.insert(Key::new(key));
+            self.grown_to.1 = self.grown_to.1.max(self.volatile.capacity());
         } else if !volatile && was_volatile {
             self.volatile.swap_remove(key);
         }
+        self.grown_to.0 = self.grown_to.0.max(self.map.capacity());
         old
     }
 
@@ -255,6 +260,7 @@ impl Keyspace {
         }
         self.map = IndexMap::default();
         self.volatile = IndexSet::default();
+        self.grown_to = (0, 0);
     }
 
     /// Exchanges the contents of two keyspaces (`SWAPDB`); with `track`, each notes its old
@@ -266,6 +272,7 @@ impl Keyspace {
         }
         std::mem::swap(&mut self.map, &mut other.map);
         std::mem::swap(&mut self.volatile, &mut other.volatile);
+        std::mem::swap(&mut self.grown_to, &mut other.grown_to);
         if track {
             for ks in [self, other] {
                 for i in 0..ks.map.len() {
@@ -280,6 +287,25 @@ impl Keyspace {
         self.changes.reset();
         removed.extend(self.map.keys().cloned());
         self.changes.removed = removed;
+    }
+
+    /// About how many bytes the next new key would add by growing the tables (0 while they have
+    /// room): the entry vector and hash index double together, and so does the set of keys
+    /// with an expiry. `maxmemory` evicts before letting a table grow past the limit.
+    pub(crate) fn growth_bytes(&self) -> u64 {
+        // A slot of the entry vector (hash, key, entry) plus its share of the hash index.
+        const SLOT: usize = 8 + std::mem::size_of::<Key>() + std::mem::size_of::<Entry>() + 10;
+        const VOLATILE_SLOT: usize = 8 + std::mem::size_of::<Key>() + 10;
+        // An empty table's first allocation is small: not counted.
+        let full = |len: usize, grown_to: usize| grown_to > 0 && len >= grown_to;
+        let mut bytes = 0;
+        if full(self.map.len(), self.grown_to.0) {
+            bytes += self.grown_to.0 * SLOT;
+        }
+        if full(self.volatile.len(), self.grown_to.1) {
+            bytes += self.grown_to.1 * VOLATILE_SLOT;
+        }
+        bytes as u64
     }
 
     /// Makes room for `additional` more keys (recovery knows how many are coming).
@@ -315,6 +341,7 @@ impl Keyspace {
         e.expire_at = expire_at;
         if was == 0 && expire_at != 0 {
             self.volatile.insert(Key::new(key));
+            self.grown_to.1 = self.grown_to.1.max(self.volatile.capacity());
         } else if was != 0 && expire_at == 0 {
             self.volatile.swap_remove(key);
         }

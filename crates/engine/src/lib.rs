@@ -627,7 +627,7 @@ impl Executor<'_> {
             }
         }
         if spec.flags.has(Flags::DENYOOM) && !self.replaying {
-            if let Err(e) = self.make_room() {
+            if let Err(e) = self.make_room(session) {
                 return rejected(e);
             }
         }
@@ -658,14 +658,21 @@ impl Executor<'_> {
     /// most once per millisecond, lowered by an estimate of what each eviction frees) is
     /// within the limit, or answers Redis's OOM error when nothing more can go. Each
     /// eviction is journaled as a `DEL` of the key in its keyspace.
-    fn make_room(&mut self) -> Result<(), CmdError> {
+    fn make_room(&mut self, session: &Session) -> Result<(), CmdError> {
         let cfg = &self.shared.config;
         let max = cfg.maxmemory.load(Relaxed);
         if max == 0 {
             return Ok(());
         }
         let used = self.shared.memory_used(self.now);
-        if used <= max {
+        // A new key in a full table doubles it: that growth counts as memory this write needs
+        // (as Redis refuses to expand a dict past maxmemory), so the session's keyspace is
+        // never made to grow past the limit; a key of it is evicted instead.
+        let here = session
+            .keyspace_index
+            .or_else(|| self.store.index_of(&session.keyspace));
+        let growth = here.map_or(0, |i| self.store.space(i).growth_bytes());
+        if used + growth <= max {
             return Ok(());
         }
         let oom = || CmdError::new("OOM", "command not allowed when used memory > 'maxmemory'.");
@@ -674,21 +681,26 @@ impl Executor<'_> {
             return Err(oom());
         }
         let samples = cfg.maxmemory_samples.load(Relaxed);
-        let mut over = used - max;
+        let mut over = used.saturating_sub(max);
+        let mut grows = used + growth > max && growth > 0;
         let mut freed_total = 0;
         let mut evicted = 0;
-        while over > 0 {
-            let Some((i, key)) = evict::choose(&mut self.store, policy, samples, self.clock) else {
+        while over > 0 || grows {
+            let only = if over > 0 { None } else { here };
+            let Some((i, key)) = evict::choose(&mut self.store, policy, samples, self.clock, only)
+            else {
                 break;
             };
             let Some(entry) = self.store.space(i).remove(key.as_bytes()) else {
                 continue;
             };
+            // Its slot counts as freed too: the key being written takes it.
             let freed = evict::entry_bytes(key.as_bytes().len(), &entry) as u64;
             drop(entry);
             over = over.saturating_sub(freed);
             freed_total += freed;
             evicted += 1;
+            grows = here.is_some_and(|h| self.store.space(h).growth_bytes() > 0);
             self.store.note_write(i, key.as_bytes());
             if self.store.tracking {
                 let lsn = self.store.next_lsn;
@@ -711,7 +723,7 @@ impl Executor<'_> {
         }
         self.shared.memory_freed(freed_total);
         self.shared.stats.evicted_keys.fetch_add(evicted, Relaxed);
-        if over > 0 {
+        if over > 0 || grows {
             return Err(oom());
         }
         Ok(())
