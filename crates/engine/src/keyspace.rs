@@ -227,6 +227,17 @@ impl Keyspace {
         self.insert(key, Entry::new(value, 0))
     }
 
+    /// Replaces a key's value keeping its expiry, or stores it with none if the key is missing
+    /// (what `INCR`, `SETRANGE` and `INCRBYFLOAT` do to the key they change).
+    pub fn put_keeping_ttl(&mut self, key: &[u8], value: Value, now: u64) {
+        match self.entry(key, now) {
+            Some(e) => e.value = value,
+            None => {
+                self.set(key, value);
+            }
+        }
+    }
+
     /// Stores an entry (its access data stamped now), keeping `volatile` in step, and returns
     /// the entry it replaced.
     pub fn insert(&mut self, key: &[u8], mut entry: Entry) -> Option<Entry> {

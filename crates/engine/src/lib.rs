@@ -703,22 +703,12 @@ impl Executor<'_> {
             grows = here.is_some_and(|h| self.store.space(h).growth_bytes() > 0);
             self.store.note_write(i, key.as_bytes());
             if self.store.tracking {
-                let lsn = self.store.next_lsn;
-                self.store.next_lsn += 1;
-                if self.store.journaling {
-                    let name = self.store.name_of(i).into();
-                    self.records.push(journal::Record {
-                        lsn,
-                        now: self.now,
-                        keyspace: name,
-                        literals: Literals::Faithful,
-                        args: vec![
-                            Bytes::from_static(b"DEL"),
-                            Bytes::copy_from_slice(key.as_bytes()),
-                        ],
-                    });
-                    self.last_lsn = lsn;
-                }
+                let keyspace = self.store.name_of(i).into();
+                let del = [
+                    Bytes::from_static(b"DEL"),
+                    Bytes::copy_from_slice(key.as_bytes()),
+                ];
+                self.journal(keyspace, Literals::Faithful, &del);
             }
         }
         self.shared.memory_freed(freed_total);
@@ -740,8 +730,6 @@ impl Executor<'_> {
         if !self.store.tracking {
             return;
         }
-        let lsn = self.store.next_lsn;
-        self.store.next_lsn += 1;
         // The keyspace the handler wrote to (cached in the session by `Ctx::ks_write`).
         let index = session
             .keyspace_index
@@ -752,12 +740,20 @@ impl Executor<'_> {
                 ks.mark_dirty(key);
             }
         }
+        self.journal(session.keyspace.clone(), session.literals, args);
+    }
+
+    /// Gives a write its LSN and, when journaling, queues its record: the one path for a
+    /// command's own record and for the `DEL` of an eviction.
+    fn journal(&mut self, keyspace: SmolStr, literals: Literals, args: &[Bytes]) {
+        let lsn = self.store.next_lsn;
+        self.store.next_lsn += 1;
         if self.store.journaling {
             self.records.push(journal::Record {
                 lsn,
                 now: self.now,
-                keyspace: session.keyspace.clone(),
-                literals: session.literals,
+                keyspace,
+                literals,
                 args: args.to_vec(),
             });
             self.last_lsn = lsn;
@@ -788,15 +784,16 @@ struct Lookups {
 impl Ctx<'_> {
     /// The current keyspace for reading; None if it has never been written.
     pub fn ks(&mut self) -> Option<&mut Keyspace> {
-        let i = match self.session.keyspace_index {
-            Some(i) => i,
-            None => {
-                let i = self.store.index_of(&self.session.keyspace)?;
-                self.session.keyspace_index = Some(i);
-                i
-            }
-        };
+        let i = self.ks_index()?;
         Some(self.space(i))
+    }
+
+    /// The current keyspace's index (cached in the session); None if it has never been written.
+    fn ks_index(&mut self) -> Option<usize> {
+        if self.session.keyspace_index.is_none() {
+            self.session.keyspace_index = self.store.index_of(&self.session.keyspace);
+        }
+        self.session.keyspace_index
     }
 
     /// A keyspace by index, stamped with this command's access clock.
@@ -827,15 +824,11 @@ impl Ctx<'_> {
     /// The live value of a key in the current keyspace.
     pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
         let now = self.now;
-        let index = match self.session.keyspace_index {
-            Some(i) => Some(i),
-            None => self.store.index_of(&self.session.keyspace),
-        };
-        self.session.keyspace_index = index;
-        let Some(i) = index else {
+        let Some(i) = self.ks_index() else {
             self.lookups.misses += 1;
             return None;
         };
+        // Not `self.space(i)`: the lookup counters are borrowed beside the store below.
         let ks = self.store.space(i);
         ks.clock = self.clock;
         let found = ks.get(key, now);

@@ -259,6 +259,7 @@ pub fn pexpiretime(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(expiry_of(ctx, &a[1])))
 }
 
+/// The absolute expiry of a key in unix ms: -1 without one, -2 missing.
 fn expiry_of(ctx: &mut Ctx, key: &[u8]) -> i64 {
     let now = ctx.now;
     match ctx.ks().and_then(|ks| ks.entry(key, now)) {
@@ -282,11 +283,9 @@ pub fn persist(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// Milliseconds until a key expires: -1 without expiry, -2 missing.
 pub(super) fn ms_left(ctx: &mut Ctx, key: &[u8]) -> i64 {
-    let now = ctx.now;
-    match ctx.ks().and_then(|ks| ks.entry(key, now)) {
-        None => -2,
-        Some(e) if e.expire_at == 0 => -1,
-        Some(e) => (e.expire_at - now) as i64,
+    match expiry_of(ctx, key) {
+        t if t < 0 => t,
+        t => t - ctx.now as i64,
     }
 }
 
@@ -359,7 +358,7 @@ pub fn copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Ok(Reply::Int(0));
     };
     let t = ctx.store.create(&target);
-    let dest = ctx.store.space(t);
+    let dest = ctx.space(t);
     if dest.contains(&a[2], now) && !replace {
         return Ok(Reply::Int(0));
     }
@@ -383,14 +382,14 @@ pub fn move_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Ok(Reply::Int(0));
     }
     let t = ctx.store.create(&target);
-    if ctx.store.space(t).contains(&a[1], now) {
+    if ctx.space(t).contains(&a[1], now) {
         return Ok(Reply::Int(0));
     }
     let entry = ctx
         .ks()
         .and_then(|ks| ks.remove(&a[1]))
         .expect("checked above");
-    ctx.store.space(t).insert(&a[1], entry);
+    ctx.space(t).insert(&a[1], entry);
     ctx.store.note_write(t, &a[1]);
     Ok(Reply::Int(1))
 }

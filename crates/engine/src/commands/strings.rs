@@ -88,19 +88,9 @@ pub fn setrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     bytes[offset..offset + patch.len()].copy_from_slice(patch);
     let n = bytes.len();
-    store_keeping_ttl(ctx, &a[1], Value::from_bytes(&bytes), now);
+    ctx.ks_write()
+        .put_keeping_ttl(&a[1], Value::from_bytes(&bytes), now);
     Ok(Reply::Int(n as i64))
-}
-
-/// Stores a value under a key, keeping the key's expiry if it has one.
-fn store_keeping_ttl(ctx: &mut Ctx, key: &[u8], value: Value, now: u64) {
-    let ks = ctx.ks_write();
-    match ks.entry(key, now) {
-        Some(e) => e.value = value,
-        None => {
-            ks.set(key, value);
-        }
-    }
 }
 
 /// `GETDEL key`: the value, and the key is gone; null if it was missing.

@@ -314,13 +314,7 @@ pub fn incrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         sum.to_string()
     };
     let value = okdb_value::literal::parse_arg_faithful(text.as_bytes());
-    let ks = ctx.ks_write();
-    match ks.entry(&a[1], now) {
-        Some(e) => e.value = value,
-        None => {
-            ks.set(&a[1], value);
-        }
-    }
+    ctx.ks_write().put_keeping_ttl(&a[1], value, now);
     Ok(Reply::Bulk(text.into()))
 }
 
