@@ -56,6 +56,19 @@ impl Conn {
         self.reply()
     }
 
+    /// `maxmemory` 16 MiB under `policy`.
+    fn limit(&mut self, policy: &str) {
+        let set = [
+            "CONFIG",
+            "SET",
+            "maxmemory",
+            "16mb",
+            "maxmemory-policy",
+            policy,
+        ];
+        assert_eq!(self.call(&set), "+OK");
+    }
+
     fn info(&mut self, section: &str, field: &str) -> u64 {
         let text = self.call(&["INFO", section]);
         text.lines()
@@ -91,17 +104,7 @@ const LIMIT: u64 = 16 << 20;
 fn eviction_holds_memory_near_the_limit_and_noeviction_refuses_writes() {
     let (mut child, port) = spawn_server(&["--appendonly", "no"], &[]);
     let mut c = Conn::new(port);
-    assert_eq!(
-        c.call(&[
-            "CONFIG",
-            "SET",
-            "maxmemory",
-            "16mb",
-            "maxmemory-policy",
-            "allkeys-lru"
-        ]),
-        "+OK"
-    );
+    c.limit("allkeys-lru");
     // About 48 MB of data into a 16 MB limit.
     let replies = c.fill(0, 200_000, 200);
     assert!(replies.iter().all(|r| r == "+OK"), "every write succeeds");
@@ -157,14 +160,7 @@ fn evictions_are_journaled_so_a_restart_does_not_bring_keys_back() {
     let args = ["--dir", dir.to_str().unwrap(), "--appendfsync", "always"];
     let (mut child, port) = spawn_server(&args, &[]);
     let mut c = Conn::new(port);
-    c.call(&[
-        "CONFIG",
-        "SET",
-        "maxmemory",
-        "16mb",
-        "maxmemory-policy",
-        "allkeys-random",
-    ]);
+    c.limit("allkeys-random");
     c.fill(0, 150_000, 200);
     let keys = c.call(&["DBSIZE"]);
     assert!(c.info("stats", "evicted_keys") > 0);
