@@ -99,12 +99,12 @@ enum JournalAction {
         #[arg(default_value = okdb_engine::config::DEFAULT_DIR)]
         dir: PathBuf,
     },
-    /// Prints every record: LSN, time (unix ms), keyspace, arguments.
+    /// Prints every record: LSN, time (unix ms), keyspace, arguments (exit 1 if damaged).
     Dump {
         #[arg(default_value = okdb_engine::config::DEFAULT_DIR)]
         dir: PathBuf,
     },
-    /// Cuts the journal at its first damage (truncates there, removes later segments).
+    /// Rewrites damaged segments with every readable record, marks what was lost, reports it.
     Repair {
         #[arg(default_value = okdb_engine::config::DEFAULT_DIR)]
         dir: PathBuf,
@@ -139,8 +139,17 @@ fn journal(action: JournalAction) -> anyhow::Result<ExitCode> {
         JournalAction::Dump { dir } => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let r = tools::dump(&dir, &mut out);
-            out.flush()?;
-            r.map(|()| String::new())
+            // A reader that went away (`| head`) is not an error.
+            match out.flush() {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+                _ => {}
+            }
+            drop(out);
+            if let Err(e) = r {
+                eprint!("okdb: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+            Ok(String::new())
         }
     };
     let (code, text) = match report {

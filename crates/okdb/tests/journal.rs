@@ -1,6 +1,7 @@
-//! Damaged journals as a user meets them: a torn tail is cut at start-up; damage in the newest
-//! segment is replayed up to and kept aside; `okdb journal check|dump|repair` find and fix it.
-//! (Damage in an older segment stops start-up: crates/persist/tests/power_loss.rs.)
+//! Damaged journals as a user meets them: a torn tail (bytes never synced) is cut at start-up;
+//! damage to synced bytes stops start-up unless the checkpoint holds what it took; `okdb
+//! journal check|dump|repair` find it, and repair keeps every record that can be read. One
+//! server per data directory. (Damage in an older segment: crates/persist/tests/power_loss.rs.)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -36,11 +37,7 @@ fn write_and_crash(dir: &Path) -> PathBuf {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let mut segs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "okj"))
-        .collect();
+    let mut segs = segments(dir);
     assert_eq!(segs.len(), 1, "one segment: {segs:?}");
     segs.pop().unwrap()
 }
@@ -69,19 +66,63 @@ fn dbsize_after_start(dir: &Path) -> i64 {
     n
 }
 
-/// Offsets of the records in a segment, and the end of the last. A segment is a 16-byte
-/// header, then records of (4 len, 4 crc, 8 lsn, 1 op, len payload bytes); zeros after the last
-/// record are preallocated space.
+/// Offsets of the records in a segment, and where its items end. A segment is a 16-byte
+/// header, then items of (4 len, 4 crc, 8 lsn, 1 op, len payload bytes): records (op 1 or 2)
+/// and marks (op 3: a sync mark with no payload; op 4: lost records); zeros after the last
+/// item are preallocated space.
 fn record_offsets(bytes: &[u8]) -> (Vec<usize>, usize) {
     let mut at = 16;
     let mut out = Vec::new();
     loop {
-        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-        if len == 0 {
+        if at + 17 > bytes.len() || bytes[at..at + 17].iter().all(|&b| b == 0) {
             return (out, at);
         }
-        out.push(at);
+        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        if matches!(bytes[at + 16], 1 | 2) {
+            out.push(at);
+        }
         at += 17 + len;
+    }
+}
+
+fn segments(dir: &Path) -> Vec<PathBuf> {
+    let mut segs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "okj"))
+        .collect();
+    segs.sort();
+    segs
+}
+
+/// Flips one payload byte of record `n` (counting from 0); returns the record's offset.
+fn flip_record(seg: &Path, n: usize) -> usize {
+    let mut bytes = std::fs::read(seg).unwrap();
+    let (records, _) = record_offsets(&bytes);
+    let at = records[n];
+    let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    bytes[at + 17 + len - 1] ^= 0x55;
+    std::fs::write(seg, &bytes).unwrap();
+    at
+}
+
+/// Starts the server on `dir` and expects it to refuse; returns what it said.
+fn start_refused(dir: &Path) -> String {
+    let out = Command::new(OKDB)
+        .args(["server", "--port", "0"])
+        .args(server_args(dir))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the server started");
+    text(&out.stderr)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
     }
 }
 
@@ -118,72 +159,134 @@ fn a_torn_tail_is_cut_at_start_up_and_nothing_acknowledged_is_lost() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Flips the last payload byte of the tenth record; returns its offset.
-fn damage_tenth_record(seg: &Path) -> usize {
-    let mut bytes = std::fs::read(seg).unwrap();
-    let (records, _) = record_offsets(&bytes);
-    let at = records[9];
-    let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-    bytes[at + 17 + len - 1] ^= 0x55;
-    std::fs::write(seg, &bytes).unwrap();
-    at
-}
-
+/// Damage to synced records in the newest segment is media damage, not a torn write: start-up
+/// refuses (it used to replay up to the damage and set the acknowledged rest aside), `journal
+/// check` says so, `dump` prints every readable record and fails, and `repair` keeps every
+/// record around the damage and reports the one lost.
 #[test]
-fn damage_in_the_newest_segment_is_found_kept_aside_and_repaired() {
+fn damage_to_synced_records_in_the_newest_segment_stops_start_up_and_repair_salvages() {
     let dir = fresh_dir("damaged");
     let seg = write_and_crash(&dir);
-    let offset = damage_tenth_record(&seg);
+    let offset = flip_record(&seg, 9);
+
+    let err = start_refused(&dir);
+    assert!(
+        err.contains(&format!("damaged at offset {offset}"))
+            && err.contains("bytes that were on disk")
+            && err.contains("okdb journal repair"),
+        "{err}"
+    );
 
     let check = journal(&["check"], &dir);
     assert!(!check.status.success());
     let out = text(&check.stdout);
     assert!(
-        out.contains("DAMAGED") && out.contains(&format!("at offset {offset}")),
+        out.contains(&format!("at offset {offset}")) && out.contains("start-up refuses"),
         "{out}"
     );
 
-    // dump prints the records before the damage, then where it stops.
+    // dump prints every record it can read, marks the damage, and fails.
     let dump = journal(&["dump"], &dir);
-    assert!(dump.status.success());
+    assert!(!dump.status.success());
     let out = text(&dump.stdout);
     let records: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
-    assert_eq!(records.len(), 9, "{out}");
+    assert_eq!(records.len(), 19, "{out}");
     assert!(
         records[0].ends_with(" 0 (strict) SET k1 1"),
         "{}",
         records[0]
     );
     assert!(
-        out.lines().last().unwrap().contains("stops at offset"),
+        out.contains(&format!("damaged at offset {offset}")),
         "{out}"
     );
 
     let repair = journal(&["repair"], &dir);
     assert!(repair.status.success());
+    let report = text(&repair.stdout);
     assert!(
-        text(&repair.stdout).contains("truncated"),
+        report.contains("LSN 10..=10 lost: 1 record(s)")
+            && report.contains("kept 19 record(s), 1 record(s) lost"),
+        "{report}"
+    );
+    assert!(journal(&["check"], &dir).status.success());
+    let mut orig = seg.clone().into_os_string();
+    orig.push(".orig");
+    assert!(Path::new(&orig).exists(), "the original is kept");
+    assert_eq!(dbsize_after_start(&dir), 19);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Damage in records the checkpoint already holds loses nothing: start-up passes over it, and
+/// repair keeps the segments after it (it used to remove them, losing acknowledged writes).
+#[test]
+fn damage_in_checkpointed_records_loses_nothing_at_start_up_or_in_repair() {
+    let dir = fresh_dir("covered");
+    let (mut child, port) = spawn_server(&server_args(&dir), &[]);
+    let mut c = Client::connect(&format!("127.0.0.1:{port}")).unwrap();
+    for i in 0..300 {
+        c.call(&["SET", &format!("a{i}"), "1"]).unwrap();
+    }
+    assert_eq!(c.call(&["SAVE"]).unwrap(), Frame::Simple("OK".into()));
+    for i in 0..300 {
+        c.call(&["SET", &format!("b{i}"), "1"]).unwrap();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let segs = segments(&dir);
+    assert_eq!(segs.len(), 2, "{segs:?}");
+    flip_record(&segs[0], 150);
+    let copy = fresh_dir("covered-copy");
+    copy_dir(&dir, &copy);
+
+    let check = journal(&["check"], &dir);
+    assert!(
+        text(&check.stdout).contains("the checkpoint holds"),
+        "{}",
+        text(&check.stdout)
+    );
+    assert_eq!(dbsize_after_start(&dir), 600);
+
+    let repair = journal(&["repair"], &copy);
+    assert!(repair.status.success());
+    let report = text(&repair.stdout);
+    assert!(
+        report.contains("0 record(s) lost") && !report.contains("removed"),
+        "{report}"
+    );
+    assert_eq!(segments(&copy).len(), 2);
+    assert_eq!(dbsize_after_start(&copy), 600);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&copy);
+}
+
+/// A second server on the same directory refuses to start and names the one that holds it;
+/// `journal repair` refuses too while a server runs.
+#[test]
+fn a_data_directory_is_held_by_one_server() {
+    let dir = fresh_dir("lock");
+    let (mut first, port) = spawn_server(&server_args(&dir), &[]);
+    let err = start_refused(&dir);
+    assert!(
+        err.contains("in use by another okdb") && err.contains(&format!("pid {}", first.id())),
+        "{err}"
+    );
+    let repair = journal(&["repair"], &dir);
+    assert!(!repair.status.success());
+    assert!(
+        text(&repair.stdout).contains("in use"),
         "{}",
         text(&repair.stdout)
     );
-    assert!(journal(&["check"], &dir).status.success());
-    assert_eq!(dbsize_after_start(&dir), 9);
-    let _ = std::fs::remove_dir_all(&dir);
-
-    // Started on directly, the server replays up to the damage (the shape a power loss leaves
-    // when the last unsynced pages reach the disk out of order) and keeps the rest aside.
-    let dir = fresh_dir("damaged-start");
-    let seg = write_and_crash(&dir);
-    let offset = damage_tenth_record(&seg);
-    assert_eq!(dbsize_after_start(&dir), 9);
-    let mut kept = seg.clone().into_os_string();
-    kept.push(format!(".damaged-{offset}"));
-    let kept = std::fs::read(&kept).expect("the cut bytes are kept");
-    assert!(
-        kept.len() > 10 * 17,
-        "ten records' worth kept: {}",
-        kept.len()
+    let mut c = Client::connect(&format!("127.0.0.1:{port}")).unwrap();
+    assert_eq!(
+        c.call(&["SET", "k", "v"]).unwrap(),
+        Frame::Simple("OK".into())
     );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // Once the holder is gone (even by kill -9), the directory is free again.
+    assert_eq!(dbsize_after_start(&dir), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -251,5 +354,39 @@ fn writes_replay_under_the_literal_mode_they_ran_with() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `okdb journal dump DIR | head` ends quietly when its reader goes away.
+#[test]
+fn dump_into_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let dir = fresh_dir("pipe");
+    let mut args = server_args(&dir);
+    args[1] = "no".into();
+    let (mut child, port) = spawn_server(&args, &[]);
+    let mut c = Client::connect(&format!("127.0.0.1:{port}")).unwrap();
+    let value = "v".repeat(200);
+    for i in 0..2000 {
+        c.call(&["SET", &format!("k{i}"), &value]).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut dump = Command::new(OKDB)
+        .args(["journal", "dump"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(dump.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("1 "), "{first}");
+    let out = dump.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }

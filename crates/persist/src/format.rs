@@ -7,27 +7,43 @@
 //! len u32 | crc32c u32 | lsn u64 | op u8 | payload (len bytes)
 //! ```
 //!
-//! All integers little-endian; `crc32c` covers `lsn | op | payload`. Two ops so far, both a
-//! write as it ran: [`OP_COMMAND`] (its arguments read as strict literals: every record written
-//! before the faithful literal rule, and writes from a `CLIENT LITERALS strict` connection) and
+//! All integers little-endian; `crc32c` covers `lsn | op | payload`. Two ops are a write as it
+//! ran: [`OP_COMMAND`] (its arguments read as strict literals: every record written before the
+//! faithful literal rule, and writes from a `CLIENT LITERALS strict` connection) and
 //! [`OP_COMMAND_FAITHFUL`] (read as faithful literals, the default over RESP). The op keeps an
-//! old journal meaning what it meant when it was written. Payload:
+//! old journal meaning what it meant when it was written. Their payload:
 //!
 //! ```text
 //! now u64 (unix ms) | keyspace: len u16, bytes | argc u32 | argc × (len u32, bytes)
 //! ```
+//!
+//! Two ops are marks, not writes (format version 2):
+//! - [`OP_SYNCED`], empty payload, the `lsn` field holding a byte offset: every byte of this
+//!   segment before that offset had been fsynced when the mark was written. The writer appends
+//!   one after each fsync, so recovery can tell a torn tail (bytes that were never synced: a
+//!   crash may leave them half written) from damage to bytes that were on disk (media damage:
+//!   start-up refuses).
+//! - [`OP_LOST`], written by `okdb journal repair` where damage took records: the `lsn` field is
+//!   the first LSN lost, the payload (u64) the last. Replay passes over the gap it names.
+//!
+//! Version 1 segments (no marks) are read as they always were; the writer never appends to one.
 
 use bytes::Bytes;
 use okdb_engine::journal::Record;
 use okdb_value::literal::Literals;
 
 pub const MAGIC: &[u8; 8] = b"OKDBJRNL";
-pub const VERSION: u32 = 1;
+/// The version the writer gives new segments.
+pub const VERSION: u32 = 2;
+/// The oldest version this okdb reads.
+pub const OLDEST_VERSION: u32 = 1;
 pub const HEADER_LEN: usize = 16;
 /// Bytes before a record's payload: len, crc, lsn, op.
 pub const RECORD_HEADER: usize = 4 + 4 + 8 + 1;
 pub const OP_COMMAND: u8 = 1;
 pub const OP_COMMAND_FAITHFUL: u8 = 2;
+pub const OP_SYNCED: u8 = 3;
+pub const OP_LOST: u8 = 4;
 /// Largest payload a reader accepts; anything larger is corruption (a request is capped far
 /// below this by `proto-max-bulk-len` and the query buffer limit).
 pub const MAX_PAYLOAD: usize = 1 << 30;
@@ -40,8 +56,8 @@ pub fn segment_header() -> [u8; HEADER_LEN] {
     h
 }
 
-/// Checks a segment header; the reason if it is not one.
-pub fn check_header(buf: &[u8]) -> Result<(), String> {
+/// Checks a segment header: its version, or the reason it is not one.
+pub fn check_header(buf: &[u8]) -> Result<u32, String> {
     if buf.len() < HEADER_LEN {
         return Err(format!(
             "file is {} bytes, shorter than the header",
@@ -52,34 +68,54 @@ pub fn check_header(buf: &[u8]) -> Result<(), String> {
         return Err("not an okdb journal segment (bad magic)".into());
     }
     let version = u32::from_le_bytes(buf[8..12].try_into().expect("4 bytes"));
-    if version != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
         return Err(format!(
-            "journal format version {version}, this okdb reads {VERSION}"
+            "journal format version {version}, this okdb reads {OLDEST_VERSION} to {VERSION}"
         ));
     }
-    Ok(())
+    Ok(version)
 }
 
 /// Appends one record's bytes to `out`.
 pub fn encode(rec: &Record, out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(&[0u8; 8]); // len and crc, filled in below
-    out.extend_from_slice(&rec.lsn.to_le_bytes());
-    out.push(match rec.literals {
+    let op = match rec.literals {
         Literals::Strict => OP_COMMAND,
         Literals::Faithful => OP_COMMAND_FAITHFUL,
+    };
+    framed(out, rec.lsn, op, |out| {
+        out.extend_from_slice(&rec.now.to_le_bytes());
+        let ks = rec.keyspace.as_bytes();
+        let ks = &ks[..ks.len().min(u16::MAX as usize)];
+        out.extend_from_slice(&(ks.len() as u16).to_le_bytes());
+        out.extend_from_slice(ks);
+        out.extend_from_slice(&(rec.args.len() as u32).to_le_bytes());
+        for a in &rec.args {
+            out.extend_from_slice(&(a.len() as u32).to_le_bytes());
+            out.extend_from_slice(a);
+        }
     });
+}
+
+/// Appends a sync mark: the segment's bytes before `offset` were fsynced.
+pub fn encode_synced(offset: u64, out: &mut Vec<u8>) {
+    framed(out, offset, OP_SYNCED, |_| {});
+}
+
+/// Appends a lost-records mark: LSNs `from..=to` were lost to damage.
+pub fn encode_lost(from: u64, to: u64, out: &mut Vec<u8>) {
+    framed(out, from, OP_LOST, |out| {
+        out.extend_from_slice(&to.to_le_bytes())
+    });
+}
+
+/// Appends `len | crc | lsn | op | payload`, the payload written by `payload`.
+fn framed(out: &mut Vec<u8>, lsn: u64, op: u8, payload: impl FnOnce(&mut Vec<u8>)) {
+    let start = out.len();
+    out.extend_from_slice(&[0u8; 8]); // len and crc, filled in below
+    out.extend_from_slice(&lsn.to_le_bytes());
+    out.push(op);
     let payload_start = out.len();
-    out.extend_from_slice(&rec.now.to_le_bytes());
-    let ks = rec.keyspace.as_bytes();
-    let ks = &ks[..ks.len().min(u16::MAX as usize)];
-    out.extend_from_slice(&(ks.len() as u16).to_le_bytes());
-    out.extend_from_slice(ks);
-    out.extend_from_slice(&(rec.args.len() as u32).to_le_bytes());
-    for a in &rec.args {
-        out.extend_from_slice(&(a.len() as u32).to_le_bytes());
-        out.extend_from_slice(a);
-    }
+    payload(out);
     let len = (out.len() - payload_start) as u32;
     let crc = crc32c::crc32c(&out[start + 8..]);
     out[start..start + 4].copy_from_slice(&len.to_le_bytes());
@@ -91,6 +127,10 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
 pub enum Decoded {
     /// A record and the bytes it took.
     Record(Record, usize),
+    /// A sync mark ([`OP_SYNCED`]): the offset it vouches for, and the bytes it took.
+    Synced(u64, usize),
+    /// A lost-records mark ([`OP_LOST`]): the first and last LSN lost, and the bytes it took.
+    Lost(u64, u64, usize),
     /// The buffer ends inside a record (a torn write, if this is the end of the file).
     Incomplete,
     /// The bytes are not a valid record.
@@ -124,12 +164,23 @@ pub fn decode(buf: &[u8]) -> Decoded {
     }
     let lsn = u64_at(buf, 8);
     let op = buf[16];
+    let payload = &buf[RECORD_HEADER..total];
     let literals = match op {
         OP_COMMAND => Literals::Strict,
         OP_COMMAND_FAITHFUL => Literals::Faithful,
+        OP_SYNCED if payload.is_empty() => return Decoded::Synced(lsn, total),
+        OP_LOST if payload.len() == 8 => {
+            let to = u64_at(payload, 0);
+            return if to >= lsn {
+                Decoded::Lost(lsn, to, total)
+            } else {
+                Decoded::Corrupt(format!("lost-records mark {lsn}..={to}"))
+            };
+        }
+        OP_SYNCED | OP_LOST => return Decoded::Corrupt(format!("malformed mark (op {op})")),
         _ => return Decoded::Corrupt(format!("unknown record op {op}")),
     };
-    match decode_command(&buf[RECORD_HEADER..total], lsn, literals) {
+    match decode_command(payload, lsn, literals) {
         Some(rec) => Decoded::Record(rec, total),
         None => Decoded::Corrupt("malformed command payload".into()),
     }
@@ -218,8 +269,38 @@ mod tests {
     }
 
     #[test]
+    fn marks_round_trip_and_flips_are_caught() {
+        let mut buf = Vec::new();
+        encode_synced(4096, &mut buf);
+        let synced = buf.len();
+        encode_lost(10, 12, &mut buf);
+        assert_eq!(decode(&buf), Decoded::Synced(4096, synced));
+        assert_eq!(
+            decode(&buf[synced..]),
+            Decoded::Lost(10, 12, buf.len() - synced)
+        );
+        for i in 0..buf.len() {
+            let mut bad = buf.clone();
+            bad[i] ^= 0x10;
+            let first = decode(&bad);
+            let second = decode(&bad[synced..]);
+            assert!(
+                (i >= synced || !matches!(first, Decoded::Synced(..)))
+                    && (i < synced || !matches!(second, Decoded::Lost(..))),
+                "flip at byte {i} went unnoticed"
+            );
+        }
+    }
+
+    #[test]
     fn headers_are_checked() {
-        assert!(check_header(&segment_header()).is_ok());
+        assert_eq!(check_header(&segment_header()), Ok(VERSION));
+        let mut old = segment_header();
+        old[8..12].copy_from_slice(&1u32.to_le_bytes());
+        assert_eq!(check_header(&old), Ok(1));
+        let mut new = segment_header();
+        new[8..12].copy_from_slice(&3u32.to_le_bytes());
+        assert!(check_header(&new).unwrap_err().contains("version 3"));
         let mut h = segment_header();
         h[0] = b'X';
         assert!(check_header(&h).unwrap_err().contains("magic"));

@@ -53,101 +53,167 @@ pub fn list_segments(storage: &dyn Storage, dir: &Path) -> io::Result<Vec<Segmen
     Ok(out)
 }
 
-/// How a segment ends.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Tail {
-    /// Every byte belongs to a whole, valid record, or is preallocated space (zeros) after them.
-    Clean,
-    /// From `offset` on the bytes are not a record: cut short or damaged. `resumes` is the
-    /// offset and LSN of a valid record found further on, if any: without one this is the end
-    /// of what was written (a torn write); with one, something was damaged in the middle, or
-    /// (in the newest segment only) a power loss wrote the last unsynced pages out of order.
-    Bad {
-        offset: u64,
-        reason: String,
-        resumes: Option<(u64, u64)>,
-    },
+/// What a segment holds, in order, as [`read_segment`] hands it over.
+#[derive(Debug)]
+pub enum Item {
+    /// A write, to replay.
+    Record(Record),
+    /// A mark `okdb journal repair` left: records `from..=to` were lost to damage.
+    Lost { from: u64, to: u64 },
+    /// Bytes from `offset` on are not a record (cut short or damaged); items after this one
+    /// were found further on.
+    Damage { offset: u64, reason: String },
 }
 
-/// A segment read from disk: its records' count, the length of its valid prefix, how it ends.
+/// A stretch of a segment that is not records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bad {
+    pub offset: u64,
+    pub reason: String,
+    /// The offset of the next valid record or mark, and the LSN of the next record or lost
+    /// mark (None when only sync marks follow), if anything valid follows.
+    pub resumes: Option<(u64, Option<u64>)>,
+}
+
+/// A segment read from disk.
 #[derive(Debug)]
 pub struct Scan {
+    /// The header's format version (0 when the header itself is damaged).
+    pub version: u32,
     pub records: u64,
+    /// Where the last valid record or mark ends: the writer continues here.
     pub valid_len: u64,
     pub file_len: u64,
     pub last_lsn: Option<u64>,
-    pub tail: Tail,
+    /// The furthest offset a sync mark vouches for: bytes before it were on disk.
+    pub synced: u64,
+    /// Every damaged stretch, in order (zeros after the last record are not damage: they are
+    /// preallocated space the writer has not reached).
+    pub damage: Vec<Bad>,
 }
 
-/// Reads a segment, calling `f` for each valid record in order.
+impl Scan {
+    /// Where the segment stops being whole, if it does.
+    pub fn first_damage(&self) -> Option<&Bad> {
+        self.damage.first()
+    }
+}
+
+/// Reads a whole segment, handing `f` every valid record and mark in order and, where bytes
+/// are damaged, a [`Item::Damage`] before the items found after them. Damage does not stop
+/// the reading: what follows it is still read (the caller decides whether it may be used).
 pub fn read_segment(
     storage: &dyn Storage,
     path: &Path,
-    mut f: impl FnMut(Record),
+    mut f: impl FnMut(Item),
 ) -> io::Result<Scan> {
     let buf = storage.read(path)?;
-    let file_len = buf.len() as u64;
-    if let Err(reason) = format::check_header(&buf) {
-        // A header with no record after it is where the segment's creation stopped.
-        return Ok(Scan {
-            records: 0,
-            valid_len: 0,
-            file_len,
-            last_lsn: None,
-            tail: Tail::Bad {
-                offset: 0,
-                reason,
-                resumes: find_record(&buf, 0, 0),
-            },
-        });
-    }
-    let mut at = format::HEADER_LEN;
-    let mut records = 0;
-    let mut last_lsn = None;
-    let tail = loop {
-        if at == buf.len() {
-            break Tail::Clean;
+    let mut scan = Scan {
+        version: 0,
+        records: 0,
+        valid_len: 0,
+        file_len: buf.len() as u64,
+        last_lsn: None,
+        synced: 0,
+        damage: Vec::new(),
+    };
+    let mut at = match format::check_header(&buf) {
+        Ok(version) => {
+            scan.version = version;
+            scan.valid_len = format::HEADER_LEN as u64;
+            format::HEADER_LEN
         }
+        Err(reason) => match damaged(&mut scan, &buf, 0, reason, &mut f) {
+            Some(next) => next,
+            None => return Ok(scan),
+        },
+    };
+    while at < buf.len() {
+        let last = scan.last_lsn.unwrap_or(0);
         let reason = match format::decode(&buf[at..]) {
-            Decoded::Record(rec, used) => {
-                if last_lsn.is_some_and(|l| rec.lsn <= l) {
-                    format!("LSN {} does not follow {}", rec.lsn, last_lsn.unwrap_or(0))
-                } else {
-                    last_lsn = Some(rec.lsn);
-                    records += 1;
-                    at += used;
-                    f(rec);
-                    continue;
-                }
+            Decoded::Record(rec, used) if rec.lsn > last => {
+                scan.last_lsn = Some(rec.lsn);
+                scan.records += 1;
+                f(Item::Record(rec));
+                at += used;
+                scan.valid_len = at as u64;
+                continue;
             }
+            Decoded::Synced(offset, used) if offset <= at as u64 => {
+                scan.synced = scan.synced.max(offset);
+                at += used;
+                scan.valid_len = at as u64;
+                continue;
+            }
+            Decoded::Lost(from, to, used) if from > last => {
+                scan.last_lsn = Some(to);
+                f(Item::Lost { from, to });
+                at += used;
+                scan.valid_len = at as u64;
+                continue;
+            }
+            Decoded::Record(rec, _) => format!("LSN {} does not follow {last}", rec.lsn),
+            Decoded::Lost(from, ..) => format!("lost-records mark at LSN {from} after {last}"),
+            Decoded::Synced(offset, _) => format!("sync mark for offset {offset} lies ahead"),
             Decoded::Incomplete => format!("record cut short ({} bytes left)", buf.len() - at),
             Decoded::Corrupt(reason) => reason,
         };
         if buf[at..].iter().all(|&b| b == 0) {
             // Preallocated space the writer has not reached.
-            break Tail::Clean;
+            break;
         }
-        break Tail::Bad {
-            offset: at as u64,
-            reason,
-            resumes: find_record(&buf, at + 1, last_lsn.unwrap_or(0)),
-        };
-    };
-    Ok(Scan {
-        records,
-        valid_len: at as u64,
-        file_len,
-        last_lsn,
-        tail,
-    })
+        match damaged(&mut scan, &buf, at, reason, &mut f) {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    Ok(scan)
 }
 
-/// The first offset at or after `from` holding a valid record with an LSN above `after`.
-fn find_record(buf: &[u8], from: usize, after: u64) -> Option<(u64, u64)> {
-    (from..buf.len()).find_map(|at| match format::decode(&buf[at..]) {
-        Decoded::Record(rec, _) if rec.lsn > after => Some((at as u64, rec.lsn)),
-        _ => None,
-    })
+/// Notes damage at `at` and finds where valid items resume.
+fn damaged(
+    scan: &mut Scan,
+    buf: &[u8],
+    at: usize,
+    reason: String,
+    f: &mut impl FnMut(Item),
+) -> Option<usize> {
+    let resumes = find_item(buf, at + 1, scan.last_lsn.unwrap_or(0));
+    scan.damage.push(Bad {
+        offset: at as u64,
+        reason: reason.clone(),
+        resumes,
+    });
+    f(Item::Damage {
+        offset: at as u64,
+        reason,
+    });
+    resumes.map(|(offset, _)| offset as usize)
+}
+
+/// The first offset at or after `from` holding a valid record or lost mark with an LSN above
+/// `after`, or a sync mark (which vouches only for bytes before itself), and the LSN of the
+/// next record or lost mark from there.
+fn find_item(buf: &[u8], from: usize, after: u64) -> Option<(u64, Option<u64>)> {
+    let mut found = None;
+    let mut at = from;
+    while at < buf.len() {
+        match format::decode(&buf[at..]) {
+            Decoded::Record(rec, _) if rec.lsn > after => {
+                return Some((found.unwrap_or(at) as u64, Some(rec.lsn)));
+            }
+            Decoded::Lost(first, _, _) if first > after => {
+                return Some((found.unwrap_or(at) as u64, Some(first)));
+            }
+            Decoded::Synced(offset, used) if offset <= at as u64 => {
+                found.get_or_insert(at);
+                at += used;
+            }
+            _ if found.is_some() => break,
+            _ => at += 1,
+        }
+    }
+    found.map(|at| (at as u64, None))
 }
 
 /// The writer thread's state: the open segment and what of it is on disk.
@@ -167,6 +233,8 @@ pub struct Writer {
     synced_len: u64,
     /// Bytes written to the open segment after `synced_len` (kept to rewrite after a failure).
     unsynced: Vec<u8>,
+    /// Whether `unsynced` holds records (not only a sync mark).
+    unsynced_records: bool,
     unsynced_last_lsn: u64,
     /// The open segment's size on disk: zeros from the end of its records up to here.
     allocated: u64,
@@ -220,6 +288,7 @@ impl Writer {
             file: None,
             synced_len: 0,
             unsynced: Vec::new(),
+            unsynced_records: false,
             unsynced_last_lsn: 0,
             allocated: 0,
             pending: Vec::new(),
@@ -284,13 +353,16 @@ impl Writer {
                 self.step(policy);
             }
             if stopping && self.pending.is_empty() && !self.failed {
-                if !self.unsynced.is_empty() {
-                    if let Err(e) = self.sync() {
+                if self.unsynced_records {
+                    // The last sync mark is synced too, so a clean stop leaves every record
+                    // vouched for.
+                    if let Err(e) = self.sync().and_then(|()| self.sync_mark()) {
                         tracing::error!("journal: last fsync failed: {e}");
                     }
                 }
                 break;
             }
+            self.shrink_buffers();
         }
     }
 
@@ -306,6 +378,7 @@ impl Writer {
                 // a failure: the policy promises only that they were handed to the OS.
                 self.synced_len += self.unsynced.len() as u64;
                 self.unsynced.clear();
+                self.unsynced_records = false;
                 self.queue.mark_durable(self.unsynced_last_lsn);
             }
         }
@@ -314,7 +387,7 @@ impl Writer {
             Fsync::EverySec => self.last_sync.elapsed() >= Duration::from_secs(1),
             Fsync::No => false,
         };
-        if due && !self.unsynced.is_empty() {
+        if due && self.unsynced_records {
             if let Err(e) = self.sync() {
                 self.fail(format!("journal fsync failed: {e}"));
             }
@@ -337,6 +410,7 @@ impl Writer {
         let file = self.file.as_mut().expect("a segment is open");
         file.write_at(end, &self.pending)?;
         self.unsynced.extend_from_slice(&self.pending);
+        self.unsynced_records = true;
         self.unsynced_last_lsn = self.pending_last_lsn;
         self.queue
             .stats
@@ -357,10 +431,14 @@ impl Writer {
         Ok(())
     }
 
-    /// Closes the open segment (synced) and starts one named by the next record's LSN.
+    /// Closes the open segment (synced, with its last sync mark synced too: a segment that is
+    /// not the newest must be whole) and starts one named by the next record's LSN.
     fn start_segment(&mut self) -> io::Result<()> {
-        if !self.unsynced.is_empty() {
+        if self.unsynced_records {
             self.sync()?;
+        }
+        if !self.unsynced.is_empty() {
+            self.sync_mark()?;
         }
         let rotating = self.file.is_some();
         if rotating {
@@ -406,13 +484,56 @@ impl Writer {
             .store(self.last_fsync.as_micros() as u64, Relaxed);
         self.synced_len += self.unsynced.len() as u64;
         self.unsynced.clear();
+        self.unsynced_records = false;
         self.last_sync = Instant::now();
         self.queue.mark_durable(self.unsynced_last_lsn);
         // The next group: the clients just released plus those that queued meanwhile.
         let released = std::mem::take(&mut self.group_pushes);
         let target = (released + self.queue.pending_pushes()).max(1);
         self.queue.group_target.store(target, Relaxed);
+        self.write_mark();
         Ok(())
+    }
+
+    /// Writes a sync mark for what was just synced, right after it (not synced itself: a crash
+    /// of the process keeps it, a power loss may not, and then the last group's bytes are
+    /// taken for a torn tail, which is all a reader could tell anyway). A mark that fails to
+    /// be written is left out; the next write goes over it.
+    fn write_mark(&mut self) {
+        let mut mark = Vec::with_capacity(format::RECORD_HEADER);
+        format::encode_synced(self.synced_len, &mut mark);
+        let end = self.data_end();
+        if end + mark.len() as u64 > self.allocated {
+            return; // the next write preallocates; its sync writes a mark
+        }
+        let Some(file) = self.file.as_mut() else {
+            return;
+        };
+        match file.write_at(end, &mark) {
+            Ok(()) => self.unsynced.extend_from_slice(&mark),
+            Err(e) => tracing::warn!("journal: writing a sync mark failed: {e}"),
+        }
+    }
+
+    /// Syncs a sync mark written after the last sync (which holds no record).
+    fn sync_mark(&mut self) -> io::Result<()> {
+        if let Some(file) = self.file.as_mut() {
+            file.sync_data()?;
+            self.synced_len += self.unsynced.len() as u64;
+            self.unsynced.clear();
+        }
+        Ok(())
+    }
+
+    /// Gives memory back after a large write: the buffers keep at most 1 MiB between writes.
+    fn shrink_buffers(&mut self) {
+        const KEEP: usize = 1 << 20;
+        if self.pending.is_empty() && self.pending.capacity() > KEEP {
+            self.pending = Vec::new();
+        }
+        if self.unsynced.capacity() > KEEP && self.unsynced.len() < KEEP / 4 {
+            self.unsynced.shrink_to(KEEP / 4);
+        }
     }
 
     fn fail(&mut self, reason: String) {
@@ -439,6 +560,7 @@ impl Writer {
             Ok(()) => {
                 self.synced_len += self.unsynced.len() as u64;
                 self.unsynced.clear();
+                self.unsynced_records = false;
                 self.queue.mark_durable(self.unsynced_last_lsn);
                 self.failed = false;
                 self.queue.set_failure(None);

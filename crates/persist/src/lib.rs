@@ -38,15 +38,19 @@ pub enum PersistError {
     #[error("checkpoint database in {0}: {1}")]
     Db(PathBuf, checkpoint::CheckpointError),
     #[error(
-        "journal segment {path} is corrupt at offset {offset}: {reason}. Nothing after it can be \
-         replayed safely. Inspect it with `okdb journal check {dir}` and `okdb journal dump {dir}`; \
-         `okdb journal repair {dir}` cuts the journal at the damage (losing what follows it)"
+        "journal segment {path} is damaged at offset {offset} ({reason}), in bytes that were on \
+         disk{}: records there are lost, and replaying past them could apply later writes \
+         without earlier ones, so okdb does not start. Inspect with `okdb journal check {dir}` \
+         and `okdb journal dump {dir}`; `okdb journal repair {dir}` keeps every record that \
+         can be read (before and after the damage), marks the lost ones and reports how many",
+        if *synced > 0 { format!(" (synced up to offset {synced})") } else { String::new() }
     )]
     Corrupt {
         path: PathBuf,
         dir: PathBuf,
         offset: u64,
         reason: String,
+        synced: u64,
     },
     #[error(
         "journal records {from}..={to} are missing before {path} (the checkpoint covers up to \
@@ -61,6 +65,66 @@ pub enum PersistError {
     },
     #[error("reading journal segment {0}: {1}")]
     Read(PathBuf, std::io::Error),
+    #[error(
+        "data directory {dir} is in use by another okdb ({holder}); two servers on one \
+         directory would overwrite each other's journal and checkpoints. Stop that one first, \
+         or give this one its own --dir"
+    )]
+    Locked { dir: PathBuf, holder: String },
+}
+
+/// The lock file that keeps a data directory to one process at a time.
+pub const LOCK_FILE: &str = "okdb.lock";
+
+/// Holds a data directory for as long as it lives (an OS file lock on [`LOCK_FILE`], released
+/// by the OS when the process ends however it ends). The file says who holds it.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: std::fs::File,
+}
+
+impl DirLock {
+    /// Takes the directory's lock, or says who holds it.
+    pub fn acquire(dir: &Path) -> Result<DirLock, PersistError> {
+        use std::io::{Read, Seek, Write};
+        let path = dir.join(LOCK_FILE);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| PersistError::Dir(path.clone(), e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                return Err(PersistError::Locked {
+                    dir: dir.into(),
+                    holder: if holder.is_empty() {
+                        "holder unknown".into()
+                    } else {
+                        holder.into()
+                    },
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(PersistError::Dir(path, e)),
+        }
+        let me = format!(
+            "pid {}, {}, since unix time {}",
+            std::process::id(),
+            std::env::args().collect::<Vec<_>>().join(" "),
+            okdb_engine::time::now_ms() / 1000
+        );
+        let written = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(me.as_bytes()));
+        written.map_err(|e| PersistError::Dir(path, e))?;
+        Ok(DirLock { _file: file })
+    }
 }
 
 /// Test hooks: `OKDB_FAILPOINT=name` makes the process abort when it reaches that point, as a
@@ -117,6 +181,8 @@ pub struct Persistence {
     writer: Option<JoinHandle<()>>,
     checkpointer: Option<JoinHandle<()>>,
     pub recovered: Recovered,
+    /// Dropped last: the directory stays held until both threads are done with it.
+    _lock: DirLock,
 }
 
 impl Persistence {
@@ -134,6 +200,7 @@ impl Persistence {
         let storage = options.storage.clone();
         let started = Instant::now();
         std::fs::create_dir_all(dir).map_err(|e| PersistError::Dir(dir.into(), e))?;
+        let lock = DirLock::acquire(dir)?;
         let db = checkpoint::Db::open(dir).map_err(|e| PersistError::Db(dir.into(), e))?;
         let covered = db
             .covered_lsn()
@@ -163,23 +230,59 @@ impl Persistence {
         let mut replayed = 0;
         let mut truncated_tail = None;
         let mut last_valid_len = 0;
+        let mut last_version = 0;
         for (i, seg) in segments.iter().enumerate() {
+            let newest = i + 1 == segments.len();
             // Every write gets the next LSN, so the records above the checkpoint follow each
-            // other without a gap; a gap means records are missing (a lost segment).
+            // other without a gap; a gap means records are missing: a lost segment, or damage.
+            // Damage is passed over only when what it took is at or below what is applied
+            // already (the checkpoint covers it).
             let mut gap = None;
-            let scan = journal::read_segment(storage.as_ref(), &seg.path, |rec| {
-                if rec.lsn <= last_applied || gap.is_some() {
+            let mut damage: Option<(u64, String)> = None;
+            let mut stop: Option<(u64, String)> = None;
+            let scan = journal::read_segment(storage.as_ref(), &seg.path, |item| {
+                if stop.is_some() || gap.is_some() {
                     return;
                 }
-                if rec.lsn != last_applied + 1 {
-                    gap = Some(rec.lsn);
+                let first = match &item {
+                    journal::Item::Damage { offset, reason } => {
+                        damage.get_or_insert((*offset, reason.clone()));
+                        return;
+                    }
+                    journal::Item::Record(rec) => rec.lsn,
+                    journal::Item::Lost { from, .. } => *from,
+                };
+                if first > last_applied + 1 {
+                    match damage.take() {
+                        Some(d) => stop = Some(d),
+                        None => gap = Some(first),
+                    }
                     return;
                 }
-                if let okdb_engine::Reply::Error(e) = engine.replay(&rec) {
-                    tracing::warn!("replaying LSN {}: {e}", rec.lsn);
+                if let Some((offset, reason)) = damage.take() {
+                    tracing::warn!(
+                        "journal segment {} is damaged at offset {offset} ({reason}), in \
+                         records the checkpoint already holds: nothing is lost",
+                        seg.path.display()
+                    );
                 }
-                last_applied = rec.lsn;
-                replayed += 1;
+                match item {
+                    journal::Item::Record(rec) if rec.lsn > last_applied => {
+                        if let okdb_engine::Reply::Error(e) = engine.replay(&rec) {
+                            tracing::warn!("replaying LSN {}: {e}", rec.lsn);
+                        }
+                        last_applied = rec.lsn;
+                        replayed += 1;
+                    }
+                    journal::Item::Lost { from, to } if to > last_applied => {
+                        tracing::warn!(
+                            "journal records {from}..={to} were lost to damage (`okdb journal \
+                             repair` marked them); replay goes on after them"
+                        );
+                        last_applied = to;
+                    }
+                    _ => {}
+                }
             })
             .map_err(|e| PersistError::Read(seg.path.clone(), e))?;
             if let Some(lsn) = gap {
@@ -191,27 +294,40 @@ impl Persistence {
                     covered,
                 });
             }
-            last_valid_len = scan.valid_len;
-            if let journal::Tail::Bad {
-                offset,
-                reason,
-                resumes,
-            } = scan.tail
-            {
-                let is_last = i + 1 == segments.len();
-                if !is_last {
-                    return Err(PersistError::Corrupt {
-                        path: seg.path.clone(),
-                        dir: dir.into(),
-                        offset,
-                        reason,
-                    });
+            // Damage at the end of a segment took records up to the next segment's first.
+            if let Some(d) = damage.take() {
+                match segments.get(i + 1) {
+                    Some(next) if next.first_lsn <= last_applied + 1 => {}
+                    _ => stop = Some(d),
                 }
-                cut_tail(storage.as_ref(), seg, offset, &reason, resumes)
-                    .map_err(|e| PersistError::Read(seg.path.clone(), e))?;
-                truncated_tail = Some((seg.path.clone(), offset));
-                last_valid_len = offset;
             }
+            last_valid_len = scan.valid_len;
+            last_version = scan.version;
+            let Some((offset, reason)) = stop else {
+                continue;
+            };
+            let corrupt = || PersistError::Corrupt {
+                path: seg.path.clone(),
+                dir: dir.into(),
+                offset,
+                reason: reason.clone(),
+                synced: scan.synced,
+            };
+            // Only the newest segment has bytes that were never synced, and only those can be
+            // torn by a crash: damage below what a sync mark vouches for is damage to data
+            // that was on disk.
+            if !newest || scan.synced > offset {
+                return Err(corrupt());
+            }
+            let resumes = scan
+                .damage
+                .iter()
+                .find(|b| b.offset == offset)
+                .and_then(|b| b.resumes);
+            cut_tail(storage.as_ref(), seg, offset, &reason, resumes)
+                .map_err(|e| PersistError::Read(seg.path.clone(), e))?;
+            truncated_tail = Some((seg.path.clone(), offset));
+            last_valid_len = offset;
         }
         let next_lsn = last_applied.max(covered) + 1;
         let queue = engine.start_journal(next_lsn);
@@ -228,9 +344,11 @@ impl Persistence {
         // Everything recovered is on disk already.
         queue.mark_durable(next_lsn - 1);
         // A segment cut back to less than its header is gone; the writer starts a new one.
+        // (An older format's segment is left as it is: the next write starts a new one.)
         let last = segments
             .last()
             .filter(|_| last_valid_len >= format::HEADER_LEN as u64)
+            .filter(|_| last_version == format::VERSION)
             .map(|s| (s, last_valid_len));
         let mut writer =
             journal::Writer::open(storage.clone(), dir, engine.clone(), queue.clone(), last)
@@ -274,6 +392,7 @@ impl Persistence {
             writer: Some(writer),
             checkpointer: Some(checkpointer),
             recovered,
+            _lock: lock,
         })
     }
 
@@ -319,7 +438,7 @@ fn cut_tail(
     seg: &journal::Segment,
     offset: u64,
     reason: &str,
-    resumes: Option<(u64, u64)>,
+    resumes: Option<(u64, Option<u64>)>,
 ) -> std::io::Result<()> {
     let path = seg.path.display();
     match resumes {
@@ -328,6 +447,7 @@ fn cut_tail(
              truncating it there"
         ),
         Some((at, lsn)) => {
+            let lsn = lsn.map_or("only sync marks".into(), |l| format!("LSN {l}"));
             let bytes = storage.read(&seg.path)?;
             let mut tail = &bytes[offset as usize..];
             while let [rest @ .., 0] = tail {
@@ -338,9 +458,9 @@ fn cut_tail(
             storage.write_file(Path::new(&keep), tail)?;
             tracing::error!(
                 "journal segment {path}, the newest, is damaged at offset {offset} ({reason}) \
-                 and records resume at offset {at} (LSN {lsn}): the shape a power loss leaves \
-                 when unsynced pages reach the disk out of order. Replaying up to the damage; \
-                 the {} bytes after it are kept in {}",
+                 past what was synced, and records resume at offset {at} ({lsn}): the shape a \
+                 power loss leaves when unsynced pages reach the disk out of order. Replaying \
+                 up to the damage; the {} bytes after it are kept in {}",
                 tail.len(),
                 Path::new(&keep).display()
             );

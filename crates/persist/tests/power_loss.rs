@@ -364,7 +364,7 @@ fn damage_in_an_older_segment_stops_recovery_naming_file_and_offset() {
     let err = open_err(&disk, &dir);
     assert!(
         err.contains("journal-00000000000000000001.okj")
-            && err.contains("corrupt at offset")
+            && err.contains("damaged at offset")
             && err.contains("okdb journal repair"),
         "{err}"
     );
