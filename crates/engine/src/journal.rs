@@ -87,6 +87,8 @@ pub struct Queue {
     /// Set when the journal cannot be written: writes are refused until it clears.
     failed: AtomicBool,
     failure: Mutex<Option<String>>,
+    /// Why the last checkpoint failed, if it did.
+    checkpoint_error: Mutex<Option<String>>,
     /// Unix ms at which the fsync in progress started; 0 when none is running.
     pub sync_started: AtomicU64,
     /// Figures for `INFO persistence`, kept by the persistence crate.
@@ -130,6 +132,8 @@ pub struct Stats {
     pub last_checkpoint_keys: AtomicU64,
     pub checkpoints: AtomicU64,
     pub checkpoint_failures: AtomicU64,
+    /// Failures since the last checkpoint that succeeded (the checkpointer backs off by them).
+    pub checkpoint_failures_in_a_row: AtomicU64,
     pub checkpoint_running: AtomicBool,
     pub last_fsync_us: AtomicU64,
     pub fsyncs: AtomicU64,
@@ -299,14 +303,26 @@ impl Queue {
     }
 
     /// Records a finished checkpoint attempt and wakes whoever waits for one.
-    pub fn checkpoint_done(&self, ok: bool) {
+    pub fn checkpoint_done(&self, result: Result<(), String>) {
         let st = &self.stats;
-        if ok {
-            st.checkpoints.fetch_add(1, SeqCst);
-        } else {
-            st.checkpoint_failures.fetch_add(1, SeqCst);
+        match result {
+            Ok(()) => {
+                *lock(&self.checkpoint_error) = None;
+                st.checkpoint_failures_in_a_row.store(0, SeqCst);
+                st.checkpoints.fetch_add(1, SeqCst);
+            }
+            Err(e) => {
+                *lock(&self.checkpoint_error) = Some(e);
+                st.checkpoint_failures_in_a_row.fetch_add(1, SeqCst);
+                st.checkpoint_failures.fetch_add(1, SeqCst);
+            }
         }
         self.wake_waiters();
+    }
+
+    /// Why the last checkpoint failed, or None if it succeeded (or none ran yet).
+    pub fn checkpoint_error(&self) -> Option<String> {
+        lock(&self.checkpoint_error).clone()
     }
 
     /// Refuses writes with this reason (a failed write or fsync), or accepts them again (None).

@@ -156,66 +156,94 @@ struct Encoded {
     codec: i64,
     bytes: Vec<u8>,
     expire_at: i64,
-    /// For a chunked value, its chunks (`bytes` lists their hashes).
-    chunks: Vec<Chunk>,
 }
 
-fn encode_entry(e: &Entry) -> Encoded {
-    let (codec, bytes, chunks) = match chunks::split_value(&e.value) {
-        Some(parts) => {
-            let chunks: Vec<Chunk> = parts
-                .iter()
-                .map(|part| {
-                    let (codec, data) = encode_value(part);
-                    Chunk {
-                        hash: chunks::hash(&data),
-                        codec,
-                        data,
-                    }
-                })
-                .collect();
-            (CODEC_CHUNKED, chunks::hash_list(&chunks), chunks)
-        }
-        None => {
-            let (codec, bytes) = encode_value(&e.value);
-            (codec, bytes, Vec::new())
-        }
+impl Encoded {
+    fn chunked(&self) -> bool {
+        self.codec == CODEC_CHUNKED
+    }
+}
+
+/// What the encoder hands the writer, in key order: a chunked value's chunks come before its
+/// row (which lists their hashes).
+enum Piece<'a> {
+    Chunk(&'a okdb_engine::key::Key, Chunk),
+    Row(Row<'a>),
+}
+
+/// Encodes one entry, handing its chunks (if it is stored in chunks) to `chunk` one by one.
+fn encode_entry(e: &Entry, mut chunk: impl FnMut(Chunk)) -> Encoded {
+    let mut hashes = Vec::new();
+    let chunked = chunks::for_each_chunk(&e.value, |part| {
+        let (codec, data) = encode_value(&part);
+        let c = Chunk {
+            hash: chunks::hash(&data),
+            codec,
+            data,
+        };
+        hashes.extend_from_slice(&c.hash.to_le_bytes());
+        chunk(c);
+    });
+    let (codec, bytes) = if chunked {
+        (CODEC_CHUNKED, hashes)
+    } else {
+        encode_value(&e.value)
     };
     Encoded {
         ty: e.value.type_name(),
         codec,
         bytes,
         expire_at: e.expire_at as i64,
-        chunks,
     }
 }
 
 /// Encodes a keyspace's changes (sorted by key: see [`sort`]) on a second thread, `f` taking
-/// the rows in order as they come, so SQLite's inserts overlap with the encoding.
+/// the pieces in order as they come, so SQLite's inserts overlap with the encoding. Pieces go
+/// over in batches of at most [`BATCH_PIECES`] or about [`BATCH_BYTES`], and at most a few
+/// batches are in flight, so the memory a checkpoint holds is bounded by those, not by the
+/// size of the values (a huge collection goes over a chunk at a time).
 fn encoded_rows<'a, E>(
     changes: &'a [okdb_engine::Change],
-    mut f: impl FnMut(Row<'a>) -> Result<(), E>,
+    mut f: impl FnMut(Piece<'a>) -> Result<(), E>,
 ) -> Result<(), E> {
-    const CHUNK: usize = 4096;
+    const BATCH_PIECES: usize = 4096;
+    const BATCH_BYTES: usize = 8 << 20;
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row<'a>>>(4);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Piece<'a>>>(2);
         scope.spawn(move || {
-            for chunk in changes.chunks(CHUNK) {
-                let batch: Vec<Row<'a>> = chunk
-                    .iter()
-                    .map(|c| Row {
-                        key: &c.key,
-                        value: c.entry.as_ref().map(encode_entry),
+            let mut batch = Vec::new();
+            let mut bytes = 0;
+            let send = |batch: &mut Vec<Piece<'a>>, bytes: &mut usize, piece, size: usize| {
+                batch.push(piece);
+                *bytes += size;
+                if batch.len() >= BATCH_PIECES || *bytes >= BATCH_BYTES {
+                    *bytes = 0;
+                    tx.send(std::mem::take(batch)).is_ok()
+                } else {
+                    true
+                }
+            };
+            for c in changes {
+                let mut open = true;
+                let value = c.entry.as_ref().map(|e| {
+                    encode_entry(e, |chunk| {
+                        let size = chunk.data.len();
+                        open &= send(&mut batch, &mut bytes, Piece::Chunk(&c.key, chunk), size);
                     })
-                    .collect();
-                if tx.send(batch).is_err() {
+                });
+                let size = value.as_ref().map_or(0, |v| v.bytes.len()) + c.key.as_bytes().len();
+                let row = Piece::Row(Row { key: &c.key, value });
+                if !open || !send(&mut batch, &mut bytes, row, size) {
                     return;
                 }
             }
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
         });
         for batch in rx {
-            for row in batch {
-                f(row)?;
+            for piece in batch {
+                f(piece)?;
             }
         }
         Ok(())
@@ -425,55 +453,69 @@ impl Db {
             ))?;
             let mut drop_chunks =
                 tx.prepare_cached(&format!("DELETE FROM \"{chunks_tbl}\" WHERE key = ?1"))?;
-            encoded_rows(changes, |row| {
-                let key = row.key.as_bytes();
-                let chunked = row.value.as_ref().is_some_and(|v| !v.chunks.is_empty());
-                // The chunks the key's row lists now (only looked up when there can be any).
-                let old: HashSet<i64> = if chunked || any_chunks {
-                    old_row
-                        .query_row([key], |r| {
-                            let codec: i64 = r.get(0)?;
-                            let value: Vec<u8> = r.get(1)?;
-                            Ok(if codec == CODEC_CHUNKED {
-                                chunks::parse_hash_list(&value).unwrap_or_default()
-                            } else {
-                                Vec::new()
-                            })
+            // The chunks a key's row listed before this checkpoint (only looked up when
+            // there can be any).
+            let mut old_chunks = |key: &[u8], chunked: bool| -> rusqlite::Result<HashSet<i64>> {
+                if !chunked && !any_chunks {
+                    return Ok(HashSet::new());
+                }
+                Ok(old_row
+                    .query_row([key], |r| {
+                        let codec: i64 = r.get(0)?;
+                        let value: Vec<u8> = r.get(1)?;
+                        Ok(if codec == CODEC_CHUNKED {
+                            chunks::parse_hash_list(&value).unwrap_or_default()
+                        } else {
+                            Vec::new()
                         })
-                        .optional()?
-                        .unwrap_or_default()
-                        .into_iter()
-                        .collect()
-                } else {
-                    HashSet::new()
-                };
-                match &row.value {
-                    Some(v) => {
-                        if chunked {
-                            // Only chunks the row did not list before are written (once each).
-                            let mut new = HashSet::new();
-                            for c in &v.chunks {
-                                if new.insert(c.hash) && !old.contains(&c.hash) {
-                                    put_chunk.execute(params![key, c.hash, c.codec, c.data])?;
+                    })
+                    .optional()?
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect())
+            };
+            // The key whose chunks are coming in: its old chunks and the ones seen so far.
+            let mut current: Option<(&okdb_engine::key::Key, HashSet<i64>, HashSet<i64>)> = None;
+            encoded_rows(changes, |piece| {
+                match piece {
+                    Piece::Chunk(key, c) => {
+                        if current.as_ref().is_none_or(|(k, ..)| *k != key) {
+                            current =
+                                Some((key, old_chunks(key.as_bytes(), true)?, HashSet::new()));
+                        }
+                        let (_, old, new) = current.as_mut().expect("set above");
+                        // Only chunks the row did not list before are written (once each).
+                        if new.insert(c.hash) && !old.contains(&c.hash) {
+                            put_chunk.execute(params![key.as_bytes(), c.hash, c.codec, c.data])?;
+                        }
+                    }
+                    Piece::Row(row) => {
+                        let key = row.key.as_bytes();
+                        let chunked = row.value.as_ref().is_some_and(Encoded::chunked);
+                        match (chunked, current.take()) {
+                            (true, Some((_, old, new))) => {
+                                for h in old.difference(&new) {
+                                    drop_chunk.execute(params![key, h])?;
                                 }
                             }
-                            for h in old.difference(&new) {
-                                drop_chunk.execute(params![key, h])?;
+                            _ => {
+                                if !old_chunks(key, false)?.is_empty() {
+                                    drop_chunks.execute([key])?;
+                                }
                             }
-                        } else if !old.is_empty() {
-                            drop_chunks.execute([key])?;
                         }
-                        bind_row(&mut upsert, 1, key, v, lsn)?;
-                        upsert.raw_execute()?;
-                    }
-                    None => {
-                        if !old.is_empty() {
-                            drop_chunks.execute([key])?;
+                        match &row.value {
+                            Some(v) => {
+                                bind_row(&mut upsert, 1, key, v, lsn)?;
+                                upsert.raw_execute()?;
+                            }
+                            None => {
+                                delete.execute([key])?;
+                            }
                         }
-                        delete.execute([key])?;
+                        written += 1;
                     }
                 }
-                written += 1;
                 Ok::<_, rusqlite::Error>(())
             })?;
         }
@@ -538,18 +580,16 @@ impl Db {
                     }
                     st.raw_execute().map(|_| ())
                 };
-                encoded_rows(changes, |row| {
-                    if let Some(v) = &row.value {
-                        for c in &v.chunks {
-                            put_chunk.execute(params![
-                                row.key.as_bytes(),
-                                c.hash,
-                                c.codec,
-                                c.data
-                            ])?;
+                encoded_rows(changes, |piece| {
+                    match piece {
+                        Piece::Chunk(key, c) => {
+                            put_chunk.execute(params![key.as_bytes(), c.hash, c.codec, c.data])?;
                         }
-                        pending.push(row);
-                        written += 1;
+                        Piece::Row(row) if row.value.is_some() => {
+                            pending.push(row);
+                            written += 1;
+                        }
+                        Piece::Row(_) => {}
                     }
                     if pending.len() == ROWS_PER_INSERT {
                         flush(&mut many, &pending)?;

@@ -1,4 +1,10 @@
-//! Large collections in chunks, so that a small change to one rewrites a chunk, not the value.
+//! Large values in chunks, so that a small change to one rewrites a chunk, not the value, and
+//! no value meets SQLite's limit on one blob (about 1 GB), and a checkpoint encodes a large
+//! value a chunk at a time (its memory stays about one chunk, not a copy of the value).
+//!
+//! A string or bytes value longer than [`BYTES_CHUNK`] is cut every [`BYTES_CHUNK`] bytes (a
+//! string at the character boundary at or before it), so `APPEND` changes the last chunk and
+//! `SETRANGE` the ones it touches.
 //!
 //! A list, set or dict of more than [`CHUNK_FROM`] elements is cut into chunks where the
 //! content says so: after an element whose encoding hashes to 0 modulo [`CHUNK_AVG`] (about that
@@ -19,6 +25,8 @@ use okdb_value::{Dict, List, Set, SmolStr, Value};
 
 /// Collections with more elements than this are stored in chunks.
 pub const CHUNK_FROM: usize = 1024;
+/// Strings and bytes longer than this are stored in chunks of this many bytes.
+pub const BYTES_CHUNK: usize = 1 << 20;
 /// Elements per chunk, on average.
 pub const CHUNK_AVG: u32 = 256;
 /// Most elements in a chunk (a cut is forced here if the content offers none).
@@ -47,50 +55,83 @@ pub fn hash(data: &[u8]) -> i64 {
     h.finish() as i64
 }
 
-/// Splits `items` into runs at content-defined cuts; `json` gives an item's cut text.
-fn split<T>(items: impl Iterator<Item = T>, json: impl Fn(&T) -> String) -> Vec<Vec<T>> {
-    let mut out = Vec::new();
+/// Hands `f` runs of `items` cut at content-defined cuts; `json` gives an item's cut text.
+/// Holds one run at a time.
+fn split<T>(
+    items: impl Iterator<Item = T>,
+    json: impl Fn(&T) -> String,
+    mut f: impl FnMut(Vec<T>),
+) {
     let mut run = Vec::new();
     for item in items {
         let cut = cut_after(&json(&item));
         run.push(item);
         if cut || run.len() == CHUNK_MAX {
-            out.push(std::mem::take(&mut run));
+            f(std::mem::take(&mut run));
         }
     }
     if !run.is_empty() {
-        out.push(run);
+        f(run);
     }
-    out
 }
 
-/// The chunks of `v` as values of its type, or None if it is not a collection big enough.
-pub fn split_value(v: &Value) -> Option<Vec<Value>> {
+/// Whether `v` is stored in chunks.
+pub fn is_chunked(v: &Value) -> bool {
+    match v {
+        Value::List(l) => l.len() > CHUNK_FROM,
+        Value::Set(s) => s.len() > CHUNK_FROM,
+        Value::Dict(d) => d.len() > CHUNK_FROM,
+        Value::Str(s) => s.as_str().len() > BYTES_CHUNK,
+        Value::Bytes(b) => b.len() > BYTES_CHUNK,
+        _ => false,
+    }
+}
+
+/// Hands `f` the chunks of `v`, in order, each a value of its type, one at a time; false (and
+/// nothing handed over) if `v` is not stored in chunks.
+pub fn for_each_chunk(v: &Value, mut f: impl FnMut(Value)) -> bool {
+    if !is_chunked(v) {
+        return false;
+    }
     let to_json = |v: &Value| okdb_value::json::to_string(v);
     match v {
-        Value::List(l) if l.len() > CHUNK_FROM => Some(
-            split(l.iter().cloned(), to_json)
-                .into_iter()
-                .map(|run| Value::List(Box::new(run.into_iter().collect::<List>())))
-                .collect(),
+        Value::List(l) => split(l.iter().cloned(), to_json, |run| {
+            f(Value::List(Box::new(run.into_iter().collect::<List>())))
+        }),
+        Value::Set(s) => split(s.iter().cloned(), to_json, |run| {
+            f(Value::Set(Box::new(run.into_iter().collect::<Set>())))
+        }),
+        Value::Dict(d) => split(
+            d.iter().map(|(k, v)| (k.clone(), v.clone())),
+            |(k, v): &(SmolStr, Value)| format!("{k}\u{0}{}", to_json(v)),
+            |run| f(Value::Dict(Box::new(run.into_iter().collect::<Dict>()))),
         ),
-        Value::Set(s) if s.len() > CHUNK_FROM => Some(
-            split(s.iter().cloned(), to_json)
-                .into_iter()
-                .map(|run| Value::Set(Box::new(run.into_iter().collect::<Set>())))
-                .collect(),
-        ),
-        Value::Dict(d) if d.len() > CHUNK_FROM => Some(
-            split(
-                d.iter().map(|(k, v)| (k.clone(), v.clone())),
-                |(k, v): &(SmolStr, Value)| format!("{k}\u{0}{}", to_json(v)),
-            )
-            .into_iter()
-            .map(|run| Value::Dict(Box::new(run.into_iter().collect::<Dict>())))
-            .collect(),
-        ),
-        _ => None,
+        Value::Str(s) => {
+            let mut rest = s.as_str();
+            while !rest.is_empty() {
+                let mut cut = rest.len().min(BYTES_CHUNK);
+                while !rest.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                f(Value::str(&rest[..cut]));
+                rest = &rest[cut..];
+            }
+        }
+        Value::Bytes(b) => {
+            for piece in b.chunks(BYTES_CHUNK) {
+                f(Value::Bytes(piece.into()));
+            }
+        }
+        _ => unreachable!("is_chunked says which types are"),
     }
+    true
+}
+
+/// The chunks of `v`, or None if it is not stored in chunks (tests; checkpoints use
+/// [`for_each_chunk`], which holds one chunk at a time).
+pub fn split_value(v: &Value) -> Option<Vec<Value>> {
+    let mut parts = Vec::new();
+    for_each_chunk(v, |p| parts.push(p)).then_some(parts)
 }
 
 /// Joins decoded chunks back into one value of their type.
@@ -128,6 +169,26 @@ pub fn join(parts: Vec<Value>) -> Result<Value, String> {
                 }
             }
             Ok(Value::Dict(all))
+        }
+        Value::Str(first) => {
+            let mut all = String::from(first.as_str());
+            for p in parts {
+                let Value::Str(s) = p else {
+                    return Err("a string chunk that is not a string".into());
+                };
+                all.push_str(s.as_str());
+            }
+            Ok(Value::str(&all))
+        }
+        Value::Bytes(first) => {
+            let mut all = first.to_vec();
+            for p in parts {
+                let Value::Bytes(b) = p else {
+                    return Err("a bytes chunk that is not bytes".into());
+                };
+                all.extend_from_slice(&b);
+            }
+            Ok(Value::Bytes(all.into()))
         }
         other => Err(format!("a chunk of type {}", other.type_name())),
     }
@@ -191,6 +252,31 @@ mod tests {
             okdb_value::json::to_string(&back),
             okdb_value::json::to_string(&d)
         );
+    }
+
+    #[test]
+    fn long_strings_and_bytes_are_chunked_and_an_append_changes_the_last_chunk() {
+        // Multi-byte characters straddle the chunk size: cuts fall on character boundaries.
+        let text: String = "aé€😀".repeat(BYTES_CHUNK / 3);
+        let v = Value::str(&text);
+        let parts = split_value(&v).unwrap();
+        assert!(parts.len() >= 3, "{} chunks", parts.len());
+        assert_eq!(join(parts.clone()).unwrap(), v);
+        let longer = Value::str(&format!("{text}more"));
+        let after = split_value(&longer).unwrap();
+        assert_eq!(after.len(), parts.len());
+        assert_eq!(after[..parts.len() - 1], parts[..parts.len() - 1]);
+
+        let b = Value::Bytes(
+            (0..BYTES_CHUNK * 2 + 5)
+                .map(|i| i as u8)
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        let parts = split_value(&b).unwrap();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(join(parts).unwrap(), b);
+        assert!(split_value(&Value::str(&"x".repeat(BYTES_CHUNK))).is_none());
     }
 
     #[test]

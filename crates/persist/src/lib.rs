@@ -128,17 +128,27 @@ impl DirLock {
 }
 
 /// Test hooks: `OKDB_FAILPOINT=name` makes the process abort when it reaches that point, as a
-/// crash there would. Used by the crash tests; costs one relaxed check when unset.
+/// crash there would ([`hit`](failpoint::hit)), or makes an operation fail there
+/// ([`fails`](failpoint::fails)). Used by the crash tests; costs one check when unset.
 pub mod failpoint {
     use std::sync::OnceLock;
 
-    pub fn hit(name: &str) {
+    fn is_set(name: &str) -> bool {
         static SET: OnceLock<Option<String>> = OnceLock::new();
         let set = SET.get_or_init(|| std::env::var("OKDB_FAILPOINT").ok());
-        if set.as_deref() == Some(name) {
+        set.as_deref() == Some(name)
+    }
+
+    pub fn hit(name: &str) {
+        if is_set(name) {
             eprintln!("failpoint {name}: aborting");
             std::process::abort();
         }
+    }
+
+    /// Whether the operation at this point should fail.
+    pub fn fails(name: &str) -> bool {
+        is_set(name)
     }
 }
 
@@ -490,6 +500,9 @@ fn checkpoint_loop(
         return;
     };
     let mut last = Instant::now();
+    // After a failure, checkpoints the checkpointer starts by itself wait: 1 s, then twice as
+    // long after each failure in a row, up to a minute. `SAVE`, `BGSAVE` and shutdown try at once.
+    let mut retry_at: Option<Instant> = None;
     loop {
         let stopping = stop.load(Relaxed);
         if halted.load(Relaxed) {
@@ -498,19 +511,34 @@ fn checkpoint_loop(
         let cfg = engine.config();
         let st = &queue.stats;
         let every = cfg.checkpoint_seconds.load(Relaxed);
-        let due = st.checkpoint_requested.swap(false, Relaxed)
-            || stopping
-            || (every > 0
-                && last.elapsed() >= Duration::from_secs(every.into())
-                && engine.dirty_keys() > 0)
-            || st.journal_bytes.load(Relaxed) >= cfg.checkpoint_journal_bytes.load(Relaxed) as u64;
+        let asked = st.checkpoint_requested.swap(false, Relaxed) || stopping;
+        let backing_off = retry_at.is_some_and(|t| Instant::now() < t);
+        let due = asked
+            || (!backing_off
+                && ((every > 0
+                    && last.elapsed() >= Duration::from_secs(every.into())
+                    && engine.dirty_keys() > 0)
+                    || retry_at.is_some()
+                    || st.journal_bytes.load(Relaxed)
+                        >= cfg.checkpoint_journal_bytes.load(Relaxed) as u64));
         if due {
             last = Instant::now();
             let result = run_checkpoint(&engine, &queue, storage.as_ref(), &dir, &mut db, &rotate);
-            if let Err(e) = &result {
-                tracing::error!("checkpoint failed: {e}");
+            match &result {
+                Ok(()) => retry_at = None,
+                Err(e) => {
+                    let in_a_row = st.checkpoint_failures_in_a_row.load(Relaxed) + 1;
+                    let wait = Duration::from_secs(1 << in_a_row.min(6).saturating_sub(1))
+                        .min(Duration::from_secs(60));
+                    tracing::error!(
+                        "checkpoint failed ({in_a_row} in a row): {e}; the next one the \
+                         checkpointer starts by itself waits {} s",
+                        wait.as_secs()
+                    );
+                    retry_at = Some(Instant::now() + wait);
+                }
             }
-            queue.checkpoint_done(result.is_ok());
+            queue.checkpoint_done(result);
         }
         if stopping {
             return;
@@ -530,6 +558,9 @@ pub fn run_checkpoint(
     rotate: &AtomicBool,
 ) -> Result<(), String> {
     let st = &queue.stats;
+    if failpoint::fails("checkpoint-error") {
+        return Err("failpoint checkpoint-error".into());
+    }
     st.checkpoint_running.store(true, Relaxed);
     let started = Instant::now();
     // When most keys changed, a fresh snapshot (a new file, written in key order, swapped in)

@@ -103,3 +103,39 @@ fn a_big_list_is_stored_in_chunks_and_a_push_rewrites_one() {
     p.shutdown();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A long string is stored in 1 MiB chunks (no value meets SQLite's blob limit), an APPEND
+/// rewrites the last chunk only, and the string comes back whole.
+#[test]
+fn a_long_string_is_stored_in_chunks_and_an_append_rewrites_the_last() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("okdb-chunks-str-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let e = engine();
+    let p = Persistence::open(&e, &dir).unwrap();
+    for i in 0..20 {
+        run(&e, &["SET", &format!("small{i}"), "x"]);
+    }
+    let text: String = (0..3_500_000u32)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    run(&e, &["SET", "s", &text]);
+    save(&e);
+    let first = chunk_hashes(&dir, "s");
+    assert_eq!(first.len(), 4, "3.5 MB in 1 MiB chunks");
+    run(&e, &["APPEND", "s", "tail"]);
+    save(&e);
+    let second = chunk_hashes(&dir, "s");
+    assert_eq!(second.difference(&first).count(), 1);
+    assert_eq!(first.difference(&second).count(), 1);
+    p.shutdown();
+    drop(e);
+
+    let e = engine();
+    let p = Persistence::open(&e, &dir).unwrap();
+    let Reply::Value(v) = run(&e, &["GET", "s"]) else {
+        panic!("GET s")
+    };
+    assert_eq!(v, okdb_value::Value::str(&format!("{text}tail")));
+    p.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -15,6 +15,23 @@ fn append_bytes(value: &mut Value, b: &[u8], tail: &[u8]) -> Reply {
     Reply::Int(n as i64)
 }
 
+/// Refuses to grow a string or bytes value past `proto-max-bulk-len` (Redis's limit on a
+/// string, here on every path that grows one: a value that could not be sent whole could not
+/// be read back whole either).
+pub(crate) fn check_size(ctx: &Ctx, len: usize, added: usize) -> Result<(), CmdError> {
+    let max = ctx
+        .shared
+        .config
+        .max_bulk
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if len.saturating_add(added) > max {
+        return Err(CmdError::err(
+            "string exceeds maximum allowed size (proto-max-bulk-len)",
+        ));
+    }
+    Ok(())
+}
+
 /// Stores a new value for a missing key and answers its length.
 fn create(ctx: &mut Ctx, key: &[u8], v: Value) -> Reply {
     let n = v.len().unwrap_or(0);
@@ -33,6 +50,13 @@ pub fn append(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         _ => &a[2],
     };
     let now = ctx.now;
+    let len = match ctx.ks().and_then(|ks| ks.get(&a[1], now)) {
+        Some(Value::Str(s)) => s.as_str().len(),
+        Some(Value::Bytes(b)) => b.len(),
+        Some(Value::List(_) | Value::Dict(_) | Value::Set(_)) | None => 0,
+        Some(v) => v.scalar_text().map_or(0, |t| t.len()),
+    };
+    check_size(ctx, len, tail.len())?;
     let ks = ctx.ks_write();
     let Some(entry) = ks.entry(&a[1], now) else {
         ks.set(&a[1], Value::from_bytes(tail));
@@ -93,6 +117,12 @@ pub fn extend(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         };
         return Ok(create(ctx, &a[1], v));
     }
+    let (len, added) = match (ctx.ks().and_then(|ks| ks.get(&a[1], now)), &parsed) {
+        (Some(Value::Str(s)), Value::Str(t)) => (s.as_str().len(), t.as_str().len()),
+        (Some(Value::Bytes(b)), _) => (b.len(), a[2].len()),
+        _ => (0, 0),
+    };
+    check_size(ctx, len, added)?;
     let entry = ctx.ks_write().entry(&a[1], now).expect("checked above");
     match &mut entry.value {
         Value::List(l) => {

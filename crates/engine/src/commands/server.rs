@@ -241,6 +241,21 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
                 &st.last_checkpoint_keys.load(Relaxed),
             );
             line("rdb_last_save_time", &st.last_checkpoint_unix.load(Relaxed));
+            let cp_error = q.checkpoint_error();
+            line(
+                "rdb_last_bgsave_status",
+                &if cp_error.is_some() { "err" } else { "ok" },
+            );
+            line("checkpoint_failures", &st.checkpoint_failures.load(Relaxed));
+            line(
+                "checkpoint_failures_in_a_row",
+                &st.checkpoint_failures_in_a_row.load(Relaxed),
+            );
+            // One line: the reason with line breaks flattened.
+            line(
+                "last_checkpoint_error",
+                &cp_error.unwrap_or_default().replace(['\r', '\n'], " "),
+            );
             line("keys_changed_since_checkpoint", &dirty);
             line("recovery_ms", &st.recovery_ms.load(Relaxed));
             line("recovered_records", &st.recovered_records.load(Relaxed));

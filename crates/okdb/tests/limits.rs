@@ -1,0 +1,177 @@
+//! Limits that keep one request or one value from hurting the server: the size a string may
+//! grow to, a checkpoint that keeps failing, and the memory a checkpoint of a huge value holds.
+
+use std::time::{Duration, Instant};
+
+use okdb_client::Client;
+use okdb_resp::Frame;
+
+mod common;
+
+/// A server child that is killed when the test ends, passing or not.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_server<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> (Server, u16) {
+    let (child, port) = common::spawn_server(args, env);
+    (Server(child), port)
+}
+
+fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("okdb-limits-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn call(c: &mut Client, args: &[&str]) -> Frame {
+    c.call(args).unwrap()
+}
+
+fn error_text(f: &Frame) -> String {
+    match f {
+        Frame::Error(e) => e.to_string(),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+/// `INFO persistence` as name → value.
+fn info(c: &mut Client, name: &str) -> String {
+    let text = match call(c, &["INFO", "persistence"]) {
+        Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        Frame::Verbatim { text, .. } => text.to_string(),
+        other => panic!("INFO answered {other:?}"),
+    };
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
+        .unwrap_or_else(|| panic!("no {name} in INFO persistence:\n{text}"))
+}
+
+/// APPEND, EXTEND and SETRANGE refuse to grow a string past `proto-max-bulk-len` (APPEND used
+/// to grow one without bound, past what a checkpoint could store), and change nothing.
+#[test]
+fn growing_a_string_past_proto_max_bulk_len_is_refused() {
+    let (child, port) = spawn_server(&["--appendonly", "no"], &[]);
+    let mut c = Client::connect(&format!("127.0.0.1:{port}")).unwrap();
+    assert_eq!(
+        call(&mut c, &["CONFIG", "SET", "proto-max-bulk-len", "1048576"]),
+        Frame::Simple("OK".into())
+    );
+    let part = "x".repeat(600_000);
+    assert_eq!(
+        call(&mut c, &["SET", "s", &part]),
+        Frame::Simple("OK".into())
+    );
+    for args in [
+        vec!["APPEND", "s", &part],
+        vec!["EXTEND", "s", &part],
+        vec!["SETRANGE", "s", "1048576", "y"],
+    ] {
+        let e = error_text(&call(&mut c, &args));
+        assert!(
+            e.contains("string exceeds maximum allowed size (proto-max-bulk-len)"),
+            "{args:?}: {e}"
+        );
+    }
+    assert_eq!(call(&mut c, &["STRLEN", "s"]), Frame::Integer(600_000));
+    assert_eq!(
+        call(&mut c, &["APPEND", "s", "tail"]),
+        Frame::Integer(600_004)
+    );
+    drop(child);
+}
+
+/// A checkpoint that fails shows in `INFO persistence` with its reason, `SAVE` says it failed,
+/// and the checkpointer backs off instead of retrying every few milliseconds.
+#[test]
+fn a_failing_checkpoint_shows_in_info_and_backs_off() {
+    let dir = fresh_dir("cp-fail");
+    let args = [
+        std::ffi::OsString::from("--dir"),
+        dir.clone().into(),
+        "--appendfsync".into(),
+        "everysec".into(),
+    ];
+    let (child, port) = spawn_server(&args, &[("OKDB_FAILPOINT", "checkpoint-error")]);
+    let mut c = Client::connect(&format!("127.0.0.1:{port}")).unwrap();
+    assert_eq!(info(&mut c, "rdb_last_bgsave_status"), "ok");
+    // The journal is past this at once (segments are preallocated), so the checkpointer
+    // wants a checkpoint all the time.
+    call(
+        &mut c,
+        &["CONFIG", "SET", "checkpoint-journal-bytes", "1048576"],
+    );
+    call(&mut c, &["SET", "k", "v"]);
+    let e = error_text(&call(&mut c, &["SAVE"]));
+    assert!(e.contains("checkpoint failed"), "{e}");
+    assert_eq!(info(&mut c, "rdb_last_bgsave_status"), "err");
+    assert_eq!(
+        info(&mut c, "last_checkpoint_error"),
+        "failpoint checkpoint-error"
+    );
+    let before: u64 = info(&mut c, "checkpoint_failures").parse().unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let after: u64 = info(&mut c, "checkpoint_failures").parse().unwrap();
+    // 1 s, then 2 s, …: at most two more in 2.5 s (it was one every 20 ms).
+    assert!(after - before <= 2, "{before} → {after} failures in 2.5 s");
+    assert!(after > before, "it still retries");
+    assert_eq!(call(&mut c, &["GET", "k"]), Frame::Bulk("v".into()));
+    drop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(target_os = "linux")]
+fn proc_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// A checkpoint of a list of millions of items holds memory of a few chunks at a time, not
+/// copies of the list (it used to hold about three).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_checkpoint_of_a_huge_list_holds_bounded_memory() {
+    let dir = fresh_dir("cp-mem");
+    let args = [std::ffi::OsString::from("--dir"), dir.clone().into()];
+    let (child, port) = spawn_server(&args, &[]);
+    let pid = child.0.id();
+    let mut c = Client::connect(&format!("127.0.0.1:{port}")).unwrap();
+    let items = |from: u64| {
+        let v: Vec<String> = (from..from + 100_000)
+            .map(|i| (i * 7919).to_string())
+            .collect();
+        format!("[{}]", v.join(", "))
+    };
+    let rss0 = proc_kib(pid, "VmRSS:");
+    for n in 0..20 {
+        let r = call(&mut c, &["EXTEND", "l", &items(n * 100_000)]);
+        assert!(matches!(r, Frame::Integer(_)), "{r:?}");
+    }
+    assert_eq!(call(&mut c, &["LEN", "l"]), Frame::Integer(2_000_000));
+    let list_kib = proc_kib(pid, "VmRSS:").saturating_sub(rss0);
+    // Peak RSS from here on.
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
+    let before = proc_kib(pid, "VmRSS:");
+    let started = Instant::now();
+    assert_eq!(call(&mut c, &["SAVE"]), Frame::Simple("OK".into()));
+    let peak = proc_kib(pid, "VmHWM:").saturating_sub(before);
+    eprintln!(
+        "list: +{list_kib} KiB RSS; SAVE: peak +{peak} KiB in {:?}",
+        started.elapsed()
+    );
+    assert!(
+        peak < list_kib / 2,
+        "a checkpoint of a {list_kib} KiB list peaked at +{peak} KiB"
+    );
+    drop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
