@@ -367,11 +367,12 @@ impl Writer {
     }
 
     /// Writes what is pending and syncs as the policy says.
-    fn step(&mut self, policy: Fsync) {
+    /// Writes what is pending and syncs as the policy says; false if that failed.
+    fn step(&mut self, policy: Fsync) -> bool {
         if !self.pending.is_empty() {
             if let Err(e) = self.write_pending() {
                 self.fail(format!("journal write failed: {e}"));
-                return;
+                return false;
             }
             if policy == Fsync::No {
                 // No fsync will ever cover these bytes, so nothing is kept to write again after
@@ -390,8 +391,10 @@ impl Writer {
         if due && self.unsynced_records {
             if let Err(e) = self.sync() {
                 self.fail(format!("journal fsync failed: {e}"));
+                return false;
             }
         }
+        true
     }
 
     fn data_end(&self) -> u64 {
@@ -405,7 +408,11 @@ impl Writer {
         let end = self.data_end();
         let need = end + self.pending.len() as u64;
         if need > self.allocated {
-            self.preallocate(need + PREALLOC_BYTES)?;
+            // On a nearly full disk, room for these records is enough.
+            if let Err(e) = self.preallocate(need + PREALLOC_BYTES) {
+                tracing::debug!("journal: preallocating failed ({e}); growing to fit");
+                self.preallocate(need)?;
+            }
         }
         let file = self.file.as_mut().expect("a segment is open");
         file.write_at(end, &self.pending)?;
@@ -449,18 +456,23 @@ impl Writer {
         let path = self.dir.join(segment_name(self.pending_first_lsn));
         let mut file = self.storage.create(&path)?;
         file.write_at(0, &format::segment_header())?;
-        fill_zeros(file.as_mut(), format::HEADER_LEN as u64, PREALLOC_BYTES)?;
+        let allocated = match fill_zeros(file.as_mut(), format::HEADER_LEN as u64, PREALLOC_BYTES) {
+            Ok(()) => PREALLOC_BYTES,
+            Err(e) => {
+                // On a nearly full disk, the writes grow it as they go.
+                tracing::debug!("journal: preallocating a new segment failed ({e})");
+                file.sync_data()?;
+                format::HEADER_LEN as u64
+            }
+        };
         self.storage.sync_dir(&self.dir)?;
         if rotating {
             failpoint::hit("rotate-after-create");
         }
         self.file = Some(file);
-        self.allocated = PREALLOC_BYTES;
+        self.allocated = allocated;
         self.synced_len = format::HEADER_LEN as u64;
-        self.queue
-            .stats
-            .journal_bytes
-            .fetch_add(PREALLOC_BYTES, Relaxed);
+        self.queue.stats.journal_bytes.fetch_add(allocated, Relaxed);
         self.rotate.store(false, Relaxed);
         self.queue.stats.journal_segments.fetch_add(1, Relaxed);
         Ok(())
@@ -537,7 +549,12 @@ impl Writer {
     }
 
     fn fail(&mut self, reason: String) {
-        tracing::error!("{reason}; refusing writes until the journal can be written again");
+        if self.failed {
+            // Still failing while trying again: said once already.
+            tracing::warn!("journal still failing: {reason}");
+        } else {
+            tracing::error!("{reason}; refusing writes until the journal can be written again");
+        }
         self.failed = true;
         self.queue.set_failure(Some(reason));
     }
@@ -562,11 +579,14 @@ impl Writer {
                 self.unsynced.clear();
                 self.unsynced_records = false;
                 self.queue.mark_durable(self.unsynced_last_lsn);
-                self.failed = false;
-                self.queue.set_failure(None);
-                tracing::info!("journal: writing again");
+                // What queued meanwhile goes out too before the journal counts as working
+                // again (`step` calls `fail`, which keeps `failed`, if it does not).
                 let policy = self.engine.config().fsync();
-                self.step(policy);
+                if self.step(policy) {
+                    self.failed = false;
+                    self.queue.set_failure(None);
+                    tracing::info!("journal: writing again");
+                }
             }
             Err(e) => tracing::warn!("journal still failing: {e}"),
         }

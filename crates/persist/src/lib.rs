@@ -66,11 +66,26 @@ pub enum PersistError {
     #[error("reading journal segment {0}: {1}")]
     Read(PathBuf, std::io::Error),
     #[error(
+        "no space left on the device that holds {0}: okdb needs room to open its checkpoint \
+         database and write its journal. Free some space and start again"
+    )]
+    NoSpace(PathBuf),
+    #[error(
         "data directory {dir} is in use by another okdb ({holder}); two servers on one \
          directory would overwrite each other's journal and checkpoints. Stop that one first, \
          or give this one its own --dir"
     )]
     Locked { dir: PathBuf, holder: String },
+}
+
+/// Whether the directory's device is full: SQLite reports a full disk met while opening as a
+/// plain I/O error, so a failure there is checked by writing a small file.
+fn out_of_space(dir: &Path) -> bool {
+    let probe = dir.join("okdb.space-probe");
+    let full = std::fs::write(&probe, [0u8; 64 << 10])
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::StorageFull);
+    let _ = std::fs::remove_file(&probe);
+    full
 }
 
 /// The lock file that keeps a data directory to one process at a time.
@@ -211,7 +226,13 @@ impl Persistence {
         let started = Instant::now();
         std::fs::create_dir_all(dir).map_err(|e| PersistError::Dir(dir.into(), e))?;
         let lock = DirLock::acquire(dir)?;
-        let db = checkpoint::Db::open(dir).map_err(|e| PersistError::Db(dir.into(), e))?;
+        let db = checkpoint::Db::open(dir).map_err(|e| {
+            if out_of_space(dir) {
+                PersistError::NoSpace(dir.into())
+            } else {
+                PersistError::Db(dir.into(), e)
+            }
+        })?;
         let covered = db
             .covered_lsn()
             .map_err(|e| PersistError::Db(dir.into(), e))?;
