@@ -5,7 +5,8 @@
 //! - a float: an absolute unix time in seconds;
 //! - a string `YYYYMMDDHHMMSS` (also sent as a 14-digit int), or ISO 8601 / RFC 3339
 //!   (`2026-11-28`, `2026-11-28T10:00:00`, `2026-11-28 10:00:00.250`, with an optional `Z` or
-//!   `±HH:MM` offset): an absolute time, in UTC unless an offset is given.
+//!   `±HH:MM` offset, hours 00–23 and minutes 00–59 as RFC 3339 allows): an absolute time, in
+//!   UTC unless an offset is given.
 
 use okdb_value::Value;
 

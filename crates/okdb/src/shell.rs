@@ -155,7 +155,7 @@ struct Session<C, F> {
 
 /// What a command came to.
 #[derive(Debug, PartialEq)]
-enum Sent {
+enum Outcome {
     /// The server's reply (after a reconnection, if one was needed).
     Reply(Frame),
     /// The command was not run; the session goes on (the notes say why).
@@ -177,11 +177,11 @@ impl<C: Connection, F: FnMut() -> Result<C, ClientError>> Session<C, F> {
     }
 
     /// Sends `words`; what the user should read besides the reply goes to `note`.
-    fn send(&mut self, words: &[String], note: &mut impl FnMut(String)) -> Sent {
+    fn send(&mut self, words: &[String], note: &mut impl FnMut(String)) -> Outcome {
         let lost = match self.conn.call(words) {
             Ok(reply) => {
                 self.remember(words, &reply);
-                return Sent::Reply(reply);
+                return Outcome::Reply(reply);
             }
             Err(e) => e,
         };
@@ -190,7 +190,7 @@ impl<C: Connection, F: FnMut() -> Result<C, ClientError>> Session<C, F> {
             Ok(c) => c,
             Err(e) => {
                 note(format!("(error) {e}; the command was not sent again"));
-                return Sent::Unreachable;
+                return Outcome::Unreachable;
             }
         };
         self.conn = conn;
@@ -198,14 +198,14 @@ impl<C: Connection, F: FnMut() -> Result<C, ClientError>> Session<C, F> {
             note(format!(
                 "reconnected, but {failed}; the command was not sent again"
             ));
-            return Sent::NotSent;
+            return Outcome::NotSent;
         }
         if words[0].eq_ignore_ascii_case("SHUTDOWN") {
             note(format!(
                 "reconnected, keyspace {} restored; SHUTDOWN was not sent again",
                 self.keyspace
             ));
-            return Sent::NotSent;
+            return Outcome::NotSent;
         }
         note(format!(
             "reconnected, keyspace {} restored; sending the command again",
@@ -214,11 +214,11 @@ impl<C: Connection, F: FnMut() -> Result<C, ClientError>> Session<C, F> {
         match self.conn.call(words) {
             Ok(reply) => {
                 self.remember(words, &reply);
-                Sent::Reply(reply)
+                Outcome::Reply(reply)
             }
             Err(e) => {
                 note(format!("(error) {e}; the command was not sent again"));
-                Sent::NotSent
+                Outcome::NotSent
             }
         }
     }
@@ -325,9 +325,9 @@ pub fn repl(addr: &str) -> anyhow::Result<ExitCode> {
             _ => {}
         }
         match session.send(&words, &mut |note| println!("{note}")) {
-            Sent::Reply(reply) => println!("{}", format_reply(&reply)),
-            Sent::NotSent => {}
-            Sent::Unreachable => return Ok(ExitCode::FAILURE),
+            Outcome::Reply(reply) => println!("{}", format_reply(&reply)),
+            Outcome::NotSent => {}
+            Outcome::Unreachable => return Ok(ExitCode::FAILURE),
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -434,12 +434,12 @@ mod tests {
         let mut notes = Vec::new();
         for line in ["USE users", "CLIENT LITERALS faithful", "SET a 1"] {
             let sent = s.send(&words(line), &mut |n| notes.push(n));
-            assert_eq!(sent, Sent::Reply(Frame::Simple("OK".into())));
+            assert_eq!(sent, Outcome::Reply(Frame::Simple("OK".into())));
         }
         assert!(notes.is_empty());
         server.borrow_mut().restarts += 1;
         let sent = s.send(&words("SET b 2"), &mut |n| notes.push(n));
-        assert_eq!(sent, Sent::Reply(Frame::Simple("OK".into())));
+        assert_eq!(sent, Outcome::Reply(Frame::Simple("OK".into())));
         assert_eq!(
             notes,
             [
@@ -472,7 +472,7 @@ mod tests {
         server.borrow_mut().refuse_use = true;
         assert_eq!(
             s.send(&words("SET b 2"), &mut |n| notes.push(n)),
-            Sent::NotSent
+            Outcome::NotSent
         );
         assert_eq!(
             notes[1],
@@ -485,7 +485,7 @@ mod tests {
         notes.clear();
         assert_eq!(
             s.send(&words("SHUTDOWN"), &mut |n| notes.push(n)),
-            Sent::NotSent
+            Outcome::NotSent
         );
         assert_eq!(
             notes[1],
@@ -496,7 +496,7 @@ mod tests {
         notes.clear();
         assert_eq!(
             s.send(&words("GET a"), &mut |n| notes.push(n)),
-            Sent::Unreachable
+            Outcome::Unreachable
         );
         assert_eq!(
             notes[1],
