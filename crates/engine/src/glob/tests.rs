@@ -200,7 +200,7 @@ fn agrees_with_redis_on_random_patterns() {
         );
     }
     assert!(
-        hits > 1000,
+        hits > 500,
         "the random cases should match often enough: {hits}"
     );
 }
