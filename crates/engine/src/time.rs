@@ -5,7 +5,8 @@
 //! - a float: an absolute unix time in seconds;
 //! - a string `YYYYMMDDHHMMSS` (also sent as a 14-digit int), or ISO 8601 / RFC 3339
 //!   (`2026-11-28`, `2026-11-28T10:00:00`, `2026-11-28 10:00:00.250`, with an optional `Z` or
-//!   `±HH:MM` offset): an absolute time, in UTC unless an offset is given.
+//!   `±HH:MM` offset, hours 00–23 and minutes 00–59 as RFC 3339 allows): an absolute time, in
+//!   UTC unless an offset is given.
 
 use okdb_value::Value;
 
@@ -49,7 +50,7 @@ fn parse_when_unchecked(raw: &[u8], value: &Value, now: u64) -> Result<u64, Stri
         Value::Str(s) if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) => {
             compact_timestamp(s.as_bytes()).ok_or_else(|| bad(raw))
         }
-        Value::Str(s) => iso8601(s.as_bytes()).ok_or_else(|| bad(raw)),
+        Value::Str(s) => iso8601(s.as_bytes(), raw),
         Value::Float(_) => Err("expire time out of range".into()),
         other => Err(format!(
             "expire time must be an int (seconds from now), a float (unix time) or a date string, got {}",
@@ -85,7 +86,16 @@ pub(crate) fn compact_timestamp(s: &[u8]) -> Option<u64> {
     )
 }
 
-fn iso8601(s: &[u8]) -> Option<u64> {
+/// An ISO 8601 / RFC 3339 date or date-time; `raw` (the argument as sent) names it in errors.
+fn iso8601(s: &[u8], raw: &[u8]) -> Result<u64, String> {
+    let (y, mo, d, h, mi, sec, ms, rest) = iso_fields(s).ok_or_else(|| bad(raw))?;
+    let offset_min = offset_minutes(rest, raw)?;
+    to_ms(y, mo, d, h, mi, sec, ms, offset_min).ok_or_else(|| bad(raw))
+}
+
+/// The fields of a date or date-time, and what follows them (the offset, if any).
+#[allow(clippy::type_complexity)]
+fn iso_fields(s: &[u8]) -> Option<(i64, i64, i64, i64, i64, i64, i64, &[u8])> {
     if s.len() < 10 || s[4] != b'-' || s[7] != b'-' {
         return None;
     }
@@ -120,19 +130,30 @@ fn iso8601(s: &[u8]) -> Option<u64> {
             }
         }
     }
-    let offset_min = match rest {
-        [] | [b'Z'] | [b'z'] => 0,
-        [sign @ (b'+' | b'-'), hh @ ..] if hh.len() == 5 && hh[2] == b':' => {
-            let m = num(&hh[0..2])? * 60 + num(&hh[3..5])?;
-            if *sign == b'+' {
-                m
-            } else {
-                -m
-            }
-        }
-        _ => return None,
+    Some((y, mo, d, h, mi, sec, ms, rest))
+}
+
+/// A UTC offset in minutes: none, `Z`, or `±HH:MM` with RFC 3339's ranges (hours 00–23,
+/// minutes 00–59), so `+99:00` or `-05:75` is an error, not a time 99 hours away.
+fn offset_minutes(rest: &[u8], raw: &[u8]) -> Result<i64, String> {
+    let (sign, hh, mm) = match rest {
+        [] | [b'Z'] | [b'z'] => return Ok(0),
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => (*sign, [*h1, *h2], [*m1, *m2]),
+        _ => return Err(bad(raw)),
     };
-    to_ms(y, mo, d, h, mi, sec, ms, offset_min)
+    let (h, m) = num(&hh).zip(num(&mm)).ok_or_else(|| bad(raw))?;
+    if h > 23 || m > 59 {
+        return Err(format!(
+            "invalid UTC offset '{}' in '{}': hours must be 00-23 and minutes 00-59",
+            String::from_utf8_lossy(rest),
+            String::from_utf8_lossy(raw)
+        ));
+    }
+    Ok(if sign == b'+' {
+        h * 60 + m
+    } else {
+        -(h * 60 + m)
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -216,6 +237,30 @@ mod tests {
     }
 
     #[test]
+    fn offsets_follow_rfc_3339() {
+        let t = 1_795_860_000_000; // 2026-11-28T10:00:00Z
+        assert_eq!(when("x", Value::str("2026-11-28T10:00:00+00:00")), Ok(t));
+        assert_eq!(when("x", Value::str("2026-11-28T10:00:00-00:00")), Ok(t));
+        assert_eq!(
+            when("x", Value::str("2026-11-28T10:00:00+23:59")),
+            Ok(t - (23 * 60 + 59) * 60_000)
+        );
+        assert_eq!(
+            when("x", Value::str("2026-11-28T10:00:00-23:59")),
+            Ok(t + (23 * 60 + 59) * 60_000)
+        );
+        for offset in ["+99:00", "-99:59", "+99:99", "+24:00", "-00:60", "+12:75"] {
+            let s = format!("2026-11-28T10:00:00{offset}");
+            assert_eq!(
+                when(&s, Value::str(&s)),
+                Err(format!(
+                    "invalid UTC offset '{offset}' in '{s}': hours must be 00-23 and minutes 00-59"
+                )),
+            );
+        }
+    }
+
+    #[test]
     fn far_future_times_are_refused() {
         let far = "expire time out of range";
         assert_eq!(when("1", Value::Int(i64::MAX / 1000)), Err(far.into()));
@@ -236,6 +281,8 @@ mod tests {
             assert!(when(s, Value::str(s)).is_err(), "{s}");
         }
         assert!(when("20261399000000", Value::Int(20261399000000)).is_err());
+        assert!(when("x", Value::str("2026-11-28T10:00:00+2:00")).is_err());
+        assert!(when("x", Value::str("2026-11-28T10:00:00+02:0x")).is_err());
         assert!(when("[]", Value::list([])).is_err());
     }
 }

@@ -16,20 +16,21 @@ mod config;
 mod shell;
 
 // jemalloc: it counts its live bytes (INFO memory's used_memory), and it keeps fragmentation low
-// under a server's churn of small allocations. Not on MSVC, where it does not build.
-#[cfg(not(target_env = "msvc"))]
+// under a server's churn of small allocations. Not on Windows, where it does not build (MSVC)
+// or does not cross-build (MinGW); there the system allocator serves and INFO says so.
+#[cfg(not(windows))]
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// The allocator's live bytes, for `INFO memory`.
 fn allocated_bytes() -> Option<u64> {
-    #[cfg(not(target_env = "msvc"))]
+    #[cfg(not(windows))]
     {
         use tikv_jemalloc_ctl::{epoch, stats};
         epoch::advance().ok()?;
         stats::allocated::read().ok().map(|n| n as u64)
     }
-    #[cfg(target_env = "msvc")]
+    #[cfg(windows)]
     {
         None
     }
@@ -167,6 +168,8 @@ fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal: a log file or a pipe gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let mut settings = match &args.config {
         Some(path) => config::FileConfig::load(path)?,

@@ -1,7 +1,12 @@
 //! The `okdb` binary as a user runs it: the server with flags and a config file, one-shot
 //! commands, and the errors a user can make.
 
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use okdb_resp::Frame;
 
 mod common;
 use common::OKDB;
@@ -56,8 +61,163 @@ fn one_shot_commands_print_typed_values() {
 }
 
 #[test]
+fn help_for_an_unknown_command_fails() {
+    let out = Command::new(OKDB).args(["HELP", "nope"]).output().unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "okdb: no command named nope; HELP lists them"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn the_server_log_has_no_colours_when_it_is_not_a_terminal() {
+    let mut child = Stop(
+        Command::new(OKDB)
+            .args(["server", "--port", "0", "--appendonly", "no"])
+            .env_remove("NO_COLOR")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut log = String::new();
+    for line in BufReader::new(child.0.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    drop(child);
+    assert!(log.contains("INFO"), "{log}");
+    assert!(
+        !log.contains('\x1b'),
+        "escape codes in a piped log:\n{log:?}"
+    );
+}
+
+/// A child process stopped when dropped, so a failing test leaves no server behind.
+struct Stop(Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A shell on piped stdin: its stdout gathered by a thread, so a test can wait for a reply
+/// before typing the next line.
+struct Shell {
+    child: Stop,
+    stdin: std::process::ChildStdin,
+    out: Arc<Mutex<String>>,
+}
+
+impl Shell {
+    fn start(port: u16, home: &std::path::Path) -> Shell {
+        let mut child = Command::new(OKDB)
+            .args(["-p", &port.to_string(), "shell"])
+            .env("HOME", home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = Arc::new(Mutex::new(String::new()));
+        let (stdout, sink) = (child.stdout.take().unwrap(), out.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let mut sink = sink.lock().unwrap();
+                sink.push_str(&line);
+                sink.push('\n');
+            }
+        });
+        let stdin = child.stdin.take().unwrap();
+        Shell {
+            child: Stop(child),
+            stdin,
+            out,
+        }
+    }
+
+    fn type_line(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// Waits (10 s at most) until the output holds `want` `times` times; returns the output.
+    fn wait_for(&self, want: &str, times: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = self.out.lock().unwrap().clone();
+            if out.matches(want).count() >= times {
+                return out;
+            }
+            assert!(Instant::now() < deadline, "no {want:?} x{times} in:\n{out}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn temp_home(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("okdb-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_shell_keeps_its_history_when_it_is_killed() {
+    let home = temp_home("history");
+    let (server_child, port) = server(&[]);
+    let _server = Stop(server_child);
+    let mut shell = Shell::start(port, &home);
+    shell.type_line("SET remembered 1");
+    shell.wait_for("OK", 1);
+    drop(shell); // killed, not QUIT
+    let history = std::fs::read_to_string(home.join(".okdb_history")).unwrap_or_default();
+    assert!(history.contains("SET remembered 1"), "{history:?}");
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[test]
+fn the_shell_reconnects_to_a_restarted_server_in_the_same_keyspace() {
+    let home = temp_home("reconnect");
+    let (first, port) = server(&[]);
+    let mut first = Stop(first);
+    let mut shell = Shell::start(port, &home);
+    shell.type_line("USE users");
+    shell.type_line("SET a 1");
+    shell.wait_for("OK", 2);
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
+    let _second = Stop(common::spawn_server_on(port, &["--appendonly", "no"], &[]).0);
+    // The connection is found lost on the next command, which is sent again after the
+    // reconnection, in keyspace `users`, with strict literals (True is a bool).
+    shell.type_line("SET b True");
+    shell.type_line("TYPE b");
+    shell.type_line("QUIT");
+    let out = shell.wait_for("bool", 1);
+    assert!(
+        out.contains("reconnected, keyspace users restored; sending the command again\nOK\n"),
+        "{out}"
+    );
+    assert!(shell.child.0.wait().unwrap().success());
+    let mut client = okdb_client::Client::connect(&format!("127.0.0.1:{port}")).unwrap();
+    assert_eq!(client.call(&["EXISTS", "b"]).unwrap(), Frame::Integer(0));
+    client.call(&["USE", "users"]).unwrap();
+    assert_eq!(
+        client.call(&["TYPE", "b"]).unwrap(),
+        Frame::Simple("bool".into())
+    );
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[test]
 fn the_shell_reads_commands_tokenizes_literals_and_survives_errors() {
-    use std::io::Write;
     let (mut server_child, port) = server(&[]);
     let mut shell = Command::new(OKDB)
         .args(["-p", &port.to_string(), "shell"])

@@ -13,6 +13,10 @@
 //!
 //! `cargo test -p okdb --test crash` runs a few rounds per policy; the long run is
 //! `OKDB_CRASH_ROUNDS=200 cargo test --release -p okdb --test crash -- --nocapture`.
+//!
+//! Unix only (SIGKILL and its file semantics), so the whole file, helpers included, is left out
+//! elsewhere rather than each test.
+#![cfg(unix)]
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -189,13 +193,11 @@ fn run(policy: &str) {
 }
 
 #[test]
-#[cfg(unix)]
 fn kill_9_under_always_loses_nothing_acknowledged() {
     run("always");
 }
 
 #[test]
-#[cfg(unix)]
 fn kill_9_under_everysec_loses_at_most_the_last_second() {
     run("everysec");
 }
@@ -203,7 +205,6 @@ fn kill_9_under_everysec_loses_at_most_the_last_second() {
 /// A crash between the checkpoint's commit and the removal of the segments it covers, and one
 /// while the writer starts a new segment: the next start recovers everything.
 #[test]
-#[cfg(unix)]
 fn failpoints_in_checkpoint_and_rotation_lose_nothing() {
     for point in [
         "checkpoint-after-commit",

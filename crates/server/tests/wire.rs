@@ -249,6 +249,10 @@ const TABLE: &[(&str, &str, &str)] = &[
         "[\"user:1\"]",
         "",
     ),
+    // Redis's reading of an unclosed `[`: a class of the rest of the pattern.
+    ("SET '[' 1 '[[' 2 a 3; KEYS '[['", "[\"[\"]", ""),
+    ("SET '[' 1; KEYS '['", "[]", ""),
+    ("SET '[' 1 a 2; SCAN 0 MATCH '[['", "[\"0\", [\"[\"]]", ""),
     ("SET a 1; SCAN 0", "[\"0\", [\"a\"]]", ""),
     (
         "SCAN 0 COUNT x",
@@ -266,6 +270,26 @@ const TABLE: &[(&str, &str, &str)] = &[
     (
         "SET k 1; EXPIRE k tomorrow",
         "-ERR value is not an integer or out of range (nor a unix time or a date: 'tomorrow' is not YYYYMMDDHHMMSS or ISO 8601)",
+        "",
+    ),
+    (
+        "SET k 1; EXPIRE k 2026-11-28T10:00:00+99:00",
+        "-ERR invalid UTC offset '+99:00' in '2026-11-28T10:00:00+99:00': hours must be 00-23 and minutes 00-59",
+        "",
+    ),
+    (
+        "SET k 1; EXPIRE k 2026-11-28T10:00:00-99:59",
+        "-ERR invalid UTC offset '-99:59' in '2026-11-28T10:00:00-99:59': hours must be 00-23 and minutes 00-59",
+        "",
+    ),
+    (
+        "SET k 1; EXPIRE k 2026-11-28T10:00:00+99:99",
+        "-ERR invalid UTC offset '+99:99' in '2026-11-28T10:00:00+99:99': hours must be 00-23 and minutes 00-59",
+        "",
+    ),
+    (
+        "SET k 1; EXPIRE k 2999-01-01T00:00:00+23:59; EXPIRETIME k",
+        ":32472057660",
         "",
     ),
     ("SET k 1; EXPIRE k 0; EXISTS k", ":0", ""),
@@ -752,6 +776,39 @@ fn maxclients_refuses_extra_connections_with_an_error() {
     );
     assert!(extra.closed());
     assert_eq!(admin.call("CONFIG SET maxclients 100"), "+OK");
+}
+
+/// A pattern is compiled once and matched without backtracking, and one longer than the limit
+/// is refused at once: 100k `[` once held the store's lock for seconds over a keyspace.
+#[test]
+fn long_patterns_are_refused_or_answered_at_once() {
+    use okdb_engine::glob::MAX_PATTERN_LEN;
+    let server = start();
+    let mut c = Raw::connect(&server);
+    let mut keys = String::from("MSET '[' 1");
+    for i in 0..20_000 {
+        keys.push_str(&format!(" key:{i} {i}"));
+    }
+    assert_eq!(c.call(&keys), "+OK");
+    let call = |c: &mut Raw, args: &[&[u8]]| {
+        let mut out = Vec::new();
+        encode_command(args, &mut out);
+        c.send_raw(&out);
+        render(&c.read().expect("a reply"))
+    };
+    let started = std::time::Instant::now();
+    let long = vec![b'['; 100_000];
+    let refused = "-ERR pattern too long (100000 bytes; the limit is 4096)";
+    assert_eq!(call(&mut c, &[b"KEYS", &long]), refused);
+    assert_eq!(call(&mut c, &[b"SCAN", b"0", b"MATCH", &long]), refused);
+    assert_eq!(call(&mut c, &[b"CONFIG", b"GET", &long]), refused);
+    // The longest pattern allowed matches the one key `[` (Redis's answer) over the keyspace.
+    let longest = vec![b'['; MAX_PATTERN_LEN];
+    assert_eq!(call(&mut c, &[b"KEYS", &longest]), "[\"[\"]");
+    let stars = "*k".repeat(MAX_PATTERN_LEN / 2);
+    assert_eq!(call(&mut c, &[b"KEYS", stars.as_bytes()]), "[]");
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
 
 #[test]

@@ -69,16 +69,28 @@ pub fn randomkey(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 pub fn keys(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let pattern = match_pattern(&a[1])?;
     let now = ctx.now;
     let Some(ks) = ctx.ks() else {
         return Ok(Reply::Array(vec![]));
     };
     let keys = ks
         .iter(now)
-        .filter(|(k, _)| glob::matches(&a[1], k.as_bytes()))
+        .filter(|(k, _)| pattern.as_ref().is_none_or(|p| p.matches(k.as_bytes())))
         .map(|(k, _)| Reply::bulk(k.as_bytes()))
         .collect();
     Ok(Reply::Array(keys))
+}
+
+/// The pattern of `KEYS` or `SCAN … MATCH`, compiled; `None` for `*`, which lists every key
+/// without asking the pattern (as Redis does: its matcher says an empty key does not match `*`).
+fn match_pattern(pattern: &[u8]) -> Result<Option<glob::Pattern>, CmdError> {
+    if pattern == b"*" {
+        return Ok(None);
+    }
+    glob::Pattern::new(pattern)
+        .map(Some)
+        .map_err(|e| CmdError::err(e.to_string()))
 }
 
 /// `SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]` → `[next_cursor, [keys]]`.
@@ -91,7 +103,7 @@ pub fn scan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     while i < a.len() {
         let val = a.get(i + 1).ok_or_else(CmdError::syntax)?;
         if is(&a[i], "MATCH") {
-            pattern = Some(val);
+            pattern = match_pattern(val)?;
         } else if is(&a[i], "COUNT") {
             count = match args::int(val)? {
                 n if n >= 1 => n as usize,
@@ -109,7 +121,7 @@ pub fn scan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let next = match ctx.ks() {
         None => 0,
         Some(ks) => ks.scan(cursor, count, now, |k, e| {
-            let pattern_ok = pattern.is_none_or(|p| glob::matches(p, k.as_bytes()));
+            let pattern_ok = pattern.as_ref().is_none_or(|p| p.matches(k.as_bytes()));
             let type_ok = type_name
                 .as_deref()
                 .is_none_or(|t| t == e.value.type_name());

@@ -327,12 +327,14 @@ pub fn config(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let sub = args::text(&a[1])?.to_ascii_uppercase();
     match (sub.as_str(), a.len()) {
         ("GET", 3..) => {
+            let patterns = a[2..]
+                .iter()
+                .map(|p| glob::Pattern::new(&p.to_ascii_lowercase()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| CmdError::err(e.to_string()))?;
             let mut pairs = Vec::new();
             for s in SETTINGS {
-                if a[2..]
-                    .iter()
-                    .any(|p| glob::matches(&p.to_ascii_lowercase(), s.name.as_bytes()))
-                {
+                if patterns.iter().any(|p| p.matches(s.name.as_bytes())) {
                     pairs.push((Reply::text(s.name), Reply::text(&(s.get)(cfg))));
                 }
             }

@@ -10,8 +10,17 @@ pub const OKDB: &str = env!("CARGO_BIN_EXE_okdb");
 /// port it chose (read from its "listening on" log line). The log keeps being drained, so the
 /// server never blocks on a full pipe.
 pub fn spawn_server<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> (Child, u16) {
+    spawn_server_on(0, args, env)
+}
+
+/// `spawn_server` on a given port (0: one the system picks).
+pub fn spawn_server_on<S: AsRef<OsStr>>(
+    port: u16,
+    args: &[S],
+    env: &[(&str, &str)],
+) -> (Child, u16) {
     let mut child = Command::new(OKDB)
-        .args(["server", "--port", "0"])
+        .args(["server", "--port", &port.to_string()])
         .args(args)
         .envs(env.iter().copied())
         .stderr(Stdio::piped())
