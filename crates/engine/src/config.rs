@@ -66,7 +66,11 @@ pub enum OutputClass {
 }
 
 impl OutputClass {
-    const ALL: [OutputClass; 3] = [OutputClass::Normal, OutputClass::Replica, OutputClass::Pubsub];
+    const ALL: [OutputClass; 3] = [
+        OutputClass::Normal,
+        OutputClass::Replica,
+        OutputClass::Pubsub,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -239,7 +243,9 @@ fn output_limits_text(c: &Config) -> String {
 fn set_output_limits(c: &Config, v: &str) -> Result<(), String> {
     let words: Vec<&str> = v.split_whitespace().collect();
     if words.is_empty() || words.len() % 4 != 0 {
-        return Err("wrong number of arguments: expected <class> <hard> <soft> <soft seconds>".into());
+        return Err(
+            "wrong number of arguments: expected <class> <hard> <soft> <soft seconds>".into(),
+        );
     }
     let mut parsed = Vec::new();
     for w in words.chunks(4) {

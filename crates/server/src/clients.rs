@@ -125,7 +125,11 @@ impl Clients {
         let now = self.now_ms();
         for w in lock(&self.conns).values() {
             if idle > 0 && now.saturating_sub(w.last_active_ms.load(Relaxed)) > idle {
-                tracing::info!("client {} closed: idle for more than {}s (timeout)", w.peer, idle / 1000);
+                tracing::info!(
+                    "client {} closed: idle for more than {}s (timeout)",
+                    w.peer,
+                    idle / 1000
+                );
                 w.close(None);
             } else if first > 0
                 && !w.spoke.load(Relaxed)

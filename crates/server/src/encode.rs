@@ -80,9 +80,7 @@ pub fn estimate(reply: &Reply) -> usize {
         Reply::Text(t) => t.len() + 16,
         Reply::Status(s) => s.len() + 3,
         Reply::Error(e) => e.prefix.len() + e.message.len() + 4,
-        Reply::Array(items) | Reply::Set(items) => {
-            16 + items.iter().map(estimate).sum::<usize>()
-        }
+        Reply::Array(items) | Reply::Set(items) => 16 + items.iter().map(estimate).sum::<usize>(),
         Reply::Map(pairs) => {
             16 + pairs
                 .iter()

@@ -465,8 +465,9 @@ async fn put(
 /// An inline `POST` or `Host:` line: an HTTP request (a browser page or a proxy made to talk to
 /// okdb's port). Redis closes such a client, since the rest of the request may carry commands.
 fn cross_protocol(args: &[Bytes]) -> bool {
-    args.first()
-        .is_some_and(|name| name.eq_ignore_ascii_case(b"POST") || name.eq_ignore_ascii_case(b"HOST:"))
+    args.first().is_some_and(|name| {
+        name.eq_ignore_ascii_case(b"POST") || name.eq_ignore_ascii_case(b"HOST:")
+    })
 }
 
 /// A connected client; leaving the registry happens on drop, even if the task unwinds.
