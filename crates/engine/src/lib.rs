@@ -4,7 +4,7 @@
 //! returns a [`Reply`], and the server decides how RESP2 or RESP3 spells it), no files and no
 //! threads; the server drives it (it calls [`Engine::active_expire`] on a timer).
 //!
-//! The server runs a batch of pipelined commands under one lock of the store:
+//! The server runs pipelined commands under locks of the store (an [`Executor`] per lock):
 //!
 //! ```
 //! # use okdb_engine::{Engine, Config};
@@ -376,7 +376,8 @@ impl Engine {
         lock(&self.shared.clients).len()
     }
 
-    /// Locks the store for a batch of commands. Hold it for one batch, never across an `.await`.
+    /// Locks the store for a run of commands (the server runs a pipeline as holds within a
+    /// budget of time and reply bytes). Never hold it across an `.await`.
     pub fn lock(&self) -> Executor<'_> {
         self.lock_at(time::now_ms())
     }

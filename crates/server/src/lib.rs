@@ -5,9 +5,10 @@
 //! spelled in RESP. It knows nothing of how commands work: it hands argument lists to the engine.
 //!
 //! Each connection is one task. A read collects every complete request in the buffer (a
-//! pipeline), runs them all under one lock of the store, and writes all replies with one write.
-//! Only a malformed frame (or a limit breached while framing) closes a connection; every other
-//! failure is an error reply.
+//! pipeline) and runs them under locks of the store, each hold within a budget of time and
+//! reply bytes; a hold's replies are encoded a piece at a time and written before the next hold.
+//! Only a malformed frame, a breached limit (docs/server.md) or a cross-protocol request closes
+//! a connection; every other failure is an error reply.
 
 mod clients;
 mod durable;
