@@ -358,7 +358,15 @@ async fn connection(
                 conn.wait_for_persistence(q, &outcome).await;
             }
             let deadline = soft_deadline(engine.config(), outcome.pending);
-            if conn.write_replies(&mut stream, deadline).await.is_err() {
+            if let Err(e) = conn.write_replies(&mut stream, deadline).await {
+                if e.kind() == io::ErrorKind::TimedOut {
+                    tracing::warn!(
+                        "client {peer} closed for overcoming output buffer limits: about {} \
+                         bytes of replies, over client-output-buffer-limit normal's soft limit, \
+                         not read within its seconds",
+                        outcome.pending
+                    );
+                }
                 break 'reads;
             }
             member.active();
@@ -562,8 +570,8 @@ impl Connection<'_> {
             .output_limit(OutputClass::Normal)
             .hard
             .load(Relaxed) as usize;
-        let started = std::time::Instant::now();
         let mut exec = self.engine.lock();
+        let started = std::time::Instant::now();
         while *next < used {
             let args = &self.batch[*next];
             *next += 1;

@@ -147,6 +147,39 @@ fn output_buffer_hard_limit_closes_the_client() {
     assert_eq!(int(&admin.call(&["EXISTS", "big"])), 1);
 }
 
+/// Item 5: past the soft limit, a client that does not read its replies for the soft seconds is
+/// closed; it never gets the whole reply.
+#[test]
+fn output_buffer_soft_limit_closes_a_client_that_does_not_read() {
+    let server = start_with(1);
+    let mut admin = Raw::connect(&server);
+    assert!(ok(&admin.call(&[
+        "CONFIG",
+        "SET",
+        "client-output-buffer-limit",
+        "normal 0 1mb 1"
+    ])));
+    let big = vec![b'x'; 256 << 10];
+    admin.send_args(&[b"SET", b"big", &big]);
+    assert!(ok(&admin.read().unwrap()));
+    let mut slow = Raw::connect(&server);
+    let mut args: Vec<&[u8]> = vec![b"MGET"];
+    args.extend(std::iter::repeat_n(&b"big"[..], 200));
+    slow.send_args(&args);
+    std::thread::sleep(Duration::from_millis(2500));
+    let mut got = 0usize;
+    let mut chunk = vec![0u8; 1 << 20];
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        match slow.stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    assert!(got < 200 * big.len(), "the whole reply came ({got} bytes)");
+    assert!(matches!(admin.call(&["PING"]), Frame::Simple(s) if s == "PONG"));
+}
+
 /// Item 5: a reply far larger than the write buffer arrives whole and in order, pieces of it
 /// written as they are encoded (RESP2 and RESP3; the server's memory is checked in
 /// crates/okdb/tests/limits.rs).
