@@ -242,7 +242,7 @@ fn output_limits_text(c: &Config) -> String {
 /// classes, all checked before any is changed.
 fn set_output_limits(c: &Config, v: &str) -> Result<(), String> {
     let words: Vec<&str> = v.split_whitespace().collect();
-    if words.is_empty() || words.len() % 4 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(4) {
         return Err(
             "wrong number of arguments: expected <class> <hard> <soft> <soft seconds>".into(),
         );

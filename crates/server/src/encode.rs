@@ -99,13 +99,13 @@ fn value_estimate(v: &Value, depth: usize) -> usize {
         let (n, sum) = items
             .take(SAMPLE)
             .fold((0usize, 0usize), |(n, s), x| (n + 1, s + each(x)));
-        16 + if n == 0 { 0 } else { sum / n * len }
+        16 + sum.checked_div(n).unwrap_or(0) * len
     }
     if depth > 4 {
         return 32;
     }
     match v {
-        Value::Str(s) => s.as_bytes().len() + 16,
+        Value::Str(s) => s.len() + 16,
         Value::Bytes(b) => b.len() + 16,
         Value::List(l) => sampled(l.len(), l.iter(), |x| value_estimate(x, depth + 1)),
         Value::Set(s) => sampled(s.len(), s.iter(), |x| value_estimate(x, depth + 1)),
@@ -207,9 +207,7 @@ impl<'a> Stream<'a> {
                     other => encode_reply(&mut e, other),
                 },
                 Item::Value(v) => match v {
-                    Value::Str(s) if s.as_bytes().len() >= DIRECT_AT => {
-                        return self.direct(out, s.as_bytes())
-                    }
+                    Value::Str(s) if s.len() >= DIRECT_AT => return self.direct(out, s.as_bytes()),
                     Value::Bytes(b) if b.len() >= DIRECT_AT => return self.direct(out, b),
                     Value::List(l) if self.resp3 => {
                         e.array(l.len());
