@@ -502,6 +502,8 @@ def main():
     ap.add_argument("--keys", default="1000000,10000000",
                     help="comma-separated key counts for the memory test ('' skips it)")
     ap.add_argument("--only", default="", help="run only workloads whose name contains this")
+    ap.add_argument("--names", default="",
+                    help="run only these workloads, comma-separated exact names ('SET -c 50,GET -c 50')")
     ap.add_argument("--okdb", help="an okdb binary to use instead of building one")
     ap.add_argument("--okdb-args", default="", help="extra arguments for `okdb server`")
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"),
@@ -525,6 +527,9 @@ def main():
         "benchmark": first_line(["redis-benchmark", "--version"]),
     }
     wl = [w for w in workloads() if args.only in w.name]
+    if args.names:
+        names = [n.strip() for n in args.names.split(",")]
+        wl = [w for w in wl if w.name in names]
     cmds = server_commands(okdb_path, args.okdb_args)
     results = {(w.name, s): [] for w in wl for s in ("redis", "okdb")}
     servers = [Server("redis", cmds["redis"]), Server("okdb", cmds["okdb"])]

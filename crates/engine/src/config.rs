@@ -46,9 +46,74 @@ pub struct Config {
     pub checkpoint_seconds: AtomicU32,
     /// Journal bytes after which a checkpoint runs.
     pub checkpoint_journal_bytes: AtomicUsize,
+    /// Most bytes of unfinished requests all clients together may have buffered; past it the
+    /// client with the biggest buffer is closed.
+    pub query_buffer_total: AtomicUsize,
+    /// Seconds a client may stay idle before it is closed (Redis's `timeout`); 0 = never.
+    pub timeout: AtomicU64,
+    /// Seconds a new connection has to send its first complete request; 0 = no limit.
+    pub first_request_timeout: AtomicU64,
+    /// `client-output-buffer-limit`, by [`OutputClass`].
+    pub output_limits: [OutputLimit; 3],
+}
+
+/// The client classes of `client-output-buffer-limit`, in Redis's order of `CONFIG GET`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputClass {
+    Normal = 0,
+    Replica = 1,
+    Pubsub = 2,
+}
+
+impl OutputClass {
+    const ALL: [OutputClass; 3] = [
+        OutputClass::Normal,
+        OutputClass::Replica,
+        OutputClass::Pubsub,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            OutputClass::Normal => "normal",
+            OutputClass::Replica => "slave",
+            OutputClass::Pubsub => "pubsub",
+        }
+    }
+
+    fn parse(s: &str) -> Option<OutputClass> {
+        match s.to_ascii_lowercase().as_str() {
+            "normal" => Some(OutputClass::Normal),
+            "slave" | "replica" => Some(OutputClass::Replica),
+            "pubsub" => Some(OutputClass::Pubsub),
+            _ => None,
+        }
+    }
+}
+
+/// One class's output limit: a client whose pending reply bytes exceed `hard`, or stay above
+/// `soft` for `soft_seconds`, is closed. 0 turns a limit off.
+#[derive(Debug)]
+pub struct OutputLimit {
+    pub hard: AtomicU64,
+    pub soft: AtomicU64,
+    pub soft_seconds: AtomicU64,
+}
+
+impl OutputLimit {
+    const fn new(hard: u64, soft: u64, soft_seconds: u64) -> OutputLimit {
+        OutputLimit {
+            hard: AtomicU64::new(hard),
+            soft: AtomicU64::new(soft),
+            soft_seconds: AtomicU64::new(soft_seconds),
+        }
+    }
 }
 
 pub const DEFAULT_PORT: u16 = 7379;
+/// `client-query-buffer-total-limit`'s default: 256 MiB of unfinished requests in all.
+pub const DEFAULT_QUERY_BUFFER_TOTAL: usize = 256 << 20;
+/// `client-output-buffer-limit normal`'s default hard limit: 1 GiB of one batch's replies.
+pub const DEFAULT_NORMAL_HARD: u64 = 1 << 30;
 
 impl Default for Config {
     fn default() -> Self {
@@ -69,6 +134,17 @@ impl Default for Config {
             maxmemory_samples: AtomicUsize::new(5),
             checkpoint_seconds: AtomicU32::new(300),
             checkpoint_journal_bytes: AtomicUsize::new(256 << 20),
+            query_buffer_total: AtomicUsize::new(DEFAULT_QUERY_BUFFER_TOTAL),
+            timeout: AtomicU64::new(0),
+            first_request_timeout: AtomicU64::new(10),
+            output_limits: [
+                // Redis's normal default is 0 0 0 (unlimited); okdb streams replies, so memory
+                // stays bounded anyway, and the hard cap stops one small request from making
+                // the server send gigabytes (docs/server.md).
+                OutputLimit::new(DEFAULT_NORMAL_HARD, 0, 0),
+                OutputLimit::new(256 << 20, 64 << 20, 60),
+                OutputLimit::new(32 << 20, 8 << 20, 60),
+            ],
         }
     }
 }
@@ -85,6 +161,11 @@ impl Config {
     /// The eviction policy in force.
     pub fn policy(&self) -> Policy {
         Policy::from_u8(self.maxmemory_policy.load(Relaxed))
+    }
+
+    /// A class's output limit.
+    pub fn output_limit(&self, class: OutputClass) -> &OutputLimit {
+        &self.output_limits[class as usize]
     }
 
     pub fn dir_display(&self) -> String {
@@ -139,6 +220,51 @@ pub fn parse_memory(v: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("argument must be a memory value, got '{v}'"))
 }
 
+/// `client-output-buffer-limit` as `CONFIG GET` shows it: every class, bytes as numbers.
+fn output_limits_text(c: &Config) -> String {
+    OutputClass::ALL
+        .iter()
+        .map(|&class| {
+            let l = c.output_limit(class);
+            format!(
+                "{} {} {} {}",
+                class.name(),
+                l.hard.load(Relaxed),
+                l.soft.load(Relaxed),
+                l.soft_seconds.load(Relaxed)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `CONFIG SET client-output-buffer-limit "<class> <hard> <soft> <seconds> …"`: one or more
+/// classes, all checked before any is changed.
+fn set_output_limits(c: &Config, v: &str) -> Result<(), String> {
+    let words: Vec<&str> = v.split_whitespace().collect();
+    if words.is_empty() || !words.len().is_multiple_of(4) {
+        return Err(
+            "wrong number of arguments: expected <class> <hard> <soft> <soft seconds>".into(),
+        );
+    }
+    let mut parsed = Vec::new();
+    for w in words.chunks(4) {
+        let class = OutputClass::parse(w[0])
+            .ok_or_else(|| format!("invalid client class '{}': normal, replica or pubsub", w[0]))?;
+        let hard = parse_memory(w[1])?;
+        let soft = parse_memory(w[2])?;
+        let seconds = parse_in(w[3], 0u64, 1 << 31)?;
+        parsed.push((class, hard, soft, seconds));
+    }
+    for (class, hard, soft, seconds) in parsed {
+        let l = c.output_limit(class);
+        l.hard.store(hard, Relaxed);
+        l.soft.store(soft, Relaxed);
+        l.soft_seconds.store(seconds, Relaxed);
+    }
+    Ok(())
+}
+
 /// Every setting `CONFIG GET` knows. `save` and `appendonly` are answered (as Redis names them)
 /// so Redis tools that ask for them, such as `redis-benchmark`, get an answer.
 pub static SETTINGS: &[Setting] = &[
@@ -178,6 +304,41 @@ pub static SETTINGS: &[Setting] = &[
         get: |c| c.max_request.load(Relaxed).to_string(),
         set: Some(|c, v| {
             c.max_request.store(parse_in(v, 1024, 1 << 40)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "client-query-buffer-total-limit",
+        doc: "most bytes of unfinished requests all clients together may hold; past it the client with the biggest one is closed",
+        get: |c| c.query_buffer_total.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            let n = parse_memory(v)?;
+            c.query_buffer_total
+                .store(usize::try_from(n).unwrap_or(usize::MAX).max(1024), Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "client-output-buffer-limit",
+        doc: "<class> <hard> <soft> <soft seconds>: a client whose pending reply bytes pass hard, or stay over soft that long, is closed (0 = off; okdb enforces normal)",
+        get: output_limits_text,
+        set: Some(set_output_limits),
+    },
+    Setting {
+        name: "timeout",
+        doc: "seconds a client may stay idle before it is closed; 0 = never",
+        get: |c| c.timeout.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.timeout.store(parse_in(v, 0, 1 << 31)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "first-request-timeout",
+        doc: "seconds a new connection has to send its first complete request; 0 = no limit",
+        get: |c| c.first_request_timeout.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.first_request_timeout.store(parse_in(v, 0, 1 << 31)?, Relaxed);
             Ok(())
         }),
     },

@@ -4,7 +4,7 @@
 //! returns a [`Reply`], and the server decides how RESP2 or RESP3 spells it), no files and no
 //! threads; the server drives it (it calls [`Engine::active_expire`] on a timer).
 //!
-//! The server runs a batch of pipelined commands under one lock of the store:
+//! The server runs pipelined commands under locks of the store (an [`Executor`] per lock):
 //!
 //! ```
 //! # use okdb_engine::{Engine, Config};
@@ -246,6 +246,26 @@ pub struct Session {
     pub literals: Literals,
     keyspace: SmolStr,
     keyspace_index: Option<usize>,
+    /// Large arguments of the current batch already read as values, outside the store's lock
+    /// ([`Session::set_preparsed`]).
+    preparsed: Vec<Preparsed>,
+}
+
+/// An argument read as a value before the batch took the lock: the argument (its bytes stay
+/// alive, so its address names it), the literal mode it was read under, and the outcome.
+#[derive(Debug)]
+pub struct Preparsed {
+    pub arg: Bytes,
+    pub mode: Literals,
+    pub value: Result<Value, CmdError>,
+}
+
+impl Preparsed {
+    /// Reads `arg` under `mode` exactly as [`Ctx::value`] would; no lock needed.
+    pub fn read(arg: Bytes, mode: Literals) -> Preparsed {
+        let value = args::value(mode, &arg);
+        Preparsed { arg, mode, value }
+    }
 }
 
 impl Session {
@@ -258,7 +278,21 @@ impl Session {
             literals: Literals::Faithful,
             keyspace,
             keyspace_index: None,
+            preparsed: Vec::new(),
         }
+    }
+
+    /// Hands over arguments of the coming batch read as values ahead of the lock (large
+    /// literals: reading them under the lock would stall every client). [`Ctx::value`] uses
+    /// one when it is asked for that very argument (same bytes, same address) under the same
+    /// literal mode, so nothing a command sees changes. Cleared by [`Session::clear_preparsed`].
+    pub fn set_preparsed(&mut self, preparsed: Vec<Preparsed>) {
+        self.preparsed = preparsed;
+    }
+
+    /// Drops the batch's preparsed arguments.
+    pub fn clear_preparsed(&mut self) {
+        self.preparsed.clear();
     }
 
     pub fn keyspace(&self) -> &str {
@@ -342,7 +376,8 @@ impl Engine {
         lock(&self.shared.clients).len()
     }
 
-    /// Locks the store for a batch of commands. Hold it for one batch, never across an `.await`.
+    /// Locks the store for a run of commands (the server runs a pipeline as holds within a
+    /// budget of time and reply bytes). Never hold it across an `.await`.
     pub fn lock(&self) -> Executor<'_> {
         self.lock_at(time::now_ms())
     }
@@ -818,7 +853,16 @@ impl Ctx<'_> {
 
     /// An argument as a value, under the connection's literal mode (SPEC.md §1).
     pub fn value(&self, raw: &[u8]) -> Result<Value, CmdError> {
-        args::value(self.session.literals, raw)
+        let mode = self.session.literals;
+        if !self.session.preparsed.is_empty() {
+            let found = self.session.preparsed.iter().find(|p| {
+                p.mode == mode && p.arg.as_ptr() == raw.as_ptr() && p.arg.len() == raw.len()
+            });
+            if let Some(p) = found {
+                return p.value.clone();
+            }
+        }
+        args::value(mode, raw)
     }
 
     /// The live value of a key in the current keyspace.

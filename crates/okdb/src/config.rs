@@ -6,6 +6,10 @@
 //! maxclients = 10000
 //! proto-max-bulk-len = 67108864           # 64 MiB
 //! client-query-buffer-limit = 134217728   # 128 MiB
+//! client-query-buffer-total-limit = "256mb" # unfinished requests of all clients together
+//! client-output-buffer-limit = "normal 1gb 0 0"  # <class> <hard> <soft> <soft seconds>
+//! timeout = 0                             # idle seconds before a client is closed; 0 = never
+//! first-request-timeout = 10              # seconds to send a first complete request; 0 = no limit
 //! hz = 10                                 # active expiry cycles per second
 //! io-threads = 0                          # threads serving connections; 0 = one per two cores
 //! dir = "okdb-data"                       # data directory (journal + okdb.sqlite3)
@@ -34,6 +38,10 @@ pub struct FileConfig {
     pub maxclients: Option<usize>,
     pub proto_max_bulk_len: Option<usize>,
     pub client_query_buffer_limit: Option<usize>,
+    pub client_query_buffer_total_limit: Option<Size>,
+    pub client_output_buffer_limit: Option<String>,
+    pub timeout: Option<u64>,
+    pub first_request_timeout: Option<u64>,
     pub hz: Option<u32>,
     pub io_threads: Option<usize>,
     pub dir: Option<std::path::PathBuf>,
@@ -130,6 +138,21 @@ impl FileConfig {
                 "client-query-buffer-limit",
                 self.client_query_buffer_limit.map(|v| v.to_string()),
             ),
+            (
+                "client-query-buffer-total-limit",
+                self.client_query_buffer_total_limit
+                    .as_ref()
+                    .map(Size::text),
+            ),
+            (
+                "client-output-buffer-limit",
+                self.client_output_buffer_limit,
+            ),
+            ("timeout", self.timeout.map(|v| v.to_string())),
+            (
+                "first-request-timeout",
+                self.first_request_timeout.map(|v| v.to_string()),
+            ),
             ("hz", self.hz.map(|v| v.to_string())),
             ("databases", self.databases.map(|v| v.to_string())),
             ("maxmemory", self.maxmemory.as_ref().map(Size::text)),
@@ -167,8 +190,19 @@ mod tests {
 
     #[test]
     fn reads_every_key_and_rejects_unknown_ones() {
-        let f: FileConfig = toml::from_str("port = 7000\nmaxclients = 5\nhz = 20\n").unwrap();
+        let f: FileConfig = toml::from_str(
+            "port = 7000\nmaxclients = 5\nhz = 20\ntimeout = 30\nfirst-request-timeout = 3\n\
+             client-query-buffer-total-limit = \"64mb\"\n\
+             client-output-buffer-limit = \"normal 10mb 1mb 5\"\n",
+        )
+        .unwrap();
         let cfg = f.into_config().unwrap();
+        assert_eq!(cfg.timeout.load(Relaxed), 30);
+        assert_eq!(cfg.first_request_timeout.load(Relaxed), 3);
+        assert_eq!(cfg.query_buffer_total.load(Relaxed), 64 << 20);
+        let normal = cfg.output_limit(okdb_engine::config::OutputClass::Normal);
+        assert_eq!(normal.hard.load(Relaxed), 10 << 20);
+        assert_eq!(normal.soft_seconds.load(Relaxed), 5);
         assert_eq!(cfg.port.load(Relaxed), 7000);
         assert_eq!(cfg.maxclients.load(Relaxed), 5);
         assert!(toml::from_str::<FileConfig>("nope = 1").is_err());

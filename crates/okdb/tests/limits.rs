@@ -200,7 +200,10 @@ fn memory_that_carried_large_writes_is_given_back() {
     let start = used_memory(&mut c);
     let big = "x".repeat(20 << 20);
     for _ in 0..3 {
-        assert_eq!(call(&mut c, &["SET", "s", &big]), Frame::Simple("OK".into()));
+        assert_eq!(
+            call(&mut c, &["SET", "s", &big]),
+            Frame::Simple("OK".into())
+        );
         assert_eq!(call(&mut c, &["DEL", "s"]), Frame::Integer(1));
         assert_eq!(call(&mut c, &["SAVE"]), Frame::Simple("OK".into()));
     }

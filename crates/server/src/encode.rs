@@ -69,3 +69,224 @@ fn value(e: &mut Encoder<'_>, v: &Value) {
         }
     }
 }
+
+/// About how many bytes `reply` takes encoded: exact for strings, walked for the reply's own
+/// arrays, sampled for a stored container (its first elements stand for the rest), so it costs
+/// little even for a large value. Used for the lock's reply budget and
+/// `client-output-buffer-limit`.
+pub fn estimate(reply: &Reply) -> usize {
+    match reply {
+        Reply::Bulk(b) => b.len() + 16,
+        Reply::Text(t) => t.len() + 16,
+        Reply::Status(s) => s.len() + 3,
+        Reply::Error(e) => e.prefix.len() + e.message.len() + 4,
+        Reply::Array(items) | Reply::Set(items) => 16 + items.iter().map(estimate).sum::<usize>(),
+        Reply::Map(pairs) => {
+            16 + pairs
+                .iter()
+                .map(|(k, v)| estimate(k) + estimate(v))
+                .sum::<usize>()
+        }
+        Reply::Value(v) => value_estimate(v, 0),
+        _ => 24,
+    }
+}
+
+fn value_estimate(v: &Value, depth: usize) -> usize {
+    /// Elements of a container looked at; the rest are taken to be like them.
+    const SAMPLE: usize = 32;
+    fn sampled<T>(len: usize, items: impl Iterator<Item = T>, each: impl Fn(T) -> usize) -> usize {
+        let (n, sum) = items
+            .take(SAMPLE)
+            .fold((0usize, 0usize), |(n, s), x| (n + 1, s + each(x)));
+        16 + sum.checked_div(n).unwrap_or(0) * len
+    }
+    if depth > 4 {
+        return 32;
+    }
+    match v {
+        Value::Str(s) => s.len() + 16,
+        Value::Bytes(b) => b.len() + 16,
+        Value::List(l) => sampled(l.len(), l.iter(), |x| value_estimate(x, depth + 1)),
+        Value::Set(s) => sampled(s.len(), s.iter(), |x| value_estimate(x, depth + 1)),
+        Value::Dict(d) => sampled(d.len(), d.iter(), |(k, x)| {
+            k.len() + 16 + value_estimate(x, depth + 1)
+        }),
+        _ => 24,
+    }
+}
+
+/// Strings at least this long are written straight from the value, not copied into the
+/// write buffer.
+const DIRECT_AT: usize = 64 << 10;
+
+/// A reply encoded a piece at a time, so a reply of any size needs only a bounded buffer:
+/// arrays, sets and maps element by element (also a stored container's elements in RESP3),
+/// and long strings handed out to be written from where they are. A RESP2 container is one
+/// JSON string whose length comes first, so it is still encoded whole.
+pub struct Stream<'a> {
+    resp3: bool,
+    stack: Vec<Pending<'a>>,
+    /// A string handed out by [`Step::Direct`] still needs its CRLF.
+    crlf: bool,
+}
+
+/// What [`Stream::fill`] did.
+pub enum Step<'a> {
+    /// The reply is encoded (the buffer may hold its end).
+    Done,
+    /// The buffer reached the limit: write it out and call again.
+    Full,
+    /// Write the buffer out, then these bytes, then call again.
+    Direct(&'a [u8]),
+}
+
+#[derive(Clone, Copy)]
+enum Item<'a> {
+    Reply(&'a Reply),
+    Value(&'a Value),
+    Bulk(&'a [u8]),
+}
+
+enum Pending<'a> {
+    One(Item<'a>),
+    Many(Box<dyn Iterator<Item = Item<'a>> + Send + 'a>),
+}
+
+impl<'a> Stream<'a> {
+    pub fn new(reply: &'a Reply, proto: u8) -> Stream<'a> {
+        Stream {
+            resp3: proto >= 3,
+            stack: vec![Pending::One(Item::Reply(reply))],
+            crlf: false,
+        }
+    }
+
+    /// Encodes into `out` until it holds `limit` bytes or the reply is done.
+    pub fn fill(&mut self, out: &mut Vec<u8>, limit: usize) -> Step<'a> {
+        if std::mem::take(&mut self.crlf) {
+            out.extend_from_slice(b"\r\n");
+        }
+        while out.len() < limit {
+            let item = match self.stack.last_mut() {
+                None => return Step::Done,
+                Some(Pending::One(item)) => {
+                    let item = *item;
+                    self.stack.pop();
+                    item
+                }
+                Some(Pending::Many(items)) => match items.next() {
+                    Some(item) => item,
+                    None => {
+                        self.stack.pop();
+                        continue;
+                    }
+                },
+            };
+            let mut e = Encoder::new(out, self.resp3);
+            match item {
+                Item::Reply(r) => match r {
+                    Reply::Array(items) => {
+                        e.array(items.len());
+                        self.many(items.iter().map(Item::Reply));
+                    }
+                    Reply::Set(items) => {
+                        e.set(items.len());
+                        self.many(items.iter().map(Item::Reply));
+                    }
+                    Reply::Map(pairs) => {
+                        e.map(pairs.len());
+                        self.many(
+                            pairs
+                                .iter()
+                                .flat_map(|(k, v)| [Item::Reply(k), Item::Reply(v)]),
+                        );
+                    }
+                    Reply::Bulk(b) if b.len() >= DIRECT_AT => return self.direct(out, b),
+                    Reply::Value(v) => self.stack.push(Pending::One(Item::Value(v))),
+                    other => encode_reply(&mut e, other),
+                },
+                Item::Value(v) => match v {
+                    Value::Str(s) if s.len() >= DIRECT_AT => return self.direct(out, s.as_bytes()),
+                    Value::Bytes(b) if b.len() >= DIRECT_AT => return self.direct(out, b),
+                    Value::List(l) if self.resp3 => {
+                        e.array(l.len());
+                        self.many(l.iter().map(Item::Value));
+                    }
+                    Value::Set(s) if self.resp3 => {
+                        e.set(s.len());
+                        self.many(s.iter().map(Item::Value));
+                    }
+                    Value::Dict(d) if self.resp3 => {
+                        e.map(d.len());
+                        self.many(
+                            d.iter()
+                                .flat_map(|(k, v)| [Item::Bulk(k.as_bytes()), Item::Value(v)]),
+                        );
+                    }
+                    other => value(&mut e, other),
+                },
+                Item::Bulk(b) if b.len() >= DIRECT_AT => return self.direct(out, b),
+                Item::Bulk(b) => e.bulk(b),
+            }
+        }
+        if self.stack.is_empty() {
+            Step::Done
+        } else {
+            Step::Full
+        }
+    }
+
+    fn many(&mut self, items: impl Iterator<Item = Item<'a>> + Send + 'a) {
+        self.stack.push(Pending::Many(Box::new(items)));
+    }
+
+    /// A long string: its header goes in the buffer, its bytes are written from the value.
+    fn direct(&mut self, out: &mut Vec<u8>, bytes: &'a [u8]) -> Step<'a> {
+        out.push(b'$');
+        out.extend_from_slice(bytes.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        self.crlf = true;
+        Step::Direct(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Streaming in pieces gives the same bytes as encoding whole, in both protocols.
+    #[test]
+    fn stream_matches_whole_encoding() {
+        let big = "x".repeat(DIRECT_AT + 5);
+        let list = Value::list((0..100).map(Value::Int));
+        let reply = Reply::Array(vec![
+            Reply::Value(Value::Str(big.as_str().into())),
+            Reply::Null,
+            Reply::Map(vec![(Reply::text("k"), Reply::Value(list))]),
+            Reply::Bulk(big.clone().into_bytes().into()),
+            Reply::Int(7),
+        ]);
+        for proto in [2, 3] {
+            let mut whole = Vec::new();
+            super::reply(&mut whole, &reply, proto);
+            let mut streamed = Vec::new();
+            let mut buf = Vec::new();
+            let mut s = Stream::new(&reply, proto);
+            loop {
+                match s.fill(&mut buf, 100) {
+                    Step::Done => break,
+                    Step::Full => {}
+                    Step::Direct(bytes) => {
+                        streamed.append(&mut buf);
+                        streamed.extend_from_slice(bytes);
+                        continue;
+                    }
+                }
+                streamed.append(&mut buf);
+            }
+            streamed.append(&mut buf);
+            assert_eq!(streamed, whole, "proto {proto}");
+        }
+    }
+}

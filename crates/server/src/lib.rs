@@ -5,19 +5,24 @@
 //! spelled in RESP. It knows nothing of how commands work: it hands argument lists to the engine.
 //!
 //! Each connection is one task. A read collects every complete request in the buffer (a
-//! pipeline), runs them all under one lock of the store, and writes all replies with one write.
-//! Only a malformed frame (or a limit breached while framing) closes a connection; every other
-//! failure is an error reply.
+//! pipeline) and runs them under locks of the store, each hold within a budget of time and
+//! reply bytes; a hold's replies are encoded a piece at a time and written before the next hold.
+//! Only a malformed frame, a breached limit (docs/server.md) or a cross-protocol request closes
+//! a connection; every other failure is an error reply.
 
+mod clients;
 mod durable;
 
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use clients::Clients;
+use okdb_engine::config::OutputClass;
 use okdb_engine::{Config, Engine, ProcessStats, Reply};
 use okdb_resp::{Limits, RequestParser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -139,14 +144,15 @@ pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
 /// threads share on the hot path.
 pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<Output = ()>) {
     let (stop_tx, stop_rx) = watch::channel(false);
+    let clients = Clients::new();
     let mut workers = Vec::new();
     for i in 1..io_threads(&engine) {
         let (tx, rx) = mpsc::unbounded_channel::<(std::net::TcpStream, SocketAddr)>();
-        let (e, stop) = (engine.clone(), stop_rx.clone());
+        let (e, c, stop) = (engine.clone(), clients.clone(), stop_rx.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("okdb-io-{i}"))
             .spawn(move || match runtime() {
-                Ok(rt) => rt.block_on(worker(e, rx, stop)),
+                Ok(rt) => rt.block_on(worker(e, c, rx, stop)),
                 Err(err) => tracing::error!("io thread {i}: cannot start its runtime: {err}"),
             });
         match spawned {
@@ -156,6 +162,11 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
     }
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(active_expiry(engine.clone(), stop_rx.clone()));
+    tasks.spawn(clients::sweeper(
+        clients.clone(),
+        engine.clone(),
+        stop_rx.clone(),
+    ));
     tokio::pin!(shutdown);
     let mut next = 0usize;
     loop {
@@ -168,7 +179,8 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
                         n => hand_over(&workers[n - 1].0, stream, peer),
                     };
                     if let Some(stream) = stream {
-                        tasks.spawn(connection(engine.clone(), stream, peer, stop_rx.clone()));
+                        let c = clients.clone();
+                        tasks.spawn(connection(engine.clone(), c, stream, peer, stop_rx.clone()));
                     }
                 }
                 Err(e) => {
@@ -206,6 +218,7 @@ fn hand_over(
 /// One io thread: serves the connections it is handed until the server stops.
 async fn worker(
     engine: Engine,
+    clients: Arc<Clients>,
     mut incoming: mpsc::UnboundedReceiver<(std::net::TcpStream, SocketAddr)>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -215,7 +228,8 @@ async fn worker(
             handed = incoming.recv() => match handed {
                 Some((stream, peer)) => match TcpStream::from_std(stream) {
                     Ok(stream) => {
-                        tasks.spawn(connection(engine.clone(), stream, peer, stop.clone()));
+                        let c = clients.clone();
+                        tasks.spawn(connection(engine.clone(), c, stream, peer, stop.clone()));
                     }
                     Err(e) => tracing::warn!("cannot serve a connection from {peer}: {e}"),
                 },
@@ -250,6 +264,7 @@ async fn active_expiry(engine: Engine, mut stop: watch::Receiver<bool>) {
 
 async fn connection(
     engine: Engine,
+    clients: Arc<Clients>,
     mut stream: TcpStream,
     peer: SocketAddr,
     mut stop: watch::Receiver<bool>,
@@ -265,6 +280,7 @@ async fn connection(
             return;
         }
     };
+    let member = clients.join(peer);
     let mut conn = Connection {
         engine: &engine,
         rbuf: BytesMut::with_capacity(16 << 10),
@@ -276,68 +292,192 @@ async fn connection(
     // Registered once, not per read: the stop signal is checked while waiting for a request.
     let stopped = stop.changed();
     tokio::pin!(stopped);
-    loop {
+    'reads: loop {
         conn.reserve();
         let n = tokio::select! {
             r = stream.read_buf(&mut conn.rbuf) => match r {
                 Ok(n) => n,
                 Err(_) => break,
             },
+            _ = member.watch.closed() => 0,
             _ = &mut stopped => break,
         };
+        if let Some(closing) = member.watch.closing() {
+            // Closed by a limit over all clients or a timeout (logged where it was decided).
+            if let Some(e) = closing.error {
+                let err = Reply::Error(okdb_engine::CmdError::err(e));
+                encode::reply(&mut conn.wbuf, &err, client.session.proto);
+                let _ = stream.write_all(&conn.wbuf).await;
+            }
+            break;
+        }
         if n == 0 {
             break; // EOF; an unfinished request is dropped with the connection.
         }
-        // A panicking handler is a bug in okdb, not in the request: the client gets an error
-        // and the connection closes (the order of replies can no longer be trusted), and the
-        // server goes on. The store's lock recovers from the poisoning.
+        member.active();
         let session = &mut client.session;
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| conn.run(session)))
+        let (used, mut error) = conn.parse();
+        if used > 0 {
+            member.spoke();
+        }
+        member.buffered(
+            conn.rbuf.len(),
+            engine.config().query_buffer_total.load(Relaxed),
+        );
+        if member.watch.closing().is_some() {
+            continue; // This connection held the most: the next turn says why and closes.
+        }
+        if let Some(preparsed) = preparse(&conn.batch[..used], session.literals).await {
+            session.set_preparsed(preparsed);
+        }
+        // The batch runs in lock holds, each within a budget of time and reply bytes; the
+        // replies of one hold are written before the next hold, so other clients get the
+        // store between them and a batch's replies are never all in memory.
+        let mut next = 0;
+        let mut close = false;
+        while next < used {
+            // A panicking handler is a bug in okdb, not in the request: the client gets an
+            // error and the connection closes (the order of replies can no longer be trusted),
+            // and the server goes on. The store's lock recovers from the poisoning.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                conn.run(session, &mut next, used)
+            }))
             .unwrap_or_else(|_| {
-                conn.batch.clear();
                 conn.replies.clear();
+                error = Some(
+                    "internal error: a command failed unexpectedly (see the server log)".into(),
+                );
                 Outcome {
                     close: true,
-                    error: Some(
-                        "internal error: a command failed unexpectedly (see the server log)".into(),
-                    ),
                     last_lsn: 0,
                     save: None,
+                    pending: 0,
                 }
             });
-        if let Some(q) = engine.journal() {
-            conn.wait_for_persistence(q, &outcome).await;
-        }
-        // Encode outside the lock, flushing as the buffer grows, so a small pipeline of large
-        // replies never needs all of them in memory at once.
-        let mut failed = false;
-        for (reply, proto) in conn.replies.drain(..) {
-            encode::reply(&mut conn.wbuf, &reply, proto);
-            if conn.wbuf.len() >= FLUSH_AT {
-                failed = stream.write_all(&conn.wbuf).await.is_err();
-                conn.wbuf.clear();
-                if failed {
-                    break;
-                }
+            if let Some(q) = engine.journal() {
+                conn.wait_for_persistence(q, &outcome).await;
             }
+            let deadline = soft_deadline(engine.config(), outcome.pending);
+            if let Err(e) = conn.write_replies(&mut stream, deadline).await {
+                if e.kind() == io::ErrorKind::TimedOut {
+                    tracing::warn!(
+                        "client {peer} closed for overcoming output buffer limits: about {} \
+                         bytes of replies, over client-output-buffer-limit normal's soft limit, \
+                         not read within its seconds",
+                        outcome.pending
+                    );
+                }
+                break 'reads;
+            }
+            member.active();
+            if outcome.close {
+                close = true;
+                break;
+            }
+            if next >= used {
+                break;
+            }
+            // Let this thread's other connections in before the next hold.
+            tokio::task::yield_now().await;
         }
-        if let Some(e) = outcome.error {
+        client.session.clear_preparsed();
+        if let Some(e) = error {
             let err = Reply::Error(okdb_engine::CmdError::err(e));
             encode::reply(&mut conn.wbuf, &err, client.session.proto);
+            close = true;
         }
-        if !failed && !conn.wbuf.is_empty() {
-            failed = stream.write_all(&conn.wbuf).await.is_err();
+        if !conn.wbuf.is_empty() {
+            let failed = stream.write_all(&conn.wbuf).await.is_err();
             conn.wbuf.clear();
+            if failed {
+                break;
+            }
         }
-        if failed || outcome.close {
+        conn.recycle(used);
+        if close || client.session.quit {
             break;
         }
         conn.reclaim();
     }
 }
 
-/// Bytes of encoded replies after which they are written out, even mid-batch.
+/// Bytes of encoded replies after which they are written out, even mid-reply.
 const FLUSH_AT: usize = 1 << 20;
+/// Budget of one hold of the store's lock: after a command that brings the hold past this
+/// much time or this many reply bytes, the lock is released (the replies written) before the
+/// batch goes on. A command itself is never split.
+const HOLD_TIME: Duration = Duration::from_millis(2);
+const HOLD_REPLY_BYTES: usize = 1 << 20;
+/// Arguments at least this long that look like literals are read as values before the lock.
+const PREPARSE_AT: usize = 64 << 10;
+
+/// Reads the batch's large literal arguments as values on the blocking pool, so neither the
+/// store's lock nor this io thread's other connections wait for them. None when there are none.
+async fn preparse(
+    batch: &[Vec<Bytes>],
+    mode: okdb_value::literal::Literals,
+) -> Option<Vec<okdb_engine::Preparsed>> {
+    let large: Vec<Bytes> = batch
+        .iter()
+        .flat_map(|args| args.iter().skip(1))
+        .filter(|a| a.len() >= PREPARSE_AT && looks_like_literal(a))
+        .cloned()
+        .collect();
+    if large.is_empty() {
+        return None;
+    }
+    let read = move || {
+        large
+            .into_iter()
+            .map(|a| okdb_engine::Preparsed::read(a, mode))
+            .collect()
+    };
+    // A failure here (a panic) just leaves the reading to the command, as without this.
+    tokio::task::spawn_blocking(read).await.ok()
+}
+
+/// A container, a quoted string or a constructor call: what is costly to read. A raw string is
+/// cheap to read (it stays bytes), so it is left to the command.
+fn looks_like_literal(arg: &[u8]) -> bool {
+    let first = arg.iter().find(|b| !b.is_ascii_whitespace());
+    let last = arg.iter().rev().find(|b| !b.is_ascii_whitespace());
+    matches!(first, Some(b'[' | b'{' | b'(' | b'"' | b'\''))
+        || matches!(last, Some(b')' | b']' | b'}' | b'"' | b'\''))
+}
+
+/// When writing a hold's replies must be done by, under `client-output-buffer-limit normal`'s
+/// soft limit: they are pending bytes over the soft limit, which may last the soft seconds.
+fn soft_deadline(cfg: &Config, pending: usize) -> Option<tokio::time::Instant> {
+    let limit = cfg.output_limit(OutputClass::Normal);
+    let soft = limit.soft.load(Relaxed);
+    if soft == 0 || (pending as u64) <= soft {
+        return None;
+    }
+    let seconds = limit.soft_seconds.load(Relaxed);
+    Some(tokio::time::Instant::now() + Duration::from_secs(seconds))
+}
+
+/// Writes all of `bytes`, failing with `TimedOut` past `deadline`.
+async fn put(
+    stream: &mut TcpStream,
+    bytes: &[u8],
+    deadline: Option<tokio::time::Instant>,
+) -> io::Result<()> {
+    match deadline {
+        None => stream.write_all(bytes).await,
+        Some(d) => tokio::time::timeout_at(d, stream.write_all(bytes))
+            .await
+            .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
+    }
+}
+
+/// An inline `POST` or `Host:` line: an HTTP request (a browser page or a proxy made to talk to
+/// okdb's port). Redis closes such a client, since the rest of the request may carry commands.
+fn cross_protocol(args: &[Bytes]) -> bool {
+    args.first().is_some_and(|name| {
+        name.eq_ignore_ascii_case(b"POST") || name.eq_ignore_ascii_case(b"HOST:")
+    })
+}
 
 /// A connected client; leaving the registry happens on drop, even if the task unwinds.
 struct Registered<'a> {
@@ -351,17 +491,18 @@ impl Drop for Registered<'_> {
     }
 }
 
-/// What a batch asks of the connection.
+/// What a lock hold asks of the connection.
 struct Outcome {
-    /// Close after writing the replies (QUIT, or a malformed frame).
+    /// Close after writing the replies (QUIT, a breached output limit, a cross-protocol
+    /// request).
     close: bool,
-    /// A protocol error to send after the replies.
-    error: Option<String>,
-    /// The LSN of the batch's last journaled write (0: none): under `appendfsync always` the
+    /// The LSN of the hold's last journaled write (0: none): under `appendfsync always` the
     /// replies wait until it is durable.
     last_lsn: u64,
-    /// A `SAVE` in the batch: its reply's index and the checkpoint it waits for.
+    /// A `SAVE` in the hold: its reply's index and the checkpoint it waits for.
     save: Option<(usize, okdb_engine::journal::CheckpointTicket)>,
+    /// About how many bytes the hold's replies take encoded.
+    pending: usize,
 }
 
 struct Connection<'a> {
@@ -376,9 +517,9 @@ struct Connection<'a> {
 }
 
 impl Connection<'_> {
-    /// Runs every complete request in the read buffer under one lock of the store, leaving the
-    /// replies in `self.replies` with the protocol each is to be spelled in.
-    fn run(&mut self, session: &mut okdb_engine::Session) -> Outcome {
+    /// Splits every complete request off the read buffer into `self.batch`: how many, and the
+    /// protocol error that ends the batch, if any.
+    fn parse(&mut self) -> (usize, Option<String>) {
         let cfg = self.engine.config();
         self.parser.set_limits(Limits {
             max_bulk: cfg.max_bulk.load(Relaxed),
@@ -405,29 +546,129 @@ impl Connection<'_> {
         if error.is_none() && self.rbuf.len() > cfg.max_request.load(Relaxed) {
             error = Some("Protocol error: query buffer limit exceeded".into());
         }
-        let mut last_lsn = 0;
-        let mut save = None;
-        if used > 0 {
-            let mut exec = self.engine.lock();
-            for args in &self.batch[..used] {
-                let reply = exec.execute(session, args);
-                self.replies.push((reply, session.proto));
-                if let Some(wait) = session.wait_checkpoint.take() {
-                    save = Some((self.replies.len() - 1, wait));
-                }
-                if session.quit {
-                    break;
+        (used, error)
+    }
+
+    /// Runs requests `*next..used` of the batch under one lock of the store, until the hold's
+    /// budget is spent, leaving the replies in `self.replies` with the protocol each is to be
+    /// spelled in, and `*next` at the first request not run.
+    fn run(
+        &mut self,
+        session: &mut okdb_engine::Session,
+        next: &mut usize,
+        used: usize,
+    ) -> Outcome {
+        let mut outcome = Outcome {
+            close: false,
+            last_lsn: 0,
+            save: None,
+            pending: 0,
+        };
+        let hard = self
+            .engine
+            .config()
+            .output_limit(OutputClass::Normal)
+            .hard
+            .load(Relaxed) as usize;
+        let mut exec = self.engine.lock();
+        let started = std::time::Instant::now();
+        while *next < used {
+            let args = &self.batch[*next];
+            *next += 1;
+            if cross_protocol(args) {
+                tracing::warn!(
+                    "Possible SECURITY ATTACK detected from client {}: it sent '{}', as a \
+                     browser or an HTTP proxy talking to okdb would (cross-protocol scripting); \
+                     connection aborted",
+                    session.id,
+                    String::from_utf8_lossy(&args[0])
+                );
+                outcome.close = true;
+                break;
+            }
+            let mut reply = exec.execute(session, args);
+            let bytes = encode::estimate(&reply);
+            if hard > 0 && outcome.pending + bytes > hard {
+                tracing::warn!(
+                    "client {} closed for overcoming output buffer limits: a reply of about \
+                     {bytes} bytes, over client-output-buffer-limit normal's hard limit {hard}",
+                    session.id
+                );
+                reply = Reply::Error(okdb_engine::CmdError::err(format!(
+                    "reply of about {bytes} bytes exceeds client-output-buffer-limit normal \
+                     (hard limit {hard} bytes); closing the connection"
+                )));
+                outcome.close = true;
+            }
+            outcome.pending += bytes;
+            self.replies.push((reply, session.proto));
+            if let Some(wait) = session.wait_checkpoint.take() {
+                outcome.save = Some((self.replies.len() - 1, wait));
+            }
+            if session.quit || outcome.close {
+                break;
+            }
+            if outcome.pending >= HOLD_REPLY_BYTES || started.elapsed() >= HOLD_TIME {
+                break;
+            }
+        }
+        if outcome.close || session.quit {
+            *next = used;
+        }
+        outcome.last_lsn = exec.last_lsn();
+        outcome
+    }
+
+    /// Encodes and writes the replies of a hold, a piece at a time (at most about
+    /// [`FLUSH_AT`] bytes buffered; long strings written from the values themselves).
+    async fn write_replies(
+        &mut self,
+        stream: &mut TcpStream,
+        deadline: Option<tokio::time::Instant>,
+    ) -> io::Result<()> {
+        let mut replies = std::mem::take(&mut self.replies);
+        let result = self.write_each(stream, &replies, deadline).await;
+        replies.clear();
+        self.replies = replies;
+        result
+    }
+
+    async fn write_each(
+        &mut self,
+        stream: &mut TcpStream,
+        replies: &[(Reply, u8)],
+        deadline: Option<tokio::time::Instant>,
+    ) -> io::Result<()> {
+        for (reply, proto) in replies {
+            if encode::estimate(reply) < FLUSH_AT {
+                encode::reply(&mut self.wbuf, reply, *proto);
+            } else {
+                let mut pieces = encode::Stream::new(reply, *proto);
+                loop {
+                    match pieces.fill(&mut self.wbuf, FLUSH_AT) {
+                        encode::Step::Done => break,
+                        encode::Step::Full => {
+                            put(stream, &self.wbuf, deadline).await?;
+                            self.wbuf.clear();
+                        }
+                        encode::Step::Direct(bytes) => {
+                            put(stream, &self.wbuf, deadline).await?;
+                            self.wbuf.clear();
+                            put(stream, bytes, deadline).await?;
+                        }
+                    }
                 }
             }
-            last_lsn = exec.last_lsn();
+            if self.wbuf.len() >= FLUSH_AT {
+                put(stream, &self.wbuf, deadline).await?;
+                self.wbuf.clear();
+            }
         }
-        self.recycle(used);
-        Outcome {
-            close: session.quit || error.is_some(),
-            error,
-            last_lsn,
-            save,
+        if !self.wbuf.is_empty() {
+            put(stream, &self.wbuf, deadline).await?;
+            self.wbuf.clear();
         }
+        Ok(())
     }
 
     /// Holds the batch's replies until persistence allows them: under `appendfsync always`
