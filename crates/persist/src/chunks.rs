@@ -56,18 +56,24 @@ pub fn hash(data: &[u8]) -> i64 {
 }
 
 /// Hands `f` runs of `items` cut at content-defined cuts; `json` gives an item's cut text.
-/// Holds one run at a time.
+/// A run also ends at [`CHUNK_MAX`] items or once its items' text passes [`BYTES_CHUNK`]
+/// bytes, so no chunk is much larger than that (a single item larger than it is a chunk of its
+/// own). Holds one run at a time.
 fn split<T>(
     items: impl Iterator<Item = T>,
     json: impl Fn(&T) -> String,
     mut f: impl FnMut(Vec<T>),
 ) {
     let mut run = Vec::new();
+    let mut bytes = 0;
     for item in items {
-        let cut = cut_after(&json(&item));
+        let text = json(&item);
+        let cut = cut_after(&text);
+        bytes += text.len();
         run.push(item);
-        if cut || run.len() == CHUNK_MAX {
+        if cut || run.len() == CHUNK_MAX || bytes >= BYTES_CHUNK {
             f(std::mem::take(&mut run));
+            bytes = 0;
         }
     }
     if !run.is_empty() {
@@ -75,16 +81,50 @@ fn split<T>(
     }
 }
 
-/// Whether `v` is stored in chunks.
+/// Whether `v` is stored in chunks: a collection of many elements, or of few but large ones.
 pub fn is_chunked(v: &Value) -> bool {
     match v {
-        Value::List(l) => l.len() > CHUNK_FROM,
-        Value::Set(s) => s.len() > CHUNK_FROM,
-        Value::Dict(d) => d.len() > CHUNK_FROM,
+        Value::List(l) => l.len() > CHUNK_FROM || larger_than(v, BYTES_CHUNK),
+        Value::Set(s) => s.len() > CHUNK_FROM || larger_than(v, BYTES_CHUNK),
+        Value::Dict(d) => d.len() > CHUNK_FROM || larger_than(v, BYTES_CHUNK),
         Value::Str(s) => s.as_str().len() > BYTES_CHUNK,
         Value::Bytes(b) => b.len() > BYTES_CHUNK,
         _ => false,
     }
+}
+
+/// Whether `v`'s strings and bytes (at any depth, plus a little per element) come to more than
+/// `limit` bytes. Walked without recursion; stops as soon as they do.
+fn larger_than(v: &Value, limit: usize) -> bool {
+    type Items<'a> = Box<dyn Iterator<Item = (usize, &'a Value)> + 'a>;
+    fn open(v: &Value) -> (usize, Option<Items<'_>>) {
+        match v {
+            Value::Str(s) => (s.as_str().len(), None),
+            Value::Bytes(b) => (b.len(), None),
+            Value::List(l) => (2, Some(Box::new(l.iter().map(|x| (1, x))))),
+            Value::Set(s) => (2, Some(Box::new(s.iter().map(|x| (1, x))))),
+            Value::Dict(d) => (2, Some(Box::new(d.iter().map(|(k, x)| (k.len() + 4, x))))),
+            _ => (8, None),
+        }
+    }
+    let (mut total, first) = open(v);
+    let mut stack: Vec<Items<'_>> = first.into_iter().collect();
+    while let Some(top) = stack.last_mut() {
+        if total > limit {
+            return true;
+        }
+        match top.next() {
+            Some((extra, x)) => {
+                let (n, inner) = open(x);
+                total += extra + n;
+                stack.extend(inner);
+            }
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    total > limit
 }
 
 /// Hands `f` the chunks of `v`, in order, each a value of its type, one at a time; false (and
@@ -277,6 +317,28 @@ mod tests {
         assert_eq!(parts.len(), 3);
         assert_eq!(join(parts).unwrap(), b);
         assert!(split_value(&Value::str(&"x".repeat(BYTES_CHUNK))).is_none());
+    }
+
+    #[test]
+    fn a_few_large_elements_are_chunked_by_size() {
+        let big = "y".repeat(BYTES_CHUNK / 2);
+        let d = Value::Dict(Box::new(
+            (0..20)
+                .map(|i| (SmolStr::from(format!("f{i}")), Value::str(&big)))
+                .collect::<Dict>(),
+        ));
+        let parts = split_value(&d).expect("20 half-MiB fields are chunked");
+        assert!(parts.len() >= 10, "{} chunks", parts.len());
+        for p in &parts {
+            assert!(okdb_value::json::to_string(p).len() < 2 * BYTES_CHUNK);
+        }
+        let back = join(parts).unwrap();
+        assert_eq!(
+            okdb_value::json::to_string(&back),
+            okdb_value::json::to_string(&d)
+        );
+        let small = Value::List(Box::new((0..10).map(|_| Value::str("a")).collect::<List>()));
+        assert!(split_value(&small).is_none());
     }
 
     #[test]

@@ -353,12 +353,22 @@ impl Writer {
                 self.step(policy);
             }
             if stopping && self.pending.is_empty() && !self.failed {
-                if self.unsynced_records {
-                    // The last sync mark is synced too, so a clean stop leaves every record
-                    // vouched for.
-                    if let Err(e) = self.sync().and_then(|()| self.sync_mark()) {
-                        tracing::error!("journal: last fsync failed: {e}");
+                // The last sync mark is synced too, so a clean stop leaves every record
+                // vouched for.
+                let synced = if self.unsynced_records {
+                    self.sync()
+                } else {
+                    Ok(())
+                };
+                let marked = synced.and_then(|()| {
+                    if self.unsynced.is_empty() {
+                        Ok(())
+                    } else {
+                        self.sync_mark()
                     }
+                });
+                if let Err(e) = marked {
+                    tracing::error!("journal: last fsync failed: {e}");
                 }
                 break;
             }

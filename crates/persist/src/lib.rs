@@ -360,6 +360,15 @@ impl Persistence {
             truncated_tail = Some((seg.path.clone(), offset));
             last_valid_len = offset;
         }
+        // What a crashed process left of the newest segment may be in the page cache only:
+        // it is synced before it counts as on disk, and before it can become an older segment
+        // (which must be whole).
+        if let Some(seg) = segments.last().filter(|s| storage.len(&s.path).is_ok()) {
+            storage
+                .open(&seg.path)
+                .and_then(|mut f| f.sync_data())
+                .map_err(|e| PersistError::Read(seg.path.clone(), e))?;
+        }
         let next_lsn = last_applied.max(covered) + 1;
         let queue = engine.start_journal(next_lsn);
         let st = &queue.stats;
@@ -549,7 +558,7 @@ fn checkpoint_loop(
                 Ok(()) => retry_at = None,
                 Err(e) => {
                     let in_a_row = st.checkpoint_failures_in_a_row.load(Relaxed) + 1;
-                    let wait = Duration::from_secs(1 << in_a_row.min(6).saturating_sub(1))
+                    let wait = Duration::from_secs(1 << in_a_row.min(7).saturating_sub(1))
                         .min(Duration::from_secs(60));
                     tracing::error!(
                         "checkpoint failed ({in_a_row} in a row): {e}; the next one the \

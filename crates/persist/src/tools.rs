@@ -25,20 +25,20 @@ fn covered_lsn(dir: &Path) -> Result<u64, String> {
     Ok(v.unwrap_or(0).max(0) as u64)
 }
 
-/// What start-up does about a damaged stretch.
+/// What start-up does about a damaged stretch, given the LSN replay has reached before it.
 fn verdict(
     segs: &[journal::Segment],
     i: usize,
     scan: &journal::Scan,
     bad: &journal::Bad,
-    covered: u64,
+    applied: u64,
 ) -> String {
     let newest = i + 1 == segs.len();
     let next_lsn = bad
         .resumes
         .and_then(|(_, lsn)| lsn)
         .or_else(|| segs.get(i + 1).map(|s| s.first_lsn));
-    if next_lsn.is_some_and(|n| n <= covered + 1) {
+    if next_lsn.is_some_and(|n| n <= applied + 1) {
         return "in records the checkpoint holds (start-up passes over it; nothing is lost)".into();
     }
     if newest && scan.synced <= bad.offset {
@@ -65,8 +65,15 @@ pub fn check(dir: &Path) -> Result<String, String> {
     let mut damaged = 0;
     let mut prev_last: Option<u64> = None;
     for (i, seg) in segs.iter().enumerate() {
-        let scan = journal::read_segment(&Disk, &seg.path, |_| {})
-            .map_err(|e| format!("{}: {e}\n", seg.path.display()))?;
+        // The LSN replay has reached before each damaged stretch.
+        let mut last = seg.first_lsn.saturating_sub(1);
+        let mut before = Vec::new();
+        let scan = journal::read_segment(&Disk, &seg.path, |item| match item {
+            journal::Item::Record(rec) => last = rec.lsn,
+            journal::Item::Lost { to, .. } => last = to,
+            journal::Item::Damage { .. } => before.push(last),
+        })
+        .map_err(|e| format!("{}: {e}\n", seg.path.display()))?;
         let range = match scan.last_lsn {
             Some(l) => format!("LSN {}..={l}", seg.first_lsn),
             None => "no records".into(),
@@ -92,14 +99,14 @@ pub fn check(dir: &Path) -> Result<String, String> {
         } else {
             out.push('\n');
         }
-        for bad in &scan.damage {
+        for (bad, &last) in scan.damage.iter().zip(&before) {
             damaged += 1;
             let _ = writeln!(
                 out,
                 "  at offset {}: {}: {}",
                 bad.offset,
                 bad.reason,
-                verdict(&segs, i, &scan, bad, covered)
+                verdict(&segs, i, &scan, bad, covered.max(last))
             );
         }
         if scan.last_lsn.is_some() {
@@ -242,8 +249,17 @@ pub fn repair(dir: &Path) -> Result<String, String> {
                 }
             );
         };
+        let newest = i + 1 == segs.len();
         for item in items {
             let (first, to) = match &item {
+                // In the newest segment, damage past what was synced is a torn tail, as
+                // start-up takes it: cut there (what follows was never acknowledged under
+                // `always`, and replaying it past a hole would apply writes without earlier
+                // ones). It ends the segment; the rest is kept aside.
+                journal::Item::Damage { offset, .. } if newest && *offset >= scan.synced => {
+                    damage.get_or_insert(*offset);
+                    break;
+                }
                 journal::Item::Damage { offset, .. } => {
                     damage.get_or_insert(*offset);
                     continue;
@@ -295,10 +311,30 @@ pub fn repair(dir: &Path) -> Result<String, String> {
                     );
                 }
                 None => {
+                    let all = std::fs::read(&seg.path)
+                        .map_err(|e| format!("{}: {e}\n", seg.path.display()))?;
+                    let mut rest = &all[(at as usize).min(all.len())..];
+                    while let [head @ .., 0] = rest {
+                        rest = head;
+                    }
+                    let kept = if rest.is_empty() {
+                        String::new()
+                    } else {
+                        let mut keep = seg.path.clone().into_os_string();
+                        keep.push(format!(".damaged-{at}"));
+                        let keep = std::path::PathBuf::from(keep);
+                        Disk.write_file(&keep, rest)
+                            .map_err(|e| format!("{}: {e}\n", keep.display()))?;
+                        format!(
+                            "; the {} bytes after it are kept in {}",
+                            rest.len(),
+                            keep.display()
+                        )
+                    };
                     let _ = writeln!(
                         out,
                         "{}: torn tail at offset {at}, past what was synced: cut (nothing \
-                         synced was lost)",
+                         synced was lost){kept}",
                         seg.path.display()
                     );
                 }

@@ -114,7 +114,9 @@ impl Clients {
         )));
     }
 
-    /// Closes idle clients (`timeout`) and connections silent past `first-request-timeout`.
+    /// Closes idle clients (`timeout`) and, while connections take more than half of
+    /// `maxclients`, those silent past `first-request-timeout`: a pool's idle connections
+    /// that have not been used yet live as long as the server has room for them.
     fn sweep(&self, engine: &Engine) {
         let cfg = engine.config();
         let idle = cfg.timeout.load(Relaxed).saturating_mul(1000);
@@ -123,7 +125,9 @@ impl Clients {
             return;
         }
         let now = self.now_ms();
-        for w in lock(&self.conns).values() {
+        let conns = lock(&self.conns);
+        let crowded = conns.len().saturating_mul(2) > cfg.maxclients.load(Relaxed);
+        for w in conns.values() {
             if idle > 0 && now.saturating_sub(w.last_active_ms.load(Relaxed)) > idle {
                 tracing::info!(
                     "client {} closed: idle for more than {}s (timeout)",
@@ -132,11 +136,13 @@ impl Clients {
                 );
                 w.close(None);
             } else if first > 0
+                && crowded
                 && !w.spoke.load(Relaxed)
                 && now.saturating_sub(w.created_ms) > first
             {
                 tracing::info!(
-                    "client {} closed: no complete request in {}s (first-request-timeout)",
+                    "client {} closed: no complete request in {}s while connections take more \
+                     than half of maxclients (first-request-timeout)",
                     w.peer,
                     first / 1000
                 );

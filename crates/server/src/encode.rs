@@ -70,9 +70,9 @@ fn value(e: &mut Encoder<'_>, v: &Value) {
     }
 }
 
-/// About how many bytes `reply` takes encoded: exact for strings, walked for the reply's own
-/// arrays, sampled for a stored container (its first elements stand for the rest), so it costs
-/// little even for a large value. Used for the lock's reply budget and
+/// About how many bytes `reply` takes encoded: exact for strings and bytes at any depth (a
+/// stored container is walked, element by element, so a few huge strings among many small
+/// elements are counted), about right for the rest. Used for the lock's reply budget and
 /// `client-output-buffer-limit`.
 pub fn estimate(reply: &Reply) -> usize {
     match reply {
@@ -87,33 +87,52 @@ pub fn estimate(reply: &Reply) -> usize {
                 .map(|(k, v)| estimate(k) + estimate(v))
                 .sum::<usize>()
         }
-        Reply::Value(v) => value_estimate(v, 0),
+        Reply::Value(v) => value_estimate(v),
         _ => 24,
     }
 }
 
-fn value_estimate(v: &Value, depth: usize) -> usize {
-    /// Elements of a container looked at; the rest are taken to be like them.
-    const SAMPLE: usize = 32;
-    fn sampled<T>(len: usize, items: impl Iterator<Item = T>, each: impl Fn(T) -> usize) -> usize {
-        let (n, sum) = items
-            .take(SAMPLE)
-            .fold((0usize, 0usize), |(n, s), x| (n + 1, s + each(x)));
-        16 + sum.checked_div(n).unwrap_or(0) * len
+/// Whether `reply` holds a stored list, set or dict (whose size is its elements').
+pub fn holds_container(reply: &Reply) -> bool {
+    match reply {
+        Reply::Array(items) | Reply::Set(items) => items.iter().any(holds_container),
+        Reply::Map(pairs) => pairs
+            .iter()
+            .any(|(k, v)| holds_container(k) || holds_container(v)),
+        Reply::Value(v) => matches!(v, Value::List(_) | Value::Set(_) | Value::Dict(_)),
+        _ => false,
     }
-    if depth > 4 {
-        return 32;
+}
+
+/// A value's encoded size, walked without recursion (nesting has no depth limit) and without
+/// collecting its elements: a stack of iterators, one per open container.
+fn value_estimate(v: &Value) -> usize {
+    type Items<'a> = Box<dyn Iterator<Item = (usize, &'a Value)> + 'a>;
+    fn open(v: &Value) -> (usize, Option<Items<'_>>) {
+        match v {
+            Value::Str(s) => (s.len() + 16, None),
+            Value::Bytes(b) => (b.len() + 16, None),
+            Value::List(l) => (16, Some(Box::new(l.iter().map(|x| (0, x))))),
+            Value::Set(s) => (16, Some(Box::new(s.iter().map(|x| (0, x))))),
+            Value::Dict(d) => (16, Some(Box::new(d.iter().map(|(k, x)| (k.len() + 16, x))))),
+            _ => (24, None),
+        }
     }
-    match v {
-        Value::Str(s) => s.len() + 16,
-        Value::Bytes(b) => b.len() + 16,
-        Value::List(l) => sampled(l.len(), l.iter(), |x| value_estimate(x, depth + 1)),
-        Value::Set(s) => sampled(s.len(), s.iter(), |x| value_estimate(x, depth + 1)),
-        Value::Dict(d) => sampled(d.len(), d.iter(), |(k, x)| {
-            k.len() + 16 + value_estimate(x, depth + 1)
-        }),
-        _ => 24,
+    let (mut total, first) = open(v);
+    let mut stack: Vec<Items<'_>> = first.into_iter().collect();
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            Some((extra, x)) => {
+                let (n, inner) = open(x);
+                total = total.saturating_add(extra + n);
+                stack.extend(inner);
+            }
+            None => {
+                stack.pop();
+            }
+        }
     }
+    total
 }
 
 /// Strings at least this long are written straight from the value, not copied into the

@@ -330,17 +330,25 @@ async fn connection(
         if let Some(preparsed) = preparse(&conn.batch[..used], session.literals).await {
             session.set_preparsed(preparsed);
         }
-        // The batch runs in lock holds, each within a budget of time and reply bytes; the
-        // replies of one hold are written before the next hold, so other clients get the
-        // store between them and a batch's replies are never all in memory.
+        // The batch runs in lock holds, each within a budget of time and reply bytes, so
+        // other clients get the store between them. Replies are written once they reach the
+        // reply budget (or the batch ends), so a batch's replies are never all in memory, and
+        // under `always` a long pipeline waits for one fsync per budget of replies, not per
+        // hold.
         let mut next = 0;
         let mut close = false;
+        let mut acc = Outcome {
+            close: false,
+            last_lsn: 0,
+            save: None,
+            pending: 0,
+        };
         while next < used {
             // A panicking handler is a bug in okdb, not in the request: the client gets an
             // error and the connection closes (the order of replies can no longer be trusted),
             // and the server goes on. The store's lock recovers from the poisoning.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                conn.run(session, &mut next, used)
+                conn.run(session, &mut next, used, acc.pending)
             }))
             .unwrap_or_else(|_| {
                 conn.replies.clear();
@@ -354,6 +362,26 @@ async fn connection(
                     pending: 0,
                 }
             });
+            acc.close |= outcome.close;
+            acc.last_lsn = acc.last_lsn.max(outcome.last_lsn);
+            acc.pending = outcome.pending;
+            acc.save = outcome.save.or(acc.save.take());
+            let flush =
+                acc.close || acc.save.is_some() || next >= used || acc.pending >= HOLD_REPLY_BYTES;
+            if !flush {
+                // Let this thread's other connections in before the next hold.
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let outcome = std::mem::replace(
+                &mut acc,
+                Outcome {
+                    close: false,
+                    last_lsn: 0,
+                    save: None,
+                    pending: 0,
+                },
+            );
             if let Some(q) = engine.journal() {
                 conn.wait_for_persistence(q, &outcome).await;
             }
@@ -557,12 +585,13 @@ impl Connection<'_> {
         session: &mut okdb_engine::Session,
         next: &mut usize,
         used: usize,
+        pending: usize,
     ) -> Outcome {
         let mut outcome = Outcome {
             close: false,
             last_lsn: 0,
             save: None,
-            pending: 0,
+            pending,
         };
         let hard = self
             .engine
@@ -640,7 +669,9 @@ impl Connection<'_> {
         deadline: Option<tokio::time::Instant>,
     ) -> io::Result<()> {
         for (reply, proto) in replies {
-            if encode::estimate(reply) < FLUSH_AT {
+            // A stored container is streamed whatever its estimate: its elements go out a
+            // piece at a time.
+            if !encode::holds_container(reply) && encode::estimate(reply) < FLUSH_AT {
                 encode::reply(&mut self.wbuf, reply, *proto);
             } else {
                 let mut pieces = encode::Stream::new(reply, *proto);

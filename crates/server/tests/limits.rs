@@ -149,6 +149,35 @@ fn output_buffer_hard_limit_closes_the_client() {
 
 /// Item 5: past the soft limit, a client that does not read its replies for the soft seconds is
 /// closed; it never gets the whole reply.
+/// The reply size is counted for every element of a stored container: a list of many small
+/// strings and a few large ones is not taken for small (a sampled estimate once let its copies
+/// through the hard limit, and past the streaming, in one piece).
+#[test]
+fn output_buffer_hard_limit_counts_every_element_of_a_container() {
+    let server = start_with(1);
+    let mut admin = Raw::connect(&server);
+    assert!(ok(&admin.call(&[
+        "CONFIG",
+        "SET",
+        "client-output-buffer-limit",
+        "normal 4mb 0 0"
+    ])));
+    let mut items: Vec<String> = (0..40).map(|i| format!("\"s{i}\"")).collect();
+    let big = "x".repeat(1 << 20);
+    items.extend((0..3).map(|_| format!("\"{big}\"")));
+    let literal = format!("[{}]", items.join(", "));
+    admin.send_args(&[b"SET", b"l", literal.as_bytes()]);
+    assert!(ok(&admin.read().unwrap()));
+    let mut greedy = Raw::connect(&server);
+    let mut args: Vec<&[u8]> = vec![b"MGET"];
+    args.extend(std::iter::repeat_n(&b"l"[..], 20));
+    greedy.send_args(&args);
+    let e = error_text(greedy.read());
+    assert!(e.contains("client-output-buffer-limit"), "{e}");
+    assert!(greedy.closed());
+    assert!(ok(&admin.call(&["SET", "k", "v"])));
+}
+
 #[test]
 fn output_buffer_soft_limit_closes_a_client_that_does_not_read() {
     let server = start_with(1);
@@ -368,6 +397,12 @@ fn silent_connections_are_closed() {
         "first-request-timeout",
         "1"
     ])));
+    // With room to spare, a silent connection (a pool's, not used yet) stays.
+    let mut pooled = Raw::connect(&server);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(matches!(pooled.call(&["PING"]), Frame::Simple(_)));
+    // Crowded (more than half of maxclients taken), silent ones go.
+    assert!(ok(&admin.call(&["CONFIG", "SET", "maxclients", "6"])));
     let mut silent = Raw::connect(&server);
     let mut half = Raw::connect(&server);
     half.send_raw(b"*2\r\n$4\r\nECHO\r\n$5\r\nhel");
