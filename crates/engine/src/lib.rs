@@ -394,6 +394,7 @@ impl Engine {
             replaying: false,
             records: Vec::new(),
             last_lsn: 0,
+            slow: 0,
         }
     }
 
@@ -598,6 +599,9 @@ pub struct Executor<'a> {
     /// the queue's order is LSN order).
     records: Vec<journal::Record>,
     last_lsn: u64,
+    /// Commands flagged `slow` (not `fast`) run under this lock: the server reads the clock
+    /// for its time budget only after one of those, or every so many fast ones.
+    slow: u64,
 }
 
 impl Drop for Executor<'_> {
@@ -643,6 +647,9 @@ impl Executor<'_> {
             return Reply::Error(e);
         };
         let spec = &COMMANDS[index];
+        if !spec.flags.has(Flags::FAST) {
+            self.slow += 1;
+        }
         let counters = &stats.per_command[index];
         let rejected = |e: CmdError| {
             counters.rejected.fetch_add(1, Relaxed);
@@ -757,6 +764,11 @@ impl Executor<'_> {
     /// The LSN of this batch's last journaled write; 0 if it journaled none.
     pub fn last_lsn(&self) -> u64 {
         self.last_lsn
+    }
+
+    /// How many commands not flagged `fast` ran under this lock.
+    pub fn slow_commands(&self) -> u64 {
+        self.slow
     }
 
     /// After a successful write: gives it an LSN, marks the keys it names as changed, and
