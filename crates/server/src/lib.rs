@@ -649,7 +649,7 @@ impl Connection<'_> {
             // `FAST_BETWEEN_CLOCKS` fast ones (a clock read per `GET` was a few percent of a
             // pipeline's CPU): a hold runs at most that many fast commands past its budget.
             let slow = exec.slow_commands();
-            let check = slow != slow_seen || ran % FAST_BETWEEN_CLOCKS == 0;
+            let check = slow != slow_seen || ran.is_multiple_of(FAST_BETWEEN_CLOCKS);
             slow_seen = slow;
             if outcome.pending >= HOLD_REPLY_BYTES || (check && started.elapsed() >= budget) {
                 break;
