@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use okdb_engine::Engine;
 use tokio::sync::{watch, Notify};
@@ -23,7 +23,10 @@ pub const SWEEP_EVERY: Duration = Duration::from_millis(100);
 /// Every connection's watch, and the total of their unfinished request bytes.
 #[derive(Debug)]
 pub struct Clients {
-    started: Instant,
+    /// The kernel's coarse clock (a few ns to read, 1-4 ms resolution: plenty for timeouts
+    /// counted in seconds; a precise clock read costs a system call on some virtual machines,
+    /// and every read and write of every connection notes the time).
+    started: coarsetime::Instant,
     next_id: AtomicU64,
     conns: Mutex<HashMap<u64, Arc<Watch>>>,
     buffered_total: AtomicUsize,
@@ -55,7 +58,7 @@ pub struct Closing {
 impl Clients {
     pub fn new() -> Arc<Clients> {
         Arc::new(Clients {
-            started: Instant::now(),
+            started: coarsetime::Instant::now(),
             next_id: AtomicU64::new(1),
             conns: Mutex::new(HashMap::new()),
             buffered_total: AtomicUsize::new(0),
@@ -63,7 +66,7 @@ impl Clients {
     }
 
     fn now_ms(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
+        self.started.elapsed().as_millis()
     }
 
     /// Registers a connection; it leaves when the guard drops.

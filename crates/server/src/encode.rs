@@ -107,6 +107,13 @@ pub fn holds_container(reply: &Reply) -> bool {
 /// A value's encoded size, walked without recursion (nesting has no depth limit) and without
 /// collecting its elements: a stack of iterators, one per open container.
 fn value_estimate(v: &Value) -> usize {
+    // The common case, a string or a number, without the walk's machinery.
+    match v {
+        Value::Str(s) => return s.len() + 16,
+        Value::Bytes(b) => return b.len() + 16,
+        Value::List(_) | Value::Set(_) | Value::Dict(_) => {}
+        _ => return 24,
+    }
     type Items<'a> = Box<dyn Iterator<Item = (usize, &'a Value)> + 'a>;
     fn open(v: &Value) -> (usize, Option<Items<'_>>) {
         match v {
