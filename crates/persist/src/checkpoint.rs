@@ -102,29 +102,34 @@ pub fn decode_value(codec: i64, bytes: &[u8]) -> Result<Value, String> {
     }
 }
 
-/// Reads a chunked value's chunks and joins them in the order `hashes` lists. The outer error
-/// is SQLite's; the inner one says what is wrong with the stored data.
+/// Reads a chunked value's chunks one at a time, in the order `hashes` lists, and joins them as
+/// they come (a point lookup each: the chunks table's key is (key, hash)). The outer error is
+/// SQLite's; the inner one says what is wrong with the stored data.
 fn load_chunks(
     query: &mut rusqlite::Statement<'_>,
     key: &[u8],
     hashes: &[i64],
 ) -> rusqlite::Result<Result<Value, String>> {
-    let mut stored = std::collections::HashMap::new();
-    let mut rows = query.query([key])?;
-    while let Some(row) = rows.next()? {
-        let (hash, codec, data): (i64, i64, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
-        stored.insert(hash, (codec, data));
+    let mut sqlite_error = None;
+    let joined = chunks::join_each(hashes.iter().map(|h| {
+        let row = query
+            .query_row(params![key, h], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .optional();
+        match row {
+            Ok(Some((codec, data))) => decode_value(codec, &data),
+            Ok(None) => Err(format!("chunk {h:#x} is missing")),
+            Err(e) => {
+                sqlite_error = Some(e);
+                Err("SQLite failed".into())
+            }
+        }
+    }));
+    match sqlite_error {
+        Some(e) => Err(e),
+        None => Ok(joined),
     }
-    let parts: Result<Vec<Value>, String> = hashes
-        .iter()
-        .map(|h| {
-            let (codec, data) = stored
-                .get(h)
-                .ok_or_else(|| format!("chunk {h:#x} is missing"))?;
-            decode_value(*codec, data)
-        })
-        .collect();
-    Ok(parts.and_then(chunks::join))
 }
 
 /// One row ready for SQLite.
@@ -374,7 +379,7 @@ impl Db {
                     let query = match &mut chunk_query {
                         Some(q) => q,
                         None => chunk_query.insert(self.conn.prepare(&format!(
-                            "SELECT hash, codec, data FROM \"{tbl}_chunks\" WHERE key = ?1"
+                            "SELECT codec, data FROM \"{tbl}_chunks\" WHERE key = ?1 AND hash = ?2"
                         ))?),
                     };
                     load_chunks(query, key, &hashes)?.map_err(bad_row)?

@@ -176,13 +176,20 @@ pub fn split_value(v: &Value) -> Option<Vec<Value>> {
 
 /// Joins decoded chunks back into one value of their type.
 pub fn join(parts: Vec<Value>) -> Result<Value, String> {
-    let mut parts = parts.into_iter();
-    let Some(first) = parts.next() else {
+    join_each(parts.into_iter().map(Ok))
+}
+
+/// Joins chunks as they are decoded, one at a time (loading holds one chunk besides the value
+/// it builds), stopping at the first error.
+pub fn join_each(parts: impl Iterator<Item = Result<Value, String>>) -> Result<Value, String> {
+    let mut parts = parts;
+    let Some(first) = parts.next().transpose()? else {
         return Err("a chunked value with no chunks".into());
     };
     match first {
         Value::List(mut all) => {
-            for p in parts {
+            for p in parts.by_ref() {
+                let p = p?;
                 let Value::List(l) = p else {
                     return Err("a list chunk that is not a list".into());
                 };
@@ -191,7 +198,8 @@ pub fn join(parts: Vec<Value>) -> Result<Value, String> {
             Ok(Value::List(all))
         }
         Value::Set(mut all) => {
-            for p in parts {
+            for p in parts.by_ref() {
+                let p = p?;
                 let Value::Set(s) = p else {
                     return Err("a set chunk that is not a set".into());
                 };
@@ -200,7 +208,8 @@ pub fn join(parts: Vec<Value>) -> Result<Value, String> {
             Ok(Value::Set(all))
         }
         Value::Dict(mut all) => {
-            for p in parts {
+            for p in parts.by_ref() {
+                let p = p?;
                 let Value::Dict(d) = p else {
                     return Err("a dict chunk that is not a dict".into());
                 };
@@ -212,7 +221,8 @@ pub fn join(parts: Vec<Value>) -> Result<Value, String> {
         }
         Value::Str(first) => {
             let mut all = String::from(first.as_str());
-            for p in parts {
+            for p in parts.by_ref() {
+                let p = p?;
                 let Value::Str(s) = p else {
                     return Err("a string chunk that is not a string".into());
                 };
@@ -222,7 +232,8 @@ pub fn join(parts: Vec<Value>) -> Result<Value, String> {
         }
         Value::Bytes(first) => {
             let mut all = first.to_vec();
-            for p in parts {
+            for p in parts.by_ref() {
+                let p = p?;
                 let Value::Bytes(b) = p else {
                     return Err("a bytes chunk that is not bytes".into());
                 };
