@@ -22,12 +22,8 @@ fn peak_rss(child: &Child) -> u64 {
 }
 
 fn command(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    let mut out = Vec::new();
+    okdb_resp::encode_command(args, &mut out);
     out
 }
 

@@ -10,72 +10,21 @@ use std::net::TcpStream;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use okdb_engine::Config;
-use okdb_resp::{encode_command, parse_frame, Frame};
-use okdb_server::Background;
+use okdb_resp::{encode_command, Frame};
 
-fn start_with(io_threads: usize) -> Background {
-    let config = Config::default();
-    config.port.store(0, Relaxed);
-    config.io_threads.store(io_threads, Relaxed);
-    Background::start(config).expect("server starts")
-}
+mod common;
+use common::{start_with, Raw};
 
-struct Raw {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
+/// Requests given as words.
 impl Raw {
-    fn connect(server: &Background) -> Raw {
-        let stream = TcpStream::connect(server.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
-        Raw {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    fn send_raw(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).unwrap();
-    }
-
-    fn send_args(&mut self, args: &[&[u8]]) {
-        let mut out = Vec::new();
-        encode_command(args, &mut out);
-        self.send_raw(&out);
-    }
-
     fn send(&mut self, words: &[&str]) {
         let args: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
         self.send_args(&args);
     }
 
-    /// Reads one reply frame; None if the server closed the connection.
-    fn read(&mut self) -> Option<Frame> {
-        loop {
-            if let Some((frame, used)) = parse_frame(&self.buf).unwrap() {
-                self.buf.drain(..used);
-                return Some(frame);
-            }
-            let mut chunk = vec![0u8; 1 << 20];
-            match self.stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-    }
-
     fn call(&mut self, words: &[&str]) -> Frame {
         self.send(words);
         self.read().expect("a reply")
-    }
-
-    /// True if the server closes the connection (after any replies still to come).
-    fn closed(&mut self) -> bool {
-        self.read().is_none()
     }
 }
 
@@ -500,12 +449,8 @@ fn a_literal_mode_change_inside_a_pipeline_is_respected() {
     let body = "y".repeat(100_000);
     let quoted = format!("'{body}'");
     let command = |args: &[&[u8]]| {
-        let mut out = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            out.extend_from_slice(a);
-            out.extend_from_slice(b"\r\n");
-        }
+        let mut out = Vec::new();
+        encode_command(args, &mut out);
         out
     };
     // One write: faithful `SET`, then strict, then the same `SET` again.

@@ -3,42 +3,21 @@
 //! `every_command_over_the_wire` runs a table of scripts over both protocols and checks that
 //! every command of the command table appears in it, with its error cases.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use okdb_engine::{Config, COMMANDS};
-use okdb_resp::{encode_command, parse_frame, split_inline, Frame};
+use okdb_resp::{encode_command, split_inline, Frame};
 use okdb_server::Background;
 
+mod common;
+use common::Raw;
+
 fn start() -> Background {
-    let config = Config::default();
-    config.port.store(0, std::sync::atomic::Ordering::Relaxed);
-    Background::start(config).expect("server starts")
+    common::start_with(0)
 }
 
-/// A raw connection that speaks RESP by hand.
-struct Raw {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
+/// Requests given as inline lines (split as redis-cli splits them).
 impl Raw {
-    fn connect(server: &Background) -> Raw {
-        let stream = TcpStream::connect(server.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        Raw {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    fn send_raw(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).unwrap();
-    }
-
     fn send(&mut self, line: &str) {
         let words = split_inline(line).unwrap();
         let args: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
@@ -47,28 +26,9 @@ impl Raw {
         self.send_raw(&out);
     }
 
-    /// Reads one reply frame; None if the server closed the connection.
-    fn read(&mut self) -> Option<Frame> {
-        loop {
-            if let Some((frame, used)) = parse_frame(&self.buf).unwrap() {
-                self.buf.drain(..used);
-                return Some(frame);
-            }
-            let mut chunk = [0u8; 65536];
-            match self.stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-    }
-
     fn call(&mut self, line: &str) -> String {
         self.send(line);
         render(&self.read().expect("a reply"))
-    }
-
-    fn closed(&mut self) -> bool {
-        self.read().is_none()
     }
 }
 
