@@ -94,37 +94,26 @@ pub fn is_chunked(v: &Value) -> bool {
 }
 
 /// Whether `v`'s strings and bytes (at any depth, plus a little per element) come to more than
-/// `limit` bytes. Walked without recursion; stops as soon as they do.
+/// `limit` bytes; the walk (`Value::walk`, no recursion) stops as soon as they do.
 fn larger_than(v: &Value, limit: usize) -> bool {
-    type Items<'a> = Box<dyn Iterator<Item = (usize, &'a Value)> + 'a>;
-    fn open(v: &Value) -> (usize, Option<Items<'_>>) {
-        match v {
-            Value::Str(s) => (s.as_str().len(), None),
-            Value::Bytes(b) => (b.len(), None),
-            Value::List(l) => (2, Some(Box::new(l.iter().map(|x| (1, x))))),
-            Value::Set(s) => (2, Some(Box::new(s.iter().map(|x| (1, x))))),
-            Value::Dict(d) => (2, Some(Box::new(d.iter().map(|(k, x)| (k.len() + 4, x))))),
-            _ => (8, None),
+    let mut total = 0usize;
+    let mut over = false;
+    v.walk(|x, key| {
+        total += key.map_or(0, |k| k.len() + 4)
+            + match x {
+                Value::Str(s) => s.as_str().len(),
+                Value::Bytes(b) => b.len(),
+                Value::List(_) | Value::Set(_) | Value::Dict(_) => 2,
+                _ => 8,
+            };
+        over = total > limit;
+        if over {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
         }
-    }
-    let (mut total, first) = open(v);
-    let mut stack: Vec<Items<'_>> = first.into_iter().collect();
-    while let Some(top) = stack.last_mut() {
-        if total > limit {
-            return true;
-        }
-        match top.next() {
-            Some((extra, x)) => {
-                let (n, inner) = open(x);
-                total += extra + n;
-                stack.extend(inner);
-            }
-            None => {
-                stack.pop();
-            }
-        }
-    }
-    total > limit
+    });
+    over
 }
 
 /// Hands `f` the chunks of `v`, in order, each a value of its type, one at a time; false (and

@@ -104,41 +104,23 @@ pub fn holds_container(reply: &Reply) -> bool {
     }
 }
 
-/// A value's encoded size, walked without recursion (nesting has no depth limit) and without
-/// collecting its elements: a stack of iterators, one per open container.
+/// A value's encoded size, every element counted (`Value::walk`: no recursion).
 fn value_estimate(v: &Value) -> usize {
+    let one = |x: &Value| match x {
+        Value::Str(s) => s.len() + 16,
+        Value::Bytes(b) => b.len() + 16,
+        Value::List(_) | Value::Set(_) | Value::Dict(_) => 16,
+        _ => 24,
+    };
     // The common case, a string or a number, without the walk's machinery.
-    match v {
-        Value::Str(s) => return s.len() + 16,
-        Value::Bytes(b) => return b.len() + 16,
-        Value::List(_) | Value::Set(_) | Value::Dict(_) => {}
-        _ => return 24,
+    if !matches!(v, Value::List(_) | Value::Set(_) | Value::Dict(_)) {
+        return one(v);
     }
-    type Items<'a> = Box<dyn Iterator<Item = (usize, &'a Value)> + 'a>;
-    fn open(v: &Value) -> (usize, Option<Items<'_>>) {
-        match v {
-            Value::Str(s) => (s.len() + 16, None),
-            Value::Bytes(b) => (b.len() + 16, None),
-            Value::List(l) => (16, Some(Box::new(l.iter().map(|x| (0, x))))),
-            Value::Set(s) => (16, Some(Box::new(s.iter().map(|x| (0, x))))),
-            Value::Dict(d) => (16, Some(Box::new(d.iter().map(|(k, x)| (k.len() + 16, x))))),
-            _ => (24, None),
-        }
-    }
-    let (mut total, first) = open(v);
-    let mut stack: Vec<Items<'_>> = first.into_iter().collect();
-    while let Some(top) = stack.last_mut() {
-        match top.next() {
-            Some((extra, x)) => {
-                let (n, inner) = open(x);
-                total = total.saturating_add(extra + n);
-                stack.extend(inner);
-            }
-            None => {
-                stack.pop();
-            }
-        }
-    }
+    let mut total = 0usize;
+    v.walk(|x, key| {
+        total = total.saturating_add(key.map_or(0, |k| k.len() + 16) + one(x));
+        std::ops::ControlFlow::Continue(())
+    });
     total
 }
 

@@ -107,6 +107,38 @@ impl Value {
         }
     }
 
+    /// Visits this value and every value inside it, depth first in order, without recursion
+    /// (nesting has no depth limit) and without collecting elements. `f` gets each value and,
+    /// for a dict's value, its key; returning `ControlFlow::Break` ends the walk.
+    pub fn walk(&self, mut f: impl FnMut(&Value, Option<&str>) -> std::ops::ControlFlow<()>) {
+        type Items<'a> = Box<dyn Iterator<Item = (Option<&'a str>, &'a Value)> + 'a>;
+        fn children(v: &Value) -> Option<Items<'_>> {
+            match v {
+                Value::List(l) => Some(Box::new(l.iter().map(|x| (None, x)))),
+                Value::Set(s) => Some(Box::new(s.iter().map(|x| (None, x)))),
+                Value::Dict(d) => Some(Box::new(d.iter().map(|(k, x)| (Some(k.as_str()), x)))),
+                _ => None,
+            }
+        }
+        if f(self, None).is_break() {
+            return;
+        }
+        let mut stack: Vec<Items<'_>> = children(self).into_iter().collect();
+        while let Some(top) = stack.last_mut() {
+            match top.next() {
+                Some((key, x)) => {
+                    if f(x, key).is_break() {
+                        return;
+                    }
+                    stack.extend(children(x));
+                }
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+    }
+
     /// Length as Python's `len`: characters of a string, bytes of bytes, items of a container.
     pub fn len(&self) -> Option<usize> {
         match self {
@@ -261,6 +293,46 @@ pub enum ValueError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn walk_visits_every_value_in_order_and_stops_when_asked() {
+        let v = crate::json::from_str(r#"[1, {"a": [2, 3]}, "x"]"#).unwrap();
+        let mut seen = Vec::new();
+        v.walk(|x, key| {
+            seen.push(format!(
+                "{}{}",
+                key.map_or(String::new(), |k| format!("{k}=")),
+                x.type_name()
+            ));
+            std::ops::ControlFlow::Continue(())
+        });
+        assert_eq!(
+            seen,
+            ["list", "int", "dict", "a=list", "int", "int", "string"]
+        );
+        let mut n = 0;
+        v.walk(|_, _| {
+            n += 1;
+            if n == 3 {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        });
+        assert_eq!(n, 3);
+        // Deep nesting walks without recursion.
+        let mut deep = Value::Int(0);
+        for _ in 0..100_000 {
+            deep = Value::List(Box::new(std::iter::once(deep).collect::<List>()));
+        }
+        let mut count = 0;
+        deep.walk(|_, _| {
+            count += 1;
+            std::ops::ControlFlow::Continue(())
+        });
+        assert_eq!(count, 100_001);
+        std::mem::forget(deep); // dropping 100,000 nested boxes recurses
+    }
 
     #[test]
     fn ints_and_floats_compare_as_numbers() {
