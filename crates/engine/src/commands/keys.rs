@@ -315,16 +315,6 @@ pub fn ttl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Array(a[1..].iter().map(one).collect()))
 }
 
-/// `UNLINK key [key ...]`: `DEL` (okdb frees values as it drops them; no thread to hand them to).
-pub fn unlink(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    del(ctx, a)
-}
-
-/// `TOUCH key [key ...]`: counts the keys that exist; looking them up marks them used (LRU/LFU).
-pub fn touch(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    exists(ctx, a)
-}
-
 /// The keyspace a Redis database number names, checked against `databases`.
 pub(super) fn db_keyspace(ctx: &Ctx, raw: &[u8]) -> Result<String, CmdError> {
     let out_of_range = || CmdError::err("DB index is out of range");
