@@ -337,12 +337,7 @@ async fn connection(
         // hold.
         let mut next = 0;
         let mut close = false;
-        let mut acc = Outcome {
-            close: false,
-            last_lsn: 0,
-            save: None,
-            pending: 0,
-        };
+        let mut acc = Outcome::default();
         while next < used {
             // A panicking handler is a bug in okdb, not in the request: the client gets an
             // error and the connection closes (the order of replies can no longer be trusted),
@@ -373,15 +368,7 @@ async fn connection(
                 tokio::task::yield_now().await;
                 continue;
             }
-            let outcome = std::mem::replace(
-                &mut acc,
-                Outcome {
-                    close: false,
-                    last_lsn: 0,
-                    save: None,
-                    pending: 0,
-                },
-            );
+            let outcome = std::mem::take(&mut acc);
             if let Some(q) = engine.journal() {
                 conn.wait_for_persistence(q, &outcome).await;
             }
@@ -522,6 +509,7 @@ impl Drop for Registered<'_> {
 }
 
 /// What a lock hold asks of the connection.
+#[derive(Default)]
 struct Outcome {
     /// Close after writing the replies (QUIT, a breached output limit, a cross-protocol
     /// request).
@@ -543,7 +531,9 @@ struct Connection<'a> {
     parser: RequestParser,
     /// Argument lists of the batch's requests, reused from batch to batch.
     batch: Vec<Vec<Bytes>>,
-    replies: Vec<(Reply, u8)>,
+    /// Each reply, the protocol it is spelled in, and its estimated size (`encode::estimate`,
+    /// computed once under the lock for the budgets and reused to choose how to write it).
+    replies: Vec<(Reply, u8, usize)>,
 }
 
 impl Connection<'_> {
@@ -590,10 +580,8 @@ impl Connection<'_> {
         pending: usize,
     ) -> Outcome {
         let mut outcome = Outcome {
-            close: false,
-            last_lsn: 0,
-            save: None,
             pending,
+            ..Outcome::default()
         };
         let hard = self
             .engine
@@ -638,7 +626,7 @@ impl Connection<'_> {
                 outcome.close = true;
             }
             outcome.pending += bytes;
-            self.replies.push((reply, session.proto));
+            self.replies.push((reply, session.proto, bytes));
             if let Some(wait) = session.wait_checkpoint.take() {
                 outcome.save = Some((self.replies.len() - 1, wait));
             }
@@ -679,13 +667,13 @@ impl Connection<'_> {
     async fn write_each(
         &mut self,
         stream: &mut TcpStream,
-        replies: &[(Reply, u8)],
+        replies: &[(Reply, u8, usize)],
         deadline: Option<tokio::time::Instant>,
     ) -> io::Result<()> {
-        for (reply, proto) in replies {
+        for (reply, proto, size) in replies {
             // A stored container is streamed whatever its estimate: its elements go out a
             // piece at a time.
-            if !encode::holds_container(reply) && encode::estimate(reply) < FLUSH_AT {
+            if *size < FLUSH_AT && !encode::holds_container(reply) {
                 encode::reply(&mut self.wbuf, reply, *proto);
             } else {
                 let mut pieces = encode::Stream::new(reply, *proto);
@@ -730,7 +718,7 @@ impl Connection<'_> {
                         "the journal could not be made durable ({reason}): this batch's writes \
                          are not acknowledged; they may or may not survive a restart"
                     );
-                    for (reply, _) in &mut self.replies {
+                    for (reply, ..) in &mut self.replies {
                         *reply = Reply::Error(okdb_engine::CmdError::new("MISCONF", msg.clone()));
                     }
                 }
@@ -738,7 +726,7 @@ impl Connection<'_> {
         }
         if let Some((index, ticket)) = outcome.save {
             if q.wait_checkpoint(ticket).await.is_err() {
-                if let Some((reply, _)) = self.replies.get_mut(index) {
+                if let Some((reply, ..)) = self.replies.get_mut(index) {
                     *reply = Reply::Error(okdb_engine::CmdError::err(
                         "the checkpoint failed (see the server log and INFO persistence)",
                     ));
