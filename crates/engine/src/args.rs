@@ -16,19 +16,9 @@ pub fn int(arg: &[u8]) -> Result<i64, CmdError> {
     redis_int(arg).ok_or_else(CmdError::not_an_int)
 }
 
-/// Redis's integer text (its `string2ll`): an optional `-`, then `0` or digits without a
-/// leading zero, in the 64-bit range; no spaces, no `+`. The same texts the faithful literal
-/// rule reads as ints.
-pub fn redis_int(b: &[u8]) -> Option<i64> {
-    let digits = b.strip_prefix(b"-").unwrap_or(b);
-    let canonical = !digits.is_empty()
-        && digits.iter().all(u8::is_ascii_digit)
-        && (digits[0] != b'0' || b.len() == 1);
-    if !canonical {
-        return None;
-    }
-    std::str::from_utf8(b).ok()?.parse().ok()
-}
+/// Redis's integer text (its `string2ll`): the same texts the faithful literal rule reads as
+/// ints.
+pub use okdb_value::literal::canonical_int as redis_int;
 
 /// Redis's float text (its `string2ld`): a decimal or exponent number, `inf` allowed, with
 /// nothing before or after it; NaN refused.

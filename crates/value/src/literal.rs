@@ -157,16 +157,24 @@ pub fn parse_arg_faithful(arg: &[u8]) -> Value {
     typed.unwrap_or_else(|| Value::Str(Str::new(text)))
 }
 
+/// An int's canonical text (as okdb prints it, and as Redis's `string2ll` reads it): an
+/// optional `-`, then `0` or digits without a leading zero, in the 64-bit range; `-0`, `+`,
+/// spaces refused.
+pub fn canonical_int(b: &[u8]) -> Option<i64> {
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    let leading_zero = digits.first() == Some(&b'0') && (digits.len() > 1 || b.len() > 1);
+    if digits.is_empty() || leading_zero || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
 /// An int or float whose text is exactly how okdb prints it, else None.
 fn canonical_number(text: &str) -> Option<Value> {
     let b = text.as_bytes();
     let digits = b.strip_prefix(b"-").unwrap_or(b);
     if digits.iter().all(u8::is_ascii_digit) {
-        let leading_zero = digits.first() == Some(&b'0') && (digits.len() > 1 || b.len() > 1);
-        if digits.is_empty() || leading_zero {
-            return None;
-        }
-        return text.parse().ok().map(Value::Int);
+        return canonical_int(b).map(Value::Int);
     }
     // The longest text a float prints as is 25 bytes (`-1.2345678901234567e-308`).
     if b.len() > 25 {
