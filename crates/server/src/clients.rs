@@ -45,6 +45,8 @@ pub struct Watch {
     /// It has sent a complete request.
     spoke: AtomicBool,
     closing: Mutex<Option<Closing>>,
+    /// Set with `closing`, so the connection's every read checks a flag, not the mutex.
+    asked_to_close: AtomicBool,
     wake: Notify,
 }
 
@@ -80,6 +82,7 @@ impl Clients {
             last_active_ms: AtomicU64::new(now),
             spoke: AtomicBool::new(false),
             closing: Mutex::new(None),
+            asked_to_close: AtomicBool::new(false),
             wake: Notify::new(),
         });
         lock(&self.conns).insert(watch.id, watch.clone());
@@ -165,12 +168,16 @@ impl Watch {
         let mut closing = lock(&self.closing);
         if closing.is_none() {
             *closing = Some(Closing { error });
+            self.asked_to_close.store(true, Relaxed);
             self.wake.notify_one();
         }
     }
 
     /// Why it is asked to close, if it is.
     pub fn closing(&self) -> Option<Closing> {
+        if !self.asked_to_close.load(Relaxed) {
+            return None;
+        }
         lock(&self.closing).clone()
     }
 
