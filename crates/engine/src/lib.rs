@@ -70,7 +70,6 @@ pub struct Stats {
     pub evicted_keys: AtomicU64,
     pub keyspace_hits: AtomicU64,
     pub keyspace_misses: AtomicU64,
-    pub error_replies: AtomicU64,
     /// Per command, in [`COMMANDS`] order.
     pub per_command: Box<[CommandStats]>,
     /// Error replies by their first word (`ERR`, `WRONGTYPE`, …).
@@ -98,7 +97,6 @@ impl Default for Stats {
             evicted_keys: AtomicU64::new(0),
             keyspace_hits: AtomicU64::new(0),
             keyspace_misses: AtomicU64::new(0),
-            error_replies: AtomicU64::new(0),
             per_command: COMMANDS.iter().map(|_| CommandStats::default()).collect(),
             errors: Mutex::new(BTreeMap::new()),
             ops_samples: Mutex::new(Default::default()),
@@ -117,7 +115,6 @@ impl Stats {
             &self.evicted_keys,
             &self.keyspace_hits,
             &self.keyspace_misses,
-            &self.error_replies,
         ] {
             c.store(0, Relaxed);
         }
@@ -130,9 +127,13 @@ impl Stats {
         lock(&self.ops_samples).clear();
     }
 
+    /// Error replies so far (the sum of the per-prefix counts).
+    pub fn error_replies(&self) -> u64 {
+        lock(&self.errors).values().sum()
+    }
+
     /// Notes an error reply by its prefix.
     fn error(&self, e: &CmdError) {
-        self.error_replies.fetch_add(1, Relaxed);
         *lock(&self.errors).entry(e.prefix).or_default() += 1;
     }
 

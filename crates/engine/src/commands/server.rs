@@ -143,7 +143,7 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
             line("evicted_keys", &st.evicted_keys.load(Relaxed));
             line("keyspace_hits", &st.keyspace_hits.load(Relaxed));
             line("keyspace_misses", &st.keyspace_misses.load(Relaxed));
-            line("total_error_replies", &st.error_replies.load(Relaxed));
+            line("total_error_replies", &st.error_replies());
         }
         "replication" => {
             line("role", &"master");
