@@ -55,7 +55,29 @@ pub struct Config {
     pub first_request_timeout: AtomicU64,
     /// `client-output-buffer-limit`, by [`OutputClass`].
     pub output_limits: [OutputLimit; 3],
+    /// Redis's encoding thresholds (`list-max-listpack-size`, …), by [`ENCODING_HINTS`]: kept
+    /// so `CONFIG GET` reads back what was set; okdb has one representation per type and
+    /// ignores them.
+    pub encoding_hints: [std::sync::atomic::AtomicI64; ENCODING_HINTS.len()],
 }
+
+/// Redis's encoding settings okdb accepts and ignores, with Redis's defaults.
+pub const ENCODING_HINTS: [(&str, i64); 14] = [
+    ("list-max-ziplist-size", -2),
+    ("list-max-listpack-size", -2),
+    ("list-compress-depth", 0),
+    ("hash-max-ziplist-entries", 128),
+    ("hash-max-ziplist-value", 64),
+    ("hash-max-listpack-entries", 128),
+    ("hash-max-listpack-value", 64),
+    ("set-max-intset-entries", 512),
+    ("set-max-listpack-entries", 128),
+    ("set-max-listpack-value", 64),
+    ("zset-max-ziplist-entries", 128),
+    ("zset-max-ziplist-value", 64),
+    ("zset-max-listpack-entries", 128),
+    ("zset-max-listpack-value", 64),
+];
 
 /// The client classes of `client-output-buffer-limit`, in Redis's order of `CONFIG GET`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +167,7 @@ impl Default for Config {
                 OutputLimit::new(256 << 20, 64 << 20, 60),
                 OutputLimit::new(32 << 20, 8 << 20, 60),
             ],
+            encoding_hints: ENCODING_HINTS.map(|(_, v)| std::sync::atomic::AtomicI64::new(v)),
         }
     }
 }
@@ -359,10 +382,15 @@ pub static SETTINGS: &[Setting] = &[
     },
     Setting {
         name: "save",
-        doc:
-            "Redis RDB snapshot rules: okdb checkpoints instead (checkpoint-seconds), always empty",
+        doc: "Redis RDB snapshot rules: okdb checkpoints instead (checkpoint-seconds), so always empty; setting it empty is accepted",
         get: |_| String::new(),
-        set: None,
+        set: Some(|_, v| {
+            if v.trim().is_empty() {
+                Ok(())
+            } else {
+                Err("okdb checkpoints by checkpoint-seconds and checkpoint-journal-bytes; save takes only an empty value".into())
+            }
+        }),
     },
     Setting {
         name: "appendonly",
@@ -447,6 +475,132 @@ pub static SETTINGS: &[Setting] = &[
         set: Some(|c, v| {
             c.checkpoint_journal_bytes
                 .store(parse_in(v, 1 << 20, 1 << 40)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "list-max-ziplist-size",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[0].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[0].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "list-max-listpack-size",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[1].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[1].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "list-compress-depth",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[2].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[2].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "hash-max-ziplist-entries",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[3].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[3].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "hash-max-ziplist-value",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[4].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[4].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "hash-max-listpack-entries",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[5].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[5].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "hash-max-listpack-value",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[6].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[6].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "set-max-intset-entries",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[7].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[7].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "set-max-listpack-entries",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[8].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[8].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "set-max-listpack-value",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[9].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[9].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "zset-max-ziplist-entries",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[10].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[10].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "zset-max-ziplist-value",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[11].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[11].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "zset-max-listpack-entries",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[12].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[12].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "zset-max-listpack-value",
+        doc: "Redis's encoding threshold: accepted and ignored (okdb has one representation per type)",
+        get: |c| c.encoding_hints[13].load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.encoding_hints[13].store(parse_in(v, i64::MIN, i64::MAX)?, Relaxed);
             Ok(())
         }),
     },

@@ -682,6 +682,7 @@ impl Executor<'_> {
             now: self.now,
             lookups: &mut self.lookups,
             clock: self.clock,
+            rewrite: None,
         };
         let reply = match (spec.handler)(&mut ctx, args) {
             Ok(reply) => reply,
@@ -691,8 +692,9 @@ impl Executor<'_> {
                 return Reply::Error(e);
             }
         };
+        let rewrite = ctx.rewrite.take();
         if write {
-            self.record(spec, session, args);
+            self.record(spec, session, args, rewrite);
         }
         reply
     }
@@ -774,7 +776,13 @@ impl Executor<'_> {
 
     /// After a successful write: gives it an LSN, marks the keys it names as changed, and
     /// journals it when journaling is on.
-    fn record(&mut self, spec: &CommandSpec, session: &Session, args: &[Bytes]) {
+    fn record(
+        &mut self,
+        spec: &CommandSpec,
+        session: &Session,
+        args: &[Bytes],
+        rewrite: Option<(Literals, Vec<Bytes>)>,
+    ) {
         if !self.store.tracking {
             return;
         }
@@ -788,7 +796,10 @@ impl Executor<'_> {
                 ks.mark_dirty(key);
             }
         }
-        self.journal(session.keyspace.clone(), session.literals, args);
+        match rewrite {
+            Some((literals, args)) => self.journal(session.keyspace.clone(), literals, &args),
+            None => self.journal(session.keyspace.clone(), session.literals, args),
+        }
     }
 
     /// Gives a write its LSN and, when journaling, queues its record: the one path for a
@@ -820,6 +831,10 @@ pub struct Ctx<'a> {
     lookups: &'a mut Lookups,
     /// The access stamp entries touched by this command record.
     clock: evict::Clock,
+    /// What the journal records instead of the command as sent, when the command chose
+    /// something at random (`SPOP` journals the `SREM` of what it popped): the arguments and
+    /// the literal mode they are read in.
+    rewrite: Option<(Literals, Vec<Bytes>)>,
 }
 
 /// Key lookups of a batch, for `keyspace_hits` and `keyspace_misses`.
@@ -876,6 +891,18 @@ impl Ctx<'_> {
             }
         }
         args::value(mode, raw)
+    }
+
+    /// Journals `args` (read under strict literals) in place of the command as sent: for a
+    /// command that chose at random, the deterministic write it made. Values go in as typed
+    /// JSON ([`Ctx::literal`]).
+    pub fn journal_as(&mut self, args: Vec<Bytes>) {
+        self.rewrite = Some((Literals::Strict, args));
+    }
+
+    /// A value as an argument that strict literals read back as the same value.
+    pub fn literal(v: &Value) -> Bytes {
+        okdb_value::json::to_string(v).into()
     }
 
     /// The live value of a key in the current keyspace.

@@ -18,6 +18,9 @@ pub enum Reply {
     /// Long text (`INFO`): a verbatim string in RESP3.
     Text(String),
     Null,
+    /// Redis's null array (`*-1` in RESP2; null in RESP3): what a counted pop of a missing list
+    /// answers.
+    NullArray,
     Array(Vec<Reply>),
     Map(Vec<(Reply, Reply)>),
     Set(Vec<Reply>),
@@ -123,3 +126,14 @@ impl std::fmt::Display for CmdError {
 }
 
 impl std::error::Error for CmdError {}
+
+/// An operation's typed error as a reply: `WRONGTYPE <verb> expects <types>, found <type>`, or
+/// `ERR` with the operation's message.
+impl From<okdb_ops::OpError> for CmdError {
+    fn from(e: okdb_ops::OpError) -> CmdError {
+        match e {
+            okdb_ops::OpError::WrongType { .. } => CmdError::new("WRONGTYPE", e.to_string()),
+            other => CmdError::err(other.to_string()),
+        }
+    }
+}

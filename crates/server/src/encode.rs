@@ -21,6 +21,7 @@ fn encode_reply(e: &mut Encoder<'_>, r: &Reply) {
         Reply::Bulk(b) => e.bulk(b),
         Reply::Text(t) => e.verbatim("txt", t.as_bytes()),
         Reply::Null => e.null(),
+        Reply::NullArray => e.null_array(),
         Reply::Array(items) => {
             e.array(items.len());
             items.iter().for_each(|i| encode_reply(e, i));

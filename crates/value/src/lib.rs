@@ -4,9 +4,10 @@
 //! language. Containers are persistent structures (`imbl`), so cloning any value is O(1) and old
 //! versions can be kept by transactions, checkpoints and scripts at no copying cost.
 //!
-//! Adding a type of SPEC.md §1 means: a variant here, its name in [`Value::type_name`], its
-//! ordering rank in `Value::rank`, its literal in [`literal`] and its tag in [`json`]. Code that
-//! matches on values with a catch-all arm (most command handlers) needs no change.
+//! Adding a type of SPEC.md §1 means: a variant here, its declaration in [`types::TYPES`] (name,
+//! Redis name, capabilities) and its position in `Value::rank_index`, its literal in [`literal`]
+//! and its tag in [`json`]; its operations go in `okdb-ops`. Code that matches on values with a
+//! catch-all arm needs no change.
 //!
 //! Architecture invariant: this crate does no I/O and knows nothing of protocols or storage.
 
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 pub mod json;
 pub mod literal;
+pub mod types;
 
 mod dict;
 mod text;
@@ -47,19 +49,9 @@ pub enum Value {
 }
 
 impl Value {
-    /// The name `TYPE` reports.
+    /// The name `TYPE` reports (from the type's declaration, [`types::TYPES`]).
     pub fn type_name(&self) -> &'static str {
-        match self {
-            Value::Null => "null",
-            Value::Bool(_) => "bool",
-            Value::Int(_) => "int",
-            Value::Float(_) => "float",
-            Value::Str(_) => "string",
-            Value::Bytes(_) => "bytes",
-            Value::List(_) => "list",
-            Value::Dict(_) => "dict",
-            Value::Set(_) => "set",
-        }
+        self.decl().name
     }
 
     pub fn str(s: &str) -> Value {
@@ -96,14 +88,23 @@ impl Value {
     /// floats compare as numbers.
     fn rank(&self) -> u8 {
         match self {
+            Value::Int(_) | Value::Float(_) => 2,
+            _ => self.rank_index() as u8,
+        }
+    }
+
+    /// The type's position in [`types::TYPES`].
+    fn rank_index(&self) -> usize {
+        match self {
             Value::Null => 0,
             Value::Bool(_) => 1,
-            Value::Int(_) | Value::Float(_) => 2,
-            Value::Str(_) => 3,
-            Value::Bytes(_) => 4,
-            Value::List(_) => 5,
-            Value::Dict(_) => 6,
-            Value::Set(_) => 7,
+            Value::Int(_) => 2,
+            Value::Float(_) => 3,
+            Value::Str(_) => 4,
+            Value::Bytes(_) => 5,
+            Value::List(_) => 6,
+            Value::Dict(_) => 7,
+            Value::Set(_) => 8,
         }
     }
 

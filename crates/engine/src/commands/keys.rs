@@ -26,8 +26,13 @@ pub fn exists(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(n as i64))
 }
 
+/// `TYPE key [key ...]`: okdb's type names for okdb's own clients (strict literals), Redis's
+/// for everyone else (`string` for every scalar, `hash` for a dict), as Redis clients branch on
+/// them.
 pub fn type_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let mut name = |k: &Bytes| Reply::status(ctx.get(k).map_or("none", Value::type_name));
+    let native = ctx.session.literals == okdb_value::literal::Literals::Strict;
+    let name_of = move |v: &Value| if native { v.type_name() } else { v.decl().redis };
+    let mut name = |k: &Bytes| Reply::status(ctx.get(k).map_or("none", name_of));
     if a.len() == 2 {
         return Ok(name(&a[1]));
     }
@@ -84,7 +89,7 @@ pub fn keys(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// The pattern of `KEYS` or `SCAN … MATCH`, compiled; `None` for `*`, which lists every key
 /// without asking the pattern (as Redis does: its matcher says an empty key does not match `*`).
-fn match_pattern(pattern: &[u8]) -> Result<Option<glob::Pattern>, CmdError> {
+pub(crate) fn match_pattern(pattern: &[u8]) -> Result<Option<glob::Pattern>, CmdError> {
     if pattern == b"*" {
         return Ok(None);
     }
@@ -124,7 +129,7 @@ pub fn scan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             let pattern_ok = pattern.as_ref().is_none_or(|p| p.matches(k.as_bytes()));
             let type_ok = type_name
                 .as_deref()
-                .is_none_or(|t| t == e.value.type_name());
+                .is_none_or(|t| t == e.value.type_name() || t == e.value.decl().redis);
             if pattern_ok && type_ok {
                 keys.push(Reply::bulk(k.as_bytes()));
             }

@@ -2,10 +2,12 @@
 
 use crate::command::{CommandSpec, Flags, Handler};
 
+mod collections;
 mod compat;
 mod connection;
 mod keys;
 mod keyspaces;
+mod redis_types;
 mod sequences;
 mod server;
 mod strings;
@@ -69,7 +71,39 @@ pub static COMMANDS: &[CommandSpec] = &[
     // sequences
     cmd("APPEND", 3, WGF, KEY1, "sequences", "key value", "Appends text to a string or an element to a list; returns the new length.", sequences::append),
     cmd("EXTEND", 3, WG, KEY1, "sequences", "key items", "Appends every item of a list or set to a list, or a string to a string; returns the new length.", sequences::extend),
-    cmd("LEN", 2, RF, KEY1, "sequences", "key", "Length of a string (characters), bytes, list, dict or set; 0 for a missing key.", sequences::len),
+    cmd("LEN", -2, RF, ALLKEYS, "sequences", "key [key ...]", "Length of a string (characters), bytes, list, dict or set; 0 for a missing key; a list of lengths for several keys.", collections::len),
+    cmd("POP", -2, WF, KEY1, "sequences", "key [index]", "Removes and returns a list's last item (or the item at index), or a set's least member; null if missing or empty. The container stays, even empty.", collections::pop),
+    cmd("POPLEFT", 2, WF, KEY1, "sequences", "key", "Removes and returns a list's first item; null if missing or empty.", collections::popleft),
+    cmd("PUSHLEFT", -3, WGF, KEY1, "sequences", "key value [value ...]", "Puts values at the front of a list, each in turn (a missing key becomes a list); the new length.", collections::pushleft),
+    cmd("INSERT", 4, WG, KEY1, "sequences", "key index value", "Inserts before index (Python's list.insert: negative counts from the end, clamped); text into a string. The new length (0: missing key).", collections::insert),
+    cmd("GETSLICE", -4, R, KEY1, "sequences", "key start stop [step]", "Python's v[start:stop:step] of a list, string or bytes (none or an empty argument: an omitted bound).", collections::getslice),
+    cmd("SETSLICE", 5, WG, KEY1, "sequences", "key start stop value", "Replaces v[start:stop] with a list's items (a string's text, bytes).", collections::setslice),
+    cmd("DELSLICE", -4, W, KEY1, "sequences", "key start stop [step]", "Deletes v[start:stop:step]; how many items went.", collections::delslice),
+    cmd("COUNT", 3, R, KEY1, "sequences", "key value", "How many items of a list equal value (occurrences of a substring in a string).", collections::count),
+    cmd("INDEX", 3, R, KEY1, "sequences", "key value", "The first position of value in a list (of a substring in a string); null if absent.", collections::index),
+    cmd("REMOVE", -3, W, KEY1, "sequences", "key value [count]", "Removes the items equal to value: all, or the first count (the last -count); how many went.", collections::remove),
+    cmd("REVERSE", 2, W, KEY1, "sequences", "key", "Reverses a list (a string, bytes) in place.", collections::reverse),
+    // containers
+    cmd("GETITEM", -3, RF, KEY1, "containers", "key field_or_index [field_or_index ...]", "A dict's value by field, a list's item by index (null if absent); a list of them for several.", collections::getitem),
+    cmd("SETITEM", -4, WG, KEY1, "containers", "key field_or_index value [field_or_index value ...]", "Sets dict fields (a missing key becomes a dict) or list items by index, all or none; how many fields are new (items set, for a list).", collections::setitem),
+    cmd("DELITEM", -3, WF, KEY1, "containers", "key field_or_index [field_or_index ...]", "Deletes dict fields or list items by index; how many existed.", collections::delitem),
+    cmd("CONTAINS", 3, RF, KEY1, "containers", "key value", "1 if a list holds the item, a set the member, a dict the field, a string the substring; else 0.", collections::contains),
+    cmd("UPDATE", 3, WG, KEY1, "containers", "key dict", "Merges a dict's pairs into a dict (created if missing); how many fields are new.", collections::update),
+    cmd("FIELDS", 2, R, KEY1, "containers", "key", "A dict's fields, in order.", collections::fields),
+    cmd("VALUES", 2, R, KEY1, "containers", "key", "A dict's values, in field order.", collections::values_),
+    cmd("ITEMS", 2, R, KEY1, "containers", "key", "A dict's [field, value] pairs, in order.", collections::items),
+    cmd("ADD", -3, WGF, KEY1, "containers", "key member [member ...]", "Adds members to a set (a missing key becomes a set); how many are new.", collections::add),
+    cmd("DISCARD", -3, WF, KEY1, "containers", "key member [member ...]", "Removes members from a set; how many were there.", collections::discard),
+    cmd("UNION", -2, R, ALLKEYS, "containers", "key [key ...] [STORE dest]", "The union of sets (a missing key is empty); with STORE, stored in dest, answering its size.", collections::union),
+    cmd("INTERSECT", -2, R, ALLKEYS, "containers", "key [key ...] [STORE dest]", "The intersection of sets; with STORE, stored in dest.", collections::intersect),
+    cmd("DIFF", -2, R, ALLKEYS, "containers", "key [key ...] [STORE dest]", "The members of the first set in none of the others; with STORE, stored in dest.", collections::diff),
+    // math
+    cmd("SUM", -2, R, ALLKEYS, "math", "key [key ...]", "The sum of the numbers in lists, sets or dicts' values: exact for ints (an error past 64 bits), compensated for floats.", collections::sum),
+    cmd("MIN", 2, R, KEY1, "math", "key", "The least number of a container; null if empty.", collections::min),
+    cmd("MAX", 2, R, KEY1, "math", "key", "The greatest number of a container; null if empty.", collections::max),
+    cmd("MEAN", 2, R, KEY1, "math", "key", "The mean of a container's numbers, as a float; null if empty.", collections::mean),
+    cmd("STDDEV", 2, R, KEY1, "math", "key", "The population standard deviation of a container's numbers (one stable pass); null if empty.", collections::stddev),
+    cmd("MEDIAN", 2, R, KEY1, "math", "key", "The middle number (the mean of the two middle ones for an even count); null if empty.", collections::median),
     // keys
     cmd("DEL", -2, W, ALLKEYS, "keys", "key [key ...]", "Deletes keys; returns how many existed.", keys::del),
     cmd("EXISTS", -2, RF, ALLKEYS, "keys", "key [key ...]", "Counts the keys that exist (a key named twice counts twice).", keys::exists),
@@ -127,5 +161,57 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("GETEX", -2, WF, KEY1, "compat", "key [EX s|PX ms|EXAT t|PXAT t|PERSIST]", "Redis's GETEX: the value, changing the key's expiry.", strings::getex),
     cmd("MSETNX", -3, WG, (1, -1, 2), "compat", "key value [key value ...]", "Redis's MSETNX: sets every pair if none of the keys exists (1), else nothing (0).", strings::msetnx),
     cmd("LCS", -3, R, KEY2, "compat", "key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]", "Redis's LCS: the longest common subsequence of two strings, its length, or the matching ranges.", strings::lcs),
+    // Redis's lists
+    cmd("LPUSH", -3, WGF, KEY1, "redis-list", "key element [element ...]", "Redis's LPUSH: elements onto the head, each in turn; the new length.", redis_types::lpush),
+    cmd("RPUSH", -3, WGF, KEY1, "redis-list", "key element [element ...]", "Redis's RPUSH: elements onto the tail; the new length.", redis_types::rpush),
+    cmd("LPUSHX", -3, WGF, KEY1, "redis-list", "key element [element ...]", "Redis's LPUSHX: LPUSH only onto an existing list.", redis_types::lpushx),
+    cmd("RPUSHX", -3, WGF, KEY1, "redis-list", "key element [element ...]", "Redis's RPUSHX: RPUSH only onto an existing list.", redis_types::rpushx),
+    cmd("LPOP", -2, WF, KEY1, "redis-list", "key [count]", "Redis's LPOP: removes and returns the first element (count of them); an emptied list is deleted.", redis_types::lpop),
+    cmd("RPOP", -2, WF, KEY1, "redis-list", "key [count]", "Redis's RPOP: removes and returns the last element (count of them).", redis_types::rpop),
+    cmd("LLEN", 2, RF, KEY1, "redis-list", "key", "Redis's LLEN: the length of a list.", redis_types::llen),
+    cmd("LRANGE", 4, R, KEY1, "redis-list", "key start stop", "Redis's LRANGE: elements from start to stop, inclusive (negative counts from the end).", redis_types::lrange),
+    cmd("LINDEX", 3, R, KEY1, "redis-list", "key index", "Redis's LINDEX: the element at index; nil if out of range.", redis_types::lindex),
+    cmd("LSET", 4, WG, KEY1, "redis-list", "key index element", "Redis's LSET: replaces the element at index.", redis_types::lset),
+    cmd("LREM", 4, W, KEY1, "redis-list", "key count element", "Redis's LREM: removes elements equal to element (count > 0 from the head, < 0 from the tail, 0 all).", redis_types::lrem),
+    cmd("LINSERT", 5, WG, KEY1, "redis-list", "key BEFORE|AFTER pivot element", "Redis's LINSERT: inserts next to the first pivot; the new length, -1 without the pivot, 0 for a missing key.", redis_types::linsert),
+    cmd("LTRIM", 4, W, KEY1, "redis-list", "key start stop", "Redis's LTRIM: keeps only the elements from start to stop.", redis_types::ltrim),
+    cmd("LPOS", -3, R, KEY1, "redis-list", "key element [RANK rank] [COUNT n] [MAXLEN len]", "Redis's LPOS: the position(s) of matching elements.", redis_types::lpos),
+    cmd("LMOVE", 5, WG, KEY2, "redis-list", "source destination LEFT|RIGHT LEFT|RIGHT", "Redis's LMOVE: pops from one end of source and pushes onto an end of destination.", redis_types::lmove),
+    cmd("RPOPLPUSH", 3, WG, KEY2, "redis-list", "source destination", "Redis's RPOPLPUSH: LMOVE source destination RIGHT LEFT.", redis_types::rpoplpush),
+    // Redis's hashes
+    cmd("HSET", -4, WGF, KEY1, "redis-hash", "key field value [field value ...]", "Redis's HSET: sets fields of a hash (a dict); how many are new.", redis_types::hset),
+    cmd("HMSET", -4, WGF, KEY1, "redis-hash", "key field value [field value ...]", "Redis's HMSET: HSET answering OK.", redis_types::hmset),
+    cmd("HSETNX", 4, WGF, KEY1, "redis-hash", "key field value", "Redis's HSETNX: sets a field only if it is new.", redis_types::hsetnx),
+    cmd("HGET", 3, RF, KEY1, "redis-hash", "key field", "Redis's HGET: a field's value.", redis_types::hget),
+    cmd("HMGET", -3, RF, KEY1, "redis-hash", "key field [field ...]", "Redis's HMGET: the values of fields (nil for missing ones).", redis_types::hmget),
+    cmd("HGETALL", 2, R, KEY1, "redis-hash", "key", "Redis's HGETALL: every field and value (a map in RESP3).", redis_types::hgetall),
+    cmd("HDEL", -3, WF, KEY1, "redis-hash", "key field [field ...]", "Redis's HDEL: deletes fields; how many existed. An emptied hash is deleted.", redis_types::hdel),
+    cmd("HEXISTS", 3, RF, KEY1, "redis-hash", "key field", "Redis's HEXISTS: 1 if the field exists.", redis_types::hexists),
+    cmd("HLEN", 2, RF, KEY1, "redis-hash", "key", "Redis's HLEN: the number of fields.", redis_types::hlen),
+    cmd("HSTRLEN", 3, RF, KEY1, "redis-hash", "key field", "Redis's HSTRLEN: the length in bytes of a field's value (its RESP2 text).", redis_types::hstrlen),
+    cmd("HKEYS", 2, R, KEY1, "redis-hash", "key", "Redis's HKEYS: the fields.", redis_types::hkeys),
+    cmd("HVALS", 2, R, KEY1, "redis-hash", "key", "Redis's HVALS: the values.", redis_types::hvals),
+    cmd("HINCRBY", 4, WGF, KEY1, "redis-hash", "key field increment", "Redis's HINCRBY: adds to a field's integer.", redis_types::hincrby),
+    cmd("HINCRBYFLOAT", 4, WGF, KEY1, "redis-hash", "key field increment", "Redis's HINCRBYFLOAT: adds a float to a field's number.", redis_types::hincrbyfloat),
+    cmd("HRANDFIELD", -2, R, KEY1, "redis-hash", "key [count [WITHVALUES]]", "Redis's HRANDFIELD: random fields (negative count: with repeats).", redis_types::hrandfield),
+    cmd("HSCAN", -3, R, KEY1, "redis-hash", "key cursor [MATCH pattern] [COUNT n] [NOVALUES]", "Redis's HSCAN: iterates a hash's fields and values.", redis_types::hscan),
+    // Redis's sets
+    cmd("SADD", -3, WGF, KEY1, "redis-set", "key member [member ...]", "Redis's SADD: adds members; how many are new.", redis_types::sadd),
+    cmd("SREM", -3, WF, KEY1, "redis-set", "key member [member ...]", "Redis's SREM: removes members; how many were there. An emptied set is deleted.", redis_types::srem),
+    cmd("SMEMBERS", 2, R, KEY1, "redis-set", "key", "Redis's SMEMBERS: every member.", redis_types::smembers),
+    cmd("SISMEMBER", 3, RF, KEY1, "redis-set", "key member", "Redis's SISMEMBER: 1 if a member.", redis_types::sismember),
+    cmd("SMISMEMBER", -3, RF, KEY1, "redis-set", "key member [member ...]", "Redis's SMISMEMBER: 1 or 0 for each member.", redis_types::smismember),
+    cmd("SCARD", 2, RF, KEY1, "redis-set", "key", "Redis's SCARD: the number of members.", redis_types::scard),
+    cmd("SPOP", -2, WF, KEY1, "redis-set", "key [count]", "Redis's SPOP: removes and returns random members (journaled as the SREM of them).", redis_types::spop),
+    cmd("SRANDMEMBER", -2, R, KEY1, "redis-set", "key [count]", "Redis's SRANDMEMBER: random members (negative count: with repeats).", redis_types::srandmember),
+    cmd("SUNION", -2, R, ALLKEYS, "redis-set", "key [key ...]", "Redis's SUNION.", redis_types::sunion),
+    cmd("SINTER", -2, R, ALLKEYS, "redis-set", "key [key ...]", "Redis's SINTER.", redis_types::sinter),
+    cmd("SDIFF", -2, R, ALLKEYS, "redis-set", "key [key ...]", "Redis's SDIFF.", redis_types::sdiff),
+    cmd("SUNIONSTORE", -3, WG, ALLKEYS, "redis-set", "destination key [key ...]", "Redis's SUNIONSTORE: the union stored in destination; its size.", redis_types::sunionstore),
+    cmd("SINTERSTORE", -3, WG, ALLKEYS, "redis-set", "destination key [key ...]", "Redis's SINTERSTORE.", redis_types::sinterstore),
+    cmd("SDIFFSTORE", -3, WG, ALLKEYS, "redis-set", "destination key [key ...]", "Redis's SDIFFSTORE.", redis_types::sdiffstore),
+    cmd("SINTERCARD", -3, R, NOKEYS, "redis-set", "numkeys key [key ...] [LIMIT limit]", "Redis's SINTERCARD: the size of the intersection, up to LIMIT.", redis_types::sintercard),
+    cmd("SMOVE", 4, WF, KEY2, "redis-set", "source destination member", "Redis's SMOVE: moves a member between sets.", redis_types::smove),
+    cmd("SSCAN", -3, R, KEY1, "redis-set", "key cursor [MATCH pattern] [COUNT n]", "Redis's SSCAN: iterates a set's members.", redis_types::sscan),
     cmd("COMMAND", -1, C, NOKEYS, "server", "[COUNT | LIST | INFO name ... | DOCS [name ...]]", "Describes the commands, from the command table.", server::command),
 ];

@@ -1,4 +1,4 @@
-//! Sequence commands: APPEND, EXTEND, LEN. Strings, bytes and lists are treated alike.
+//! Sequence commands: APPEND, EXTEND (the others are in `collections.rs`). Strings, bytes and lists are treated alike.
 //!
 //! Appending grows a string or list in place (amortized O(appended)) unless a snapshot shares
 //! it, in which case it is copied once. Bytes are copied on every append.
@@ -148,19 +148,5 @@ pub fn extend(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             other.type_name(),
             "list, string or bytes",
         )),
-    }
-}
-
-pub fn len(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    match ctx.get(&a[1]) {
-        None => Ok(Reply::Int(0)),
-        Some(v) => match v.len() {
-            Some(n) => Ok(Reply::Int(n as i64)),
-            None => Err(CmdError::wrong_type(
-                "LEN",
-                v.type_name(),
-                "string, bytes, list, dict or set",
-            )),
-        },
     }
 }

@@ -308,11 +308,7 @@ pub fn incrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if !sum.is_finite() {
         return Err(CmdError::err("increment would produce NaN or Infinity"));
     }
-    let text = if sum == 0.0 {
-        "0".to_string()
-    } else {
-        sum.to_string()
-    };
+    let text = float_text(sum);
     let value = okdb_value::literal::parse_arg_faithful(text.as_bytes());
     ctx.ks_write().put_keeping_ttl(&a[1], value, now);
     Ok(Reply::Bulk(text.into()))
@@ -327,5 +323,15 @@ fn float_result(f: f64) -> Result<Value, CmdError> {
         Ok(Value::Float(f))
     } else {
         Err(CmdError::err("increment would produce NaN or Infinity"))
+    }
+}
+
+/// How Redis prints the result of `INCRBYFLOAT` and `HINCRBYFLOAT`: the shortest decimal that
+/// reads back the same, `0` for zero, no exponent.
+pub(crate) fn float_text(f: f64) -> String {
+    if f == 0.0 {
+        "0".to_string()
+    } else {
+        f.to_string()
     }
 }

@@ -1,0 +1,511 @@
+//! okdb's native verbs over containers and sequences (lists, dicts, sets, strings, bytes), and
+//! the one helper every container write goes through ([`write`]).
+//!
+//! Each handler reads its arguments and calls the operations layer (`okdb-ops`), where the
+//! meaning of every verb lives. Native verbs keep a container that becomes empty (an empty list
+//! is a value like any other); Redis's list, hash and set commands delete it, as Redis does
+//! (`redis_types.rs`).
+
+use bytes::Bytes;
+use okdb_ops::members::Combine;
+use okdb_ops::seq::End;
+use okdb_ops::{self as ops, OpError};
+use okdb_value::types::Caps;
+use okdb_value::{SmolStr, Value};
+
+use crate::args::{self, is};
+use crate::{CmdError, Ctx, Reply};
+
+/// What a write does about a container left empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Empty {
+    /// Keep it (native verbs).
+    Keep,
+    /// Delete the key (Redis's commands: an empty list, hash or set does not exist).
+    Delete,
+}
+
+/// Runs `f` on the value of `key` in the current keyspace, to change it. A missing key is
+/// created from `create` (and stored only if `f` succeeds and leaves it non-empty), or, without
+/// `create`, `f` does not run and the answer is None. An error from `f` has changed nothing.
+pub(crate) fn write<R>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    create: Option<fn() -> Value>,
+    empty: Empty,
+    f: impl FnOnce(&mut Value) -> ops::Result<R>,
+) -> Result<Option<R>, CmdError> {
+    let now = ctx.now;
+    if let Some(entry) = ctx.ks().and_then(|ks| ks.entry(key, now)) {
+        let r = f(&mut entry.value)?;
+        let gone = empty == Empty::Delete && is_empty_container(&entry.value);
+        if gone {
+            ctx.ks().expect("found above").remove(key);
+        }
+        return Ok(Some(r));
+    }
+    let Some(create) = create else {
+        return Ok(None);
+    };
+    let mut v = create();
+    let r = f(&mut v)?;
+    if !(empty == Empty::Delete && is_empty_container(&v)) {
+        ctx.ks_write().set(key, v);
+    }
+    Ok(Some(r))
+}
+
+pub(crate) fn is_empty_container(v: &Value) -> bool {
+    matches!(v, Value::List(_) | Value::Dict(_) | Value::Set(_)) && v.is_empty()
+}
+
+pub(crate) fn new_list() -> Value {
+    Value::list([])
+}
+
+pub(crate) fn new_dict() -> Value {
+    Value::Dict(Default::default())
+}
+
+pub(crate) fn new_set() -> Value {
+    Value::Set(Default::default())
+}
+
+/// The values of arguments, under the connection's literal mode.
+pub(crate) fn values(ctx: &Ctx, a: &[Bytes]) -> Result<Vec<Value>, CmdError> {
+    a.iter().map(|x| ctx.value(x)).collect()
+}
+
+/// A dict field from an argument: text (dict keys are strings).
+pub(crate) fn field(a: &[u8]) -> Result<&str, CmdError> {
+    std::str::from_utf8(a)
+        .map_err(|_| CmdError::err("a dict field (hash field) must be UTF-8 text"))
+}
+
+/// A list of values as a reply (each typed in RESP3, strings raw in RESP2).
+pub(crate) fn list_reply(items: impl IntoIterator<Item = Value>) -> Reply {
+    Reply::Array(items.into_iter().map(Reply::Value).collect())
+}
+
+/// An optional slice bound: an int, or `None`/`null`/empty for Python's omitted bound.
+fn bound(a: &[u8]) -> Result<Option<i64>, CmdError> {
+    if a.is_empty() || a.eq_ignore_ascii_case(b"none") || a == b"null" {
+        return Ok(None);
+    }
+    args::int(a).map(Some)
+}
+
+// ---- sequences ----
+
+/// `LEN key [key ...]`: one length, or a list of lengths (0 for a missing key).
+pub fn len(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let mut one = |k: &Bytes| -> Result<i64, CmdError> {
+        match ctx.get(k) {
+            None => Ok(0),
+            Some(v) => Ok(ops::len("LEN", v)? as i64),
+        }
+    };
+    if a.len() == 2 {
+        return Ok(Reply::Int(one(&a[1])?));
+    }
+    let mut out = Vec::with_capacity(a.len() - 1);
+    for k in &a[1..] {
+        out.push(Reply::Int(one(k)?));
+    }
+    Ok(Reply::Array(out))
+}
+
+/// `POP key [index]`: a list's last item (or the item at the index), a set's least member;
+/// null when the key is missing or the container empty. The container stays, even empty.
+pub fn pop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if a.len() > 3 {
+        return Err(CmdError::syntax());
+    }
+    let at = a.get(2).map(|x| args::int(x)).transpose()?;
+    let popped = write(ctx, &a[1], None, Empty::Keep, |v| match (v, at) {
+        (Value::Set(s), None) => Ok(s.remove_min()),
+        (v @ Value::Set(_), Some(_)) => Err(OpError::Invalid(format!(
+            "POP of a {} takes no index",
+            v.type_name()
+        ))),
+        (v, None) => Ok(ops::seq::pop("POP", v, End::Right, 1)?.pop()),
+        (v, Some(i)) => {
+            if v.is_empty() && matches!(v, Value::List(_)) {
+                return Ok(None);
+            }
+            ops::seq::pop_at("POP", v, i).map(Some)
+        }
+    })?;
+    Ok(Reply::value(popped.flatten().as_ref()))
+}
+
+/// `POPLEFT key`: a list's first item; null when missing or empty.
+pub fn popleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let popped = write(ctx, &a[1], None, Empty::Keep, |v| {
+        ops::seq::pop("POPLEFT", v, End::Left, 1)
+    })?;
+    Ok(Reply::value(popped.and_then(|mut p| p.pop()).as_ref()))
+}
+
+/// `PUSHLEFT key value [value ...]`: onto the front of a list, each in turn (created if
+/// missing); the new length.
+pub fn pushleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let items = values(ctx, &a[2..])?;
+    let n = write(ctx, &a[1], Some(new_list), Empty::Keep, |v| {
+        ops::seq::push("PUSHLEFT", v, End::Left, items)
+    })?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+/// `INSERT key index value`: before the index, as Python's `list.insert`; into a string, its
+/// text. The new length; a missing key is 0 and stays missing.
+pub fn insert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let i = args::int(&a[2])?;
+    let x = ctx.value(&a[3])?;
+    let n = write(ctx, &a[1], None, Empty::Keep, |v| ops::seq::insert("INSERT", v, i, x))?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+/// `GETSLICE key start stop [step]`: `v[start:stop:step]`, of the value's type.
+pub fn getslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (start, stop) = (bound(&a[2])?, bound(&a[3])?);
+    let step = match a.get(4) {
+        Some(s) => args::int(s)?,
+        None => 1,
+    };
+    if a.len() > 5 {
+        return Err(CmdError::syntax());
+    }
+    match ctx.get(&a[1]) {
+        None => Ok(Reply::Null),
+        Some(v) => Ok(Reply::Value(ops::seq::slice("GETSLICE", v, start, stop, step)?)),
+    }
+}
+
+/// `SETSLICE key start stop value`: replaces `v[start:stop]` with the items of a list, or the
+/// text of a string. OK.
+pub fn setslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (start, stop) = (bound(&a[2])?, bound(&a[3])?);
+    let with = ctx.value(&a[4])?;
+    match write(ctx, &a[1], None, Empty::Keep, |v| {
+        ops::seq::splice("SETSLICE", v, start, stop, with)
+    })? {
+        Some(()) => Ok(Reply::Ok),
+        None => Err(CmdError::err("no such key")),
+    }
+}
+
+/// `DELSLICE key start stop [step]`: removes `v[start:stop:step]`; how many items went.
+pub fn delslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (start, stop) = (bound(&a[2])?, bound(&a[3])?);
+    let step = match a.get(4) {
+        Some(s) => args::int(s)?,
+        None => 1,
+    };
+    if a.len() > 5 {
+        return Err(CmdError::syntax());
+    }
+    let n = write(ctx, &a[1], None, Empty::Keep, |v| {
+        ops::seq::delete_slice("DELSLICE", v, start, stop, step)
+    })?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+/// `COUNT key value`: how many items equal the value (substrings of a string).
+pub fn count(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let x = ctx.value(&a[2])?;
+    match ctx.get(&a[1]) {
+        None => Ok(Reply::Int(0)),
+        Some(v) => Ok(Reply::Int(ops::seq::count("COUNT", v, &x)? as i64)),
+    }
+}
+
+/// `INDEX key value`: the first position of the value; null if absent.
+pub fn index(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let x = ctx.value(&a[2])?;
+    match ctx.get(&a[1]) {
+        None => Ok(Reply::Null),
+        Some(v) => Ok(ops::seq::find("INDEX", v, &x)?.map_or(Reply::Null, |i| Reply::Int(i as i64))),
+    }
+}
+
+/// `REMOVE key value [count]`: removes items equal to the value (all; or the first `count`,
+/// the last `-count`); how many went.
+pub fn remove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let x = ctx.value(&a[2])?;
+    let count = match a.get(3) {
+        Some(c) => args::int(c)?,
+        None => 0,
+    };
+    if a.len() > 4 {
+        return Err(CmdError::syntax());
+    }
+    let n = write(ctx, &a[1], None, Empty::Keep, |v| ops::seq::remove("REMOVE", v, &x, count))?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+/// `REVERSE key`: reverses a list (a string's characters, bytes) in place. OK, or null for a
+/// missing key.
+pub fn reverse(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let done = write(ctx, &a[1], None, Empty::Keep, |v| ops::seq::reverse("REVERSE", v))?;
+    Ok(done.map_or(Reply::Null, |()| Reply::Ok))
+}
+
+// ---- containers ----
+
+/// How an item is named: a dict's field, or a sequence's index.
+fn item_of(v: &Value, arg: &[u8]) -> Result<Result<SmolStr, i64>, CmdError> {
+    match v {
+        Value::Dict(_) => Ok(Ok(field(arg)?.into())),
+        _ => args::int(arg).map(Err).map_err(|_| {
+            CmdError::err(format!(
+                "a {} is indexed by an int, got '{}'",
+                v.type_name(),
+                String::from_utf8_lossy(arg)
+            ))
+        }),
+    }
+}
+
+/// `GETITEM key field_or_index [field_or_index ...]`: a dict's value by field, a sequence's
+/// item by index (null when absent); a list of them for several.
+pub fn getitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let Some(v) = ctx.get(&a[1]) else {
+        return Ok(if a.len() == 3 {
+            Reply::Null
+        } else {
+            Reply::Array(vec![Reply::Null; a.len() - 2])
+        });
+    };
+    let mut out = Vec::with_capacity(a.len() - 2);
+    for arg in &a[2..] {
+        let item = match item_of(v, arg)? {
+            Ok(f) => ops::map::get("GETITEM", v, &f)?.cloned(),
+            Err(i) => ops::seq::get("GETITEM", v, i)?,
+        };
+        out.push(Reply::value(item.as_ref()));
+    }
+    Ok(if out.len() == 1 {
+        out.pop().expect("one")
+    } else {
+        Reply::Array(out)
+    })
+}
+
+/// `SETITEM key field_or_index value [field_or_index value ...]`: sets a dict's fields (a
+/// missing key becomes a dict) or a list's items by index (each index must exist). How many
+/// dict fields are new; for a list, how many items were set.
+pub fn setitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if a.len() % 2 != 0 {
+        return Err(CmdError::arity("SETITEM"));
+    }
+    let mut pairs = Vec::with_capacity(a.len() / 2 - 1);
+    for p in a[2..].chunks(2) {
+        pairs.push((&p[0], ctx.value(&p[1])?));
+    }
+    // Parse every name first, so a bad one changes nothing.
+    let now = ctx.now;
+    let current = ctx.ks().and_then(|ks| ks.get(&a[1], now)).cloned();
+    let probe = current.clone().unwrap_or_else(new_dict);
+    let mut named = Vec::with_capacity(pairs.len());
+    for (name, x) in pairs {
+        named.push((item_of(&probe, name)?, x));
+    }
+    let n = write(ctx, &a[1], Some(new_dict), Empty::Keep, |v| {
+        let mut copy = v.clone();
+        let mut n = 0;
+        for (name, x) in named {
+            match name {
+                Ok(f) => n += ops::map::set("SETITEM", &mut copy, &f, x)? as usize,
+                Err(i) => {
+                    ops::seq::set("SETITEM", &mut copy, i, x)?;
+                    n += 1;
+                }
+            }
+        }
+        *v = copy;
+        Ok(n)
+    })?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+/// `DELITEM key field_or_index [field_or_index ...]`: deletes dict fields, or list items by
+/// index (indexes name the items before any is deleted). How many existed.
+pub fn delitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let Some(v) = ctx.get(&a[1]) else {
+        return Ok(Reply::Int(0));
+    };
+    let mut fields = Vec::new();
+    let mut indexes = Vec::new();
+    for arg in &a[2..] {
+        match item_of(v, arg)? {
+            Ok(f) => fields.push(f),
+            Err(i) => indexes.push(i),
+        }
+    }
+    let n = write(ctx, &a[1], None, Empty::Keep, |v| {
+        if matches!(v, Value::Dict(_)) {
+            return ops::map::delete("DELITEM", v, fields.iter().map(|f| f.as_str()));
+        }
+        let len = ops::seq::list("DELITEM", v, Caps::MUTABLE_SEQUENCE)?.len();
+        let mut at: Vec<usize> = indexes
+            .iter()
+            .filter_map(|i| ops::seq::index_of(len, *i))
+            .collect();
+        at.sort_unstable_by(|x, y| y.cmp(x));
+        at.dedup();
+        for i in &at {
+            ops::seq::delete_at("DELITEM", v, *i as i64)?;
+        }
+        Ok(at.len())
+    })?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+/// `CONTAINS key value`: 1 if a list holds the item, a set the member, a dict the field, a
+/// string the substring; 0 otherwise (and for a missing key).
+pub fn contains(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let x = ctx.value(&a[2])?;
+    match ctx.get(&a[1]) {
+        None => Ok(Reply::Int(0)),
+        Some(v) => Ok(Reply::Int(ops::contains("CONTAINS", v, &x)? as i64)),
+    }
+}
+
+/// `UPDATE key dict`: merges the pairs into a dict (created if missing); how many are new.
+pub fn update(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let other = ctx.value(&a[2])?;
+    let n = write(ctx, &a[1], Some(new_dict), Empty::Keep, |v| {
+        ops::map::update("UPDATE", v, &other)
+    })?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+/// `FIELDS key`: a dict's fields, in order (empty for a missing key).
+pub fn fields(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    match ctx.get(&a[1]) {
+        None => Ok(Reply::Array(vec![])),
+        Some(v) => Ok(list_reply(ops::map::fields("FIELDS", v)?)),
+    }
+}
+
+/// `VALUES key`: a dict's values, in field order.
+pub fn values_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    match ctx.get(&a[1]) {
+        None => Ok(Reply::Array(vec![])),
+        Some(v) => Ok(list_reply(ops::map::values("VALUES", v)?)),
+    }
+}
+
+/// `ITEMS key`: a dict's `[field, value]` pairs, in order.
+pub fn items(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    match ctx.get(&a[1]) {
+        None => Ok(Reply::Array(vec![])),
+        Some(v) => Ok(Reply::Array(
+            ops::map::items("ITEMS", v)?
+                .into_iter()
+                .map(|(k, x)| Reply::Array(vec![Reply::text(&k), Reply::Value(x)]))
+                .collect(),
+        )),
+    }
+}
+
+/// `ADD key member [member ...]`: adds members to a set (created if missing); how many are new.
+pub fn add(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let members = values(ctx, &a[2..])?;
+    let n = write(ctx, &a[1], Some(new_set), Empty::Keep, |v| {
+        ops::members::add("ADD", v, members)
+    })?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+/// `DISCARD key member [member ...]`: removes members from a set; how many were there.
+pub fn discard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let members = values(ctx, &a[2..])?;
+    let n = write(ctx, &a[1], None, Empty::Keep, |v| {
+        ops::members::discard("DISCARD", v, &members)
+    })?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+/// `UNION|INTERSECT|DIFF key [key ...] [STORE dest]`: combines sets (a missing key is an empty
+/// set); the set, or with STORE its size once stored in `dest` (replacing it).
+fn combine(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, how: Combine) -> Result<Reply, CmdError> {
+    let (keys, dest) = match a.len() {
+        n if n >= 4 && is(&a[n - 2], "STORE") => (&a[1..n - 2], Some(&a[n - 1])),
+        _ => (&a[1..], None),
+    };
+    if keys.is_empty() {
+        return Err(CmdError::arity(verb));
+    }
+    let mut found = Vec::with_capacity(keys.len());
+    for k in keys {
+        found.push(ctx.get(k).cloned());
+    }
+    let refs: Vec<Option<&Value>> = found.iter().map(Option::as_ref).collect();
+    let set = ops::members::combine(verb, how, &refs)?;
+    match dest {
+        None => Ok(Reply::Value(Value::Set(Box::new(set)))),
+        Some(d) => {
+            let n = set.len();
+            ctx.ks_write().set(d, Value::Set(Box::new(set)));
+            Ok(Reply::Int(n as i64))
+        }
+    }
+}
+
+pub fn union(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    combine(ctx, a, "UNION", Combine::Union)
+}
+
+pub fn intersect(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    combine(ctx, a, "INTERSECT", Combine::Intersect)
+}
+
+pub fn diff(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    combine(ctx, a, "DIFF", Combine::Diff)
+}
+
+// ---- math ----
+
+/// `SUM key [key ...]`: the sum of a container's numbers; over several keys, of all of them.
+pub fn sum(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let mut s = ops::num::Sum::default();
+    for k in &a[1..] {
+        if let Some(v) = ctx.get(k) {
+            ops::num::sum_into("SUM", v, &mut s)?;
+        }
+    }
+    Ok(Reply::Value(s.total()?))
+}
+
+fn stat(
+    ctx: &mut Ctx,
+    a: &[Bytes],
+    f: impl FnOnce(&Value) -> ops::Result<Option<Value>>,
+) -> Result<Reply, CmdError> {
+    match ctx.get(&a[1]) {
+        None => Ok(Reply::Null),
+        Some(v) => Ok(Reply::value(f(v)?.as_ref())),
+    }
+}
+
+pub fn min(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    stat(ctx, a, |v| ops::num::extreme("MIN", v, false))
+}
+
+pub fn max(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    stat(ctx, a, |v| ops::num::extreme("MAX", v, true))
+}
+
+pub fn mean(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    stat(ctx, a, |v| Ok(ops::num::mean("MEAN", v)?.map(Value::Float)))
+}
+
+pub fn stddev(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    stat(ctx, a, |v| Ok(ops::num::stddev("STDDEV", v)?.map(Value::Float)))
+}
+
+pub fn median(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    stat(ctx, a, |v| ops::num::median("MEDIAN", v))
+}

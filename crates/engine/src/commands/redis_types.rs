@@ -1,0 +1,676 @@
+//! Redis's list, hash and set commands, mapped onto okdb's types (Redis list → list, hash →
+//! dict, set → set), with Redis's replies and error texts. Their meaning comes from the
+//! operations layer, as the native verbs' does; what is Redis's own here is the spelling, the
+//! reply shapes, the error texts, and that a container left empty is deleted.
+
+use bytes::Bytes;
+use okdb_ops::members::Combine;
+use okdb_ops::seq::End;
+use okdb_ops::{self as ops, OpError};
+use okdb_value::types::Caps;
+use okdb_value::{SmolStr, Value};
+
+use super::collections::{field, list_reply, new_dict, new_list, new_set, values, write, Empty};
+use crate::args::{self, is};
+use crate::{CmdError, Ctx, Reply};
+
+fn end(a: &[u8]) -> Result<End, CmdError> {
+    if a.eq_ignore_ascii_case(b"LEFT") {
+        Ok(End::Left)
+    } else if a.eq_ignore_ascii_case(b"RIGHT") {
+        Ok(End::Right)
+    } else {
+        Err(CmdError::syntax())
+    }
+}
+
+/// Redis's reading of a count that must not be negative.
+fn positive(a: &[u8]) -> Result<usize, CmdError> {
+    match args::redis_int(a) {
+        Some(n) if n >= 0 => Ok(n as usize),
+        _ => Err(CmdError::err("value is out of range, must be positive")),
+    }
+}
+
+/// Checks the type of a key a read-only command will use, without creating anything.
+fn read<'c>(ctx: &'c mut Ctx, key: &[u8], verb: &'static str, caps: Caps) -> Result<Option<&'c Value>, CmdError> {
+    match ctx.get(key) {
+        None => Ok(None),
+        Some(v) => {
+            ops::expect(verb, v, caps)?;
+            Ok(Some(v))
+        }
+    }
+}
+
+// ---- lists ----
+
+fn push(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, at: End, create: bool) -> Result<Reply, CmdError> {
+    let items = values(ctx, &a[2..])?;
+    let n = write(ctx, &a[1], create.then_some(new_list as fn() -> Value), Empty::Delete, |v| {
+        ops::seq::push(verb, v, at, items)
+    })?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+pub fn lpush(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    push(ctx, a, "LPUSH", End::Left, true)
+}
+
+pub fn rpush(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    push(ctx, a, "RPUSH", End::Right, true)
+}
+
+pub fn lpushx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    push(ctx, a, "LPUSHX", End::Left, false)
+}
+
+pub fn rpushx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    push(ctx, a, "RPUSHX", End::Right, false)
+}
+
+fn pop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, at: End) -> Result<Reply, CmdError> {
+    if a.len() > 3 {
+        return Err(CmdError::syntax());
+    }
+    let count = a.get(2).map(|c| positive(c)).transpose()?;
+    let popped = write(ctx, &a[1], None, Empty::Delete, |v| {
+        ops::seq::pop(verb, v, at, count.unwrap_or(1))
+    })?;
+    Ok(match (popped, count) {
+        (None, Some(_)) => Reply::NullArray,
+        (None, None) => Reply::Null,
+        (Some(p), Some(_)) => list_reply(p),
+        (Some(mut p), None) => Reply::value(p.pop().as_ref()),
+    })
+}
+
+pub fn lpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    pop(ctx, a, "LPOP", End::Left)
+}
+
+pub fn rpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    pop(ctx, a, "RPOP", End::Right)
+}
+
+pub fn llen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let v = read(ctx, &a[1], "LLEN", Caps::ENDS)?;
+    Ok(Reply::Int(v.map_or(0, |v| v.len().unwrap_or(0)) as i64))
+}
+
+pub fn lrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (start, stop) = (args::int(&a[2])?, args::int(&a[3])?);
+    let Some(v) = read(ctx, &a[1], "LRANGE", Caps::ENDS)? else {
+        return Ok(Reply::Array(vec![]));
+    };
+    let l = ops::seq::list("LRANGE", v, Caps::ENDS)?;
+    Ok(match ops::seq::redis_range(l.len(), start, stop) {
+        None => Reply::Array(vec![]),
+        Some((x, y)) => list_reply(ops::seq::range(l, x, y)),
+    })
+}
+
+pub fn lindex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let i = args::int(&a[2])?;
+    match read(ctx, &a[1], "LINDEX", Caps::ENDS)? {
+        None => Ok(Reply::Null),
+        Some(v) => Ok(Reply::value(ops::seq::get("LINDEX", v, i)?.as_ref())),
+    }
+}
+
+pub fn lset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let i = args::int(&a[2])?;
+    let x = ctx.value(&a[3])?;
+    match write(ctx, &a[1], None, Empty::Delete, |v| ops::seq::set("LSET", v, i, x))? {
+        Some(()) => Ok(Reply::Ok),
+        None => Err(CmdError::err("no such key")),
+    }
+}
+
+pub fn lrem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let count = args::int(&a[2])?;
+    let x = ctx.value(&a[3])?;
+    let n = write(ctx, &a[1], None, Empty::Delete, |v| ops::seq::remove("LREM", v, &x, count))?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+pub fn linsert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let after = if is(&a[2], "AFTER") {
+        true
+    } else if is(&a[2], "BEFORE") {
+        false
+    } else {
+        return Err(CmdError::syntax());
+    };
+    let pivot = ctx.value(&a[3])?;
+    let x = ctx.value(&a[4])?;
+    let n = write(ctx, &a[1], None, Empty::Delete, |v| {
+        ops::seq::insert_by_pivot("LINSERT", v, after, &pivot, x)
+    })?;
+    Ok(Reply::Int(match n {
+        None => 0,
+        Some(None) => -1,
+        Some(Some(n)) => n as i64,
+    }))
+}
+
+pub fn ltrim(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (start, stop) = (args::int(&a[2])?, args::int(&a[3])?);
+    write(ctx, &a[1], None, Empty::Delete, |v| ops::seq::trim("LTRIM", v, start, stop))?;
+    Ok(Reply::Ok)
+}
+
+pub fn lpos(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let x = ctx.value(&a[2])?;
+    let (mut rank, mut count, mut maxlen) = (1i64, None, 0usize);
+    let mut i = 3;
+    while i < a.len() {
+        let val = a.get(i + 1).ok_or_else(CmdError::syntax)?;
+        if is(&a[i], "RANK") {
+            rank = args::int(val)?;
+            if rank == 0 || rank == i64::MIN {
+                return Err(CmdError::err("RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"));
+            }
+        } else if is(&a[i], "COUNT") {
+            count = Some(match args::redis_int(val) {
+                Some(n) if n >= 0 => n as usize,
+                _ => return Err(CmdError::err("COUNT can't be negative")),
+            });
+        } else if is(&a[i], "MAXLEN") {
+            maxlen = match args::redis_int(val) {
+                Some(n) if n >= 0 => n as usize,
+                _ => return Err(CmdError::err("MAXLEN can't be negative")),
+            };
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 2;
+    }
+    let found = match read(ctx, &a[1], "LPOS", Caps::ENDS)? {
+        None => vec![],
+        Some(v) => {
+            let l = ops::seq::list("LPOS", v, Caps::ENDS)?;
+            ops::seq::positions(l, &x, rank, count.unwrap_or(1), maxlen)
+        }
+    };
+    Ok(match count {
+        Some(_) => Reply::Array(found.into_iter().map(|p| Reply::Int(p as i64)).collect()),
+        None => found.first().map_or(Reply::Null, |p| Reply::Int(*p as i64)),
+    })
+}
+
+/// Pops from one list's end and pushes onto another's (the same list rotates); the item, or
+/// null when the source is missing.
+fn move_item(ctx: &mut Ctx, verb: &'static str, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Reply, CmdError> {
+    // Check the destination's type first: a failed move changes nothing.
+    read(ctx, dst, verb, Caps::ENDS)?;
+    let Some(mut popped) = write(ctx, src, None, Empty::Delete, |v| ops::seq::pop(verb, v, from, 1))? else {
+        return Ok(Reply::Null);
+    };
+    let Some(item) = popped.pop() else {
+        return Ok(Reply::Null);
+    };
+    write(ctx, dst, Some(new_list), Empty::Delete, |v| ops::seq::push(verb, v, to, vec![item.clone()]))?;
+    Ok(Reply::Value(item))
+}
+
+pub fn lmove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (from, to) = (end(&a[3])?, end(&a[4])?);
+    move_item(ctx, "LMOVE", &a[1], &a[2], from, to)
+}
+
+pub fn rpoplpush(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    move_item(ctx, "RPOPLPUSH", &a[1], &a[2], End::Right, End::Left)
+}
+
+// ---- hashes ----
+
+fn pairs(a: &[Bytes], ctx: &Ctx, verb: &str) -> Result<Vec<(SmolStr, Value)>, CmdError> {
+    if a.len() % 2 != 0 || a.is_empty() {
+        return Err(CmdError::arity(verb));
+    }
+    a.chunks(2)
+        .map(|p| Ok((SmolStr::new(field(&p[0])?), ctx.value(&p[1])?)))
+        .collect()
+}
+
+pub fn hset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let pairs = pairs(&a[2..], ctx, "HSET")?;
+    let n = write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| ops::map::set_many("HSET", v, pairs))?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+pub fn hmset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let pairs = pairs(&a[2..], ctx, "HMSET")?;
+    write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| ops::map::set_many("HMSET", v, pairs))?;
+    Ok(Reply::Ok)
+}
+
+pub fn hsetnx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let f = field(&a[2])?;
+    let x = ctx.value(&a[3])?;
+    let n = write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+        if ops::map::get("HSETNX", v, f)?.is_some() {
+            return Ok(false);
+        }
+        ops::map::set("HSETNX", v, f, x)
+    })?;
+    Ok(Reply::Int(n.unwrap_or(false) as i64))
+}
+
+pub fn hget(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let f = field(&a[2])?;
+    match read(ctx, &a[1], "HGET", Caps::MAPPING)? {
+        None => Ok(Reply::Null),
+        Some(v) => Ok(Reply::value(ops::map::get("HGET", v, f)?)),
+    }
+}
+
+pub fn hmget(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let fields: Vec<&str> = a[2..].iter().map(|f| field(f)).collect::<Result<_, _>>()?;
+    let v = read(ctx, &a[1], "HMGET", Caps::MAPPING)?;
+    let mut out = Vec::with_capacity(fields.len());
+    for f in fields {
+        out.push(match v {
+            None => Reply::Null,
+            Some(v) => Reply::value(ops::map::get("HMGET", v, f)?),
+        });
+    }
+    Ok(Reply::Array(out))
+}
+
+pub fn hgetall(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let Some(v) = read(ctx, &a[1], "HGETALL", Caps::MAPPING)? else {
+        return Ok(Reply::Map(vec![]));
+    };
+    Ok(Reply::Map(
+        ops::map::items("HGETALL", v)?
+            .into_iter()
+            .map(|(k, x)| (Reply::text(&k), Reply::Value(x)))
+            .collect(),
+    ))
+}
+
+pub fn hdel(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let fields: Vec<&str> = a[2..].iter().map(|f| field(f)).collect::<Result<_, _>>()?;
+    let n = write(ctx, &a[1], None, Empty::Delete, |v| ops::map::delete("HDEL", v, fields))?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+pub fn hexists(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let f = field(&a[2])?;
+    match read(ctx, &a[1], "HEXISTS", Caps::MAPPING)? {
+        None => Ok(Reply::Int(0)),
+        Some(v) => Ok(Reply::Int(ops::map::get("HEXISTS", v, f)?.is_some() as i64)),
+    }
+}
+
+pub fn hlen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let v = read(ctx, &a[1], "HLEN", Caps::MAPPING)?;
+    Ok(Reply::Int(v.map_or(0, |v| v.len().unwrap_or(0)) as i64))
+}
+
+pub fn hstrlen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let f = field(&a[2])?;
+    let Some(v) = read(ctx, &a[1], "HSTRLEN", Caps::MAPPING)? else {
+        return Ok(Reply::Int(0));
+    };
+    let n = match ops::map::get("HSTRLEN", v, f)? {
+        None => 0,
+        Some(x) => x.scalar_text().map_or_else(|| okdb_value::json::to_string(x).len(), |t| t.len()),
+    };
+    Ok(Reply::Int(n as i64))
+}
+
+pub fn hkeys(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    match read(ctx, &a[1], "HKEYS", Caps::MAPPING)? {
+        None => Ok(Reply::Array(vec![])),
+        Some(v) => Ok(list_reply(ops::map::fields("HKEYS", v)?)),
+    }
+}
+
+pub fn hvals(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    match read(ctx, &a[1], "HVALS", Caps::MAPPING)? {
+        None => Ok(Reply::Array(vec![])),
+        Some(v) => Ok(list_reply(ops::map::values("HVALS", v)?)),
+    }
+}
+
+pub fn hincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let f = field(&a[2])?;
+    let by = args::int(&a[3])?;
+    let n = write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+        ops::map::incr_int("HINCRBY", v, f, by).map_err(|e| match e {
+            OpError::Invalid(_) => OpError::Invalid("hash value is not an integer".into()),
+            other => other,
+        })
+    })?;
+    Ok(Reply::Int(n.expect("created")))
+}
+
+pub fn hincrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let f = field(&a[2])?;
+    let by = args::redis_float(&a[3]).ok_or_else(|| CmdError::err("value is not a valid float"))?;
+    let text = write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+        let base = match ops::map::get("HINCRBYFLOAT", v, f)? {
+            None => 0.0,
+            Some(Value::Int(i)) => *i as f64,
+            Some(Value::Float(x)) => *x,
+            Some(x) => x
+                .scalar_text()
+                .and_then(|t| args::redis_float(&t))
+                .ok_or_else(|| OpError::Invalid("hash value is not a float".into()))?,
+        };
+        let sum = base + by;
+        if !sum.is_finite() {
+            return Err(OpError::Invalid("increment would produce NaN or Infinity".into()));
+        }
+        let text = super::values::float_text(sum);
+        let stored = okdb_value::literal::parse_arg_faithful(text.as_bytes());
+        ops::map::set("HINCRBYFLOAT", v, f, stored)?;
+        Ok(text)
+    })?;
+    Ok(Reply::Bulk(text.expect("created").into()))
+}
+
+pub fn hrandfield(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let count = a.get(2).map(|c| args::int(c)).transpose()?;
+    let with_values = match a.get(3) {
+        None => false,
+        Some(w) if is(w, "WITHVALUES") && a.len() == 4 => true,
+        Some(_) => return Err(CmdError::syntax()),
+    };
+    let Some(v) = read(ctx, &a[1], "HRANDFIELD", Caps::MAPPING)? else {
+        return Ok(if count.is_some() { Reply::Array(vec![]) } else { Reply::Null });
+    };
+    let items = ops::map::items("HRANDFIELD", v)?;
+    let chosen = random_picks(items.len(), count);
+    let Some(count) = count else {
+        return Ok(chosen.first().map_or(Reply::Null, |&i| Reply::text(&items[i].0)));
+    };
+    let _ = count;
+    let mut out = Vec::new();
+    for i in chosen {
+        out.push(Reply::text(&items[i].0));
+        if with_values {
+            out.push(Reply::Value(items[i].1.clone()));
+        }
+    }
+    Ok(Reply::Array(out))
+}
+
+/// Positions for Redis's random-member commands: one (no count); up to `count` distinct
+/// (positive); exactly `-count` with repeats (negative).
+fn random_picks(len: usize, count: Option<i64>) -> Vec<usize> {
+    if len == 0 {
+        return vec![];
+    }
+    match count {
+        None => vec![fastrand::usize(..len)],
+        Some(c) if c < 0 => (0..c.unsigned_abs()).map(|_| fastrand::usize(..len)).collect(),
+        Some(c) => {
+            let want = (c as usize).min(len);
+            let mut all: Vec<usize> = (0..len).collect();
+            fastrand::shuffle(&mut all);
+            all.truncate(want);
+            all
+        }
+    }
+}
+
+/// The `SCAN`-style walk of one container: positions as the cursor, `MATCH` on the member's
+/// (or field's) text, `COUNT` items per call.
+fn scan_items(a: &[Bytes], items: Vec<(Value, Option<Value>)>) -> Result<Reply, CmdError> {
+    let cursor: usize = args::text(&a[2])?
+        .parse()
+        .map_err(|_| CmdError::err("invalid cursor"))?;
+    let (mut pattern, mut count) = (None, 10usize);
+    let mut i = 3;
+    while i < a.len() {
+        let val = a.get(i + 1).ok_or_else(CmdError::syntax)?;
+        if is(&a[i], "MATCH") {
+            pattern = super::keys::match_pattern(val)?;
+        } else if is(&a[i], "COUNT") {
+            count = match args::int(val)? {
+                n if n >= 1 => n as usize,
+                _ => return Err(CmdError::syntax()),
+            };
+        } else if is(&a[i], "NOVALUES") {
+            i += 1;
+            continue;
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 2;
+    }
+    let end = cursor.saturating_add(count).min(items.len());
+    let next = if end >= items.len() { 0 } else { end };
+    let mut out = Vec::new();
+    for (m, x) in items.into_iter().skip(cursor).take(end.saturating_sub(cursor)) {
+        let text = m.scalar_text().map(|t| t.into_owned()).unwrap_or_default();
+        if pattern.as_ref().is_some_and(|p| !p.matches(&text)) {
+            continue;
+        }
+        out.push(Reply::Value(m));
+        if let Some(x) = x {
+            out.push(Reply::Value(x));
+        }
+    }
+    Ok(Reply::Array(vec![Reply::text(&next.to_string()), Reply::Array(out)]))
+}
+
+pub fn hscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let novalues = a.iter().skip(3).any(|x| is(x, "NOVALUES"));
+    let items = match read(ctx, &a[1], "HSCAN", Caps::MAPPING)? {
+        None => vec![],
+        Some(v) => ops::map::items("HSCAN", v)?
+            .into_iter()
+            .map(|(k, x)| (Value::str(&k), (!novalues).then_some(x)))
+            .collect(),
+    };
+    scan_items(a, items)
+}
+
+// ---- sets ----
+
+pub fn sadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let members = values(ctx, &a[2..])?;
+    let n = write(ctx, &a[1], Some(new_set), Empty::Delete, |v| ops::members::add("SADD", v, members))?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+pub fn srem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let members = values(ctx, &a[2..])?;
+    let n = write(ctx, &a[1], None, Empty::Delete, |v| ops::members::discard("SREM", v, &members))?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+fn members_of(v: Option<&Value>, verb: &'static str) -> Result<Vec<Value>, CmdError> {
+    Ok(match v {
+        None => vec![],
+        Some(v) => ops::members::set(verb, v)?.iter().cloned().collect(),
+    })
+}
+
+pub fn smembers(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let v = read(ctx, &a[1], "SMEMBERS", Caps::MEMBERS)?;
+    Ok(Reply::Set(members_of(v, "SMEMBERS")?.into_iter().map(Reply::Value).collect()))
+}
+
+pub fn sismember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let m = ctx.value(&a[2])?;
+    match read(ctx, &a[1], "SISMEMBER", Caps::MEMBERS)? {
+        None => Ok(Reply::Int(0)),
+        Some(v) => Ok(Reply::Int(ops::members::has("SISMEMBER", v, &m)? as i64)),
+    }
+}
+
+pub fn smismember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let ms = values(ctx, &a[2..])?;
+    let v = read(ctx, &a[1], "SMISMEMBER", Caps::MEMBERS)?;
+    let mut out = Vec::with_capacity(ms.len());
+    for m in &ms {
+        out.push(Reply::Int(match v {
+            None => 0,
+            Some(v) => ops::members::has("SMISMEMBER", v, m)? as i64,
+        }));
+    }
+    Ok(Reply::Array(out))
+}
+
+pub fn scard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let v = read(ctx, &a[1], "SCARD", Caps::MEMBERS)?;
+    Ok(Reply::Int(v.map_or(0, |v| v.len().unwrap_or(0)) as i64))
+}
+
+/// `SPOP key [count]`: removes random members; journaled as the `SREM` of those members, so
+/// replay removes the same ones.
+pub fn spop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if a.len() > 3 {
+        return Err(CmdError::syntax());
+    }
+    let count = a.get(2).map(|c| positive(c)).transpose()?;
+    let members = match read(ctx, &a[1], "SPOP", Caps::MEMBERS)? {
+        None => vec![],
+        Some(v) => {
+            let all = ops::members::set("SPOP", v)?;
+            let picks = random_picks(all.len(), Some(count.unwrap_or(1) as i64));
+            let mut sorted = picks;
+            sorted.sort_unstable();
+            let mut out = Vec::with_capacity(sorted.len());
+            let mut it = all.iter().enumerate();
+            for p in sorted {
+                for (i, m) in it.by_ref() {
+                    if i == p {
+                        out.push(m.clone());
+                        break;
+                    }
+                }
+            }
+            out
+        }
+    };
+    if !members.is_empty() {
+        write(ctx, &a[1], None, Empty::Delete, |v| ops::members::discard("SPOP", v, &members))?;
+        let mut rewrite = vec![Bytes::from_static(b"SREM"), a[1].clone()];
+        rewrite.extend(members.iter().map(Ctx::literal));
+        ctx.journal_as(rewrite);
+    }
+    Ok(match count {
+        Some(_) => Reply::Set(members.into_iter().map(Reply::Value).collect()),
+        None => members.into_iter().next().map_or(Reply::Null, Reply::Value),
+    })
+}
+
+pub fn srandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if a.len() > 3 {
+        return Err(CmdError::syntax());
+    }
+    let count = a.get(2).map(|c| args::int(c)).transpose()?;
+    let Some(v) = read(ctx, &a[1], "SRANDMEMBER", Caps::MEMBERS)? else {
+        return Ok(if count.is_some() { Reply::Array(vec![]) } else { Reply::Null });
+    };
+    let all = ops::members::set("SRANDMEMBER", v)?;
+    let picks = random_picks(all.len(), count);
+    let pick = |i: usize| all.iter().nth(i).cloned().expect("a position in the set");
+    Ok(match count {
+        None => picks.first().map_or(Reply::Null, |&i| Reply::Value(pick(i))),
+        Some(_) if picks.len() == all.len() && count.is_some_and(|c| c > 0) => {
+            list_reply(all.iter().cloned())
+        }
+        Some(_) => list_reply(picks.into_iter().map(pick)),
+    })
+}
+
+fn combine(ctx: &mut Ctx, keys: &[Bytes], verb: &'static str, how: Combine) -> Result<okdb_value::Set, CmdError> {
+    let mut found = Vec::with_capacity(keys.len());
+    for k in keys {
+        found.push(read(ctx, k, verb, Caps::MEMBERS)?.cloned());
+    }
+    let refs: Vec<Option<&Value>> = found.iter().map(Option::as_ref).collect();
+    Ok(ops::members::combine(verb, how, &refs)?)
+}
+
+fn set_reply(s: okdb_value::Set) -> Reply {
+    Reply::Set(s.into_iter().map(Reply::Value).collect())
+}
+
+pub fn sunion(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(set_reply(combine(ctx, &a[1..], "SUNION", Combine::Union)?))
+}
+
+pub fn sinter(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(set_reply(combine(ctx, &a[1..], "SINTER", Combine::Intersect)?))
+}
+
+pub fn sdiff(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(set_reply(combine(ctx, &a[1..], "SDIFF", Combine::Diff)?))
+}
+
+/// The `*STORE` forms: the result replaces `dest` (an empty result deletes it); its size.
+fn store(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, how: Combine) -> Result<Reply, CmdError> {
+    let s = combine(ctx, &a[2..], verb, how)?;
+    let n = s.len();
+    if n == 0 {
+        if let Some(ks) = ctx.ks() {
+            ks.remove(&a[1]);
+        }
+    } else {
+        ctx.ks_write().set(&a[1], Value::Set(Box::new(s)));
+    }
+    Ok(Reply::Int(n as i64))
+}
+
+pub fn sunionstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    store(ctx, a, "SUNIONSTORE", Combine::Union)
+}
+
+pub fn sinterstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    store(ctx, a, "SINTERSTORE", Combine::Intersect)
+}
+
+pub fn sdiffstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    store(ctx, a, "SDIFFSTORE", Combine::Diff)
+}
+
+pub fn sintercard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let n = match args::redis_int(&a[1]) {
+        Some(n) if n > 0 => n as usize,
+        _ => return Err(CmdError::err("numkeys should be greater than 0")),
+    };
+    if a.len() < 2 + n {
+        return Err(CmdError::err("Number of keys can't be greater than number of args"));
+    }
+    let mut limit = 0usize;
+    let rest = &a[2 + n..];
+    match rest {
+        [] => {}
+        [l, v] if is(l, "LIMIT") => {
+            limit = match args::redis_int(v) {
+                Some(x) if x >= 0 => x as usize,
+                _ => return Err(CmdError::err("LIMIT can't be negative")),
+            }
+        }
+        _ => return Err(CmdError::syntax()),
+    }
+    let s = combine(ctx, &a[2..2 + n], "SINTERCARD", Combine::Intersect)?;
+    let card = if limit > 0 { s.len().min(limit) } else { s.len() };
+    Ok(Reply::Int(card as i64))
+}
+
+pub fn smove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let m = ctx.value(&a[3])?;
+    read(ctx, &a[1], "SMOVE", Caps::MEMBERS)?;
+    read(ctx, &a[2], "SMOVE", Caps::MEMBERS)?;
+    let moved = write(ctx, &a[1], None, Empty::Delete, |v| ops::members::discard("SMOVE", v, [&m]))?;
+    if moved != Some(1) {
+        return Ok(Reply::Int(0));
+    }
+    write(ctx, &a[2], Some(new_set), Empty::Delete, |v| ops::members::add("SMOVE", v, vec![m]))?;
+    Ok(Reply::Int(1))
+}
+
+pub fn sscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let items = members_of(read(ctx, &a[1], "SSCAN", Caps::MEMBERS)?, "SSCAN")?;
+    scan_items(a, items.into_iter().map(|m| (m, None)).collect())
+}

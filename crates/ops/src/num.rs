@@ -1,0 +1,205 @@
+//! Numbers: addition with overflow checks, and math over the numbers of a container.
+
+use okdb_value::types::Caps;
+use okdb_value::Value;
+
+use crate::{wrong_type, OpError, Result};
+
+const OVERFLOW: &str = "increment or decrement would overflow";
+
+/// `INCR`'s addition: int + int stays an int (overflow is an error, never a wrap); a float on
+/// either side gives a float, which must stay finite.
+pub fn add(verb: &'static str, base: &Value, by: &Value) -> Result<Value> {
+    let finite = |f: f64| {
+        if f.is_finite() {
+            Ok(Value::Float(f))
+        } else {
+            Err(OpError::Invalid(
+                "increment would produce NaN or Infinity".into(),
+            ))
+        }
+    };
+    match (base, by) {
+        (Value::Int(x), Value::Int(y)) => x
+            .checked_add(*y)
+            .map(Value::Int)
+            .ok_or(OpError::Overflow(OVERFLOW)),
+        (Value::Int(x), Value::Float(y)) => finite(*x as f64 + y),
+        (Value::Float(x), Value::Int(y)) => finite(x + *y as f64),
+        (Value::Float(x), Value::Float(y)) => finite(x + y),
+        (Value::Int(_) | Value::Float(_), other) | (other, _) => {
+            Err(wrong_type(verb, other, Caps::NUMBER))
+        }
+    }
+}
+
+/// The numbers of a list or set (a dict's values), checked to be numbers.
+fn numbers<'a>(verb: &'static str, v: &'a Value) -> Result<Box<dyn Iterator<Item = &'a Value> + 'a>> {
+    let it: Box<dyn Iterator<Item = &Value>> = match v {
+        Value::List(l) => Box::new(l.iter()),
+        Value::Set(s) => Box::new(s.iter()),
+        Value::Dict(d) => Box::new(d.iter().map(|(_, x)| x)),
+        other => return Err(wrong_type(verb, other, Caps::ITERABLE)),
+    };
+    Ok(it)
+}
+
+fn not_a_number(x: &Value) -> OpError {
+    OpError::Invalid(format!(
+        "unsupported operand type for +: '{}' (items must be int or float)",
+        x.type_name()
+    ))
+}
+
+/// A running sum: ints exactly (in i128, so no intermediate overflow), floats with Neumaier's
+/// compensation (as Python's `math.fsum` aims: no loss from cancellation).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Sum {
+    int: i128,
+    float: f64,
+    comp: f64,
+    floats: bool,
+    pub count: usize,
+}
+
+impl Sum {
+    pub fn add(&mut self, x: &Value) -> Result<()> {
+        match x {
+            Value::Int(i) => self.int += *i as i128,
+            Value::Float(f) => {
+                self.floats = true;
+                let t = self.float + f;
+                if self.float.abs() >= f.abs() {
+                    self.comp += (self.float - t) + f;
+                } else {
+                    self.comp += (f - t) + self.float;
+                }
+                self.float = t;
+            }
+            other => return Err(not_a_number(other)),
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// The total: an int when every item was an int (an error past 64 bits), else a float.
+    pub fn total(&self) -> Result<Value> {
+        if !self.floats {
+            return i64::try_from(self.int)
+                .map(Value::Int)
+                .map_err(|_| OpError::Overflow("sum does not fit in a 64-bit int"));
+        }
+        Ok(Value::Float(self.int as f64 + (self.float + self.comp)))
+    }
+
+    fn as_f64(&self) -> f64 {
+        self.int as f64 + (self.float + self.comp)
+    }
+}
+
+/// `SUM key`: the sum of a container's numbers (0 when empty).
+pub fn sum(verb: &'static str, v: &Value) -> Result<Value> {
+    let mut s = Sum::default();
+    sum_into(verb, v, &mut s)?;
+    s.total()
+}
+
+/// Adds a container's numbers to a running sum (`SUM k1 k2`).
+pub fn sum_into(verb: &'static str, v: &Value, s: &mut Sum) -> Result<()> {
+    if let Value::List(l) = v {
+        // The common case, without the boxed iterator.
+        for x in l.iter() {
+            s.add(x)?;
+        }
+        return Ok(());
+    }
+    for x in numbers(verb, v)? {
+        s.add(x)?;
+    }
+    Ok(())
+}
+
+/// `MIN`/`MAX key`: the least or greatest number; None when empty.
+pub fn extreme(verb: &'static str, v: &Value, greatest: bool) -> Result<Option<Value>> {
+    let mut best: Option<&Value> = None;
+    for x in numbers(verb, v)? {
+        if !matches!(x, Value::Int(_) | Value::Float(_)) {
+            return Err(not_a_number(x));
+        }
+        let better = match best {
+            None => true,
+            Some(b) => (greatest && x > b) || (!greatest && x < b),
+        };
+        if better {
+            best = Some(x);
+        }
+    }
+    Ok(best.cloned())
+}
+
+/// `MEAN key`: the arithmetic mean as a float; None when empty.
+pub fn mean(verb: &'static str, v: &Value) -> Result<Option<f64>> {
+    let mut s = Sum::default();
+    for x in numbers(verb, v)? {
+        s.add(x)?;
+    }
+    Ok((s.count > 0).then(|| s.as_f64() / s.count as f64))
+}
+
+/// `STDDEV key`: the population standard deviation (Welford's one-pass update, numerically
+/// stable); None when empty.
+pub fn stddev(verb: &'static str, v: &Value) -> Result<Option<f64>> {
+    let (mut n, mut mean, mut m2) = (0u64, 0.0f64, 0.0f64);
+    for x in numbers(verb, v)? {
+        let f = match x {
+            Value::Int(i) => *i as f64,
+            Value::Float(f) => *f,
+            other => return Err(not_a_number(other)),
+        };
+        n += 1;
+        let d = f - mean;
+        mean += d / n as f64;
+        m2 += d * (f - mean);
+    }
+    Ok((n > 0).then(|| (m2 / n as f64).sqrt()))
+}
+
+/// `MEDIAN key`: the middle number (the mean of the two middle ones for an even count: exact
+/// for ints when their sum is even, else a float); None when empty.
+pub fn median(verb: &'static str, v: &Value) -> Result<Option<Value>> {
+    let mut all: Vec<&Value> = Vec::new();
+    for x in numbers(verb, v)? {
+        if !matches!(x, Value::Int(_) | Value::Float(_)) {
+            return Err(not_a_number(x));
+        }
+        all.push(x);
+    }
+    if all.is_empty() {
+        return Ok(None);
+    }
+    let mid = all.len() / 2;
+    let (_, hi, _) = all.select_nth_unstable(mid);
+    let hi = (*hi).clone();
+    if all.len() % 2 == 1 {
+        return Ok(Some(hi));
+    }
+    let lo = (*all[..mid].iter().max().expect("an even count of at least 2")).clone();
+    Ok(Some(match (&lo, &hi) {
+        (Value::Int(a), Value::Int(b)) => {
+            let s = *a as i128 + *b as i128;
+            if s % 2 == 0 {
+                Value::Int((s / 2) as i64)
+            } else {
+                Value::Float(s as f64 / 2.0)
+            }
+        }
+        _ => {
+            let f = |x: &Value| match x {
+                Value::Int(i) => *i as f64,
+                Value::Float(f) => *f,
+                _ => unreachable!("checked numbers"),
+            };
+            Value::Float((f(&lo) + f(&hi)) / 2.0)
+        }
+    }))
+}
