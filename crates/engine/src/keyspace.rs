@@ -447,6 +447,8 @@ pub struct Store {
     evict_cursor: usize,
     /// The LSN the next journaled write gets.
     pub(crate) next_lsn: u64,
+    /// Connections parked on keys by waiting pops (crate::waiting).
+    pub(crate) waiting: crate::waiting::Waiting,
 }
 
 /// The keyspace a connection starts in, and the one `SELECT 0` names.
@@ -462,6 +464,7 @@ impl Default for Store {
             evict_pool: Vec::new(),
             evict_cursor: 0,
             next_lsn: 1,
+            waiting: Default::default(),
         };
         s.create(DEFAULT_KEYSPACE);
         s

@@ -36,6 +36,7 @@ pub mod key;
 pub mod keyspace;
 mod reply;
 pub mod time;
+pub mod waiting;
 
 pub use command::{CommandSpec, Flags, COMMANDS};
 pub use config::Config;
@@ -245,6 +246,9 @@ pub struct Session {
     pub wait_checkpoint: Option<journal::CheckpointTicket>,
     /// How arguments become values (`CLIENT LITERALS`): faithful unless the client asks.
     pub literals: Literals,
+    /// Set by a waiting pop that found nothing: the server parks the connection until the
+    /// mailbox gets the reply or the timeout passes ([`Engine::cancel_wait`]).
+    pub blocked: Option<waiting::Blocked>,
     keyspace: SmolStr,
     keyspace_index: Option<usize>,
     /// Large arguments of the current batch already read as values, outside the store's lock
@@ -277,6 +281,7 @@ impl Session {
             quit: false,
             wait_checkpoint: None,
             literals: Literals::Faithful,
+            blocked: None,
             keyspace,
             keyspace_index: None,
             preparsed: Vec::new(),
@@ -371,6 +376,17 @@ impl Engine {
 
     pub fn disconnect(&self, session: &Session) {
         lock(&self.shared.clients).remove(&session.id);
+    }
+
+    /// Ends a connection's wait (timeout, disconnect): true if it was still waiting, false if
+    /// a write served it first (its mailbox then holds the reply).
+    pub fn cancel_wait(&self, client: u64) -> bool {
+        lock(&self.shared.store).waiting.cancel(client)
+    }
+
+    /// How many connections are parked in waiting pops (`INFO clients`' blocked_clients).
+    pub fn blocked_clients(&self) -> usize {
+        lock(&self.shared.store).waiting.len()
     }
 
     pub fn connected_clients(&self) -> usize {
@@ -695,6 +711,12 @@ impl Executor<'_> {
         let rewrite = ctx.rewrite.take();
         if write {
             self.record(spec, session, args, rewrite);
+            if !self.store.waiting.is_empty() && !self.replaying {
+                let keyspace = session.keyspace.clone();
+                for key in spec.keys(args) {
+                    self.serve_waiters(&keyspace, key);
+                }
+            }
         }
         reply
     }
@@ -764,6 +786,59 @@ impl Executor<'_> {
         Ok(())
     }
 
+    /// Serves the connections waiting on a key, first come first served, while it holds a
+    /// non-empty list: each waiter's pop runs as a command of its own in the waiter's keyspace
+    /// (so it is journaled and counted as one), and its reply goes to the waiter's mailbox.
+    fn serve_waiters(&mut self, keyspace: &str, key: &[u8]) {
+        use waiting::WaitOp;
+        while self.store.waiting.has(keyspace, key) {
+            let now = self.now;
+            let ready = self.store.index_of(keyspace).is_some_and(|i| {
+                matches!(self.store.space(i).get(key, now), Some(Value::List(l)) if !l.is_empty())
+            });
+            if !ready {
+                return;
+            }
+            let Some(w) = self.store.waiting.take_first(keyspace, key) else {
+                return;
+            };
+            let mut session = Session::new(w.client, 3, w.keyspace.clone());
+            session.literals = Literals::Strict;
+            let k = Bytes::copy_from_slice(key);
+            let side = |left: bool| Bytes::from_static(if left { b"LEFT" } else { b"RIGHT" });
+            let command: Vec<Bytes> = match &w.op {
+                WaitOp::Pop { left, count } => {
+                    let name: &'static [u8] = if *left { b"LPOP" } else { b"RPOP" };
+                    let mut c = vec![Bytes::from_static(name), k.clone()];
+                    if let Some(n) = count {
+                        c.push(n.to_string().into());
+                    }
+                    c
+                }
+                WaitOp::Move { dst, from_left, to_left } => vec![
+                    Bytes::from_static(b"LMOVE"),
+                    k.clone(),
+                    dst.clone(),
+                    side(*from_left),
+                    side(*to_left),
+                ],
+                WaitOp::Native { left } => {
+                    let name: &'static [u8] = if *left { b"POPLEFT" } else { b"POP" };
+                    vec![Bytes::from_static(name), k.clone()]
+                }
+            };
+            let reply = self.execute(&mut session, &command);
+            let reply = match (&w.op, reply) {
+                (_, e @ Reply::Error(_)) => e,
+                (WaitOp::Pop { .. } | WaitOp::Native { .. }, r) => {
+                    Reply::Array(vec![Reply::Bulk(k), r])
+                }
+                (_, r) => r,
+            };
+            waiting::deliver(&w, reply, self.last_lsn);
+        }
+    }
+
     /// The LSN of this batch's last journaled write; 0 if it journaled none.
     pub fn last_lsn(&self) -> u64 {
         self.last_lsn
@@ -786,6 +861,17 @@ impl Executor<'_> {
         if !self.store.tracking {
             return;
         }
+        // What is journaled: the command as sent, or what it chose to journal instead (whose
+        // own key positions then name the keys it changed).
+        let (literals, args, spec) = match &rewrite {
+            // A waiting pop that parked wrote nothing.
+            Some((_, a)) if a.is_empty() => return,
+            Some((literals, a)) => {
+                let spec = command::lookup_index(&a[0]).map_or(spec, |i| &COMMANDS[i]);
+                (*literals, &a[..], spec)
+            }
+            None => (session.literals, args, spec),
+        };
         // The keyspace the handler wrote to (cached in the session by `Ctx::ks_write`).
         let index = session
             .keyspace_index
@@ -796,10 +882,7 @@ impl Executor<'_> {
                 ks.mark_dirty(key);
             }
         }
-        match rewrite {
-            Some((literals, args)) => self.journal(session.keyspace.clone(), literals, &args),
-            None => self.journal(session.keyspace.clone(), session.literals, args),
-        }
+        self.journal(session.keyspace.clone(), literals, args);
     }
 
     /// Gives a write its LSN and, when journaling, queues its record: the one path for a
@@ -898,6 +981,37 @@ impl Ctx<'_> {
     /// JSON ([`Ctx::literal`]).
     pub fn journal_as(&mut self, args: Vec<Bytes>) {
         self.rewrite = Some((Literals::Strict, args));
+    }
+
+    /// Parks the connection until a write feeds one of `keys` (see [`crate::waiting`]): the
+    /// command journals nothing now; the pop that serves it later is journaled then.
+    pub(crate) fn park(
+        &mut self,
+        keys: Vec<Bytes>,
+        op: waiting::WaitOp,
+        timeout: Option<std::time::Duration>,
+        on_timeout: Reply,
+    ) -> Reply {
+        let mailbox = std::sync::Arc::new(waiting::Mailbox::default());
+        self.store.waiting.park(waiting::Waiter {
+            client: self.session.id,
+            keyspace: self.session.keyspace.clone(),
+            keys,
+            op,
+            mailbox: mailbox.clone(),
+        });
+        self.session.blocked = Some(waiting::Blocked {
+            mailbox,
+            timeout,
+            on_timeout,
+        });
+        self.rewrite = Some((Literals::Strict, Vec::new()));
+        Reply::Null
+    }
+
+    /// True when this command may park the connection (not while replaying the journal).
+    pub(crate) fn may_wait(&self) -> bool {
+        self.session.id != 0
     }
 
     /// A value as an argument that strict literals read back as the same value.

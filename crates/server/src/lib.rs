@@ -352,17 +352,19 @@ async fn connection(
                 );
                 Outcome {
                     close: true,
-                    last_lsn: 0,
-                    save: None,
-                    pending: 0,
+                    ..Outcome::default()
                 }
             });
             acc.close |= outcome.close;
             acc.last_lsn = acc.last_lsn.max(outcome.last_lsn);
             acc.pending = outcome.pending;
             acc.save = outcome.save.or(acc.save.take());
-            let flush =
-                acc.close || acc.save.is_some() || next >= used || acc.pending >= HOLD_REPLY_BYTES;
+            acc.block = outcome.block.or(acc.block.take());
+            let flush = acc.close
+                || acc.save.is_some()
+                || acc.block.is_some()
+                || next >= used
+                || acc.pending >= HOLD_REPLY_BYTES;
             if !flush {
                 // Let this thread's other connections in before the next hold.
                 tokio::task::yield_now().await;
@@ -388,6 +390,68 @@ async fn connection(
             if outcome.close {
                 close = true;
                 break;
+            }
+            if let Some(blocked) = outcome.block {
+                // Parked by a waiting pop: wait for the write that serves it (or the timeout),
+                // still noticing a disconnect, a kill or shutdown.
+                let sleep = async {
+                    match blocked.timeout {
+                        Some(d) => tokio::time::sleep(d).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::pin!(sleep);
+                let mut gone = false;
+                let served = loop {
+                    let room = conn.rbuf.len() < engine.config().max_request.load(Relaxed);
+                    tokio::select! {
+                        r = std::future::poll_fn(|cx| blocked.mailbox.poll_reply(cx)) => break Some(r),
+                        _ = &mut sleep => break None,
+                        r = stream.read_buf(&mut conn.rbuf), if room => match r {
+                            Ok(n) if n > 0 => continue,
+                            _ => {
+                                gone = true;
+                                break None;
+                            }
+                        },
+                        _ = member.watch.closed() => {
+                            gone = true;
+                            break None;
+                        }
+                        _ = &mut stopped => {
+                            gone = true;
+                            break None;
+                        }
+                    }
+                };
+                let (reply, lsn) = match served {
+                    Some(r) => r,
+                    // Still waiting: this ends the wait. Otherwise a write served it just now
+                    // and the mailbox holds the reply.
+                    None if engine.cancel_wait(session.id) => {
+                        (blocked.on_timeout.clone(), 0)
+                    }
+                    None => blocked
+                        .mailbox
+                        .take()
+                        .unwrap_or((blocked.on_timeout.clone(), 0)),
+                };
+                if gone {
+                    break 'reads;
+                }
+                let size = encode::estimate(&reply);
+                conn.replies.push((reply, session.proto, size));
+                if let Some(q) = engine.journal() {
+                    let waited = Outcome {
+                        last_lsn: lsn,
+                        ..Outcome::default()
+                    };
+                    conn.wait_for_persistence(q, &waited).await;
+                }
+                if conn.write_replies(&mut stream, None).await.is_err() {
+                    break 'reads;
+                }
+                member.active();
             }
             if next >= used {
                 break;
@@ -521,6 +585,9 @@ struct Outcome {
     save: Option<(usize, okdb_engine::journal::CheckpointTicket)>,
     /// About how many bytes the hold's replies take encoded.
     pending: usize,
+    /// A waiting pop that found nothing: the hold ended with it, and the connection waits for
+    /// its reply before running the rest of the batch.
+    block: Option<okdb_engine::waiting::Blocked>,
 }
 
 struct Connection<'a> {
@@ -629,6 +696,12 @@ impl Connection<'_> {
             self.replies.push((reply, session.proto, bytes));
             if let Some(wait) = session.wait_checkpoint.take() {
                 outcome.save = Some((self.replies.len() - 1, wait));
+            }
+            if let Some(blocked) = session.blocked.take() {
+                // Parked: its reply comes later; the rest of the batch waits for it.
+                self.replies.pop();
+                outcome.block = Some(blocked);
+                break;
             }
             if session.quit || outcome.close {
                 break;

@@ -118,6 +118,9 @@ pub fn len(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `POP key [index]`: a list's last item (or the item at the index), a set's least member;
 /// null when the key is missing or the container empty. The container stays, even empty.
 pub fn pop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if let Some(r) = waiting_pop(ctx, a, false)? {
+        return Ok(r);
+    }
     if a.len() > 3 {
         return Err(CmdError::syntax());
     }
@@ -139,8 +142,45 @@ pub fn pop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::value(popped.flatten().as_ref()))
 }
 
+/// `POP key [key ...] WAIT seconds` (and `POPLEFT`): `[key, item]` from the first of the
+/// lists that holds an item, else waits up to `seconds` (0: forever) for a write to feed one,
+/// first come first served; null on timeout. None when the command has no `WAIT`.
+fn waiting_pop(ctx: &mut Ctx, a: &[Bytes], left: bool) -> Result<Option<Reply>, CmdError> {
+    let n = a.len();
+    if n < 4 || !is(&a[n - 2], "WAIT") {
+        return Ok(None);
+    }
+    let verb = if left { "POPLEFT" } else { "POP" };
+    let wait = super::redis_types::timeout(&a[n - 1])?;
+    let keys = &a[1..n - 2];
+    for k in keys {
+        let Some(v) = ctx.get(k) else { continue };
+        ops::expect(verb, v, Caps::ENDS)?;
+        if v.is_empty() {
+            continue;
+        }
+        let end = if left { End::Left } else { End::Right };
+        let item = write(ctx, k, None, Empty::Keep, |v| ops::seq::pop(verb, v, end, 1))?;
+        let name: &'static [u8] = if left { b"POPLEFT" } else { b"POP" };
+        ctx.journal_as(vec![Bytes::from_static(name), k.clone()]);
+        let item = item.and_then(|mut i| i.pop());
+        return Ok(Some(Reply::Array(vec![Reply::Bulk(k.clone()), Reply::value(item.as_ref())])));
+    }
+    if !ctx.may_wait() {
+        return Ok(Some(Reply::Null));
+    }
+    let op = crate::waiting::WaitOp::Native { left };
+    Ok(Some(ctx.park(keys.to_vec(), op, wait, Reply::Null)))
+}
+
 /// `POPLEFT key`: a list's first item; null when missing or empty.
 pub fn popleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if let Some(r) = waiting_pop(ctx, a, true)? {
+        return Ok(r);
+    }
+    if a.len() > 2 {
+        return Err(CmdError::syntax());
+    }
     let popped = write(ctx, &a[1], None, Empty::Keep, |v| {
         ops::seq::pop("POPLEFT", v, End::Left, 1)
     })?;

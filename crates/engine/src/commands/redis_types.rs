@@ -674,3 +674,145 @@ pub fn sscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let items = members_of(read(ctx, &a[1], "SSCAN", Caps::MEMBERS)?, "SSCAN")?;
     scan_items(a, items.into_iter().map(|m| (m, None)).collect())
 }
+
+// ---- waiting pops ----
+
+/// Redis's timeout argument: seconds as a float, 0 for no limit.
+pub(crate) fn timeout(a: &[u8]) -> Result<Option<std::time::Duration>, CmdError> {
+    let secs = args::redis_float(a)
+        .filter(|f| f.is_finite())
+        .ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
+    if secs < 0.0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    if secs > 1e12 {
+        return Err(CmdError::err("timeout is out of range"));
+    }
+    Ok((secs > 0.0).then(|| std::time::Duration::from_secs_f64(secs)))
+}
+
+/// The first of `keys` that holds a non-empty list; WRONGTYPE for a key of another type met
+/// on the way.
+fn first_ready(ctx: &mut Ctx, keys: &[Bytes], verb: &'static str) -> Result<Option<Bytes>, CmdError> {
+    for k in keys {
+        if let Some(v) = read(ctx, k, verb, Caps::ENDS)? {
+            if !v.is_empty() {
+                return Ok(Some(k.clone()));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Pops from a list known to hold items, journaled as the plain pop.
+fn pop_now(ctx: &mut Ctx, key: &Bytes, verb: &'static str, left: bool, count: usize) -> Result<Vec<Value>, CmdError> {
+    let at = if left { End::Left } else { End::Right };
+    let popped = write(ctx, key, None, Empty::Delete, |v| ops::seq::pop(verb, v, at, count))?;
+    let name: &'static [u8] = if left { b"LPOP" } else { b"RPOP" };
+    ctx.journal_as(vec![Bytes::from_static(name), key.clone(), count.to_string().into()]);
+    Ok(popped.unwrap_or_default())
+}
+
+fn blocking_pop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, left: bool) -> Result<Reply, CmdError> {
+    let wait = timeout(&a[a.len() - 1])?;
+    let keys = &a[1..a.len() - 1];
+    if let Some(k) = first_ready(ctx, keys, verb)? {
+        let mut items = pop_now(ctx, &k, verb, left, 1)?;
+        return Ok(Reply::Array(vec![Reply::Bulk(k), Reply::value(items.pop().as_ref())]));
+    }
+    if !ctx.may_wait() {
+        return Ok(Reply::NullArray);
+    }
+    let op = crate::waiting::WaitOp::Pop { left, count: None };
+    Ok(ctx.park(keys.to_vec(), op, wait, Reply::NullArray))
+}
+
+pub fn blpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    blocking_pop(ctx, a, "BLPOP", true)
+}
+
+pub fn brpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    blocking_pop(ctx, a, "BRPOP", false)
+}
+
+fn blocking_move(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, from: End, to: End, wait: Option<std::time::Duration>) -> Result<Reply, CmdError> {
+    let (src, dst) = (&a[1], &a[2]);
+    if first_ready(ctx, std::slice::from_ref(src), verb)?.is_some() {
+        read(ctx, dst, verb, Caps::ENDS)?;
+        let reply = move_item(ctx, verb, src, dst, from, to)?;
+        let side = |e: End| Bytes::from_static(if e == End::Left { b"LEFT" } else { b"RIGHT" });
+        ctx.journal_as(vec![Bytes::from_static(b"LMOVE"), src.clone(), dst.clone(), side(from), side(to)]);
+        return Ok(reply);
+    }
+    if !ctx.may_wait() {
+        return Ok(Reply::Null);
+    }
+    let op = crate::waiting::WaitOp::Move {
+        dst: dst.clone(),
+        from_left: from == End::Left,
+        to_left: to == End::Left,
+    };
+    Ok(ctx.park(vec![src.clone()], op, wait, Reply::Null))
+}
+
+pub fn blmove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (from, to) = (end(&a[3])?, end(&a[4])?);
+    let wait = timeout(&a[5])?;
+    blocking_move(ctx, a, "BLMOVE", from, to, wait)
+}
+
+pub fn brpoplpush(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let wait = timeout(&a[3])?;
+    blocking_move(ctx, a, "BRPOPLPUSH", End::Right, End::Left, wait)
+}
+
+/// `LMPOP`/`BLMPOP`'s arguments from `numkeys` on: the keys, the end and the count.
+fn mpop_args<'a>(a: &'a [Bytes]) -> Result<(&'a [Bytes], bool, usize), CmdError> {
+    let n = match args::redis_int(&a[0]) {
+        Some(n) if n > 0 => n as usize,
+        _ => return Err(CmdError::err("numkeys should be greater than 0")),
+    };
+    if a.len() < n + 2 {
+        return Err(CmdError::syntax());
+    }
+    let keys = &a[1..=n];
+    let left = match end(&a[n + 1])? {
+        End::Left => true,
+        End::Right => false,
+    };
+    let count = match &a[n + 2..] {
+        [] => 1,
+        [c, v] if is(c, "COUNT") => match args::redis_int(v) {
+            Some(x) if x > 0 => x as usize,
+            _ => return Err(CmdError::err("count should be greater than 0")),
+        },
+        _ => return Err(CmdError::syntax()),
+    };
+    Ok((keys, left, count))
+}
+
+fn mpop(ctx: &mut Ctx, keys: &[Bytes], verb: &'static str, left: bool, count: usize) -> Result<Option<Reply>, CmdError> {
+    let Some(k) = first_ready(ctx, keys, verb)? else {
+        return Ok(None);
+    };
+    let items = pop_now(ctx, &k, verb, left, count)?;
+    Ok(Some(Reply::Array(vec![Reply::Bulk(k), list_reply(items)])))
+}
+
+pub fn lmpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (keys, left, count) = mpop_args(&a[1..])?;
+    Ok(mpop(ctx, keys, "LMPOP", left, count)?.unwrap_or(Reply::NullArray))
+}
+
+pub fn blmpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let wait = timeout(&a[1])?;
+    let (keys, left, count) = mpop_args(&a[2..])?;
+    if let Some(r) = mpop(ctx, keys, "BLMPOP", left, count)? {
+        return Ok(r);
+    }
+    if !ctx.may_wait() {
+        return Ok(Reply::NullArray);
+    }
+    let op = crate::waiting::WaitOp::Pop { left, count: Some(count) };
+    Ok(ctx.park(keys.to_vec(), op, wait, Reply::NullArray))
+}
