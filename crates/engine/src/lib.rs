@@ -793,8 +793,17 @@ impl Executor<'_> {
         use waiting::WaitOp;
         while self.store.waiting.has(keyspace, key) {
             let now = self.now;
+            let wants_zset = matches!(
+                self.store.waiting.first(keyspace, key).map(|w| &w.op),
+                Some(WaitOp::ZPop { .. })
+            );
+            // Served only by what its pop takes: a key of another type wakes no one.
             let ready = self.store.index_of(keyspace).is_some_and(|i| {
-                matches!(self.store.space(i).get(key, now), Some(Value::List(l)) if !l.is_empty())
+                match self.store.space(i).get(key, now) {
+                    Some(Value::List(l)) => !wants_zset && !l.is_empty(),
+                    Some(Value::SortedSet(z)) => wants_zset && !z.is_empty(),
+                    _ => false,
+                }
             });
             if !ready {
                 return;
@@ -826,12 +835,19 @@ impl Executor<'_> {
                     let name: &'static [u8] = if *left { b"POPLEFT" } else { b"POP" };
                     vec![Bytes::from_static(name), k.clone()]
                 }
+                WaitOp::ZPop { highest } => {
+                    let name: &'static [u8] = if *highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
+                    vec![Bytes::from_static(name), k.clone()]
+                }
             };
             let reply = self.execute(&mut session, &command);
             let reply = match (&w.op, reply) {
                 (_, e @ Reply::Error(_)) => e,
                 (WaitOp::Pop { .. } | WaitOp::Native { .. }, r) => {
                     Reply::Array(vec![Reply::Bulk(k), r])
+                }
+                (WaitOp::ZPop { .. }, Reply::Array(pair)) => {
+                    Reply::Array(std::iter::once(Reply::Bulk(k)).chain(pair).collect())
                 }
                 (_, r) => r,
             };

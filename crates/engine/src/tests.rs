@@ -13,7 +13,7 @@ fn render(r: &Reply) -> String {
         Reply::Int(i) => i.to_string(),
         Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
         Reply::Text(t) => t.clone(),
-        Reply::Null => "nil".into(),
+        Reply::Null | Reply::NullArray => "nil".into(),
         Reply::Double(d) => d.to_string(),
         Reply::Bool(b) => b.to_string(),
         Reply::Value(v) => v.to_string(),

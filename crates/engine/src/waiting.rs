@@ -77,8 +77,10 @@ pub(crate) enum WaitOp {
         from_left: bool,
         to_left: bool,
     },
-    /// Native `POP key WAIT s` / `POPLEFT`: the item alone.
+    /// Native `POP key WAIT s` / `POPLEFT`: `[key, item]`.
     Native { left: bool },
+    /// `BZPOPMIN`/`BZPOPMAX`: `[key, member, score]`.
+    ZPop { highest: bool },
 }
 
 #[derive(Debug)]
@@ -150,6 +152,12 @@ impl Waiting {
     /// True if someone waits on this key.
     pub fn has(&self, keyspace: &str, key: &[u8]) -> bool {
         !self.by_key.is_empty() && self.by_key.contains_key(&(SmolStr::new(keyspace), Key::new(key)))
+    }
+
+    /// The first waiter on a key.
+    pub fn first(&self, keyspace: &str, key: &[u8]) -> Option<&Waiter> {
+        let seq = self.by_key.get(&(SmolStr::new(keyspace), Key::new(key)))?.front()?;
+        self.waiters.get(seq)
     }
 
     /// Takes the first waiter on a key out of every queue.

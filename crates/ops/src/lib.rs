@@ -15,7 +15,8 @@
 //! `WrongType { verb, found, accepts }`, with `accepts` listed from the catalog.
 //!
 //! Modules by family: [`seq`] (sequences and lists: index, slice, ends, search),
-//! [`map`] (dicts), [`members`] (sets), [`num`] (numbers and math over containers).
+//! [`map`] (dicts), [`members`] (sets), [`scored`] (sorted sets), [`num`] (numbers and math
+//! over containers).
 
 use okdb_value::types::{accepting, Caps};
 use okdb_value::Value;
@@ -23,6 +24,7 @@ use okdb_value::Value;
 pub mod map;
 pub mod members;
 pub mod num;
+pub mod scored;
 pub mod seq;
 
 /// Why an operation refused. The command layer turns it into an error reply (Redis's text where
@@ -81,6 +83,7 @@ pub fn contains(verb: &'static str, v: &Value, x: &Value) -> Result<bool> {
     Ok(match v {
         Value::List(l) => l.iter().any(|i| i == x),
         Value::Set(s) => s.contains(x),
+        Value::SortedSet(z) => matches!(x, Value::Str(m) if z.score(m.as_str()).is_some()),
         Value::Dict(d) => matches!(x, Value::Str(k) if d.contains_key(k.as_str())),
         Value::Str(s) => match x {
             Value::Str(t) => s.as_str().contains(t.as_str()),
@@ -111,6 +114,7 @@ pub fn items(verb: &'static str, v: &Value) -> Result<Vec<Value>> {
     Ok(match v {
         Value::List(l) => l.iter().cloned().collect(),
         Value::Set(s) => s.iter().cloned().collect(),
+        Value::SortedSet(z) => z.iter().map(|(m, _)| Value::str(m)).collect(),
         Value::Dict(d) => d.iter().map(|(k, _)| Value::str(k)).collect(),
         Value::Str(s) => s.as_str().chars().map(|c| Value::str(c.encode_utf8(&mut [0; 4]))).collect(),
         Value::Bytes(b) => b.iter().map(|&x| Value::Int(x as i64)).collect(),

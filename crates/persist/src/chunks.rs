@@ -21,7 +21,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::Hasher;
 
-use okdb_value::{Dict, List, Set, SmolStr, Value};
+use okdb_value::{Dict, List, Set, SmolStr, SortedSet, Value};
 
 /// Collections with more elements than this are stored in chunks.
 pub const CHUNK_FROM: usize = 1024;
@@ -87,6 +87,9 @@ pub fn is_chunked(v: &Value) -> bool {
         Value::List(l) => l.len() > CHUNK_FROM || larger_than(v, BYTES_CHUNK),
         Value::Set(s) => s.len() > CHUNK_FROM || larger_than(v, BYTES_CHUNK),
         Value::Dict(d) => d.len() > CHUNK_FROM || larger_than(v, BYTES_CHUNK),
+        Value::SortedSet(z) => {
+            z.len() > CHUNK_FROM || z.iter().map(|(m, _)| m.len() + 12).sum::<usize>() > BYTES_CHUNK
+        }
         Value::Str(s) => s.as_str().len() > BYTES_CHUNK,
         Value::Bytes(b) => b.len() > BYTES_CHUNK,
         _ => false,
@@ -104,6 +107,7 @@ fn larger_than(v: &Value, limit: usize) -> bool {
                 Value::Str(s) => s.as_str().len(),
                 Value::Bytes(b) => b.len(),
                 Value::List(_) | Value::Set(_) | Value::Dict(_) => 2,
+                Value::SortedSet(z) => z.iter().map(|(m, _)| m.len() + 12).sum(),
                 _ => 8,
             };
         over = total > limit;
@@ -134,6 +138,11 @@ pub fn for_each_chunk(v: &Value, mut f: impl FnMut(Value)) -> bool {
             d.iter().map(|(k, v)| (k.clone(), v.clone())),
             |(k, v): &(SmolStr, Value)| format!("{k}\u{0}{}", to_json(v)),
             |run| f(Value::Dict(Box::new(run.into_iter().collect::<Dict>()))),
+        ),
+        Value::SortedSet(z) => split(
+            z.iter().map(|(m, s)| (m.clone(), s)),
+            |(m, s): &(SmolStr, f64)| format!("{m}\u{0}{s}"),
+            |run| f(Value::SortedSet(Box::new(run.into_iter().collect::<SortedSet>()))),
         ),
         Value::Str(s) => {
             let mut rest = s.as_str();
@@ -195,6 +204,18 @@ pub fn join_each(parts: impl Iterator<Item = Result<Value, String>>) -> Result<V
                 all.extend(*s);
             }
             Ok(Value::Set(all))
+        }
+        Value::SortedSet(mut all) => {
+            for p in parts.by_ref() {
+                let p = p?;
+                let Value::SortedSet(z) = p else {
+                    return Err("a sorted set chunk that is not a sorted set".into());
+                };
+                for (m, s) in z.iter() {
+                    all.push(m.clone(), s);
+                }
+            }
+            Ok(Value::SortedSet(all))
         }
         Value::Dict(mut all) => {
             for p in parts.by_ref() {

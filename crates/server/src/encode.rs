@@ -68,6 +68,13 @@ fn value(e: &mut Encoder<'_>, v: &Value) {
                 value(e, v);
             }
         }
+        Value::SortedSet(z) => {
+            e.map(z.len());
+            for (m, s) in z.iter() {
+                e.bulk(m.as_bytes());
+                e.double(s);
+            }
+        }
     }
 }
 
@@ -100,7 +107,10 @@ pub fn holds_container(reply: &Reply) -> bool {
         Reply::Map(pairs) => pairs
             .iter()
             .any(|(k, v)| holds_container(k) || holds_container(v)),
-        Reply::Value(v) => matches!(v, Value::List(_) | Value::Set(_) | Value::Dict(_)),
+        Reply::Value(v) => matches!(
+            v,
+            Value::List(_) | Value::Set(_) | Value::Dict(_) | Value::SortedSet(_)
+        ),
         _ => false,
     }
 }
@@ -111,10 +121,12 @@ fn value_estimate(v: &Value) -> usize {
         Value::Str(s) => s.len() + 16,
         Value::Bytes(b) => b.len() + 16,
         Value::List(_) | Value::Set(_) | Value::Dict(_) => 16,
+        Value::SortedSet(z) => 16 + z.iter().map(|(m, _)| m.len() + 40).sum::<usize>(),
         _ => 24,
     };
     // The common case, a string or a number, without the walk's machinery.
     if !matches!(v, Value::List(_) | Value::Set(_) | Value::Dict(_)) {
+        // A sorted set's members are not values: `one` counts them.
         return one(v);
     }
     let mut total = 0usize;
@@ -155,6 +167,7 @@ enum Item<'a> {
     Reply(&'a Reply),
     Value(&'a Value),
     Bulk(&'a [u8]),
+    Double(f64),
 }
 
 enum Pending<'a> {
@@ -233,10 +246,18 @@ impl<'a> Stream<'a> {
                                 .flat_map(|(k, v)| [Item::Bulk(k.as_bytes()), Item::Value(v)]),
                         );
                     }
+                    Value::SortedSet(z) if self.resp3 => {
+                        e.map(z.len());
+                        self.many(
+                            z.iter()
+                                .flat_map(|(m, s)| [Item::Bulk(m.as_bytes()), Item::Double(s)]),
+                        );
+                    }
                     other => value(&mut e, other),
                 },
                 Item::Bulk(b) if b.len() >= DIRECT_AT => return self.direct(out, b),
                 Item::Bulk(b) => e.bulk(b),
+                Item::Double(f) => e.double(f),
             }
         }
         if self.stack.is_empty() {

@@ -15,6 +15,7 @@
 //! | dict | `{"name": "kevin", "age": 42}` (insertion order kept) |
 //! | dict whose only key starts with `$` | `{"$dict": {"$price": 5}}` |
 //! | set | `{"$set": [1, 2, "a"]}` (elements in the set's order) |
+//! | sortedset | `{"$sortedset": {"bob": 1.0, "alice": 3.5}}` (members in score order) |
 //!
 //! Decoding rules:
 //! - A number without `.` or exponent is an int; outside the 64-bit range it is an error
@@ -129,6 +130,7 @@ impl Serialize for Typed<'_> {
             Value::Bytes(b) => tagged(s, "$bytes", &BASE64.encode(b)),
             Value::List(l) => s.collect_seq(l.iter().map(Typed)),
             Value::Set(set) => tagged(s, "$set", &SetItems(set)),
+            Value::SortedSet(z) => tagged(s, "$sortedset", &Scores(z)),
             Value::Dict(d) => match d.single() {
                 Some((k, _)) if k.starts_with('$') => tagged(s, "$dict", &PlainDict(d)),
                 _ => PlainDict(d).serialize(s),
@@ -152,6 +154,19 @@ struct SetItems<'a>(&'a Set);
 impl Serialize for SetItems<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.0.iter().map(Typed))
+    }
+}
+
+/// A sorted set's members and scores, as a JSON object in score order.
+struct Scores<'a>(&'a crate::SortedSet);
+
+impl Serialize for Scores<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (m, x) in self.0.iter() {
+            map.serialize_entry(m.as_str(), &Typed(&Value::Float(x)))?;
+        }
+        map.end()
     }
 }
 
@@ -199,6 +214,14 @@ pub(crate) fn decode_tag(
             },
             other => Err(fail(format!(
                 "$float takes \"nan\", \"inf\", \"-inf\" or a number, got {}",
+                other.type_name()
+            ))),
+        },
+        "$sortedset" => match payload {
+            Value::Dict(d) => sorted_set(d.iter().map(|(m, x)| (m.clone(), x.clone())))
+                .map_err(|e| fail(format!("$sortedset: {e}"))),
+            other => Err(fail(format!(
+                "$sortedset takes an object of member: score, got {}",
                 other.type_name()
             ))),
         },
@@ -280,6 +303,28 @@ fn plain_dict(
     map.iter()
         .map(|(k, v)| Ok((k.as_str().into(), decode(v, depth + 1, nesting + 1)?)))
         .collect()
+}
+
+/// A sorted set from (member, score) pairs: scores must be numbers, never NaN; a repeated
+/// member keeps its last score.
+pub fn sorted_set(
+    pairs: impl IntoIterator<Item = (crate::SmolStr, Value)>,
+) -> Result<Value, String> {
+    let mut z = crate::SortedSet::new();
+    for (m, x) in pairs {
+        let score = match x {
+            Value::Int(i) => i as f64,
+            Value::Float(f) if !f.is_nan() => f,
+            other => {
+                return Err(format!(
+                    "the score of {m:?} must be a number (not NaN), got {}",
+                    other.type_name()
+                ))
+            }
+        };
+        z.insert(m, score);
+    }
+    Ok(Value::SortedSet(Box::new(z)))
 }
 
 #[cfg(test)]

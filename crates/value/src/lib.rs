@@ -21,7 +21,9 @@ pub mod types;
 
 mod dict;
 mod text;
+mod zset;
 pub use dict::Dict;
+pub use zset::SortedSet;
 pub use smol_str::SmolStr;
 pub use text::Str;
 
@@ -46,6 +48,8 @@ pub enum Value {
     List(Box<List>),
     Dict(Box<Dict>),
     Set(Box<Set>),
+    /// String members with float scores, ordered by (score, member).
+    SortedSet(Box<SortedSet>),
 }
 
 impl Value {
@@ -77,7 +81,7 @@ impl Value {
     /// Sets hold scalars only, as Python's sets hold hashable values only.
     pub fn check_hashable(&self) -> Result<(), ValueError> {
         match self {
-            Value::List(_) | Value::Dict(_) | Value::Set(_) => {
+            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::SortedSet(_) => {
                 Err(ValueError::Unhashable(self.type_name()))
             }
             _ => Ok(()),
@@ -105,6 +109,7 @@ impl Value {
             Value::List(_) => 6,
             Value::Dict(_) => 7,
             Value::Set(_) => 8,
+            Value::SortedSet(_) => 9,
         }
     }
 
@@ -148,6 +153,7 @@ impl Value {
             Value::List(l) => Some(l.len()),
             Value::Dict(d) => Some(d.len()),
             Value::Set(s) => Some(s.len()),
+            Value::SortedSet(z) => Some(z.len()),
             _ => None,
         }
     }
@@ -160,7 +166,7 @@ impl Value {
         match self {
             Value::Str(s) => Some(Cow::Borrowed(s.as_str().as_bytes())),
             Value::Bytes(b) => Some(Cow::Borrowed(b)),
-            Value::List(_) | Value::Dict(_) | Value::Set(_) => None,
+            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::SortedSet(_) => None,
             other => Some(Cow::Owned(json::to_string(other).into_bytes())),
         }
     }
@@ -229,6 +235,10 @@ impl Ord for Value {
             // Dicts are equal when they hold the same pairs, in any order, as in Python.
             (Dict(a), Dict(b)) => a.sorted().cmp(&b.sorted()),
             (Set(a), Set(b)) => a.iter().cmp(b.iter()),
+            (SortedSet(a), SortedSet(b)) => a
+                .iter()
+                .map(|(m, s)| (m, Value::Float(s)))
+                .cmp(b.iter().map(|(m, s)| (m, Value::Float(s)))),
             _ => self.rank().cmp(&other.rank()),
         }
     }

@@ -1143,6 +1143,7 @@ const CONSTRUCTORS: &[(&str, Constructor)] = &[
     ("dict", construct_dict),
     ("bytes", construct_bytes),
     ("float", construct_float),
+    ("sortedset", construct_sortedset),
 ];
 
 fn ident_len(b: &[u8]) -> usize {
@@ -1168,6 +1169,35 @@ fn construct_set(args: Args) -> Result<Value, ValueError> {
         (None, _) => Ok(Value::Set(Box::default())),
         (Some(v), args) => Value::set(args.items(v)?),
     }
+}
+
+/// `sortedset()`, `sortedset({'alice': 3.5})`, `sortedset([['alice', 3.5]])`.
+fn construct_sortedset(args: Args) -> Result<Value, ValueError> {
+    let (arg, args) = args.optional_one()?;
+    let pairs: Vec<(SmolStr, Value)> = match arg {
+        None => vec![],
+        Some(Value::Dict(d)) => d.into_entries().collect(),
+        Some(Value::List(l)) => {
+            let mut out = Vec::with_capacity(l.len());
+            for item in l.iter() {
+                match item {
+                    Value::List(p) if p.len() == 2 => match (&p[0], &p[1]) {
+                        (Value::Str(m), x) => out.push((SmolStr::new(m.as_str()), x.clone())),
+                        _ => return Err(args.bad("takes [member, score] pairs with string members")),
+                    },
+                    _ => return Err(args.bad("takes a dict of member: score or [member, score] pairs")),
+                }
+            }
+            out
+        }
+        Some(other) => {
+            return Err(args.bad(format_args!(
+                "takes a dict of member: score, got {}",
+                other.type_name()
+            )))
+        }
+    };
+    crate::json::sorted_set(pairs).map_err(|e| args.bad(e))
 }
 
 fn construct_list(args: Args) -> Result<Value, ValueError> {

@@ -39,6 +39,9 @@ impl Caps {
     pub const TEXT: Caps = Caps(256);
     /// Membership test (`CONTAINS`): an item, a member, a field, or a substring.
     pub const CONTAINS: Caps = Caps(512);
+    /// Members with scores, in score order (`SCORE`, `RANK`, `RANGE`, Redis's sorted-set
+    /// commands).
+    pub const SCORED: Caps = Caps(1024);
 
     pub const fn or(self, other: Caps) -> Caps {
         Caps(self.0 | other.0)
@@ -151,6 +154,17 @@ pub static TYPES: &[TypeDecl] = &[
             .or(Caps::CONTAINS),
         summary: "Unique scalars, kept in value order.",
     },
+    TypeDecl {
+        name: "sortedset",
+        redis: "zset",
+        literal: "sortedset({'alice': 3.5, 'bob': 1})",
+        json: "{\"$sortedset\": {\"bob\": 1.0, \"alice\": 3.5}}",
+        caps: Caps::LEN
+            .or(Caps::SCORED)
+            .or(Caps::ITERABLE)
+            .or(Caps::CONTAINS),
+        summary: "String members with float scores, ordered by (score, member): O(log n) add, remove, rank and score; ranges by rank and by score.",
+    },
 ];
 
 impl Value {
@@ -200,6 +214,7 @@ mod tests {
             Value::list([]),
             Value::Dict(Default::default()),
             Value::set([]).unwrap(),
+            Value::SortedSet(Default::default()),
         ];
         assert_eq!(samples.len(), TYPES.len());
         for (i, v) in samples.iter().enumerate() {
@@ -216,7 +231,7 @@ mod tests {
     #[test]
     fn accepting_names_the_types_in_rank_order() {
         assert_eq!(accepting(Caps::MEMBERS), "set");
-        assert_eq!(accepting(Caps::LEN), "string, bytes, list, dict or set");
+        assert_eq!(accepting(Caps::LEN), "string, bytes, list, dict, set or sortedset");
         assert_eq!(accepting(Caps::NUMBER), "int or float");
     }
 }

@@ -127,7 +127,10 @@ pub fn pop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let at = a.get(2).map(|x| args::int(x)).transpose()?;
     let popped = write(ctx, &a[1], None, Empty::Keep, |v| match (v, at) {
         (Value::Set(s), None) => Ok(s.remove_min()),
-        (v @ Value::Set(_), Some(_)) => Err(OpError::Invalid(format!(
+        (v @ Value::SortedSet(_), None) => Ok(ops::scored::pop("POP", v, false, 1)?
+            .pop()
+            .map(|(m, s)| Value::list([Value::str(&m), Value::Float(s)]))),
+        (v @ (Value::Set(_) | Value::SortedSet(_)), Some(_)) => Err(OpError::Invalid(format!(
             "POP of a {} takes no index",
             v.type_name()
         ))),
@@ -452,6 +455,9 @@ pub fn items(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `ADD key member [member ...]`: adds members to a set (created if missing); how many are new.
 pub fn add(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if matches!(ctx.get(&a[1]), Some(Value::SortedSet(_))) {
+        return super::redis_zset::add_scored(ctx, a);
+    }
     let members = values(ctx, &a[2..])?;
     let n = write(ctx, &a[1], Some(new_set), Empty::Keep, |v| {
         ops::members::add("ADD", v, members)

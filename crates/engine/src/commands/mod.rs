@@ -8,6 +8,7 @@ mod connection;
 mod keys;
 mod keyspaces;
 mod redis_types;
+mod redis_zset;
 mod sequences;
 mod server;
 mod strings;
@@ -72,7 +73,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("APPEND", 3, WGF, KEY1, "sequences", "key value", "Appends text to a string or an element to a list; returns the new length.", sequences::append),
     cmd("EXTEND", 3, WG, KEY1, "sequences", "key items", "Appends every item of a list or set to a list, or a string to a string; returns the new length.", sequences::extend),
     cmd("LEN", -2, RF, ALLKEYS, "sequences", "key [key ...]", "Length of a string (characters), bytes, list, dict or set; 0 for a missing key; a list of lengths for several keys.", collections::len),
-    cmd("POP", -2, WF, (1, -1, 1), "sequences", "key [index] | key [key ...] WAIT seconds", "Removes and returns a list's last item (or the item at index), or a set's least member; null if missing or empty (the container stays). With WAIT: [key, item] from the first non-empty list, or waits up to seconds (0: forever) for one.", collections::pop),
+    cmd("POP", -2, WF, (1, -1, 1), "sequences", "key [index] | key [key ...] WAIT seconds", "Removes and returns a list's last item (or the item at index), a set's least member, a sortedset's lowest [member, score]; null if missing or empty (the container stays). With WAIT: [key, item] from the first non-empty list, or waits up to seconds (0: forever) for one.", collections::pop),
     cmd("POPLEFT", -2, WF, (1, -1, 1), "sequences", "key | key [key ...] WAIT seconds", "Removes and returns a list's first item; null if missing or empty. With WAIT, as POP.", collections::popleft),
     cmd("PUSHLEFT", -3, WGF, KEY1, "sequences", "key value [value ...]", "Puts values at the front of a list, each in turn (a missing key becomes a list); the new length.", collections::pushleft),
     cmd("INSERT", 4, WG, KEY1, "sequences", "key index value", "Inserts before index (Python's list.insert: negative counts from the end, clamped); text into a string. The new length (0: missing key).", collections::insert),
@@ -92,7 +93,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("FIELDS", 2, R, KEY1, "containers", "key", "A dict's fields, in order.", collections::fields),
     cmd("VALUES", 2, R, KEY1, "containers", "key", "A dict's values, in field order.", collections::values_),
     cmd("ITEMS", 2, R, KEY1, "containers", "key", "A dict's [field, value] pairs, in order.", collections::items),
-    cmd("ADD", -3, WGF, KEY1, "containers", "key member [member ...]", "Adds members to a set (a missing key becomes a set); how many are new.", collections::add),
+    cmd("ADD", -3, WGF, KEY1, "containers", "key member [member ...] | key member score [member score ...]", "Adds members to a set (a missing key becomes a set), or members with scores to a sortedset; how many are new.", collections::add),
+    cmd("SCORE", 3, RF, KEY1, "containers", "key member", "A sortedset member's score; null if absent.", redis_zset::score_),
+    cmd("RANK", -3, RF, KEY1, "containers", "key member [REVERSE]", "A sortedset member's position, lowest score first (highest with REVERSE); null if absent.", redis_zset::rank_),
+    cmd("RANGE", -4, R, KEY1, "containers", "key start stop [BYSCORE] [REVERSE] [LIMIT offset count] [WITHSCORES]", "A sortedset's members by rank (inclusive, negative from the end) or by score ((x exclusive, -inf, +inf); WITHSCORES pairs each with its score.", redis_zset::range_),
     cmd("DISCARD", -3, WF, KEY1, "containers", "key member [member ...]", "Removes members from a set; how many were there.", collections::discard),
     cmd("UNION", -2, R, ALLKEYS, "containers", "key [key ...] [STORE dest]", "The union of sets (a missing key is empty); with STORE, stored in dest, answering its size.", collections::union),
     cmd("INTERSECT", -2, R, ALLKEYS, "containers", "key [key ...] [STORE dest]", "The intersection of sets; with STORE, stored in dest.", collections::intersect),
@@ -219,5 +223,31 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("SINTERCARD", -3, R, NOKEYS, "redis-set", "numkeys key [key ...] [LIMIT limit]", "Redis's SINTERCARD: the size of the intersection, up to LIMIT.", redis_types::sintercard),
     cmd("SMOVE", 4, WF, KEY2, "redis-set", "source destination member", "Redis's SMOVE: moves a member between sets.", redis_types::smove),
     cmd("SSCAN", -3, R, KEY1, "redis-set", "key cursor [MATCH pattern] [COUNT n]", "Redis's SSCAN: iterates a set's members.", redis_types::sscan),
+    // Redis's sorted sets
+    cmd("ZADD", -4, WGF, KEY1, "redis-zset", "key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]", "Redis's ZADD: adds members with scores, under the conditions; how many were added (or changed, with CH); with INCR, the new score.", redis_zset::zadd),
+    cmd("ZINCRBY", 4, WGF, KEY1, "redis-zset", "key increment member", "Redis's ZINCRBY: adds to a member's score; the new score.", redis_zset::zincrby),
+    cmd("ZREM", -3, WF, KEY1, "redis-zset", "key member [member ...]", "Redis's ZREM: removes members; how many were there. An emptied sorted set is deleted.", redis_zset::zrem),
+    cmd("ZCARD", 2, RF, KEY1, "redis-zset", "key", "Redis's ZCARD: the number of members.", redis_zset::zcard),
+    cmd("ZSCORE", 3, RF, KEY1, "redis-zset", "key member", "Redis's ZSCORE: a member's score.", redis_zset::zscore),
+    cmd("ZMSCORE", -3, RF, KEY1, "redis-zset", "key member [member ...]", "Redis's ZMSCORE: the scores of members (nil for missing ones).", redis_zset::zmscore),
+    cmd("ZRANK", -3, RF, KEY1, "redis-zset", "key member [WITHSCORE]", "Redis's ZRANK: a member's position, lowest score first.", redis_zset::zrank),
+    cmd("ZREVRANK", -3, RF, KEY1, "redis-zset", "key member [WITHSCORE]", "Redis's ZREVRANK: a member's position, highest score first.", redis_zset::zrevrank),
+    cmd("ZCOUNT", 4, RF, KEY1, "redis-zset", "key min max", "Redis's ZCOUNT: members with scores in a range ((x: exclusive, -inf, +inf).", redis_zset::zcount),
+    cmd("ZLEXCOUNT", 4, RF, KEY1, "redis-zset", "key min max", "Redis's ZLEXCOUNT: members in a lex range ([a, (a, -, +).", redis_zset::zlexcount),
+    cmd("ZRANGE", -4, R, KEY1, "redis-zset", "key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]", "Redis's ZRANGE: members by rank, score or lex range.", redis_zset::zrange),
+    cmd("ZREVRANGE", -4, R, KEY1, "redis-zset", "key start stop [WITHSCORES]", "Redis's ZREVRANGE: members by rank, highest first.", redis_zset::zrevrange),
+    cmd("ZRANGEBYSCORE", -4, R, KEY1, "redis-zset", "key min max [WITHSCORES] [LIMIT offset count]", "Redis's ZRANGEBYSCORE.", redis_zset::zrangebyscore),
+    cmd("ZREVRANGEBYSCORE", -4, R, KEY1, "redis-zset", "key max min [WITHSCORES] [LIMIT offset count]", "Redis's ZREVRANGEBYSCORE.", redis_zset::zrevrangebyscore),
+    cmd("ZRANGEBYLEX", -4, R, KEY1, "redis-zset", "key min max [LIMIT offset count]", "Redis's ZRANGEBYLEX.", redis_zset::zrangebylex),
+    cmd("ZREVRANGEBYLEX", -4, R, KEY1, "redis-zset", "key max min [LIMIT offset count]", "Redis's ZREVRANGEBYLEX.", redis_zset::zrevrangebylex),
+    cmd("ZREMRANGEBYRANK", 4, W, KEY1, "redis-zset", "key start stop", "Redis's ZREMRANGEBYRANK.", redis_zset::zremrangebyrank),
+    cmd("ZREMRANGEBYSCORE", 4, W, KEY1, "redis-zset", "key min max", "Redis's ZREMRANGEBYSCORE.", redis_zset::zremrangebyscore),
+    cmd("ZREMRANGEBYLEX", 4, W, KEY1, "redis-zset", "key min max", "Redis's ZREMRANGEBYLEX.", redis_zset::zremrangebylex),
+    cmd("ZPOPMIN", -2, WF, KEY1, "redis-zset", "key [count]", "Redis's ZPOPMIN: removes and returns the lowest-scored members.", redis_zset::zpopmin),
+    cmd("ZPOPMAX", -2, WF, KEY1, "redis-zset", "key [count]", "Redis's ZPOPMAX: removes and returns the highest-scored members.", redis_zset::zpopmax),
+    cmd("BZPOPMIN", -3, W, (1, -2, 1), "redis-zset", "key [key ...] timeout", "Redis's BZPOPMIN: ZPOPMIN of the first non-empty sorted set, or waits for one: [key, member, score] or nil.", redis_zset::bzpopmin),
+    cmd("BZPOPMAX", -3, W, (1, -2, 1), "redis-zset", "key [key ...] timeout", "Redis's BZPOPMAX.", redis_zset::bzpopmax),
+    cmd("ZRANDMEMBER", -2, R, KEY1, "redis-zset", "key [count [WITHSCORES]]", "Redis's ZRANDMEMBER.", redis_zset::zrandmember),
+    cmd("ZSCAN", -3, R, KEY1, "redis-zset", "key cursor [MATCH pattern] [COUNT n]", "Redis's ZSCAN: iterates members and scores.", redis_zset::zscan),
     cmd("COMMAND", -1, C, NOKEYS, "server", "[COUNT | LIST | INFO name ... | DOCS [name ...]]", "Describes the commands, from the command table.", server::command),
 ];

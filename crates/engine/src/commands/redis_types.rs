@@ -71,7 +71,7 @@ pub fn rpushx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 fn pop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, at: End) -> Result<Reply, CmdError> {
     if a.len() > 3 {
-        return Err(CmdError::syntax());
+        return Err(CmdError::arity(verb));
     }
     let count = a.get(2).map(|c| positive(c)).transpose()?;
     let popped = write(ctx, &a[1], None, Empty::Delete, |v| {
@@ -351,6 +351,9 @@ pub fn hincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn hincrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let f = field(&a[2])?;
     let by = args::redis_float(&a[3]).ok_or_else(|| CmdError::err("value is not a valid float"))?;
+    if !by.is_finite() {
+        return Err(CmdError::err("value is NaN or Infinity"));
+    }
     let text = write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
         let base = match ops::map::get("HINCRBYFLOAT", v, f)? {
             None => 0.0,
@@ -374,7 +377,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 pub fn hrandfield(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let count = a.get(2).map(|c| args::int(c)).transpose()?;
+    let count = a.get(2).map(|c| random_count(c)).transpose()?;
     let with_values = match a.get(3) {
         None => false,
         Some(w) if is(w, "WITHVALUES") && a.len() == 4 => true,
@@ -389,14 +392,34 @@ pub fn hrandfield(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Ok(chosen.first().map_or(Reply::Null, |&i| Reply::text(&items[i].0)));
     };
     let _ = count;
+    let resp3 = ctx.session.proto >= 3;
     let mut out = Vec::new();
     for i in chosen {
-        out.push(Reply::text(&items[i].0));
-        if with_values {
-            out.push(Reply::Value(items[i].1.clone()));
+        let field = Reply::text(&items[i].0);
+        match (with_values, resp3) {
+            (false, _) => out.push(field),
+            // RESP3: [field, value] pairs, as Redis answers.
+            (true, true) => out.push(Reply::Array(vec![field, Reply::Value(items[i].1.clone())])),
+            (true, false) => {
+                out.push(field);
+                out.push(Reply::Value(items[i].1.clone()));
+            }
         }
     }
     Ok(Reply::Array(out))
+}
+
+/// The count of `HRANDFIELD`/`SRANDMEMBER`, refused where Redis refuses it (a negative count
+/// past half the 64-bit range) and where the reply could not be built (over 2^27 picks).
+fn random_count(a: &[u8]) -> Result<i64, CmdError> {
+    let n = args::int(a)?;
+    if n < -(i64::MAX / 2) {
+        return Err(CmdError::err("value is out of range"));
+    }
+    if n.unsigned_abs() > 1 << 27 {
+        return Err(CmdError::err("count is too large (okdb answers at most 134217728 picks)"));
+    }
+    Ok(n)
 }
 
 /// Positions for Redis's random-member commands: one (no count); up to `count` distinct
@@ -566,7 +589,7 @@ pub fn srandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if a.len() > 3 {
         return Err(CmdError::syntax());
     }
-    let count = a.get(2).map(|c| args::int(c)).transpose()?;
+    let count = a.get(2).map(|c| random_count(c)).transpose()?;
     let Some(v) = read(ctx, &a[1], "SRANDMEMBER", Caps::MEMBERS)? else {
         return Ok(if count.is_some() { Reply::Array(vec![]) } else { Reply::Null });
     };

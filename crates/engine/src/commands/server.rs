@@ -96,7 +96,7 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
         "clients" => {
             line("connected_clients", &ctx.clients().len());
             line("maxclients", &cfg.maxclients.load(Relaxed));
-            line("blocked_clients", &0);
+            line("blocked_clients", &ctx.store.waiting.len());
         }
         "memory" => {
             let stats = ctx.process_stats();
@@ -346,8 +346,13 @@ pub fn config(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             Ok(Reply::Ok)
         }
         ("REWRITE", 2) => {
-            let values: Vec<(&'static str, String)> =
-                SETTINGS.iter().map(|s| (s.name, (s.get)(cfg))).collect();
+            // Redis's encoding thresholds are accepted and ignored: not written to the file.
+            let ignored = |name: &str| crate::config::ENCODING_HINTS.iter().any(|(n, _)| *n == name);
+            let values: Vec<(&'static str, String)> = SETTINGS
+                .iter()
+                .filter(|s| !ignored(s.name))
+                .map(|s| (s.name, (s.get)(cfg)))
+                .collect();
             match &ctx.shared.config_writer {
                 None => Err(CmdError::err("The server is running without a config file")),
                 Some(write) => write(&values)
@@ -507,6 +512,7 @@ fn encoding(v: &okdb_value::Value) -> &'static str {
         Value::List(_) => "rrb-vector",
         Value::Dict(_) => "ordered-dict",
         Value::Set(_) => "ordered-set",
+        Value::SortedSet(_) => "sorted-vector",
     }
 }
 

@@ -900,6 +900,18 @@ fn py_repr(v: &Value, r: &mut Rng, out: &mut String) {
             _ if d.is_empty() && r.chance(2) => out.push_str("dict()"),
             _ => py_dict_body(d, r, out),
         },
+        Value::SortedSet(z) => {
+            out.push_str("sortedset({");
+            for (i, (m, x)) in z.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                py_string(m, r, out);
+                out.push_str(": ");
+                py_repr(&Value::Float(x), r, out);
+            }
+            out.push_str("})");
+        }
     }
 }
 

@@ -1,0 +1,582 @@
+//! Redis's sorted-set commands over okdb's `sortedset` (Redis's zset), with Redis's replies and
+//! error texts; their meaning is in the operations layer (`okdb_ops::scored`).
+
+use bytes::Bytes;
+use okdb_ops::scored::{self, AddIf, LexBound, ScoreBound};
+use okdb_ops::{self as ops};
+use okdb_value::{SmolStr, SortedSet, Value};
+
+use super::collections::{field, write, Empty};
+use crate::args::{self, is};
+use crate::{CmdError, Ctx, Reply};
+
+fn new_zset() -> Value {
+    Value::SortedSet(Box::default())
+}
+
+fn member(a: &[u8]) -> Result<SmolStr, CmdError> {
+    std::str::from_utf8(a)
+        .map(SmolStr::new)
+        .map_err(|_| CmdError::err("a sorted set member must be UTF-8 text"))
+}
+
+fn score(a: &[u8]) -> Result<f64, CmdError> {
+    args::redis_float(a).ok_or_else(|| CmdError::err("value is not a valid float"))
+}
+
+fn read<'c>(ctx: &'c mut Ctx, key: &[u8], verb: &'static str) -> Result<Option<&'c SortedSet>, CmdError> {
+    match ctx.get(key) {
+        None => Ok(None),
+        Some(v) => Ok(Some(scored::zset(verb, v)?)),
+    }
+}
+
+/// Members (with scores) as Redis answers them: RESP2 a flat list, RESP3 pairs.
+fn scored_reply(items: Vec<(SmolStr, f64)>, withscores: bool, resp3: bool) -> Reply {
+    let mut out = Vec::with_capacity(items.len() * (1 + withscores as usize));
+    for (m, s) in items {
+        match (withscores, resp3) {
+            (false, _) => out.push(Reply::text(&m)),
+            (true, true) => out.push(Reply::Array(vec![Reply::text(&m), Reply::Double(s)])),
+            (true, false) => {
+                out.push(Reply::text(&m));
+                out.push(Reply::Double(s));
+            }
+        }
+    }
+    Reply::Array(out)
+}
+
+pub fn zadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (mut cond, mut ch, mut incr) = (AddIf::default(), false, false);
+    let mut i = 2;
+    while i < a.len() {
+        let o = &a[i];
+        if is(o, "NX") {
+            cond.only_new = true;
+        } else if is(o, "XX") {
+            cond.only_existing = true;
+        } else if is(o, "GT") {
+            cond.greater = true;
+        } else if is(o, "LT") {
+            cond.less = true;
+        } else if is(o, "CH") {
+            ch = true;
+        } else if is(o, "INCR") {
+            incr = true;
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    let rest = &a[i..];
+    if rest.is_empty() || rest.len() % 2 != 0 {
+        return Err(CmdError::syntax());
+    }
+    if cond.only_new && cond.only_existing {
+        return Err(CmdError::err("XX and NX options at the same time are not compatible"));
+    }
+    if (cond.greater && cond.less) || (cond.only_new && (cond.greater || cond.less)) {
+        return Err(CmdError::err("GT, LT, and/or NX options at the same time are not compatible"));
+    }
+    if incr && rest.len() > 2 {
+        return Err(CmdError::err("INCR option supports a single increment-element pair"));
+    }
+    let mut pairs = Vec::with_capacity(rest.len() / 2);
+    for p in rest.chunks(2) {
+        pairs.push((member(&p[1])?, score(&p[0])?));
+    }
+    let create = (!cond.only_existing).then_some(new_zset as fn() -> Value);
+    let done = write(ctx, &a[1], create, Empty::Delete, |v| scored::add("ZADD", v, &pairs, cond, incr))?;
+    let done = done.unwrap_or_default();
+    if incr {
+        return Ok(done.last.map_or(Reply::Null, Reply::Double));
+    }
+    Ok(Reply::Int((done.added + if ch { done.updated } else { 0 }) as i64))
+}
+
+pub fn zincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let pairs = [(member(&a[3])?, score(&a[2])?)];
+    let done = write(ctx, &a[1], Some(new_zset), Empty::Delete, |v| {
+        scored::add("ZINCRBY", v, &pairs, AddIf::default(), true)
+    })?;
+    Ok(done.and_then(|d| d.last).map_or(Reply::Null, Reply::Double))
+}
+
+pub fn zrem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let ms: Vec<SmolStr> = a[2..].iter().map(|m| member(m)).collect::<Result<_, _>>()?;
+    let n = write(ctx, &a[1], None, Empty::Delete, |v| scored::remove("ZREM", v, ms.iter().map(|m| m.as_str())))?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+pub fn zcard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(Reply::Int(read(ctx, &a[1], "ZCARD")?.map_or(0, |z| z.len()) as i64))
+}
+
+pub fn zscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let m = field(&a[2])?.to_string();
+    Ok(read(ctx, &a[1], "ZSCORE")?.and_then(|z| z.score(&m)).map_or(Reply::Null, Reply::Double))
+}
+
+pub fn zmscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let ms: Vec<SmolStr> = a[2..].iter().map(|m| member(m)).collect::<Result<_, _>>()?;
+    let z = read(ctx, &a[1], "ZMSCORE")?;
+    Ok(Reply::Array(
+        ms.iter()
+            .map(|m| z.and_then(|z| z.score(m)).map_or(Reply::Null, Reply::Double))
+            .collect(),
+    ))
+}
+
+fn rank(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, rev: bool) -> Result<Reply, CmdError> {
+    let m = member(&a[2])?;
+    let withscore = match a.get(3) {
+        None => false,
+        Some(w) if is(w, "WITHSCORE") && a.len() == 4 => true,
+        Some(_) => return Err(CmdError::syntax()),
+    };
+    let Some(z) = read(ctx, &a[1], verb)? else {
+        return Ok(Reply::Null);
+    };
+    let Some(r) = z.rank(&m) else {
+        return Ok(Reply::Null);
+    };
+    let r = if rev { z.len() - 1 - r } else { r };
+    Ok(if withscore {
+        Reply::Array(vec![Reply::Int(r as i64), Reply::Double(z.score(&m).expect("ranked"))])
+    } else {
+        Reply::Int(r as i64)
+    })
+}
+
+pub fn zrank(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    rank(ctx, a, "ZRANK", false)
+}
+
+pub fn zrevrank(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    rank(ctx, a, "ZREVRANK", true)
+}
+
+fn score_bound(a: &[u8]) -> Result<ScoreBound, CmdError> {
+    let bad = || CmdError::err("min or max is not a float");
+    let (text, exclusive) = match a.strip_prefix(b"(") {
+        Some(rest) => (rest, true),
+        None => (a, false),
+    };
+    let score = args::redis_float(text).ok_or_else(bad)?;
+    Ok(ScoreBound { score, exclusive })
+}
+
+fn lex_bound(a: &[u8]) -> Result<LexBound, CmdError> {
+    let bad = || CmdError::err("min or max not valid string range item");
+    match a {
+        b"-" => Ok(LexBound::Min),
+        b"+" => Ok(LexBound::Max),
+        [b'[', rest @ ..] => Ok(LexBound::Incl(member(rest).map_err(|_| bad())?)),
+        [b'(', rest @ ..] => Ok(LexBound::Excl(member(rest).map_err(|_| bad())?)),
+        _ => Err(bad()),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum By {
+    Rank,
+    Score,
+    Lex,
+}
+
+/// Positions `[x, y)` in ascending order selected by a range, and whether the reply walks them
+/// backwards.
+fn select(z: &SortedSet, by: By, rev: bool, min: &[u8], max: &[u8]) -> Result<(usize, usize), CmdError> {
+    Ok(match by {
+        By::Rank => {
+            let (start, stop) = (args::int(min)?, args::int(max)?);
+            match okdb_ops::seq::redis_range(z.len(), start, stop) {
+                None => (0, 0),
+                Some((x, y)) if rev => (z.len() - y, z.len() - x),
+                Some(r) => r,
+            }
+        }
+        By::Score => {
+            // REV takes max first.
+            let (lo, hi) = if rev { (max, min) } else { (min, max) };
+            scored::by_score(z, score_bound(lo)?, score_bound(hi)?)
+        }
+        By::Lex => {
+            let (lo, hi) = if rev { (max, min) } else { (min, max) };
+            scored::by_lex(z, &lex_bound(lo)?, &lex_bound(hi)?)
+        }
+    })
+}
+
+/// The members at `[x, y)`, walked forwards or backwards, after `offset`, at most `count`
+/// (negative: all).
+fn take(z: &SortedSet, (x, y): (usize, usize), rev: bool, offset: i64, count: i64) -> Vec<(SmolStr, f64)> {
+    if offset < 0 || x >= y {
+        return vec![];
+    }
+    let n = y - x;
+    let offset = (offset as usize).min(n);
+    let count = if count < 0 { n } else { (count as usize).min(n - offset) };
+    if rev {
+        let mut items = z.range(y - offset - count, y - offset);
+        items.reverse();
+        items
+    } else {
+        z.range(x + offset, x + offset + count)
+    }
+}
+
+struct RangeArgs {
+    by: By,
+    rev: bool,
+    limit: Option<(i64, i64)>,
+    withscores: bool,
+}
+
+fn range_options(opts: &[Bytes], mut r: RangeArgs, allow_by: bool) -> Result<RangeArgs, CmdError> {
+    let mut i = 0;
+    while i < opts.len() {
+        let o = &opts[i];
+        if allow_by && is(o, "BYSCORE") {
+            r.by = By::Score;
+        } else if allow_by && is(o, "BYLEX") {
+            r.by = By::Lex;
+        } else if allow_by && is(o, "REV") {
+            r.rev = true;
+        } else if is(o, "WITHSCORES") {
+            r.withscores = true;
+        } else if is(o, "LIMIT") && opts.len() >= i + 3 {
+            r.limit = Some((args::int(&opts[i + 1])?, args::int(&opts[i + 2])?));
+            i += 2;
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 1;
+    }
+    if r.limit.is_some() && r.by == By::Rank {
+        return Err(CmdError::err("syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"));
+    }
+    if r.withscores && r.by == By::Lex {
+        return Err(CmdError::err("syntax error, WITHSCORES not supported in combination with BYLEX"));
+    }
+    Ok(r)
+}
+
+fn range_reply(ctx: &mut Ctx, verb: &'static str, key: &[u8], min: &[u8], max: &[u8], r: RangeArgs) -> Result<Reply, CmdError> {
+    let resp3 = ctx.session.proto >= 3;
+    let Some(z) = read(ctx, key, verb)? else {
+        // Bounds are still checked, as Redis does.
+        let empty = SortedSet::new();
+        select(&empty, r.by, r.rev, min, max)?;
+        return Ok(Reply::Array(vec![]));
+    };
+    let span = select(z, r.by, r.rev, min, max)?;
+    let (offset, count) = r.limit.unwrap_or((0, -1));
+    Ok(scored_reply(take(z, span, r.rev, offset, count), r.withscores, resp3))
+}
+
+const PLAIN: RangeArgs = RangeArgs {
+    by: By::Rank,
+    rev: false,
+    limit: None,
+    withscores: false,
+};
+
+pub fn zrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let r = range_options(&a[4..], PLAIN, true)?;
+    range_reply(ctx, "ZRANGE", &a[1], &a[2], &a[3], r)
+}
+
+pub fn zrevrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let r = range_options(&a[4..], RangeArgs { rev: true, ..PLAIN }, false)?;
+    range_reply(ctx, "ZREVRANGE", &a[1], &a[2], &a[3], r)
+}
+
+pub fn zrangebyscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let r = range_options(&a[4..], RangeArgs { by: By::Score, ..PLAIN }, false)?;
+    range_reply(ctx, "ZRANGEBYSCORE", &a[1], &a[2], &a[3], r)
+}
+
+pub fn zrevrangebyscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let r = range_options(&a[4..], RangeArgs { by: By::Score, rev: true, ..PLAIN }, false)?;
+    range_reply(ctx, "ZREVRANGEBYSCORE", &a[1], &a[2], &a[3], r)
+}
+
+pub fn zrangebylex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let r = range_options(&a[4..], RangeArgs { by: By::Lex, ..PLAIN }, false)?;
+    range_reply(ctx, "ZRANGEBYLEX", &a[1], &a[2], &a[3], r)
+}
+
+pub fn zrevrangebylex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let r = range_options(&a[4..], RangeArgs { by: By::Lex, rev: true, ..PLAIN }, false)?;
+    range_reply(ctx, "ZREVRANGEBYLEX", &a[1], &a[2], &a[3], r)
+}
+
+pub fn zcount(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (min, max) = (score_bound(&a[2])?, score_bound(&a[3])?);
+    Ok(Reply::Int(read(ctx, &a[1], "ZCOUNT")?.map_or(0, |z| {
+        let (x, y) = scored::by_score(z, min, max);
+        y - x
+    }) as i64))
+}
+
+pub fn zlexcount(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (min, max) = (lex_bound(&a[2])?, lex_bound(&a[3])?);
+    Ok(Reply::Int(read(ctx, &a[1], "ZLEXCOUNT")?.map_or(0, |z| {
+        let (x, y) = scored::by_lex(z, &min, &max);
+        y - x
+    }) as i64))
+}
+
+fn remrange(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, by: By) -> Result<Reply, CmdError> {
+    if by != By::Rank {
+        select(&SortedSet::new(), by, false, &a[2], &a[3])?;
+    }
+    let n = write(ctx, &a[1], None, Empty::Delete, |v| {
+        let span = select(scored::zset(verb, v)?, by, false, &a[2], &a[3])
+            .map_err(|e| ops::OpError::Invalid(e.message))?;
+        scored::remove_range(verb, v, span.0, span.1)
+    })?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+pub fn zremrangebyrank(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    args::int(&a[2])?;
+    args::int(&a[3])?;
+    remrange(ctx, a, "ZREMRANGEBYRANK", By::Rank)
+}
+
+pub fn zremrangebyscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    remrange(ctx, a, "ZREMRANGEBYSCORE", By::Score)
+}
+
+pub fn zremrangebylex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    remrange(ctx, a, "ZREMRANGEBYLEX", By::Lex)
+}
+
+fn zpop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, highest: bool) -> Result<Reply, CmdError> {
+    if a.len() > 3 {
+        return Err(CmdError::syntax());
+    }
+    let count = match a.get(2) {
+        None => None,
+        Some(c) => match args::redis_int(c) {
+            Some(n) if n >= 0 => Some(n as usize),
+            _ => return Err(CmdError::err("value is out of range, must be positive")),
+        },
+    };
+    let resp3 = ctx.session.proto >= 3;
+    let popped = write(ctx, &a[1], None, Empty::Delete, |v| scored::pop(verb, v, highest, count.unwrap_or(1)))?
+        .unwrap_or_default();
+    if count.is_none() && resp3 {
+        // One member: [member, score], flat.
+        return Ok(Reply::Array(
+            popped
+                .into_iter()
+                .flat_map(|(m, s)| [Reply::text(&m), Reply::Double(s)])
+                .collect(),
+        ));
+    }
+    Ok(scored_reply(popped, true, resp3 && count.is_some()))
+}
+
+pub fn zpopmin(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    zpop(ctx, a, "ZPOPMIN", false)
+}
+
+pub fn zpopmax(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    zpop(ctx, a, "ZPOPMAX", true)
+}
+
+fn bzpop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, highest: bool) -> Result<Reply, CmdError> {
+    let wait = super::redis_types::timeout(&a[a.len() - 1])?;
+    let keys = &a[1..a.len() - 1];
+    for k in keys {
+        let Some(z) = read(ctx, k, verb)? else { continue };
+        if z.is_empty() {
+            continue;
+        }
+        let popped = write(ctx, k, None, Empty::Delete, |v| scored::pop(verb, v, highest, 1))?;
+        let name: &'static [u8] = if highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        ctx.journal_as(vec![Bytes::from_static(name), k.clone()]);
+        let (m, s) = popped.and_then(|mut p| p.pop()).expect("a non-empty sorted set");
+        return Ok(Reply::Array(vec![Reply::Bulk(k.clone()), Reply::text(&m), Reply::Double(s)]));
+    }
+    if !ctx.may_wait() {
+        return Ok(Reply::NullArray);
+    }
+    let op = crate::waiting::WaitOp::ZPop { highest };
+    Ok(ctx.park(keys.to_vec(), op, wait, Reply::NullArray))
+}
+
+pub fn bzpopmin(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    bzpop(ctx, a, "BZPOPMIN", false)
+}
+
+pub fn bzpopmax(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    bzpop(ctx, a, "BZPOPMAX", true)
+}
+
+pub fn zrandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let count = match a.get(2) {
+        None => None,
+        Some(c) => {
+            let n = args::int(c)?;
+            if n < -(i64::MAX / 2) || n.unsigned_abs() > 1 << 27 {
+                return Err(CmdError::err("value is out of range"));
+            }
+            Some(n)
+        }
+    };
+    let withscores = match a.get(3) {
+        None => false,
+        Some(w) if is(w, "WITHSCORES") && a.len() == 4 => true,
+        Some(_) => return Err(CmdError::syntax()),
+    };
+    let resp3 = ctx.session.proto >= 3;
+    let Some(z) = read(ctx, &a[1], "ZRANDMEMBER")? else {
+        return Ok(if count.is_some() { Reply::Array(vec![]) } else { Reply::Null });
+    };
+    let n = z.len();
+    if n == 0 {
+        return Ok(Reply::Null);
+    }
+    let picks: Vec<usize> = match count {
+        None => vec![fastrand::usize(..n)],
+        Some(c) if c < 0 => (0..c.unsigned_abs()).map(|_| fastrand::usize(..n)).collect(),
+        Some(c) => {
+            let mut all: Vec<usize> = (0..n).collect();
+            fastrand::shuffle(&mut all);
+            all.truncate((c as usize).min(n));
+            all
+        }
+    };
+    let items: Vec<(SmolStr, f64)> = picks
+        .into_iter()
+        .map(|i| {
+            let (m, s) = z.get(i).expect("a position in the set");
+            (m.clone(), s)
+        })
+        .collect();
+    if count.is_none() {
+        return Ok(Reply::text(&items[0].0));
+    }
+    Ok(scored_reply(items, withscores, resp3))
+}
+
+pub fn zscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let cursor: usize = args::text(&a[2])?
+        .parse()
+        .map_err(|_| CmdError::err("invalid cursor"))?;
+    let (mut pattern, mut count) = (None, 10usize);
+    let mut i = 3;
+    while i < a.len() {
+        let val = a.get(i + 1).ok_or_else(CmdError::syntax)?;
+        if is(&a[i], "MATCH") {
+            pattern = super::keys::match_pattern(val)?;
+        } else if is(&a[i], "COUNT") {
+            count = match args::int(val)? {
+                n if n >= 1 => n as usize,
+                _ => return Err(CmdError::syntax()),
+            };
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 2;
+    }
+    let Some(z) = read(ctx, &a[1], "ZSCAN")? else {
+        return Ok(Reply::Array(vec![Reply::text("0"), Reply::Array(vec![])]));
+    };
+    let end = cursor.saturating_add(count).min(z.len());
+    let next = if end >= z.len() { 0 } else { end };
+    let mut out = Vec::new();
+    for (m, s) in z.range(cursor, end) {
+        if pattern.as_ref().is_some_and(|p| !p.matches(m.as_bytes())) {
+            continue;
+        }
+        out.push(Reply::text(&m));
+        out.push(Reply::Double(s));
+    }
+    Ok(Reply::Array(vec![Reply::text(&next.to_string()), Reply::Array(out)]))
+}
+
+// ---- okdb's native verbs over sorted sets ----
+
+/// `SCORE key member`: a member's score; null if absent.
+pub fn score_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let m = member(&a[2])?;
+    Ok(read(ctx, &a[1], "SCORE")?.and_then(|z| z.score(&m)).map_or(Reply::Null, Reply::Double))
+}
+
+/// `RANK key member [REVERSE]`: a member's position, lowest score first (highest with
+/// REVERSE); null if absent.
+pub fn rank_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let rev = match a.get(3) {
+        None => false,
+        Some(r) if is(r, "REVERSE") && a.len() == 4 => true,
+        Some(_) => return Err(CmdError::syntax()),
+    };
+    let m = member(&a[2])?;
+    let Some(z) = read(ctx, &a[1], "RANK")? else {
+        return Ok(Reply::Null);
+    };
+    Ok(z.rank(&m).map_or(Reply::Null, |r| {
+        Reply::Int(if rev { z.len() - 1 - r } else { r } as i64)
+    }))
+}
+
+/// `RANGE key start stop [BYSCORE] [REVERSE] [LIMIT offset count] [WITHSCORES]`: members by
+/// rank (inclusive, negative from the end) or by score (`(x` exclusive, `-inf`, `+inf`);
+/// REVERSE walks from the highest score (and takes `max min` with BYSCORE).
+pub fn range_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let mut r = PLAIN;
+    let mut i = 4;
+    while i < a.len() {
+        if is(&a[i], "BYSCORE") {
+            r.by = By::Score;
+        } else if is(&a[i], "REVERSE") {
+            r.rev = true;
+        } else if is(&a[i], "WITHSCORES") {
+            r.withscores = true;
+        } else if is(&a[i], "LIMIT") && a.len() >= i + 3 {
+            r.limit = Some((args::int(&a[i + 1])?, args::int(&a[i + 2])?));
+            i += 2;
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 1;
+    }
+    let resp3 = ctx.session.proto >= 3;
+    let Some(z) = read(ctx, &a[1], "RANGE")? else {
+        return Ok(Reply::Array(vec![]));
+    };
+    let span = select(z, r.by, r.rev, &a[2], &a[3])?;
+    let (offset, count) = r.limit.unwrap_or((0, -1));
+    let items = take(z, span, r.rev, offset, count);
+    if !r.withscores {
+        return Ok(scored_reply(items, false, resp3));
+    }
+    // Native replies pair each member with its score in both protocols.
+    Ok(Reply::Array(
+        items
+            .into_iter()
+            .map(|(m, s)| Reply::Array(vec![Reply::text(&m), Reply::Double(s)]))
+            .collect(),
+    ))
+}
+
+/// `ADD key member score [member score ...]` on a sorted set.
+pub(crate) fn add_scored(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if a.len() % 2 != 0 {
+        return Err(CmdError::err("ADD to a sortedset takes member score pairs"));
+    }
+    let mut pairs = Vec::with_capacity(a.len() / 2 - 1);
+    for p in a[2..].chunks(2) {
+        pairs.push((member(&p[0])?, score(&p[1])?));
+    }
+    let done = write(ctx, &a[1], None, Empty::Keep, |v| {
+        scored::add("ADD", v, &pairs, AddIf::default(), false)
+    })?;
+    Ok(Reply::Int(done.map_or(0, |d| d.added) as i64))
+}
