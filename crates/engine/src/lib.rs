@@ -795,7 +795,7 @@ impl Executor<'_> {
             let now = self.now;
             let wants_zset = matches!(
                 self.store.waiting.first(keyspace, key).map(|w| &w.op),
-                Some(WaitOp::ZPop { .. })
+                Some(WaitOp::ZPop { .. } | WaitOp::ZMPop { .. })
             );
             // Served only by what its pop takes: a key of another type wakes no one.
             let ready = self.store.index_of(keyspace).is_some_and(|i| {
@@ -839,6 +839,10 @@ impl Executor<'_> {
                     let name: &'static [u8] = if *highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
                     vec![Bytes::from_static(name), k.clone()]
                 }
+                WaitOp::ZMPop { highest, count } => {
+                    let name: &'static [u8] = if *highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
+                    vec![Bytes::from_static(name), k.clone(), count.to_string().into()]
+                }
             };
             let reply = self.execute(&mut session, &command);
             let reply = match (&w.op, reply) {
@@ -849,6 +853,8 @@ impl Executor<'_> {
                 (WaitOp::ZPop { .. }, Reply::Array(pair)) => {
                     Reply::Array(std::iter::once(Reply::Bulk(k)).chain(pair).collect())
                 }
+                // ZPOPMIN with a count answers pairs (the serving session speaks RESP3).
+                (WaitOp::ZMPop { .. }, r) => Reply::Array(vec![Reply::Bulk(k), r]),
                 (_, r) => r,
             };
             waiting::deliver(&w, reply, self.last_lsn);

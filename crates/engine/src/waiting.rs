@@ -81,6 +81,8 @@ pub(crate) enum WaitOp {
     Native { left: bool },
     /// `BZPOPMIN`/`BZPOPMAX`: `[key, member, score]`.
     ZPop { highest: bool },
+    /// `BZMPOP`: `[key, [[member, score], …]]`.
+    ZMPop { highest: bool, count: usize },
 }
 
 #[derive(Debug)]

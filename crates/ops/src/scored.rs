@@ -188,3 +188,83 @@ pub fn remove_range(verb: &'static str, v: &mut Value, a: usize, b: usize) -> Re
     }
     Ok(gone.len())
 }
+
+/// How scores of one member in several inputs combine (Redis's `AGGREGATE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    Sum,
+    Min,
+    Max,
+}
+
+fn nan_to_zero(f: f64) -> f64 {
+    if f.is_nan() {
+        0.0
+    } else {
+        f
+    }
+}
+
+/// Union, intersection or difference of scored inputs (a plain set's members score 1): each
+/// input's scores multiplied by its weight (a NaN product is 0), combined by `agg`; a
+/// difference keeps the first input's scores. A missing input is empty.
+pub fn combine(
+    how: crate::members::Combine,
+    inputs: &[Vec<(SmolStr, f64)>],
+    weights: &[f64],
+    agg: Aggregate,
+) -> SortedSet {
+    use crate::members::Combine;
+    use std::collections::HashMap;
+    let weighted = |i: usize, s: f64| nan_to_zero(s * weights.get(i).copied().unwrap_or(1.0));
+    let join = |a: f64, b: f64| match agg {
+        Aggregate::Sum => nan_to_zero(a + b),
+        Aggregate::Min => a.min(b),
+        Aggregate::Max => a.max(b),
+    };
+    let mut out: HashMap<SmolStr, f64> = HashMap::new();
+    match how {
+        Combine::Union => {
+            for (i, input) in inputs.iter().enumerate() {
+                for (m, s) in input {
+                    let w = weighted(i, *s);
+                    out.entry(m.clone()).and_modify(|x| *x = join(*x, w)).or_insert(w);
+                }
+            }
+        }
+        Combine::Intersect => {
+            let maps: Vec<HashMap<&SmolStr, f64>> = inputs
+                .iter()
+                .map(|input| input.iter().map(|(m, s)| (m, *s)).collect())
+                .collect();
+            if let Some(first) = inputs.first() {
+                'members: for (m, s) in first {
+                    let mut total = weighted(0, *s);
+                    for (i, map) in maps.iter().enumerate().skip(1) {
+                        match map.get(m) {
+                            Some(x) => total = join(total, weighted(i, *x)),
+                            None => continue 'members,
+                        }
+                    }
+                    out.insert(m.clone(), total);
+                }
+            }
+        }
+        Combine::Diff => {
+            if let Some(first) = inputs.first() {
+                let others: std::collections::HashSet<&SmolStr> =
+                    inputs[1..].iter().flatten().map(|(m, _)| m).collect();
+                for (m, s) in first {
+                    if !others.contains(m) {
+                        out.insert(m.clone(), *s);
+                    }
+                }
+            }
+        }
+    }
+    let mut z = SortedSet::new();
+    for (m, s) in out {
+        z.insert(m, s);
+    }
+    z
+}

@@ -56,7 +56,10 @@ pub(crate) fn write<R>(
 }
 
 pub(crate) fn is_empty_container(v: &Value) -> bool {
-    matches!(v, Value::List(_) | Value::Dict(_) | Value::Set(_)) && v.is_empty()
+    matches!(
+        v,
+        Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::SortedSet(_)
+    ) && v.is_empty()
 }
 
 pub(crate) fn new_list() -> Value {

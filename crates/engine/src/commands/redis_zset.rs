@@ -580,3 +580,242 @@ pub(crate) fn add_scored(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> 
     })?;
     Ok(Reply::Int(done.map_or(0, |d| d.added) as i64))
 }
+
+// ---- combining ----
+
+/// A sorted set's or a set's members with scores (a set's score 1), for the combining
+/// commands; WRONGTYPE for anything else.
+fn scored_input(ctx: &mut Ctx, key: &[u8], verb: &'static str) -> Result<Vec<(SmolStr, f64)>, CmdError> {
+    Ok(match ctx.get(key) {
+        None => vec![],
+        Some(Value::SortedSet(z)) => z.iter().map(|(m, s)| (m.clone(), s)).collect(),
+        Some(Value::Set(s)) => s
+            .iter()
+            .map(|m| {
+                let text = m.scalar_text().map(|t| String::from_utf8_lossy(&t).into_owned());
+                (SmolStr::new(text.unwrap_or_default()), 1.0)
+            })
+            .collect(),
+        Some(other) => {
+            return Err(ops::wrong_type(verb, other, okdb_value::types::Caps::SCORED).into())
+        }
+    })
+}
+
+struct Combined {
+    set: SortedSet,
+    withscores: bool,
+    limit: usize,
+}
+
+/// Parses and runs `numkeys key … [WEIGHTS …] [AGGREGATE …] [WITHSCORES] [LIMIT n]` from
+/// `a[0]` (the numkeys argument), as Redis's `zunionInterDiffGenericCommand` does.
+fn combined(
+    ctx: &mut Ctx,
+    a: &[Bytes],
+    verb: &'static str,
+    how: okdb_ops::members::Combine,
+    store: bool,
+    card_only: bool,
+) -> Result<Combined, CmdError> {
+    use okdb_ops::members::Combine;
+    let n = args::int(&a[0])?;
+    if n < 1 {
+        return Err(CmdError::err(format!(
+            "at least 1 input key is needed for '{}' command",
+            verb.to_ascii_lowercase()
+        )));
+    }
+    let n = n as usize;
+    if n > a.len() - 1 {
+        return Err(CmdError::syntax());
+    }
+    let keys = &a[1..=n];
+    let mut inputs = Vec::with_capacity(n);
+    for k in keys {
+        inputs.push(scored_input(ctx, k, verb)?);
+    }
+    let (mut weights, mut agg, mut withscores, mut limit) = (vec![1.0; n], scored::Aggregate::Sum, false, 0usize);
+    let mut j = n + 1;
+    while j < a.len() {
+        let remaining = a.len() - j;
+        let o = &a[j];
+        if how != Combine::Diff && !card_only && remaining > n && is(o, "WEIGHTS") {
+            for (i, w) in weights.iter_mut().enumerate() {
+                *w = args::redis_float(&a[j + 1 + i])
+                    .ok_or_else(|| CmdError::err("weight value is not a float"))?;
+            }
+            j += n + 1;
+        } else if how != Combine::Diff && !card_only && remaining >= 2 && is(o, "AGGREGATE") {
+            agg = if is(&a[j + 1], "SUM") {
+                scored::Aggregate::Sum
+            } else if is(&a[j + 1], "MIN") {
+                scored::Aggregate::Min
+            } else if is(&a[j + 1], "MAX") {
+                scored::Aggregate::Max
+            } else {
+                return Err(CmdError::syntax());
+            };
+            j += 2;
+        } else if !store && !card_only && is(o, "WITHSCORES") {
+            withscores = true;
+            j += 1;
+        } else if card_only && remaining >= 2 && is(o, "LIMIT") {
+            limit = match args::redis_int(&a[j + 1]) {
+                Some(l) if l >= 0 => l as usize,
+                _ => return Err(CmdError::err("LIMIT can't be negative")),
+            };
+            j += 2;
+        } else {
+            return Err(CmdError::syntax());
+        }
+    }
+    Ok(Combined {
+        set: scored::combine(how, &inputs, &weights, agg),
+        withscores,
+        limit,
+    })
+}
+
+fn combine_reply(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, how: okdb_ops::members::Combine) -> Result<Reply, CmdError> {
+    let c = combined(ctx, &a[1..], verb, how, false, false)?;
+    let resp3 = ctx.session.proto >= 3;
+    let items = c.set.range(0, c.set.len());
+    Ok(scored_reply(items, c.withscores, resp3))
+}
+
+fn combine_store(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, how: okdb_ops::members::Combine) -> Result<Reply, CmdError> {
+    let c = combined(ctx, &a[2..], verb, how, true, false)?;
+    Ok(Reply::Int(store_set(ctx, &a[1], c.set) as i64))
+}
+
+/// Stores a result set in `dest` (an empty one deletes it); its size.
+fn store_set(ctx: &mut Ctx, dest: &[u8], z: SortedSet) -> usize {
+    let n = z.len();
+    if n == 0 {
+        if let Some(ks) = ctx.ks() {
+            ks.remove(dest);
+        }
+    } else {
+        ctx.ks_write().set(dest, Value::SortedSet(Box::new(z)));
+    }
+    n
+}
+
+pub fn zunion(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    combine_reply(ctx, a, "ZUNION", okdb_ops::members::Combine::Union)
+}
+
+pub fn zinter(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    combine_reply(ctx, a, "ZINTER", okdb_ops::members::Combine::Intersect)
+}
+
+pub fn zdiff(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    combine_reply(ctx, a, "ZDIFF", okdb_ops::members::Combine::Diff)
+}
+
+pub fn zunionstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    combine_store(ctx, a, "ZUNIONSTORE", okdb_ops::members::Combine::Union)
+}
+
+pub fn zinterstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    combine_store(ctx, a, "ZINTERSTORE", okdb_ops::members::Combine::Intersect)
+}
+
+pub fn zdiffstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    combine_store(ctx, a, "ZDIFFSTORE", okdb_ops::members::Combine::Diff)
+}
+
+pub fn zintercard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let c = combined(ctx, &a[1..], "ZINTERCARD", okdb_ops::members::Combine::Intersect, false, true)?;
+    let n = c.set.len();
+    Ok(Reply::Int(if c.limit > 0 { n.min(c.limit) } else { n } as i64))
+}
+
+/// `ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]`.
+pub fn zrangestore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let r = range_options(&a[5..], PLAIN, true)?;
+    if r.withscores {
+        return Err(CmdError::syntax());
+    }
+    let items = match read(ctx, &a[2], "ZRANGESTORE")? {
+        None => {
+            select(&SortedSet::new(), r.by, r.rev, &a[3], &a[4])?;
+            vec![]
+        }
+        Some(z) => {
+            let span = select(z, r.by, r.rev, &a[3], &a[4])?;
+            let (offset, count) = r.limit.unwrap_or((0, -1));
+            take(z, span, r.rev, offset, count)
+        }
+    };
+    let z: SortedSet = items.into_iter().collect();
+    Ok(Reply::Int(store_set(ctx, &a[1], z) as i64))
+}
+
+/// `ZMPOP`/`BZMPOP`'s arguments from numkeys on: keys, highest?, count.
+fn zmpop_args(a: &[Bytes]) -> Result<(&[Bytes], bool, usize), CmdError> {
+    let n = match args::redis_int(&a[0]) {
+        Some(n) if n > 0 => n as usize,
+        _ => return Err(CmdError::err("numkeys should be greater than 0")),
+    };
+    if a.len() < n + 2 {
+        return Err(CmdError::syntax());
+    }
+    let highest = if is(&a[n + 1], "MIN") {
+        false
+    } else if is(&a[n + 1], "MAX") {
+        true
+    } else {
+        return Err(CmdError::syntax());
+    };
+    let count = match &a[n + 2..] {
+        [] => 1,
+        [c, v] if is(c, "COUNT") => match args::redis_int(v) {
+            Some(x) if x > 0 => x as usize,
+            _ => return Err(CmdError::err("count should be greater than 0")),
+        },
+        _ => return Err(CmdError::syntax()),
+    };
+    Ok((&a[1..=n], highest, count))
+}
+
+fn zmpop_now(ctx: &mut Ctx, keys: &[Bytes], verb: &'static str, highest: bool, count: usize) -> Result<Option<Reply>, CmdError> {
+    let resp3 = ctx.session.proto >= 3;
+    for k in keys {
+        let Some(z) = read(ctx, k, verb)? else { continue };
+        if z.is_empty() {
+            continue;
+        }
+        let popped = write(ctx, k, None, Empty::Delete, |v| scored::pop(verb, v, highest, count))?.unwrap_or_default();
+        let name: &'static [u8] = if highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        ctx.journal_as(vec![Bytes::from_static(name), k.clone(), count.to_string().into()]);
+        let pairs = Reply::Array(
+            popped
+                .into_iter()
+                .map(|(m, s)| Reply::Array(vec![Reply::text(&m), Reply::Double(s)]))
+                .collect(),
+        );
+        let _ = resp3;
+        return Ok(Some(Reply::Array(vec![Reply::Bulk(k.clone()), pairs])));
+    }
+    Ok(None)
+}
+
+pub fn zmpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (keys, highest, count) = zmpop_args(&a[1..])?;
+    Ok(zmpop_now(ctx, keys, "ZMPOP", highest, count)?.unwrap_or(Reply::NullArray))
+}
+
+pub fn bzmpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let wait = super::redis_types::timeout(&a[1])?;
+    let (keys, highest, count) = zmpop_args(&a[2..])?;
+    if let Some(r) = zmpop_now(ctx, keys, "BZMPOP", highest, count)? {
+        return Ok(r);
+    }
+    if !ctx.may_wait() {
+        return Ok(Reply::NullArray);
+    }
+    let op = crate::waiting::WaitOp::ZMPop { highest, count };
+    Ok(ctx.park(keys.to_vec(), op, wait, Reply::NullArray))
+}
