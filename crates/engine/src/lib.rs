@@ -249,6 +249,12 @@ pub struct Session {
     /// Set by a waiting pop that found nothing: the server parks the connection until the
     /// mailbox gets the reply or the timeout passes ([`Engine::cancel_wait`]).
     pub blocked: Option<waiting::Blocked>,
+    /// Commands queued since `MULTI` (Redis's transactions), and whether one was refused
+    /// while queueing (then `EXEC` discards them all).
+    multi: Option<Vec<Vec<Bytes>>>,
+    multi_failed: bool,
+    /// Running the commands of an `EXEC`: waiting pops do not wait.
+    in_exec: bool,
     keyspace: SmolStr,
     keyspace_index: Option<usize>,
     /// Large arguments of the current batch already read as values, outside the store's lock
@@ -282,6 +288,9 @@ impl Session {
             wait_checkpoint: None,
             literals: Literals::Faithful,
             blocked: None,
+            multi: None,
+            multi_failed: false,
+            in_exec: false,
             keyspace,
             keyspace_index: None,
             preparsed: Vec::new(),
@@ -412,6 +421,7 @@ impl Engine {
             records: Vec::new(),
             last_lsn: 0,
             slow: 0,
+            deferred: Vec::new(),
         }
     }
 
@@ -619,6 +629,8 @@ pub struct Executor<'a> {
     /// Commands flagged `slow` (not `fast`) run under this lock: the server reads the clock
     /// for its time budget only after one of those, or every so many fast ones.
     slow: u64,
+    /// Keys written inside an `EXEC`, whose waiters are served when it ends.
+    deferred: Vec<(SmolStr, Bytes)>,
 }
 
 impl Drop for Executor<'_> {
@@ -659,6 +671,9 @@ impl Executor<'_> {
         };
         let stats = &self.shared.stats;
         let Some(index) = command::lookup_index(name) else {
+            if session.multi.is_some() {
+                session.multi_failed = true;
+            }
             let e = CmdError::unknown_command(args);
             stats.error(&e);
             return Reply::Error(e);
@@ -674,7 +689,20 @@ impl Executor<'_> {
             Reply::Error(e)
         };
         if !spec.arity_ok(args.len()) {
+            if session.multi.is_some() {
+                session.multi_failed = true;
+            }
             return rejected(CmdError::arity(spec.name));
+        }
+        if session.multi.is_some() {
+            match spec.name {
+                "EXEC" => return self.exec(session),
+                "MULTI" | "DISCARD" | "QUIT" | "WATCH" | "UNWATCH" => {}
+                _ => {
+                    session.multi.as_mut().expect("checked").push(args.to_vec());
+                    return Reply::status("QUEUED");
+                }
+            }
         }
         let write = spec.flags.has(Flags::WRITE);
         if write && self.store.journaling {
@@ -713,8 +741,14 @@ impl Executor<'_> {
             self.record(spec, session, args, rewrite);
             if !self.store.waiting.is_empty() && !self.replaying {
                 let keyspace = session.keyspace.clone();
-                for key in spec.keys(args) {
-                    self.serve_waiters(&keyspace, key);
+                if session.in_exec {
+                    // Served once the whole transaction has run, as Redis does.
+                    self.deferred
+                        .extend(spec.keys(args).map(|k| (keyspace.clone(), Bytes::copy_from_slice(k))));
+                } else {
+                    for key in spec.keys(args) {
+                        self.serve_waiters(&keyspace, key);
+                    }
                 }
             }
         }
@@ -784,6 +818,27 @@ impl Executor<'_> {
             return Err(oom());
         }
         Ok(())
+    }
+
+    /// `EXEC`: runs the commands queued since `MULTI`, in order, under this one lock, so no
+    /// other client's command comes between them; each answers for itself (a command that
+    /// fails does not undo the others, as in Redis). Nothing runs if one was refused while
+    /// queueing.
+    fn exec(&mut self, session: &mut Session) -> Reply {
+        let queued = session.multi.take().unwrap_or_default();
+        if std::mem::take(&mut session.multi_failed) {
+            return Reply::Error(CmdError::new(
+                "EXECABORT",
+                "Transaction discarded because of previous errors.",
+            ));
+        }
+        session.in_exec = true;
+        let replies = queued.iter().map(|c| self.execute(session, c)).collect();
+        session.in_exec = false;
+        for (keyspace, key) in std::mem::take(&mut self.deferred) {
+            self.serve_waiters(&keyspace, &key);
+        }
+        Reply::Array(replies)
     }
 
     /// Serves the connections waiting on a key, first come first served, while it holds a
@@ -1033,7 +1088,26 @@ impl Ctx<'_> {
 
     /// True when this command may park the connection (not while replaying the journal).
     pub(crate) fn may_wait(&self) -> bool {
-        self.session.id != 0
+        self.session.id != 0 && !self.session.in_exec
+    }
+
+    /// `MULTI`: starts queueing commands for `EXEC`.
+    pub(crate) fn multi(&mut self) -> Result<(), CmdError> {
+        if self.session.multi.is_some() {
+            return Err(CmdError::err("MULTI calls can not be nested"));
+        }
+        self.session.multi = Some(Vec::new());
+        self.session.multi_failed = false;
+        Ok(())
+    }
+
+    /// `DISCARD`: drops the queued commands.
+    pub(crate) fn discard(&mut self) -> Result<(), CmdError> {
+        if self.session.multi.take().is_none() {
+            return Err(CmdError::err("DISCARD without MULTI"));
+        }
+        self.session.multi_failed = false;
+        Ok(())
     }
 
     /// A value as an argument that strict literals read back as the same value.

@@ -73,3 +73,20 @@ pub fn hello(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         (s("modules"), Reply::Array(vec![])),
     ]))
 }
+
+/// `MULTI`: queue the following commands until `EXEC` (Redis's transactions).
+pub fn multi(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    ctx.multi()?;
+    Ok(Reply::Ok)
+}
+
+/// `EXEC` outside `MULTI` (inside, the executor runs the queue).
+pub fn exec(_: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    Err(CmdError::err("EXEC without MULTI"))
+}
+
+/// `DISCARD`: drops the commands queued since `MULTI`.
+pub fn discard(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    ctx.discard()?;
+    Ok(Reply::Ok)
+}

@@ -63,6 +63,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("HELLO", -1, C, NOKEYS, "connection", "[protover [AUTH user password] [SETNAME name]]", "Switches the protocol (2 or 3) and describes the server.", connection::hello),
     cmd("QUIT", 1, C, NOKEYS, "connection", "", "Closes the connection after replying OK.", connection::quit),
     cmd("CLIENT", -2, Flags::CONNECTION, NOKEYS, "connection", "ID | GETNAME | SETNAME name | LIST | INFO | SETINFO attr value", "Inspects and names connections.", server::client),
+    cmd("MULTI", 1, C, NOKEYS, "connection", "", "Redis's MULTI: queues the following commands (each answers QUEUED) until EXEC.", connection::multi),
+    cmd("EXEC", 1, Flags::CONNECTION, NOKEYS, "connection", "", "Redis's EXEC: runs the queued commands with no other client's command between them; an array of their replies (a failing command does not undo the others, as in Redis).", connection::exec),
+    cmd("DISCARD", 1, C, NOKEYS, "connection", "", "Redis's DISCARD: drops the commands queued since MULTI.", connection::discard),
     // values
     cmd("SET", -3, WG, (1, -1, 2), "values", "key value [key value ...] | key value [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] [GET]", "Stores values (several pairs at once, atomically), with Redis's options for one pair.", values::set),
     cmd("GET", -2, RF, ALLKEYS, "values", "key [key ...]", "Returns the value of a key, or a list of values for several keys.", values::get),
