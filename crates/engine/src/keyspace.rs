@@ -449,6 +449,10 @@ pub struct Store {
     pub(crate) next_lsn: u64,
     /// Connections parked on keys by waiting pops (crate::waiting).
     pub(crate) waiting: crate::waiting::Waiting,
+    /// Keys `WATCH`ed, by keyspace and key: the connections watching them.
+    pub(crate) watched: std::collections::HashMap<(SmolStr, Key), Vec<u64>>,
+    /// Connections one of whose watched keys was written since: their `EXEC` fails.
+    pub(crate) watch_broken: std::collections::HashSet<u64>,
 }
 
 /// The keyspace a connection starts in, and the one `SELECT 0` names.
@@ -465,6 +469,8 @@ impl Default for Store {
             evict_cursor: 0,
             next_lsn: 1,
             waiting: Default::default(),
+            watched: Default::default(),
+            watch_broken: Default::default(),
         };
         s.create(DEFAULT_KEYSPACE);
         s

@@ -255,6 +255,8 @@ pub struct Session {
     multi_failed: bool,
     /// Running the commands of an `EXEC`: waiting pops do not wait.
     in_exec: bool,
+    /// Keys this connection `WATCH`es (keyspace, key).
+    watching: Vec<(SmolStr, key::Key)>,
     keyspace: SmolStr,
     keyspace_index: Option<usize>,
     /// Large arguments of the current batch already read as values, outside the store's lock
@@ -291,6 +293,7 @@ impl Session {
             multi: None,
             multi_failed: false,
             in_exec: false,
+            watching: Vec::new(),
             keyspace,
             keyspace_index: None,
             preparsed: Vec::new(),
@@ -384,6 +387,9 @@ impl Engine {
     }
 
     pub fn disconnect(&self, session: &Session) {
+        if !session.watching.is_empty() {
+            unwatch(&mut lock(&self.shared.store), session.id, &session.watching);
+        }
         lock(&self.shared.clients).remove(&session.id);
     }
 
@@ -583,6 +589,19 @@ impl Engine {
     }
 }
 
+/// Forgets a connection's watched keys.
+fn unwatch(store: &mut Store, client: u64, keys: &[(SmolStr, key::Key)]) {
+    for slot in keys {
+        if let Some(w) = store.watched.get_mut(slot) {
+            w.retain(|c| *c != client);
+            if w.is_empty() {
+                store.watched.remove(slot);
+            }
+        }
+    }
+    store.watch_broken.remove(&client);
+}
+
 /// Locks a mutex, recovering from poisoning: a panicking handler must not take the server down,
 /// and every handler leaves the store consistent between its own mutations.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -694,10 +713,21 @@ impl Executor<'_> {
             }
             return rejected(CmdError::arity(spec.name));
         }
+        match spec.name {
+            "WATCH" => return self.watch(session, &args[1..]),
+            "UNWATCH" => {
+                self.unwatch_all(session);
+                return Reply::Ok;
+            }
+            "DISCARD" if args.len() == 1 && session.multi.is_some() => self.unwatch_all(session),
+            _ => {}
+        }
         if session.multi.is_some() {
             match spec.name {
                 "EXEC" => return self.exec(session),
-                "MULTI" | "DISCARD" | "QUIT" | "WATCH" | "UNWATCH" => {}
+                "MULTI" | "QUIT" | "WATCH" | "UNWATCH" => {}
+                // Redis's DISCARD has no arguments; okdb's set DISCARD is queued.
+                "DISCARD" if args.len() == 1 => {}
                 _ => {
                     session.multi.as_mut().expect("checked").push(args.to_vec());
                     return Reply::status("QUEUED");
@@ -737,6 +767,9 @@ impl Executor<'_> {
             }
         };
         let rewrite = ctx.rewrite.take();
+        if write && !self.store.watched.is_empty() {
+            self.break_watches(spec, session, args);
+        }
         if write {
             self.record(spec, session, args, rewrite);
             if !self.store.waiting.is_empty() && !self.replaying {
@@ -820,12 +853,62 @@ impl Executor<'_> {
         Ok(())
     }
 
+    /// After a write: the connections watching a key it names will fail their `EXEC`. Writes
+    /// that reach beyond their key positions (flushes, `SWAPDB`, `MOVE`, `COPY … DB`) break
+    /// every watch, which errs on the safe side.
+    fn break_watches(&mut self, spec: &CommandSpec, session: &Session, args: &[Bytes]) {
+        let everything = matches!(spec.name, "FLUSHDB" | "FLUSHALL" | "SWAPDB" | "MOVE" | "COPY");
+        let store = &mut *self.store;
+        if everything {
+            store.watch_broken.extend(store.watched.values().flatten().copied());
+            return;
+        }
+        for k in spec.keys(args) {
+            let slot = (session.keyspace.clone(), key::Key::new(k));
+            if let Some(w) = store.watched.get(&slot) {
+                store.watch_broken.extend(w.iter().copied());
+            }
+        }
+    }
+
+    /// `WATCH key [key ...]`: `EXEC` will fail if another write touches one of them first.
+    fn watch(&mut self, session: &mut Session, keys: &[Bytes]) -> Reply {
+        if session.multi.is_some() {
+            return Reply::Error(CmdError::err("WATCH inside MULTI is not allowed"));
+        }
+        for k in keys {
+            let slot = (session.keyspace.clone(), key::Key::new(k));
+            if session.watching.contains(&slot) {
+                continue;
+            }
+            self.store
+                .watched
+                .entry(slot.clone())
+                .or_default()
+                .push(session.id);
+            session.watching.push(slot);
+        }
+        Reply::Ok
+    }
+
+    /// Ends a connection's watches (`UNWATCH`, `EXEC`, `DISCARD`).
+    fn unwatch_all(&mut self, session: &mut Session) {
+        let keys = std::mem::take(&mut session.watching);
+        unwatch(&mut self.store, session.id, &keys);
+    }
+
     /// `EXEC`: runs the commands queued since `MULTI`, in order, under this one lock, so no
     /// other client's command comes between them; each answers for itself (a command that
     /// fails does not undo the others, as in Redis). Nothing runs if one was refused while
     /// queueing.
     fn exec(&mut self, session: &mut Session) -> Reply {
         let queued = session.multi.take().unwrap_or_default();
+        let broken = self.store.watch_broken.contains(&session.id);
+        self.unwatch_all(session);
+        if broken {
+            session.multi_failed = false;
+            return Reply::NullArray;
+        }
         if std::mem::take(&mut session.multi_failed) {
             return Reply::Error(CmdError::new(
                 "EXECABORT",
@@ -1076,14 +1159,21 @@ impl Ctx<'_> {
             keys,
             op,
             mailbox: mailbox.clone(),
+            on_timeout: on_timeout.clone(),
         });
         self.session.blocked = Some(waiting::Blocked {
             mailbox,
             timeout,
             on_timeout,
         });
-        self.rewrite = Some((Literals::Strict, Vec::new()));
+        self.journal_nothing();
         Reply::Null
+    }
+
+    /// Journals nothing for this command although it is flagged a write (Redis's `DISCARD`,
+    /// which shares okdb's `DISCARD` entry).
+    pub(crate) fn journal_nothing(&mut self) {
+        self.rewrite = Some((Literals::Strict, Vec::new()));
     }
 
     /// True when this command may park the connection (not while replaying the journal).

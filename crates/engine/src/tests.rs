@@ -44,9 +44,30 @@ fn run(engine: &Engine, session: &mut Session, script: &str) -> Vec<String> {
                 .split_whitespace()
                 .map(|s| Bytes::copy_from_slice(s.as_bytes()))
                 .collect();
-            render(&engine.lock().execute(session, &args))
+            // These tests check the stored type: `TYPE` (upper case) is run as a strict client,
+            // which gets okdb's names; `type` runs as sent (`type_names_for_redis_clients`).
+            let literals = session.literals;
+            let is_type = args.first().is_some_and(|a| a == "TYPE");
+            if is_type {
+                session.literals = okdb_value::literal::Literals::Strict;
+            }
+            let reply = render(&engine.lock().execute(session, &args));
+            if is_type {
+                session.literals = literals;
+            }
+            reply
         })
         .collect()
+}
+
+#[test]
+fn type_names_for_redis_clients() {
+    check_all(
+        "SET i 5; SET d {\"a\":1}; LPUSH l x; SADD s x; ZADD z 1 x; type i d l s z none",
+        &["OK", "OK", "1", "1", "1", "[string, hash, list, set, zset, none]"],
+    );
+    check_all("SET a 1 b x; SCAN 0 TYPE string", &["OK", "[0, [b, a]]"]);
+    check_all("SET a 1 b x; SCAN 0 TYPE int", &["OK", "[0, [a]]"]);
 }
 
 fn check(script: &str, want: &str) {
@@ -239,7 +260,7 @@ fn append_extend_len() {
     );
     check(
         "SET n 1; LEN n",
-        "WRONGTYPE LEN expects string, bytes, list, dict or set, found int",
+        "WRONGTYPE LEN expects string, bytes, list, dict, set or sortedset, found int",
     );
     check("LEN missing", "0");
     check("SET d {\"a\":1,\"b\":2}; LEN d", "2");
@@ -307,7 +328,7 @@ fn scan_walks_every_key() {
     assert_eq!(seen.len(), 25);
     check("SCAN x", "ERR invalid cursor");
     check("SCAN 0 COUNT 0", "ERR syntax error");
-    check("SET a 1 b x; SCAN 0 TYPE string", "[0, [b]]");
+    check("SET a 1 b x; SCAN 0 TYPE string", "[0, [b, a]]");
 }
 
 #[test]

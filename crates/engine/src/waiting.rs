@@ -92,6 +92,8 @@ pub(crate) struct Waiter {
     pub keys: Vec<Bytes>,
     pub op: WaitOp,
     pub mailbox: Arc<Mailbox>,
+    /// What it answers when the wait ends without an item (timeout, `CLIENT UNBLOCK`).
+    pub on_timeout: Reply,
 }
 
 /// Every parked waiter, and the queue of waiters per key.
@@ -149,6 +151,27 @@ impl Waiting {
             }
         }
         Some(w)
+    }
+
+    /// `CLIENT UNBLOCK`: ends a client's wait as a timeout would, or with an `UNBLOCKED`
+    /// error; false if it was not waiting.
+    pub fn unblock(&mut self, client: u64, error: bool) -> bool {
+        let Some(seq) = self.by_client.get(&client).copied() else {
+            return false;
+        };
+        let Some(w) = self.remove(seq) else {
+            return false;
+        };
+        let reply = if error {
+            Reply::Error(crate::CmdError::new(
+                "UNBLOCKED",
+                "client unblocked via CLIENT UNBLOCK",
+            ))
+        } else {
+            w.on_timeout.clone()
+        };
+        w.mailbox.deliver(reply, 0);
+        true
     }
 
     /// True if someone waits on this key.

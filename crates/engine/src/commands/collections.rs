@@ -470,6 +470,12 @@ pub fn add(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `DISCARD key member [member ...]`: removes members from a set; how many were there.
 pub fn discard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    // Redis's DISCARD (of a transaction) has no arguments; okdb's takes a key and members.
+    match a.len() {
+        1 => return super::connection::discard(ctx, a),
+        2 => return Err(CmdError::arity("DISCARD")),
+        _ => {}
+    }
     let members = values(ctx, &a[2..])?;
     let n = write(ctx, &a[1], None, Empty::Keep, |v| {
         ops::members::discard("DISCARD", v, &members)

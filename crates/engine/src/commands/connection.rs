@@ -87,6 +87,16 @@ pub fn exec(_: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `DISCARD`: drops the commands queued since `MULTI`.
 pub fn discard(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    ctx.journal_nothing();
     ctx.discard()?;
     Ok(Reply::Ok)
+}
+
+/// `WATCH` and `UNWATCH` are run by the executor, which holds the watched-key registry; this
+/// handler is never reached.
+pub fn by_executor(_: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    Err(CmdError::err(format!(
+        "{} is run by the executor",
+        String::from_utf8_lossy(&a[0])
+    )))
 }

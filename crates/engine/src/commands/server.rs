@@ -346,8 +346,11 @@ pub fn config(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             Ok(Reply::Ok)
         }
         ("REWRITE", 2) => {
-            // Redis's encoding thresholds are accepted and ignored: not written to the file.
-            let ignored = |name: &str| crate::config::ENCODING_HINTS.iter().any(|(n, _)| *n == name);
+            // Redis's `save` and encoding thresholds are accepted and ignored: not written to
+            // the file.
+            let ignored = |name: &str| {
+                name == "save" || crate::config::ENCODING_HINTS.iter().any(|(n, _)| *n == name)
+            };
             let values: Vec<(&'static str, String)> = SETTINGS
                 .iter()
                 .filter(|s| !ignored(s.name))
@@ -629,7 +632,7 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let id = ctx.session.id;
     let sub = &a[1];
     let usage = || {
-        CmdError::err("unknown CLIENT subcommand or wrong number of arguments: use ID, GETNAME, SETNAME name, LIST, INFO, LITERALS [strict|faithful] or SETINFO attr value")
+        CmdError::err("unknown CLIENT subcommand or wrong number of arguments: use ID, GETNAME, SETNAME name, LIST, INFO, LITERALS [strict|faithful], UNBLOCK id [TIMEOUT|ERROR] or SETINFO attr value")
     };
     let line = |id: &u64, c: &crate::ClientInfo| {
         format!(
@@ -675,6 +678,22 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
                 return Err(CmdError::err("CLIENT LITERALS takes strict or faithful"));
             };
             Ok(Reply::Ok)
+        }
+        3 | 4 if is(sub, "UNBLOCK") => {
+            let target = args::int(&a[2])?;
+            let error = match a.get(3) {
+                None => false,
+                Some(m) if is(m, "TIMEOUT") => false,
+                Some(m) if is(m, "ERROR") => true,
+                Some(_) => {
+                    return Err(CmdError::err(
+                        "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+                    ))
+                }
+            };
+            let done = u64::try_from(target)
+                .is_ok_and(|t| ctx.store.waiting.unblock(t, error));
+            Ok(Reply::Int(done as i64))
         }
         4 if is(sub, "SETINFO") => {
             let value = client_name(&a[3])?;
