@@ -53,6 +53,18 @@ pub enum PersistError {
         synced: u64,
     },
     #[error(
+        "journal record LSN {lsn} in {path} ({command}) fails to replay: {error}. okdb does not \
+         start rather than skip a write it acknowledged; `okdb journal dump` shows the record"
+    )]
+    Replay {
+        path: PathBuf,
+        lsn: u64,
+        command: String,
+        error: String,
+    },
+    #[error("loading the checkpoint in {0} failed: the thread storing its values stopped ({1})")]
+    Load(PathBuf, String),
+    #[error(
         "journal records {from}..={to} are missing before {path} (the checkpoint covers up to \
          LSN {covered}): a segment was lost. `okdb journal check {dir}` lists what is there"
     )]
@@ -249,10 +261,20 @@ impl Persistence {
                 let _ = tx.send((ks.to_string(), rows, expect));
             });
             drop(tx);
-            let _ = inserter.join();
-            loaded
-        })
-        .map_err(|e| PersistError::Db(dir.into(), e))?;
+            let stored = inserter.join();
+            (loaded, stored)
+        });
+        let rows_loaded = match rows_loaded {
+            (loaded, Ok(())) => loaded.map_err(|e| PersistError::Db(dir.into(), e))?,
+            (_, Err(panic)) => {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".into());
+                return Err(PersistError::Load(dir.into(), why));
+            }
+        };
         engine.start_tracking(covered + 1);
 
         let segments = journal::list_segments(storage.as_ref(), dir)
@@ -271,8 +293,9 @@ impl Persistence {
             let mut gap = None;
             let mut damage: Option<(u64, String)> = None;
             let mut stop: Option<(u64, String)> = None;
+            let mut failed: Option<(u64, String, String)> = None;
             let scan = journal::read_segment(storage.as_ref(), &seg.path, |item| {
-                if stop.is_some() || gap.is_some() {
+                if stop.is_some() || gap.is_some() || failed.is_some() {
                     return;
                 }
                 let first = match &item {
@@ -300,7 +323,14 @@ impl Persistence {
                 match item {
                     journal::Item::Record(rec) if rec.lsn > last_applied => {
                         if let okdb_engine::Reply::Error(e) = engine.replay(&rec) {
-                            tracing::warn!("replaying LSN {}: {e}", rec.lsn);
+                            let command: Vec<String> = rec
+                                .args
+                                .iter()
+                                .take(4)
+                                .map(|a| String::from_utf8_lossy(&a[..a.len().min(64)]).into_owned())
+                                .collect();
+                            failed = Some((rec.lsn, command.join(" "), e.to_string()));
+                            return;
                         }
                         last_applied = rec.lsn;
                         replayed += 1;
@@ -316,6 +346,14 @@ impl Persistence {
                 }
             })
             .map_err(|e| PersistError::Read(seg.path.clone(), e))?;
+            if let Some((lsn, command, error)) = failed {
+                return Err(PersistError::Replay {
+                    path: seg.path.clone(),
+                    lsn,
+                    command,
+                    error,
+                });
+            }
             if let Some(lsn) = gap {
                 return Err(PersistError::Gap {
                     path: seg.path.clone(),

@@ -139,3 +139,36 @@ fn a_long_string_is_stored_in_chunks_and_an_append_rewrites_the_last() {
     p.shutdown();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_record_that_fails_to_replay_stops_start_up() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("okdb-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let e = engine();
+    let p = Persistence::open(&e, &dir).unwrap();
+    run(&e, &["SET", "k", "[1]"]);
+    // A record no handler would have journaled (an INCR of a list): as if a command's meaning
+    // had changed under an old journal.
+    let lsn = {
+        let mut exec = e.lock();
+        let mut s = e.connect("t".into()).unwrap();
+        exec.execute(&mut s, &["SET".into(), "j".into(), "1".into()]);
+        exec.last_lsn() + 1
+    };
+    e.journal().unwrap().push(&mut vec![okdb_engine::journal::Record {
+        lsn,
+        now: okdb_engine::time::now_ms(),
+        keyspace: "0".into(),
+        literals: okdb_value::literal::Literals::Faithful,
+        args: vec!["INCR".into(), "k".into()],
+    }]);
+    p.shutdown();
+    drop(e);
+
+    let e = engine();
+    let err = Persistence::open(&e, &dir).err().expect("start-up refuses");
+    let text = err.to_string();
+    assert!(text.contains(&format!("LSN {lsn}")), "{text}");
+    assert!(text.contains("INCR k") && text.contains("WRONGTYPE"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
