@@ -29,7 +29,7 @@ def run(protocol):
     tag = f"resp{protocol}"
     check(f"{tag} ping", r.ping(), True)
     check(f"{tag} set", r.set("user:1", '{"name": "kevin", "tags": ["a", "b"]}'), True)
-    check(f"{tag} type", r.type("user:1"), "dict")
+    check(f"{tag} type", r.type("user:1"), "hash")
     got = r.get("user:1")
     if protocol == 3:
         check(f"{tag} get dict", got, {"name": "kevin", "tags": ["a", "b"]})
@@ -95,6 +95,77 @@ def run(protocol):
     for i in range(100):
         pipe.incr("counter")
     check(f"{tag} pipeline", pipe.execute()[-1], 100)
+    collections(r, tag, protocol)
+
+
+def collections(r, tag, protocol):
+    """Redis's list, hash, set and sorted-set commands as redis-py sends and reads them."""
+    three = protocol == 3
+    num = (lambda n: n) if three else str  # RESP3 gives typed numbers, RESP2 their text
+    r.delete("l", "l2", "h", "s", "s2", "z", "z2", "q")
+    check(f"{tag} rpush", r.rpush("l", "a", "b", "c"), 3)
+    check(f"{tag} lpush", r.lpush("l", "z"), 4)
+    check(f"{tag} lrange", r.lrange("l", 0, -1), ["z", "a", "b", "c"])
+    check(f"{tag} lpop count", r.lpop("l", 2), ["z", "a"])
+    check(f"{tag} rpop", r.rpop("l"), "c")
+    check(f"{tag} llen", r.llen("l"), 1)
+    check(f"{tag} linsert", r.linsert("l", "before", "b", "x"), 2)
+    check(f"{tag} lset lindex", (r.lset("l", 0, "y"), r.lindex("l", 0)), (True, "y"))
+    check(f"{tag} lpos", r.lpos("l", "b"), 1)
+    check(f"{tag} lmove", (r.lmove("l", "l2", "LEFT", "RIGHT"), r.lrange("l2", 0, -1)), ("y", ["y"]))
+    check(f"{tag} lrem emptied", (r.lrem("l", 0, "b"), r.exists("l")), (1, 0))
+    check(f"{tag} blpop served", (r.rpush("q", "job"), r.blpop(["nope", "q"], timeout=1)), (1, ["q", "job"] if three else ("q", "job")))
+    check(f"{tag} blpop timeout", r.blpop("q", timeout=0.05), None)
+    check(f"{tag} hset", r.hset("h", mapping={"a": "1", "b": "two"}), 2)
+    check(f"{tag} hget", r.hget("h", "a"), num(1))
+    check(f"{tag} hgetall", r.hgetall("h"), {"a": num(1), "b": "two"})
+    check(f"{tag} hincrby", r.hincrby("h", "a", 5), 6)
+    check(f"{tag} hincrbyfloat", r.hincrbyfloat("h", "f", 0.5), 0.5)
+    check(f"{tag} hmget", r.hmget("h", ["b", "nope"]), ["two", None])
+    check(f"{tag} hkeys hlen", (r.hkeys("h"), r.hlen("h")), (["a", "b", "f"], 3))
+    check(f"{tag} hexists hdel", (r.hexists("h", "b"), r.hdel("h", "b", "x")), (True, 1))
+    check(f"{tag} hscan_iter", sorted(k for k, _ in r.hscan_iter("h")), ["a", "f"])
+    check(f"{tag} hash reads back natively", r.execute_command("GETITEM", "h", "a"), 6 if three else "6")
+    check(f"{tag} sadd", r.sadd("s", "a", "b", "c"), 3)
+    check(f"{tag} smembers", r.smembers("s"), {"a", "b", "c"})
+    check(f"{tag} sismember", (r.sismember("s", "a"), r.smismember("s", ["a", "x"])), (True, [True, False]))
+    check(f"{tag} srem scard", (r.srem("s", "c"), r.scard("s")), (1, 2))
+    check(f"{tag} spop", r.spop("s") in ("a", "b"), True)
+    r.sadd("s2", "b", "d")
+    check(f"{tag} sunion", r.sunion("s", "s2") >= {"b", "d"}, True)
+    check(f"{tag} sinterstore", r.sinterstore("s3", ["s", "s2"]) in (0, 1), True)
+    check(f"{tag} sscan_iter", sorted(r.sscan_iter("s2")), ["b", "d"])
+    check(f"{tag} zadd", r.zadd("z", {"alice": 3.5, "bob": 1, "carol": 2}), 3)
+    check(f"{tag} zrange withscores", r.zrange("z", 0, -1, withscores=True), [("bob", 1.0), ("carol", 2.0), ("alice", 3.5)] if not three else [["bob", 1.0], ["carol", 2.0], ["alice", 3.5]])
+    check(f"{tag} zscore zrank", (r.zscore("z", "alice"), r.zrank("z", "alice")), (3.5, 2))
+    check(f"{tag} zincrby", r.zincrby("z", 1, "bob"), 2.0)
+    check(f"{tag} zrangebyscore", r.zrangebyscore("z", "(2", "+inf"), ["alice"])
+    check(f"{tag} zrevrange", r.zrevrange("z", 0, 0), ["alice"])
+    check(f"{tag} zcount zcard", (r.zcount("z", 2, 2), r.zcard("z")), (2, 3))
+    check(f"{tag} zpopmin", r.zpopmin("z"), [("bob", 2.0)] if not three else ["bob", 2.0])
+    check(f"{tag} bzpopmax", r.bzpopmax("z", timeout=1), ("z", "alice", 3.5) if not three else ["z", "alice", 3.5])
+    check(f"{tag} zunionstore", r.zunionstore("z2", {"z": 2}), 1)
+    check(f"{tag} zscan_iter", list(r.zscan_iter("z2")), [("carol", 4.0)])
+    check(f"{tag} zset reads back natively", r.execute_command("SCORE", "z2", "carol"), 4.0 if three else "4")
+    try:
+        r.lpush("h", "x")
+        check(f"{tag} wrongtype lpush", "no error", "error")
+    except redis.ResponseError as e:
+        check(f"{tag} wrongtype lpush", str(e), "WRONGTYPE LPUSH expects list, found dict")
+    pipe = r.pipeline(transaction=True)
+    pipe.incr("tx").incr("tx")
+    check(f"{tag} multi/exec", pipe.execute(), [1, 2])
+    with r.pipeline() as pipe:
+        pipe.watch("tx")
+        r.set("tx", 10)  # another write to the watched key
+        pipe.multi()
+        pipe.incr("tx")
+        try:
+            pipe.execute()
+            check(f"{tag} watch", "executed", "WatchError")
+        except redis.WatchError:
+            check(f"{tag} watch", "WatchError", "WatchError")
+    check(f"{tag} type names", [r.type(k) for k in ("l2", "h", "s2", "z2", "tx")], ["list", "hash", "set", "zset", "string"])
 
 
 run(2)
