@@ -41,7 +41,7 @@ pub mod waiting;
 pub use command::{CommandSpec, Flags, COMMANDS};
 pub use config::Config;
 pub use keyspace::{Keyspace, Store, DEFAULT_KEYSPACE};
-pub use reply::{CmdError, Reply};
+pub use reply::{CmdError, ListRange, Reply};
 
 /// Version reported by `HELLO`, `INFO` and `okdb --version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -22,6 +22,9 @@ pub enum Reply {
     /// answers.
     NullArray,
     Array(Vec<Reply>),
+    /// An array of stored values, each spelled as [`Reply::Value`] would be: a range of a list,
+    /// held as an O(1) clone of the list and the bounds, so no item is copied or wrapped.
+    Values(Box<ListRange>),
     Map(Vec<(Reply, Reply)>),
     Set(Vec<Reply>),
     Double(f64),
@@ -47,6 +50,39 @@ impl Reply {
     /// A value, or a null reply for a missing one.
     pub fn value(v: Option<&Value>) -> Reply {
         v.map_or(Reply::Null, |v| Reply::Value(v.clone()))
+    }
+}
+
+/// Items `start..end` of a list (see [`Reply::Values`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListRange {
+    pub list: okdb_value::List,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl ListRange {
+    /// The whole list.
+    pub fn all(list: okdb_value::List) -> ListRange {
+        let end = list.len();
+        ListRange {
+            list,
+            start: 0,
+            end,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+
+    /// The items in order (a focus on the range: O(1) amortized per item).
+    pub fn iter(&self) -> impl Iterator<Item = &Value> + Send + '_ {
+        self.list.focus().narrow(self.start..self.end).into_iter()
     }
 }
 

@@ -18,6 +18,10 @@ fn render(r: &Reply) -> String {
         Reply::Bool(b) => b.to_string(),
         Reply::Value(v) => v.to_string(),
         Reply::Error(e) => e.to_string(),
+        Reply::Values(items) => format!(
+            "[{}]",
+            items.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
+        ),
         Reply::Array(items) | Reply::Set(items) => {
             format!(
                 "[{}]",

@@ -26,6 +26,10 @@ fn encode_reply(e: &mut Encoder<'_>, r: &Reply) {
             e.array(items.len());
             items.iter().for_each(|i| encode_reply(e, i));
         }
+        Reply::Values(items) => {
+            e.array(items.len());
+            items.iter().for_each(|v| value(e, v));
+        }
         Reply::Set(items) => {
             e.set(items.len());
             items.iter().for_each(|i| encode_reply(e, i));
@@ -89,6 +93,7 @@ pub fn estimate(reply: &Reply) -> usize {
         Reply::Status(s) => s.len() + 3,
         Reply::Error(e) => e.prefix.len() + e.message.len() + 4,
         Reply::Array(items) | Reply::Set(items) => 16 + items.iter().map(estimate).sum::<usize>(),
+        Reply::Values(items) => 16 + items.iter().map(value_estimate).sum::<usize>(),
         Reply::Map(pairs) => {
             16 + pairs
                 .iter()
@@ -104,6 +109,12 @@ pub fn estimate(reply: &Reply) -> usize {
 pub fn holds_container(reply: &Reply) -> bool {
     match reply {
         Reply::Array(items) | Reply::Set(items) => items.iter().any(holds_container),
+        Reply::Values(items) => items.iter().any(|v| {
+            matches!(
+                v,
+                Value::List(_) | Value::Set(_) | Value::Dict(_) | Value::SortedSet(_)
+            )
+        }),
         Reply::Map(pairs) => pairs
             .iter()
             .any(|(k, v)| holds_container(k) || holds_container(v)),
@@ -215,6 +226,10 @@ impl<'a> Stream<'a> {
                     Reply::Set(items) => {
                         e.set(items.len());
                         self.many(items.iter().map(Item::Reply));
+                    }
+                    Reply::Values(items) => {
+                        e.array(items.len());
+                        self.many(items.iter().map(Item::Value));
                     }
                     Reply::Map(pairs) => {
                         e.map(pairs.len());

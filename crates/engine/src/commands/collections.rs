@@ -87,7 +87,7 @@ pub(crate) fn field(a: &[u8]) -> Result<&str, CmdError> {
 
 /// A list of values as a reply (each typed in RESP3, strings raw in RESP2).
 pub(crate) fn list_reply(items: impl IntoIterator<Item = Value>) -> Reply {
-    Reply::Array(items.into_iter().map(Reply::Value).collect())
+    Reply::Values(Box::new(crate::reply::ListRange::all(items.into_iter().collect())))
 }
 
 /// An optional slice bound: an int, or `None`/`null`/empty for Python's omitted bound.

@@ -106,7 +106,11 @@ pub fn lrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let l = ops::seq::list("LRANGE", v, Caps::ENDS)?;
     Ok(match ops::seq::redis_range(l.len(), start, stop) {
         None => Reply::Array(vec![]),
-        Some((x, y)) => list_reply(ops::seq::range(l, x, y)),
+        Some((start, end)) => Reply::Values(Box::new(crate::reply::ListRange {
+            list: l.clone(),
+            start,
+            end,
+        })),
     })
 }
 
