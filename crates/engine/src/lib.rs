@@ -776,8 +776,10 @@ impl Executor<'_> {
                 let keyspace = session.keyspace.clone();
                 if session.in_exec {
                     // Served once the whole transaction has run, as Redis does.
-                    self.deferred
-                        .extend(spec.keys(args).map(|k| (keyspace.clone(), Bytes::copy_from_slice(k))));
+                    self.deferred.extend(
+                        spec.keys(args)
+                            .map(|k| (keyspace.clone(), Bytes::copy_from_slice(k))),
+                    );
                 } else {
                     for key in spec.keys(args) {
                         self.serve_waiters(&keyspace, key);
@@ -857,10 +859,15 @@ impl Executor<'_> {
     /// that reach beyond their key positions (flushes, `SWAPDB`, `MOVE`, `COPY … DB`) break
     /// every watch, which errs on the safe side.
     fn break_watches(&mut self, spec: &CommandSpec, session: &Session, args: &[Bytes]) {
-        let everything = matches!(spec.name, "FLUSHDB" | "FLUSHALL" | "SWAPDB" | "MOVE" | "COPY");
+        let everything = matches!(
+            spec.name,
+            "FLUSHDB" | "FLUSHALL" | "SWAPDB" | "MOVE" | "COPY"
+        );
         let store = &mut *self.store;
         if everything {
-            store.watch_broken.extend(store.watched.values().flatten().copied());
+            store
+                .watch_broken
+                .extend(store.watched.values().flatten().copied());
             return;
         }
         for k in spec.keys(args) {
@@ -962,7 +969,11 @@ impl Executor<'_> {
                     }
                     c
                 }
-                WaitOp::Move { dst, from_left, to_left } => vec![
+                WaitOp::Move {
+                    dst,
+                    from_left,
+                    to_left,
+                } => vec![
                     Bytes::from_static(b"LMOVE"),
                     k.clone(),
                     dst.clone(),
@@ -979,7 +990,11 @@ impl Executor<'_> {
                 }
                 WaitOp::ZMPop { highest, count } => {
                     let name: &'static [u8] = if *highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
-                    vec![Bytes::from_static(name), k.clone(), count.to_string().into()]
+                    vec![
+                        Bytes::from_static(name),
+                        k.clone(),
+                        count.to_string().into(),
+                    ]
                 }
             };
             let reply = self.execute(&mut session, &command);

@@ -20,7 +20,11 @@ fn render(r: &Reply) -> String {
         Reply::Error(e) => e.to_string(),
         Reply::Values(items) => format!(
             "[{}]",
-            items.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Reply::Array(items) | Reply::Set(items) => {
             format!(
@@ -68,7 +72,14 @@ fn run(engine: &Engine, session: &mut Session, script: &str) -> Vec<String> {
 fn type_names_for_redis_clients() {
     check_all(
         "SET i 5; SET d {\"a\":1}; LPUSH l x; SADD s x; ZADD z 1 x; type i d l s z none",
-        &["OK", "OK", "1", "1", "1", "[string, hash, list, set, zset, none]"],
+        &[
+            "OK",
+            "OK",
+            "1",
+            "1",
+            "1",
+            "[string, hash, list, set, zset, none]",
+        ],
     );
     check_all("SET a 1 b x; SCAN 0 TYPE string", &["OK", "[0, [b, a]]"]);
     check_all("SET a 1 b x; SCAN 0 TYPE int", &["OK", "[0, [a]]"]);
@@ -444,7 +455,7 @@ fn connection_commands() {
         "ERR Client names cannot contain spaces, newlines or special characters."
     );
     check("CLIENT ID", "1");
-    check("CLIENT NOPE", "ERR unknown CLIENT subcommand or wrong number of arguments: use ID, GETNAME, SETNAME name, LIST, INFO, LITERALS [strict|faithful] or SETINFO attr value");
+    check("CLIENT NOPE", "ERR unknown CLIENT subcommand or wrong number of arguments: use ID, GETNAME, SETNAME name, LIST, INFO, LITERALS [strict|faithful], UNBLOCK id [TIMEOUT|ERROR] or SETINFO attr value");
 }
 
 #[test]

@@ -67,10 +67,7 @@ pub struct Blocked {
 #[derive(Debug, Clone)]
 pub(crate) enum WaitOp {
     /// `BLPOP`/`BRPOP`: `[key, item]`; with `count` (`BLMPOP`): `[key, [items]]`.
-    Pop {
-        left: bool,
-        count: Option<usize>,
-    },
+    Pop { left: bool, count: Option<usize> },
     /// `BLMOVE`/`BRPOPLPUSH`: the item moved.
     Move {
         dst: Bytes,
@@ -120,7 +117,10 @@ impl Waiting {
         let seq = self.next;
         self.next += 1;
         for k in &w.keys {
-            let q = self.by_key.entry((w.keyspace.clone(), Key::new(k))).or_default();
+            let q = self
+                .by_key
+                .entry((w.keyspace.clone(), Key::new(k)))
+                .or_default();
             if !q.contains(&seq) {
                 q.push_back(seq);
             }
@@ -176,18 +176,27 @@ impl Waiting {
 
     /// True if someone waits on this key.
     pub fn has(&self, keyspace: &str, key: &[u8]) -> bool {
-        !self.by_key.is_empty() && self.by_key.contains_key(&(SmolStr::new(keyspace), Key::new(key)))
+        !self.by_key.is_empty()
+            && self
+                .by_key
+                .contains_key(&(SmolStr::new(keyspace), Key::new(key)))
     }
 
     /// The first waiter on a key.
     pub fn first(&self, keyspace: &str, key: &[u8]) -> Option<&Waiter> {
-        let seq = self.by_key.get(&(SmolStr::new(keyspace), Key::new(key)))?.front()?;
+        let seq = self
+            .by_key
+            .get(&(SmolStr::new(keyspace), Key::new(key)))?
+            .front()?;
         self.waiters.get(seq)
     }
 
     /// Takes the first waiter on a key out of every queue.
     pub fn take_first(&mut self, keyspace: &str, key: &[u8]) -> Option<Waiter> {
-        let seq = *self.by_key.get(&(SmolStr::new(keyspace), Key::new(key)))?.front()?;
+        let seq = *self
+            .by_key
+            .get(&(SmolStr::new(keyspace), Key::new(key)))?
+            .front()?;
         self.remove(seq)
     }
 }

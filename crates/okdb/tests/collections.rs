@@ -50,7 +50,14 @@ fn dump(c: &mut Client) -> Vec<(String, String)> {
 
 fn writes(c: &mut Client, phase: usize) {
     let p = |s: &str| format!("{s}{phase}");
-    let (l, h, s, z, q, d) = (p("list"), p("hash"), p("set"), p("zset"), p("queue"), p("dst"));
+    let (l, h, s, z, q, d) = (
+        p("list"),
+        p("hash"),
+        p("set"),
+        p("zset"),
+        p("queue"),
+        p("dst"),
+    );
     // Large enough to be stored in chunks by the checkpoint.
     for chunk in 0..3 {
         let items: Vec<String> = (0..1000).map(|i| format!("e{chunk}-{i}")).collect();
@@ -121,7 +128,10 @@ fn every_container_survives_checkpoint_journal_and_kill_9() {
     }
     call(&mut c, &["RPUSH", "later", "one", "two"]);
     let served = waiting.join().unwrap();
-    assert!(matches!(served, Frame::Array(ref a) if a.len() == 2), "{served:?}");
+    assert!(
+        matches!(served, Frame::Array(ref a) if a.len() == 2),
+        "{served:?}"
+    );
 
     let before = dump(&mut c);
     assert!(before.len() >= 14, "{before:?}");

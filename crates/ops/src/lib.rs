@@ -87,18 +87,22 @@ pub fn contains(verb: &'static str, v: &Value, x: &Value) -> Result<bool> {
         Value::Dict(d) => matches!(x, Value::Str(k) if d.contains_key(k.as_str())),
         Value::Str(s) => match x {
             Value::Str(t) => s.as_str().contains(t.as_str()),
-            other => return Err(OpError::Invalid(format!(
-                "'in <string>' requires string as left operand, not {}",
-                other.type_name()
-            ))),
+            other => {
+                return Err(OpError::Invalid(format!(
+                    "'in <string>' requires string as left operand, not {}",
+                    other.type_name()
+                )))
+            }
         },
         Value::Bytes(b) => match x {
             Value::Bytes(t) => memfind(b, t),
             Value::Str(t) => memfind(b, t.as_str().as_bytes()),
-            other => return Err(OpError::Invalid(format!(
-                "a bytes-like object is required, not {}",
-                other.type_name()
-            ))),
+            other => {
+                return Err(OpError::Invalid(format!(
+                    "a bytes-like object is required, not {}",
+                    other.type_name()
+                )))
+            }
         },
         other => return Err(wrong_type(verb, other, Caps::CONTAINS)),
     })
@@ -116,7 +120,11 @@ pub fn items(verb: &'static str, v: &Value) -> Result<Vec<Value>> {
         Value::Set(s) => s.iter().cloned().collect(),
         Value::SortedSet(z) => z.iter().map(|(m, _)| Value::str(m)).collect(),
         Value::Dict(d) => d.iter().map(|(k, _)| Value::str(k)).collect(),
-        Value::Str(s) => s.as_str().chars().map(|c| Value::str(c.encode_utf8(&mut [0; 4]))).collect(),
+        Value::Str(s) => s
+            .as_str()
+            .chars()
+            .map(|c| Value::str(c.encode_utf8(&mut [0; 4])))
+            .collect(),
         Value::Bytes(b) => b.iter().map(|&x| Value::Int(x as i64)).collect(),
         other => return Err(wrong_type(verb, other, Caps::ITERABLE)),
     })

@@ -34,7 +34,10 @@ pub fn set(verb: &'static str, v: &mut Value, field: &str, x: Value) -> Result<b
 /// Sets every pair; how many fields are new.
 pub fn set_many(verb: &'static str, v: &mut Value, pairs: Vec<(SmolStr, Value)>) -> Result<usize> {
     let d = dict_mut(verb, v)?;
-    Ok(pairs.into_iter().filter(|(k, x)| d.insert(k.clone(), x.clone()).is_none()).count())
+    Ok(pairs
+        .into_iter()
+        .filter(|(k, x)| d.insert(k.clone(), x.clone()).is_none())
+        .count())
 }
 
 /// Removes fields; how many existed.
@@ -72,7 +75,10 @@ pub fn values(verb: &'static str, v: &Value) -> Result<Vec<Value>> {
 
 /// `(field, value)` pairs, in order.
 pub fn items(verb: &'static str, v: &Value) -> Result<Vec<(SmolStr, Value)>> {
-    Ok(dict(verb, v)?.iter().map(|(k, x)| (k.clone(), x.clone())).collect())
+    Ok(dict(verb, v)?
+        .iter()
+        .map(|(k, x)| (k.clone(), x.clone()))
+        .collect())
 }
 
 /// Adds an int to a field's int (a missing field counts as 0); the new value.

@@ -25,10 +25,14 @@ pub fn set_mut<'a>(verb: &'static str, v: &'a mut Value) -> Result<&'a mut Set> 
 /// of them cannot be a member.
 pub fn add(verb: &'static str, v: &mut Value, members: Vec<Value>) -> Result<usize> {
     for m in &members {
-        m.check_hashable().map_err(|e| OpError::Invalid(e.to_string()))?;
+        m.check_hashable()
+            .map_err(|e| OpError::Invalid(e.to_string()))?;
     }
     let s = set_mut(verb, v)?;
-    Ok(members.into_iter().filter(|m| s.insert(m.clone()).is_none()).count())
+    Ok(members
+        .into_iter()
+        .filter(|m| s.insert(m.clone()).is_none())
+        .count())
 }
 
 /// `DISCARD key member…`: removes members; how many were there.
@@ -38,7 +42,10 @@ pub fn discard<'a>(
     members: impl IntoIterator<Item = &'a Value>,
 ) -> Result<usize> {
     let s = set_mut(verb, v)?;
-    Ok(members.into_iter().filter(|m| s.remove(*m).is_some()).count())
+    Ok(members
+        .into_iter()
+        .filter(|m| s.remove(*m).is_some())
+        .count())
 }
 
 /// True if `m` is a member.

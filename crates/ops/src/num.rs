@@ -34,7 +34,10 @@ pub fn add(verb: &'static str, base: &Value, by: &Value) -> Result<Value> {
 }
 
 /// The numbers of a list or set (a dict's values), checked to be numbers.
-fn numbers<'a>(verb: &'static str, v: &'a Value) -> Result<Box<dyn Iterator<Item = &'a Value> + 'a>> {
+fn numbers<'a>(
+    verb: &'static str,
+    v: &'a Value,
+) -> Result<Box<dyn Iterator<Item = &'a Value> + 'a>> {
     let it: Box<dyn Iterator<Item = &Value>> = match v {
         Value::List(l) => Box::new(l.iter()),
         Value::Set(s) => Box::new(s.iter()),
@@ -183,7 +186,11 @@ pub fn median(verb: &'static str, v: &Value) -> Result<Option<Value>> {
     if all.len() % 2 == 1 {
         return Ok(Some(hi));
     }
-    let lo = (*all[..mid].iter().max().expect("an even count of at least 2")).clone();
+    let lo = (*all[..mid]
+        .iter()
+        .max()
+        .expect("an even count of at least 2"))
+    .clone();
     Ok(Some(match (&lo, &hi) {
         (Value::Int(a), Value::Int(b)) => {
             let s = *a as i128 + *b as i128;

@@ -46,7 +46,9 @@ pub struct Added {
 
 fn check_score(score: f64) -> Result<f64> {
     if score.is_nan() {
-        Err(OpError::Invalid("resulting score is not a number (NaN)".into()))
+        Err(OpError::Invalid(
+            "resulting score is not a number (NaN)".into(),
+        ))
     } else {
         Ok(score)
     }
@@ -98,9 +100,16 @@ pub fn add(
 }
 
 /// Removes members; how many were there.
-pub fn remove<'a>(verb: &'static str, v: &mut Value, members: impl IntoIterator<Item = &'a str>) -> Result<usize> {
+pub fn remove<'a>(
+    verb: &'static str,
+    v: &mut Value,
+    members: impl IntoIterator<Item = &'a str>,
+) -> Result<usize> {
     let z = zset_mut(verb, v)?;
-    Ok(members.into_iter().filter(|m| z.remove(m).is_some()).count())
+    Ok(members
+        .into_iter()
+        .filter(|m| z.remove(m).is_some())
+        .count())
 }
 
 /// A bound of a score range: the score and whether it is excluded.
@@ -167,7 +176,12 @@ pub fn by_lex(z: &SortedSet, min: &LexBound, max: &LexBound) -> (usize, usize) {
 }
 
 /// Pops up to `count` members with the lowest (or highest) scores.
-pub fn pop(verb: &'static str, v: &mut Value, highest: bool, count: usize) -> Result<Vec<(SmolStr, f64)>> {
+pub fn pop(
+    verb: &'static str,
+    v: &mut Value,
+    highest: bool,
+    count: usize,
+) -> Result<Vec<(SmolStr, f64)>> {
     let z = zset_mut(verb, v)?;
     let mut out = Vec::with_capacity(count.min(z.len()));
     while out.len() < count {
@@ -228,7 +242,9 @@ pub fn combine(
             for (i, input) in inputs.iter().enumerate() {
                 for (m, s) in input {
                     let w = weighted(i, *s);
-                    out.entry(m.clone()).and_modify(|x| *x = join(*x, w)).or_insert(w);
+                    out.entry(m.clone())
+                        .and_modify(|x| *x = join(*x, w))
+                        .or_insert(w);
                 }
             }
         }

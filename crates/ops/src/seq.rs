@@ -27,7 +27,11 @@ pub fn index_of(len: usize, i: i64) -> Option<usize> {
 /// Python's insertion point: like an index, but clamped to `0..=len`.
 pub fn insertion_point(len: usize, i: i64) -> usize {
     let n = len as i64;
-    let j = if i < 0 { i.saturating_add(n).max(0) } else { i.min(n) };
+    let j = if i < 0 {
+        i.saturating_add(n).max(0)
+    } else {
+        i.min(n)
+    };
     j as usize
 }
 
@@ -35,8 +39,16 @@ pub fn insertion_point(len: usize, i: i64) -> usize {
 /// clamped to the sequence; the half-open positions, or None when empty.
 pub fn redis_range(len: usize, start: i64, stop: i64) -> Option<(usize, usize)> {
     let n = len as i64;
-    let start = if start < 0 { (start.saturating_add(n)).max(0) } else { start };
-    let stop = if stop < 0 { stop.saturating_add(n) } else { stop.min(n - 1) };
+    let start = if start < 0 {
+        (start.saturating_add(n)).max(0)
+    } else {
+        start
+    };
+    let stop = if stop < 0 {
+        stop.saturating_add(n)
+    } else {
+        stop.min(n - 1)
+    };
     (start <= stop && start < n).then(|| (start as usize, stop as usize + 1))
 }
 
@@ -334,11 +346,22 @@ pub fn delete_slice(
             });
         }
         Value::Str(t) => {
-            let kept: String = t.as_str().chars().zip(&gone).filter(|(_, g)| !**g).map(|(c, _)| c).collect();
+            let kept: String = t
+                .as_str()
+                .chars()
+                .zip(&gone)
+                .filter(|(_, g)| !**g)
+                .map(|(c, _)| c)
+                .collect();
             *v = Value::str(&kept);
         }
         Value::Bytes(b) => {
-            let kept: Vec<u8> = b.iter().zip(&gone).filter(|(_, g)| !**g).map(|(c, _)| *c).collect();
+            let kept: Vec<u8> = b
+                .iter()
+                .zip(&gone)
+                .filter(|(_, g)| !**g)
+                .map(|(c, _)| *c)
+                .collect();
             *v = Value::Bytes(kept.into());
         }
         _ => unreachable!("checked above"),
@@ -363,7 +386,11 @@ pub fn count(verb: &'static str, v: &Value, x: &Value) -> Result<usize> {
         (Value::Str(_) | Value::Bytes(_), other) => {
             return Err(OpError::Invalid(format!(
                 "must be a {}, not {}",
-                if matches!(v, Value::Str(_)) { "string" } else { "byte (int)" },
+                if matches!(v, Value::Str(_)) {
+                    "string"
+                } else {
+                    "byte (int)"
+                },
                 other.type_name()
             )))
         }
@@ -438,9 +465,20 @@ pub fn remove(verb: &'static str, v: &mut Value, x: &Value, count: i64) -> Resul
     }
     let want = count.unsigned_abs() as usize;
     let mut at: Vec<usize> = if count > 0 {
-        l.iter().enumerate().filter(|(_, i)| *i == x).map(|(k, _)| k).take(want).collect()
+        l.iter()
+            .enumerate()
+            .filter(|(_, i)| *i == x)
+            .map(|(k, _)| k)
+            .take(want)
+            .collect()
     } else {
-        l.iter().enumerate().rev().filter(|(_, i)| *i == x).map(|(k, _)| k).take(want).collect()
+        l.iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, i)| *i == x)
+            .map(|(k, _)| k)
+            .take(want)
+            .collect()
     };
     at.sort_unstable_by(|a, b| b.cmp(a));
     for k in &at {

@@ -197,7 +197,11 @@ proptest! {
 /// The model's order: by score, then by member bytes.
 fn model_order(scores: &HashMap<SmolStr, f64>) -> Vec<(SmolStr, f64)> {
     let mut v: Vec<(SmolStr, f64)> = scores.iter().map(|(m, s)| (m.clone(), *s)).collect();
-    v.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap().then_with(|| a.0.as_bytes().cmp(b.0.as_bytes())));
+    v.sort_by(|a, b| {
+        a.1.partial_cmp(&b.1)
+            .unwrap()
+            .then_with(|| a.0.as_bytes().cmp(b.0.as_bytes()))
+    });
     v
 }
 
@@ -213,9 +217,15 @@ fn every_verb_names_the_types_it_accepts() {
     let e = scored::zset("ZADD", &Value::list([])).unwrap_err();
     assert_eq!(e.to_string(), "ZADD expects sortedset, found list");
     let e = crate::len("LEN", &Value::Null).unwrap_err();
-    assert_eq!(e.to_string(), "LEN expects string, bytes, list, dict, set or sortedset, found null");
+    assert_eq!(
+        e.to_string(),
+        "LEN expects string, bytes, list, dict, set or sortedset, found null"
+    );
     let e = crate::num::sum("SUM", &Value::Int(3)).unwrap_err();
-    assert_eq!(e.to_string(), "SUM expects string, bytes, list, dict, set or sortedset, found int");
+    assert_eq!(
+        e.to_string(),
+        "SUM expects string, bytes, list, dict, set or sortedset, found int"
+    );
 }
 
 #[test]
@@ -224,18 +234,36 @@ fn errors_change_nothing() {
     let mut v = Value::SortedSet(Box::default());
     let pairs = [(SmolStr::new("a"), 1.0), (SmolStr::new("b"), f64::INFINITY)];
     scored::add("ZADD", &mut v, &pairs, AddIf::default(), false).unwrap();
-    let err = scored::add("ZADD", &mut v, &[(SmolStr::new("a"), 1.0), (SmolStr::new("b"), f64::NEG_INFINITY)], AddIf::default(), true);
+    let err = scored::add(
+        "ZADD",
+        &mut v,
+        &[
+            (SmolStr::new("a"), 1.0),
+            (SmolStr::new("b"), f64::NEG_INFINITY),
+        ],
+        AddIf::default(),
+        true,
+    );
     assert!(matches!(err, Err(OpError::Invalid(_))));
     let Value::SortedSet(z) = &v else { panic!() };
     assert_eq!(z.score("a"), Some(1.0));
     assert_eq!(z.score("b"), Some(f64::INFINITY));
     // An int overflow in a sum or a dict increment is an error, never a wrap.
     let big = Value::list([Value::Int(i64::MAX), Value::Int(1)]);
-    assert!(matches!(crate::num::sum("SUM", &big), Err(OpError::Overflow(_))));
+    assert!(matches!(
+        crate::num::sum("SUM", &big),
+        Err(OpError::Overflow(_))
+    ));
     let mut d = Value::Dict(Default::default());
     crate::map::set("HSET", &mut d, "n", Value::Int(i64::MAX)).unwrap();
-    assert!(matches!(crate::map::incr_int("HINCRBY", &mut d, "n", 1), Err(OpError::Overflow(_))));
-    assert_eq!(crate::map::get("HGET", &d, "n").unwrap(), Some(&Value::Int(i64::MAX)));
+    assert!(matches!(
+        crate::map::incr_int("HINCRBY", &mut d, "n", 1),
+        Err(OpError::Overflow(_))
+    ));
+    assert_eq!(
+        crate::map::get("HGET", &d, "n").unwrap(),
+        Some(&Value::Int(i64::MAX))
+    );
     // A set member must be a scalar; nothing is added when one is not.
     let mut s = Value::set([]).unwrap();
     assert!(crate::members::add("SADD", &mut s, vec![Value::Int(1), Value::list([])]).is_err());
@@ -246,14 +274,20 @@ fn errors_change_nothing() {
 fn math_is_exact_for_ints_and_stable_for_floats() {
     let ints = Value::list((1..=1000).map(Value::Int));
     assert_eq!(crate::num::sum("SUM", &ints).unwrap(), Value::Int(500_500));
-    assert_eq!(crate::num::median("MEDIAN", &ints).unwrap(), Some(Value::Float(500.5)));
+    assert_eq!(
+        crate::num::median("MEDIAN", &ints).unwrap(),
+        Some(Value::Float(500.5))
+    );
     // Cancellation: a naive left-to-right float sum gives 0 here.
     let floats = Value::list([Value::Float(1e100), Value::Float(1.0), Value::Float(-1e100)]);
     assert_eq!(crate::num::sum("SUM", &floats).unwrap(), Value::Float(1.0));
     let same = Value::list((0..1000).map(|_| Value::Float(1e9 + 0.1)));
     let sd = crate::num::stddev("STDDEV", &same).unwrap().unwrap();
     assert!(sd < 1e-6, "{sd}");
-    assert_eq!(crate::num::extreme("MIN", &Value::list([]), false).unwrap(), None);
+    assert_eq!(
+        crate::num::extreme("MIN", &Value::list([]), false).unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -271,7 +305,10 @@ fn sets_combine_as_python_sets_do() {
     assert_eq!(got(Combine::Diff), [Value::Int(1)].into_iter().collect());
     let z = scored::combine(
         Combine::Union,
-        &[vec![(SmolStr::new("x"), f64::INFINITY)], vec![(SmolStr::new("x"), f64::NEG_INFINITY)]],
+        &[
+            vec![(SmolStr::new("x"), f64::INFINITY)],
+            vec![(SmolStr::new("x"), f64::NEG_INFINITY)],
+        ],
         &[1.0, 1.0],
         scored::Aggregate::Sum,
     );

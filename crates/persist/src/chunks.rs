@@ -142,7 +142,11 @@ pub fn for_each_chunk(v: &Value, mut f: impl FnMut(Value)) -> bool {
         Value::SortedSet(z) => split(
             z.iter().map(|(m, s)| (m.clone(), s)),
             |(m, s): &(SmolStr, f64)| format!("{m}\u{0}{s}"),
-            |run| f(Value::SortedSet(Box::new(run.into_iter().collect::<SortedSet>()))),
+            |run| {
+                f(Value::SortedSet(Box::new(
+                    run.into_iter().collect::<SortedSet>(),
+                )))
+            },
         ),
         Value::Str(s) => {
             let mut rest = s.as_str();

@@ -327,7 +327,9 @@ impl Persistence {
                                 .args
                                 .iter()
                                 .take(4)
-                                .map(|a| String::from_utf8_lossy(&a[..a.len().min(64)]).into_owned())
+                                .map(|a| {
+                                    String::from_utf8_lossy(&a[..a.len().min(64)]).into_owned()
+                                })
                                 .collect();
                             failed = Some((rec.lsn, command.join(" "), e.to_string()));
                             return;

@@ -155,13 +155,15 @@ fn a_record_that_fails_to_replay_stops_start_up() {
         exec.execute(&mut s, &["SET".into(), "j".into(), "1".into()]);
         exec.last_lsn() + 1
     };
-    e.journal().unwrap().push(&mut vec![okdb_engine::journal::Record {
-        lsn,
-        now: okdb_engine::time::now_ms(),
-        keyspace: "0".into(),
-        literals: okdb_value::literal::Literals::Faithful,
-        args: vec!["INCR".into(), "k".into()],
-    }]);
+    e.journal()
+        .unwrap()
+        .push(&mut vec![okdb_engine::journal::Record {
+            lsn,
+            now: okdb_engine::time::now_ms(),
+            keyspace: "0".into(),
+            literals: okdb_value::literal::Literals::Faithful,
+            args: vec!["INCR".into(), "k".into()],
+        }]);
     p.shutdown();
     drop(e);
 
@@ -169,6 +171,9 @@ fn a_record_that_fails_to_replay_stops_start_up() {
     let err = Persistence::open(&e, &dir).err().expect("start-up refuses");
     let text = err.to_string();
     assert!(text.contains(&format!("LSN {lsn}")), "{text}");
-    assert!(text.contains("INCR k") && text.contains("WRONGTYPE"), "{text}");
+    assert!(
+        text.contains("INCR k") && text.contains("WRONGTYPE"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

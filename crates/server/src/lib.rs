@@ -428,9 +428,7 @@ async fn connection(
                     Some(r) => r,
                     // Still waiting: this ends the wait. Otherwise a write served it just now
                     // and the mailbox holds the reply.
-                    None if engine.cancel_wait(session.id) => {
-                        (blocked.on_timeout.clone(), 0)
-                    }
+                    None if engine.cancel_wait(session.id) => (blocked.on_timeout.clone(), 0),
                     None => blocked
                         .mailbox
                         .take()

@@ -105,7 +105,10 @@ fn deleting_or_retyping_a_key_wakes_no_one_and_renaming_a_list_into_place_does()
     call(&mut admin, &["RENAME", "tmp", "q"]);
     assert_eq!(w.read().unwrap(), Frame::Array(vec![bulk("q"), bulk("a")]));
     // The connection goes on as usual.
-    assert_eq!(call(&mut w, &["LRANGE", "q", "0", "-1"]), Frame::Array(vec![bulk("b")]));
+    assert_eq!(
+        call(&mut w, &["LRANGE", "q", "0", "-1"]),
+        Frame::Array(vec![bulk("b")])
+    );
 }
 
 #[test]
@@ -132,7 +135,10 @@ fn client_unblock_ends_a_wait_as_a_timeout_or_an_error() {
     let id = id.to_string();
     send(&mut w, &["BLPOP", "q", "0"]);
     wait_blocked(&mut admin, 1);
-    assert_eq!(call(&mut admin, &["CLIENT", "UNBLOCK", &id]), Frame::Integer(1));
+    assert_eq!(
+        call(&mut admin, &["CLIENT", "UNBLOCK", &id]),
+        Frame::Integer(1)
+    );
     assert_eq!(w.read().unwrap(), Frame::Null);
     send(&mut w, &["BZPOPMIN", "z", "0"]);
     wait_blocked(&mut admin, 1);
@@ -144,7 +150,10 @@ fn client_unblock_ends_a_wait_as_a_timeout_or_an_error() {
         w.read().unwrap(),
         Frame::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into())
     );
-    assert_eq!(call(&mut admin, &["CLIENT", "UNBLOCK", &id]), Frame::Integer(0));
+    assert_eq!(
+        call(&mut admin, &["CLIENT", "UNBLOCK", &id]),
+        Frame::Integer(0)
+    );
 }
 
 #[test]
@@ -165,9 +174,15 @@ fn sorted_set_and_native_waits_and_moves_are_served_too() {
         z.read().unwrap(),
         Frame::Array(vec![bulk("z"), bulk("b"), bulk("2")])
     );
-    assert_eq!(native.read().unwrap(), Frame::Array(vec![bulk("n"), bulk("x")]));
+    assert_eq!(
+        native.read().unwrap(),
+        Frame::Array(vec![bulk("n"), bulk("x")])
+    );
     assert_eq!(mover.read().unwrap(), bulk("m"));
-    assert_eq!(call(&mut admin, &["LRANGE", "dst", "0", "-1"]), Frame::Array(vec![bulk("m")]));
+    assert_eq!(
+        call(&mut admin, &["LRANGE", "dst", "0", "-1"]),
+        Frame::Array(vec![bulk("m")])
+    );
     // A native pop keeps the emptied list, as native verbs do.
     assert_eq!(call(&mut admin, &["EXISTS", "n"]), Frame::Integer(1));
 }

@@ -23,9 +23,9 @@ mod dict;
 mod text;
 mod zset;
 pub use dict::Dict;
-pub use zset::SortedSet;
 pub use smol_str::SmolStr;
 pub use text::Str;
+pub use zset::SortedSet;
 
 /// A list: an RRB tree, O(log n) insert/delete/index anywhere, O(1) amortized at both ends.
 pub type List = imbl::Vector<Value>;

@@ -1183,9 +1183,15 @@ fn construct_sortedset(args: Args) -> Result<Value, ValueError> {
                 match item {
                     Value::List(p) if p.len() == 2 => match (&p[0], &p[1]) {
                         (Value::Str(m), x) => out.push((SmolStr::new(m.as_str()), x.clone())),
-                        _ => return Err(args.bad("takes [member, score] pairs with string members")),
+                        _ => {
+                            return Err(args.bad("takes [member, score] pairs with string members"))
+                        }
                     },
-                    _ => return Err(args.bad("takes a dict of member: score or [member, score] pairs")),
+                    _ => {
+                        return Err(
+                            args.bad("takes a dict of member: score or [member, score] pairs")
+                        )
+                    }
                 }
             }
             out

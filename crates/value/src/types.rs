@@ -231,7 +231,10 @@ mod tests {
     #[test]
     fn accepting_names_the_types_in_rank_order() {
         assert_eq!(accepting(Caps::MEMBERS), "set");
-        assert_eq!(accepting(Caps::LEN), "string, bytes, list, dict, set or sortedset");
+        assert_eq!(
+            accepting(Caps::LEN),
+            "string, bytes, list, dict, set or sortedset"
+        );
         assert_eq!(accepting(Caps::NUMBER), "int or float");
     }
 }

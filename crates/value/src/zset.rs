@@ -57,7 +57,9 @@ impl SortedSet {
             let at = self.find(old, &member).expect("order and scores agree");
             self.order.remove(at);
         }
-        let at = self.find(score, &member).expect_err("the member was removed");
+        let at = self
+            .find(score, &member)
+            .expect_err("the member was removed");
         self.order.insert(at, (score, member.clone()));
         self.scores.insert(member, score);
         old

@@ -87,7 +87,9 @@ pub(crate) fn field(a: &[u8]) -> Result<&str, CmdError> {
 
 /// A list of values as a reply (each typed in RESP3, strings raw in RESP2).
 pub(crate) fn list_reply(items: impl IntoIterator<Item = Value>) -> Reply {
-    Reply::Values(Box::new(crate::reply::ListRange::all(items.into_iter().collect())))
+    Reply::Values(Box::new(crate::reply::ListRange::all(
+        items.into_iter().collect(),
+    )))
 }
 
 /// An optional slice bound: an int, or `None`/`null`/empty for Python's omitted bound.
@@ -166,11 +168,16 @@ fn waiting_pop(ctx: &mut Ctx, a: &[Bytes], left: bool) -> Result<Option<Reply>, 
             continue;
         }
         let end = if left { End::Left } else { End::Right };
-        let item = write(ctx, k, None, Empty::Keep, |v| ops::seq::pop(verb, v, end, 1))?;
+        let item = write(ctx, k, None, Empty::Keep, |v| {
+            ops::seq::pop(verb, v, end, 1)
+        })?;
         let name: &'static [u8] = if left { b"POPLEFT" } else { b"POP" };
         ctx.journal_as(vec![Bytes::from_static(name), k.clone()]);
         let item = item.and_then(|mut i| i.pop());
-        return Ok(Some(Reply::Array(vec![Reply::Bulk(k.clone()), Reply::value(item.as_ref())])));
+        return Ok(Some(Reply::Array(vec![
+            Reply::Bulk(k.clone()),
+            Reply::value(item.as_ref()),
+        ])));
     }
     if !ctx.may_wait() {
         return Ok(Some(Reply::Null));
@@ -208,7 +215,9 @@ pub fn pushleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn insert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let i = args::int(&a[2])?;
     let x = ctx.value(&a[3])?;
-    let n = write(ctx, &a[1], None, Empty::Keep, |v| ops::seq::insert("INSERT", v, i, x))?;
+    let n = write(ctx, &a[1], None, Empty::Keep, |v| {
+        ops::seq::insert("INSERT", v, i, x)
+    })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
@@ -224,7 +233,9 @@ pub fn getslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     match ctx.get(&a[1]) {
         None => Ok(Reply::Null),
-        Some(v) => Ok(Reply::Value(ops::seq::slice("GETSLICE", v, start, stop, step)?)),
+        Some(v) => Ok(Reply::Value(ops::seq::slice(
+            "GETSLICE", v, start, stop, step,
+        )?)),
     }
 }
 
@@ -271,7 +282,9 @@ pub fn index(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let x = ctx.value(&a[2])?;
     match ctx.get(&a[1]) {
         None => Ok(Reply::Null),
-        Some(v) => Ok(ops::seq::find("INDEX", v, &x)?.map_or(Reply::Null, |i| Reply::Int(i as i64))),
+        Some(v) => {
+            Ok(ops::seq::find("INDEX", v, &x)?.map_or(Reply::Null, |i| Reply::Int(i as i64)))
+        }
     }
 }
 
@@ -286,14 +299,18 @@ pub fn remove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if a.len() > 4 {
         return Err(CmdError::syntax());
     }
-    let n = write(ctx, &a[1], None, Empty::Keep, |v| ops::seq::remove("REMOVE", v, &x, count))?;
+    let n = write(ctx, &a[1], None, Empty::Keep, |v| {
+        ops::seq::remove("REMOVE", v, &x, count)
+    })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
 /// `REVERSE key`: reverses a list (a string's characters, bytes) in place. OK, or null for a
 /// missing key.
 pub fn reverse(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let done = write(ctx, &a[1], None, Empty::Keep, |v| ops::seq::reverse("REVERSE", v))?;
+    let done = write(ctx, &a[1], None, Empty::Keep, |v| {
+        ops::seq::reverse("REVERSE", v)
+    })?;
     Ok(done.map_or(Reply::Null, |()| Reply::Ok))
 }
 
@@ -485,7 +502,12 @@ pub fn discard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `UNION|INTERSECT|DIFF key [key ...] [STORE dest]`: combines sets (a missing key is an empty
 /// set); the set, or with STORE its size once stored in `dest` (replacing it).
-fn combine(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, how: Combine) -> Result<Reply, CmdError> {
+fn combine(
+    ctx: &mut Ctx,
+    a: &[Bytes],
+    verb: &'static str,
+    how: Combine,
+) -> Result<Reply, CmdError> {
     let (keys, dest) = match a.len() {
         n if n >= 4 && is(&a[n - 2], "STORE") => (&a[1..n - 2], Some(&a[n - 1])),
         _ => (&a[1..], None),
@@ -558,7 +580,9 @@ pub fn mean(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 pub fn stddev(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    stat(ctx, a, |v| Ok(ops::num::stddev("STDDEV", v)?.map(Value::Float)))
+    stat(ctx, a, |v| {
+        Ok(ops::num::stddev("STDDEV", v)?.map(Value::Float))
+    })
 }
 
 pub fn median(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {

@@ -31,7 +31,13 @@ pub fn exists(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// them.
 pub fn type_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let native = ctx.session.literals == okdb_value::literal::Literals::Strict;
-    let name_of = move |v: &Value| if native { v.type_name() } else { v.decl().redis };
+    let name_of = move |v: &Value| {
+        if native {
+            v.type_name()
+        } else {
+            v.decl().redis
+        }
+    };
     let mut name = |k: &Bytes| Reply::status(ctx.get(k).map_or("none", name_of));
     if a.len() == 2 {
         return Ok(name(&a[1]));

@@ -33,7 +33,12 @@ fn positive(a: &[u8]) -> Result<usize, CmdError> {
 }
 
 /// Checks the type of a key a read-only command will use, without creating anything.
-fn read<'c>(ctx: &'c mut Ctx, key: &[u8], verb: &'static str, caps: Caps) -> Result<Option<&'c Value>, CmdError> {
+fn read<'c>(
+    ctx: &'c mut Ctx,
+    key: &[u8],
+    verb: &'static str,
+    caps: Caps,
+) -> Result<Option<&'c Value>, CmdError> {
     match ctx.get(key) {
         None => Ok(None),
         Some(v) => {
@@ -45,11 +50,21 @@ fn read<'c>(ctx: &'c mut Ctx, key: &[u8], verb: &'static str, caps: Caps) -> Res
 
 // ---- lists ----
 
-fn push(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, at: End, create: bool) -> Result<Reply, CmdError> {
+fn push(
+    ctx: &mut Ctx,
+    a: &[Bytes],
+    verb: &'static str,
+    at: End,
+    create: bool,
+) -> Result<Reply, CmdError> {
     let items = values(ctx, &a[2..])?;
-    let n = write(ctx, &a[1], create.then_some(new_list as fn() -> Value), Empty::Delete, |v| {
-        ops::seq::push(verb, v, at, items)
-    })?;
+    let n = write(
+        ctx,
+        &a[1],
+        create.then_some(new_list as fn() -> Value),
+        Empty::Delete,
+        |v| ops::seq::push(verb, v, at, items),
+    )?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
@@ -125,7 +140,9 @@ pub fn lindex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn lset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let i = args::int(&a[2])?;
     let x = ctx.value(&a[3])?;
-    match write(ctx, &a[1], None, Empty::Delete, |v| ops::seq::set("LSET", v, i, x))? {
+    match write(ctx, &a[1], None, Empty::Delete, |v| {
+        ops::seq::set("LSET", v, i, x)
+    })? {
         Some(()) => Ok(Reply::Ok),
         None => Err(CmdError::err("no such key")),
     }
@@ -134,7 +151,9 @@ pub fn lset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn lrem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let count = args::int(&a[2])?;
     let x = ctx.value(&a[3])?;
-    let n = write(ctx, &a[1], None, Empty::Delete, |v| ops::seq::remove("LREM", v, &x, count))?;
+    let n = write(ctx, &a[1], None, Empty::Delete, |v| {
+        ops::seq::remove("LREM", v, &x, count)
+    })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
@@ -160,7 +179,9 @@ pub fn linsert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn ltrim(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let (start, stop) = (args::int(&a[2])?, args::int(&a[3])?);
-    write(ctx, &a[1], None, Empty::Delete, |v| ops::seq::trim("LTRIM", v, start, stop))?;
+    write(ctx, &a[1], None, Empty::Delete, |v| {
+        ops::seq::trim("LTRIM", v, start, stop)
+    })?;
     Ok(Reply::Ok)
 }
 
@@ -205,16 +226,28 @@ pub fn lpos(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// Pops from one list's end and pushes onto another's (the same list rotates); the item, or
 /// null when the source is missing.
-fn move_item(ctx: &mut Ctx, verb: &'static str, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Reply, CmdError> {
+fn move_item(
+    ctx: &mut Ctx,
+    verb: &'static str,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+) -> Result<Reply, CmdError> {
     // Check the destination's type first: a failed move changes nothing.
     read(ctx, dst, verb, Caps::ENDS)?;
-    let Some(mut popped) = write(ctx, src, None, Empty::Delete, |v| ops::seq::pop(verb, v, from, 1))? else {
+    let Some(mut popped) = write(ctx, src, None, Empty::Delete, |v| {
+        ops::seq::pop(verb, v, from, 1)
+    })?
+    else {
         return Ok(Reply::Null);
     };
     let Some(item) = popped.pop() else {
         return Ok(Reply::Null);
     };
-    write(ctx, dst, Some(new_list), Empty::Delete, |v| ops::seq::push(verb, v, to, vec![item.clone()]))?;
+    write(ctx, dst, Some(new_list), Empty::Delete, |v| {
+        ops::seq::push(verb, v, to, vec![item.clone()])
+    })?;
     Ok(Reply::Value(item))
 }
 
@@ -240,13 +273,17 @@ fn pairs(a: &[Bytes], ctx: &Ctx, verb: &str) -> Result<Vec<(SmolStr, Value)>, Cm
 
 pub fn hset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let pairs = pairs(&a[2..], ctx, "HSET")?;
-    let n = write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| ops::map::set_many("HSET", v, pairs))?;
+    let n = write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+        ops::map::set_many("HSET", v, pairs)
+    })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
 pub fn hmset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let pairs = pairs(&a[2..], ctx, "HMSET")?;
-    write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| ops::map::set_many("HMSET", v, pairs))?;
+    write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+        ops::map::set_many("HMSET", v, pairs)
+    })?;
     Ok(Reply::Ok)
 }
 
@@ -297,7 +334,9 @@ pub fn hgetall(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn hdel(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let fields: Vec<&str> = a[2..].iter().map(|f| field(f)).collect::<Result<_, _>>()?;
-    let n = write(ctx, &a[1], None, Empty::Delete, |v| ops::map::delete("HDEL", v, fields))?;
+    let n = write(ctx, &a[1], None, Empty::Delete, |v| {
+        ops::map::delete("HDEL", v, fields)
+    })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
@@ -321,7 +360,9 @@ pub fn hstrlen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     };
     let n = match ops::map::get("HSTRLEN", v, f)? {
         None => 0,
-        Some(x) => x.scalar_text().map_or_else(|| okdb_value::json::to_string(x).len(), |t| t.len()),
+        Some(x) => x
+            .scalar_text()
+            .map_or_else(|| okdb_value::json::to_string(x).len(), |t| t.len()),
     };
     Ok(Reply::Int(n as i64))
 }
@@ -370,7 +411,9 @@ pub fn hincrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         };
         let sum = base + by;
         if !sum.is_finite() {
-            return Err(OpError::Invalid("increment would produce NaN or Infinity".into()));
+            return Err(OpError::Invalid(
+                "increment would produce NaN or Infinity".into(),
+            ));
         }
         let text = super::values::float_text(sum);
         let stored = okdb_value::literal::parse_arg_faithful(text.as_bytes());
@@ -388,12 +431,18 @@ pub fn hrandfield(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         Some(_) => return Err(CmdError::syntax()),
     };
     let Some(v) = read(ctx, &a[1], "HRANDFIELD", Caps::MAPPING)? else {
-        return Ok(if count.is_some() { Reply::Array(vec![]) } else { Reply::Null });
+        return Ok(if count.is_some() {
+            Reply::Array(vec![])
+        } else {
+            Reply::Null
+        });
     };
     let items = ops::map::items("HRANDFIELD", v)?;
     let chosen = random_picks(items.len(), count);
     let Some(count) = count else {
-        return Ok(chosen.first().map_or(Reply::Null, |&i| Reply::text(&items[i].0)));
+        return Ok(chosen
+            .first()
+            .map_or(Reply::Null, |&i| Reply::text(&items[i].0)));
     };
     let _ = count;
     let resp3 = ctx.session.proto >= 3;
@@ -421,7 +470,9 @@ fn random_count(a: &[u8]) -> Result<i64, CmdError> {
         return Err(CmdError::err("value is out of range"));
     }
     if n.unsigned_abs() > 1 << 27 {
-        return Err(CmdError::err("count is too large (okdb answers at most 134217728 picks)"));
+        return Err(CmdError::err(
+            "count is too large (okdb answers at most 134217728 picks)",
+        ));
     }
     Ok(n)
 }
@@ -434,7 +485,9 @@ fn random_picks(len: usize, count: Option<i64>) -> Vec<usize> {
     }
     match count {
         None => vec![fastrand::usize(..len)],
-        Some(c) if c < 0 => (0..c.unsigned_abs()).map(|_| fastrand::usize(..len)).collect(),
+        Some(c) if c < 0 => (0..c.unsigned_abs())
+            .map(|_| fastrand::usize(..len))
+            .collect(),
         Some(c) => {
             let want = (c as usize).min(len);
             let mut all: Vec<usize> = (0..len).collect();
@@ -473,7 +526,11 @@ fn scan_items(a: &[Bytes], items: Vec<(Value, Option<Value>)>) -> Result<Reply, 
     let end = cursor.saturating_add(count).min(items.len());
     let next = if end >= items.len() { 0 } else { end };
     let mut out = Vec::new();
-    for (m, x) in items.into_iter().skip(cursor).take(end.saturating_sub(cursor)) {
+    for (m, x) in items
+        .into_iter()
+        .skip(cursor)
+        .take(end.saturating_sub(cursor))
+    {
         let text = m.scalar_text().map(|t| t.into_owned()).unwrap_or_default();
         if pattern.as_ref().is_some_and(|p| !p.matches(&text)) {
             continue;
@@ -483,7 +540,10 @@ fn scan_items(a: &[Bytes], items: Vec<(Value, Option<Value>)>) -> Result<Reply, 
             out.push(Reply::Value(x));
         }
     }
-    Ok(Reply::Array(vec![Reply::text(&next.to_string()), Reply::Array(out)]))
+    Ok(Reply::Array(vec![
+        Reply::text(&next.to_string()),
+        Reply::Array(out),
+    ]))
 }
 
 pub fn hscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
@@ -502,13 +562,17 @@ pub fn hscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn sadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let members = values(ctx, &a[2..])?;
-    let n = write(ctx, &a[1], Some(new_set), Empty::Delete, |v| ops::members::add("SADD", v, members))?;
+    let n = write(ctx, &a[1], Some(new_set), Empty::Delete, |v| {
+        ops::members::add("SADD", v, members)
+    })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
 pub fn srem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let members = values(ctx, &a[2..])?;
-    let n = write(ctx, &a[1], None, Empty::Delete, |v| ops::members::discard("SREM", v, &members))?;
+    let n = write(ctx, &a[1], None, Empty::Delete, |v| {
+        ops::members::discard("SREM", v, &members)
+    })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
@@ -521,7 +585,12 @@ fn members_of(v: Option<&Value>, verb: &'static str) -> Result<Vec<Value>, CmdEr
 
 pub fn smembers(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let v = read(ctx, &a[1], "SMEMBERS", Caps::MEMBERS)?;
-    Ok(Reply::Set(members_of(v, "SMEMBERS")?.into_iter().map(Reply::Value).collect()))
+    Ok(Reply::Set(
+        members_of(v, "SMEMBERS")?
+            .into_iter()
+            .map(Reply::Value)
+            .collect(),
+    ))
 }
 
 pub fn sismember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
@@ -578,7 +647,9 @@ pub fn spop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
     };
     if !members.is_empty() {
-        write(ctx, &a[1], None, Empty::Delete, |v| ops::members::discard("SPOP", v, &members))?;
+        write(ctx, &a[1], None, Empty::Delete, |v| {
+            ops::members::discard("SPOP", v, &members)
+        })?;
         let mut rewrite = vec![Bytes::from_static(b"SREM"), a[1].clone()];
         rewrite.extend(members.iter().map(Ctx::literal));
         ctx.journal_as(rewrite);
@@ -595,13 +666,19 @@ pub fn srandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     let count = a.get(2).map(|c| random_count(c)).transpose()?;
     let Some(v) = read(ctx, &a[1], "SRANDMEMBER", Caps::MEMBERS)? else {
-        return Ok(if count.is_some() { Reply::Array(vec![]) } else { Reply::Null });
+        return Ok(if count.is_some() {
+            Reply::Array(vec![])
+        } else {
+            Reply::Null
+        });
     };
     let all = ops::members::set("SRANDMEMBER", v)?;
     let picks = random_picks(all.len(), count);
     let pick = |i: usize| all.iter().nth(i).cloned().expect("a position in the set");
     Ok(match count {
-        None => picks.first().map_or(Reply::Null, |&i| Reply::Value(pick(i))),
+        None => picks
+            .first()
+            .map_or(Reply::Null, |&i| Reply::Value(pick(i))),
         Some(_) if picks.len() == all.len() && count.is_some_and(|c| c > 0) => {
             list_reply(all.iter().cloned())
         }
@@ -609,7 +686,12 @@ pub fn srandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     })
 }
 
-fn combine(ctx: &mut Ctx, keys: &[Bytes], verb: &'static str, how: Combine) -> Result<okdb_value::Set, CmdError> {
+fn combine(
+    ctx: &mut Ctx,
+    keys: &[Bytes],
+    verb: &'static str,
+    how: Combine,
+) -> Result<okdb_value::Set, CmdError> {
     let mut found = Vec::with_capacity(keys.len());
     for k in keys {
         found.push(read(ctx, k, verb, Caps::MEMBERS)?.cloned());
@@ -627,7 +709,12 @@ pub fn sunion(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 pub fn sinter(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    Ok(set_reply(combine(ctx, &a[1..], "SINTER", Combine::Intersect)?))
+    Ok(set_reply(combine(
+        ctx,
+        &a[1..],
+        "SINTER",
+        Combine::Intersect,
+    )?))
 }
 
 pub fn sdiff(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
@@ -666,7 +753,9 @@ pub fn sintercard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         _ => return Err(CmdError::err("numkeys should be greater than 0")),
     };
     if a.len() < 2 + n {
-        return Err(CmdError::err("Number of keys can't be greater than number of args"));
+        return Err(CmdError::err(
+            "Number of keys can't be greater than number of args",
+        ));
     }
     let mut limit = 0usize;
     let rest = &a[2 + n..];
@@ -681,7 +770,11 @@ pub fn sintercard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         _ => return Err(CmdError::syntax()),
     }
     let s = combine(ctx, &a[2..2 + n], "SINTERCARD", Combine::Intersect)?;
-    let card = if limit > 0 { s.len().min(limit) } else { s.len() };
+    let card = if limit > 0 {
+        s.len().min(limit)
+    } else {
+        s.len()
+    };
     Ok(Reply::Int(card as i64))
 }
 
@@ -689,11 +782,15 @@ pub fn smove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let m = ctx.value(&a[3])?;
     read(ctx, &a[1], "SMOVE", Caps::MEMBERS)?;
     read(ctx, &a[2], "SMOVE", Caps::MEMBERS)?;
-    let moved = write(ctx, &a[1], None, Empty::Delete, |v| ops::members::discard("SMOVE", v, [&m]))?;
+    let moved = write(ctx, &a[1], None, Empty::Delete, |v| {
+        ops::members::discard("SMOVE", v, [&m])
+    })?;
     if moved != Some(1) {
         return Ok(Reply::Int(0));
     }
-    write(ctx, &a[2], Some(new_set), Empty::Delete, |v| ops::members::add("SMOVE", v, vec![m]))?;
+    write(ctx, &a[2], Some(new_set), Empty::Delete, |v| {
+        ops::members::add("SMOVE", v, vec![m])
+    })?;
     Ok(Reply::Int(1))
 }
 
@@ -720,7 +817,11 @@ pub(crate) fn timeout(a: &[u8]) -> Result<Option<std::time::Duration>, CmdError>
 
 /// The first of `keys` that holds a non-empty list; WRONGTYPE for a key of another type met
 /// on the way.
-fn first_ready(ctx: &mut Ctx, keys: &[Bytes], verb: &'static str) -> Result<Option<Bytes>, CmdError> {
+fn first_ready(
+    ctx: &mut Ctx,
+    keys: &[Bytes],
+    verb: &'static str,
+) -> Result<Option<Bytes>, CmdError> {
     for k in keys {
         if let Some(v) = read(ctx, k, verb, Caps::ENDS)? {
             if !v.is_empty() {
@@ -732,20 +833,40 @@ fn first_ready(ctx: &mut Ctx, keys: &[Bytes], verb: &'static str) -> Result<Opti
 }
 
 /// Pops from a list known to hold items, journaled as the plain pop.
-fn pop_now(ctx: &mut Ctx, key: &Bytes, verb: &'static str, left: bool, count: usize) -> Result<Vec<Value>, CmdError> {
+fn pop_now(
+    ctx: &mut Ctx,
+    key: &Bytes,
+    verb: &'static str,
+    left: bool,
+    count: usize,
+) -> Result<Vec<Value>, CmdError> {
     let at = if left { End::Left } else { End::Right };
-    let popped = write(ctx, key, None, Empty::Delete, |v| ops::seq::pop(verb, v, at, count))?;
+    let popped = write(ctx, key, None, Empty::Delete, |v| {
+        ops::seq::pop(verb, v, at, count)
+    })?;
     let name: &'static [u8] = if left { b"LPOP" } else { b"RPOP" };
-    ctx.journal_as(vec![Bytes::from_static(name), key.clone(), count.to_string().into()]);
+    ctx.journal_as(vec![
+        Bytes::from_static(name),
+        key.clone(),
+        count.to_string().into(),
+    ]);
     Ok(popped.unwrap_or_default())
 }
 
-fn blocking_pop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, left: bool) -> Result<Reply, CmdError> {
+fn blocking_pop(
+    ctx: &mut Ctx,
+    a: &[Bytes],
+    verb: &'static str,
+    left: bool,
+) -> Result<Reply, CmdError> {
     let wait = timeout(&a[a.len() - 1])?;
     let keys = &a[1..a.len() - 1];
     if let Some(k) = first_ready(ctx, keys, verb)? {
         let mut items = pop_now(ctx, &k, verb, left, 1)?;
-        return Ok(Reply::Array(vec![Reply::Bulk(k), Reply::value(items.pop().as_ref())]));
+        return Ok(Reply::Array(vec![
+            Reply::Bulk(k),
+            Reply::value(items.pop().as_ref()),
+        ]));
     }
     if !ctx.may_wait() {
         return Ok(Reply::NullArray);
@@ -762,13 +883,26 @@ pub fn brpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     blocking_pop(ctx, a, "BRPOP", false)
 }
 
-fn blocking_move(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, from: End, to: End, wait: Option<std::time::Duration>) -> Result<Reply, CmdError> {
+fn blocking_move(
+    ctx: &mut Ctx,
+    a: &[Bytes],
+    verb: &'static str,
+    from: End,
+    to: End,
+    wait: Option<std::time::Duration>,
+) -> Result<Reply, CmdError> {
     let (src, dst) = (&a[1], &a[2]);
     if first_ready(ctx, std::slice::from_ref(src), verb)?.is_some() {
         read(ctx, dst, verb, Caps::ENDS)?;
         let reply = move_item(ctx, verb, src, dst, from, to)?;
         let side = |e: End| Bytes::from_static(if e == End::Left { b"LEFT" } else { b"RIGHT" });
-        ctx.journal_as(vec![Bytes::from_static(b"LMOVE"), src.clone(), dst.clone(), side(from), side(to)]);
+        ctx.journal_as(vec![
+            Bytes::from_static(b"LMOVE"),
+            src.clone(),
+            dst.clone(),
+            side(from),
+            side(to),
+        ]);
         return Ok(reply);
     }
     if !ctx.may_wait() {
@@ -818,7 +952,13 @@ fn mpop_args<'a>(a: &'a [Bytes]) -> Result<(&'a [Bytes], bool, usize), CmdError>
     Ok((keys, left, count))
 }
 
-fn mpop(ctx: &mut Ctx, keys: &[Bytes], verb: &'static str, left: bool, count: usize) -> Result<Option<Reply>, CmdError> {
+fn mpop(
+    ctx: &mut Ctx,
+    keys: &[Bytes],
+    verb: &'static str,
+    left: bool,
+    count: usize,
+) -> Result<Option<Reply>, CmdError> {
     let Some(k) = first_ready(ctx, keys, verb)? else {
         return Ok(None);
     };
@@ -840,6 +980,9 @@ pub fn blmpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if !ctx.may_wait() {
         return Ok(Reply::NullArray);
     }
-    let op = crate::waiting::WaitOp::Pop { left, count: Some(count) };
+    let op = crate::waiting::WaitOp::Pop {
+        left,
+        count: Some(count),
+    };
     Ok(ctx.park(keys.to_vec(), op, wait, Reply::NullArray))
 }

@@ -24,7 +24,11 @@ fn score(a: &[u8]) -> Result<f64, CmdError> {
     args::redis_float(a).ok_or_else(|| CmdError::err("value is not a valid float"))
 }
 
-fn read<'c>(ctx: &'c mut Ctx, key: &[u8], verb: &'static str) -> Result<Option<&'c SortedSet>, CmdError> {
+fn read<'c>(
+    ctx: &'c mut Ctx,
+    key: &[u8],
+    verb: &'static str,
+) -> Result<Option<&'c SortedSet>, CmdError> {
     match ctx.get(key) {
         None => Ok(None),
         Some(v) => Ok(Some(scored::zset(verb, v)?)),
@@ -74,25 +78,35 @@ pub fn zadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Err(CmdError::syntax());
     }
     if cond.only_new && cond.only_existing {
-        return Err(CmdError::err("XX and NX options at the same time are not compatible"));
+        return Err(CmdError::err(
+            "XX and NX options at the same time are not compatible",
+        ));
     }
     if (cond.greater && cond.less) || (cond.only_new && (cond.greater || cond.less)) {
-        return Err(CmdError::err("GT, LT, and/or NX options at the same time are not compatible"));
+        return Err(CmdError::err(
+            "GT, LT, and/or NX options at the same time are not compatible",
+        ));
     }
     if incr && rest.len() > 2 {
-        return Err(CmdError::err("INCR option supports a single increment-element pair"));
+        return Err(CmdError::err(
+            "INCR option supports a single increment-element pair",
+        ));
     }
     let mut pairs = Vec::with_capacity(rest.len() / 2);
     for p in rest.chunks(2) {
         pairs.push((member(&p[1])?, score(&p[0])?));
     }
     let create = (!cond.only_existing).then_some(new_zset as fn() -> Value);
-    let done = write(ctx, &a[1], create, Empty::Delete, |v| scored::add("ZADD", v, &pairs, cond, incr))?;
+    let done = write(ctx, &a[1], create, Empty::Delete, |v| {
+        scored::add("ZADD", v, &pairs, cond, incr)
+    })?;
     let done = done.unwrap_or_default();
     if incr {
         return Ok(done.last.map_or(Reply::Null, Reply::Double));
     }
-    Ok(Reply::Int((done.added + if ch { done.updated } else { 0 }) as i64))
+    Ok(Reply::Int(
+        (done.added + if ch { done.updated } else { 0 }) as i64,
+    ))
 }
 
 pub fn zincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
@@ -105,17 +119,23 @@ pub fn zincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn zrem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let ms: Vec<SmolStr> = a[2..].iter().map(|m| member(m)).collect::<Result<_, _>>()?;
-    let n = write(ctx, &a[1], None, Empty::Delete, |v| scored::remove("ZREM", v, ms.iter().map(|m| m.as_str())))?;
+    let n = write(ctx, &a[1], None, Empty::Delete, |v| {
+        scored::remove("ZREM", v, ms.iter().map(|m| m.as_str()))
+    })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
 pub fn zcard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    Ok(Reply::Int(read(ctx, &a[1], "ZCARD")?.map_or(0, |z| z.len()) as i64))
+    Ok(Reply::Int(
+        read(ctx, &a[1], "ZCARD")?.map_or(0, |z| z.len()) as i64,
+    ))
 }
 
 pub fn zscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let m = field(&a[2])?.to_string();
-    Ok(read(ctx, &a[1], "ZSCORE")?.and_then(|z| z.score(&m)).map_or(Reply::Null, Reply::Double))
+    Ok(read(ctx, &a[1], "ZSCORE")?
+        .and_then(|z| z.score(&m))
+        .map_or(Reply::Null, Reply::Double))
 }
 
 pub fn zmscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
@@ -123,7 +143,10 @@ pub fn zmscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let z = read(ctx, &a[1], "ZMSCORE")?;
     Ok(Reply::Array(
         ms.iter()
-            .map(|m| z.and_then(|z| z.score(m)).map_or(Reply::Null, Reply::Double))
+            .map(|m| {
+                z.and_then(|z| z.score(m))
+                    .map_or(Reply::Null, Reply::Double)
+            })
             .collect(),
     ))
 }
@@ -143,7 +166,10 @@ fn rank(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, rev: bool) -> Result<Rep
     };
     let r = if rev { z.len() - 1 - r } else { r };
     Ok(if withscore {
-        Reply::Array(vec![Reply::Int(r as i64), Reply::Double(z.score(&m).expect("ranked"))])
+        Reply::Array(vec![
+            Reply::Int(r as i64),
+            Reply::Double(z.score(&m).expect("ranked")),
+        ])
     } else {
         Reply::Int(r as i64)
     })
@@ -187,7 +213,13 @@ enum By {
 
 /// Positions `[x, y)` in ascending order selected by a range, and whether the reply walks them
 /// backwards.
-fn select(z: &SortedSet, by: By, rev: bool, min: &[u8], max: &[u8]) -> Result<(usize, usize), CmdError> {
+fn select(
+    z: &SortedSet,
+    by: By,
+    rev: bool,
+    min: &[u8],
+    max: &[u8],
+) -> Result<(usize, usize), CmdError> {
     Ok(match by {
         By::Rank => {
             let (start, stop) = (args::int(min)?, args::int(max)?);
@@ -211,13 +243,23 @@ fn select(z: &SortedSet, by: By, rev: bool, min: &[u8], max: &[u8]) -> Result<(u
 
 /// The members at `[x, y)`, walked forwards or backwards, after `offset`, at most `count`
 /// (negative: all).
-fn take(z: &SortedSet, (x, y): (usize, usize), rev: bool, offset: i64, count: i64) -> Vec<(SmolStr, f64)> {
+fn take(
+    z: &SortedSet,
+    (x, y): (usize, usize),
+    rev: bool,
+    offset: i64,
+    count: i64,
+) -> Vec<(SmolStr, f64)> {
     if offset < 0 || x >= y {
         return vec![];
     }
     let n = y - x;
     let offset = (offset as usize).min(n);
-    let count = if count < 0 { n } else { (count as usize).min(n - offset) };
+    let count = if count < 0 {
+        n
+    } else {
+        (count as usize).min(n - offset)
+    };
     if rev {
         let mut items = z.range(y - offset - count, y - offset);
         items.reverse();
@@ -255,15 +297,26 @@ fn range_options(opts: &[Bytes], mut r: RangeArgs, allow_by: bool) -> Result<Ran
         i += 1;
     }
     if r.limit.is_some() && r.by == By::Rank {
-        return Err(CmdError::err("syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"));
+        return Err(CmdError::err(
+            "syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+        ));
     }
     if r.withscores && r.by == By::Lex {
-        return Err(CmdError::err("syntax error, WITHSCORES not supported in combination with BYLEX"));
+        return Err(CmdError::err(
+            "syntax error, WITHSCORES not supported in combination with BYLEX",
+        ));
     }
     Ok(r)
 }
 
-fn range_reply(ctx: &mut Ctx, verb: &'static str, key: &[u8], min: &[u8], max: &[u8], r: RangeArgs) -> Result<Reply, CmdError> {
+fn range_reply(
+    ctx: &mut Ctx,
+    verb: &'static str,
+    key: &[u8],
+    min: &[u8],
+    max: &[u8],
+    r: RangeArgs,
+) -> Result<Reply, CmdError> {
     let resp3 = ctx.session.proto >= 3;
     let Some(z) = read(ctx, key, verb)? else {
         // Bounds are still checked, as Redis does.
@@ -273,7 +326,11 @@ fn range_reply(ctx: &mut Ctx, verb: &'static str, key: &[u8], min: &[u8], max: &
     };
     let span = select(z, r.by, r.rev, min, max)?;
     let (offset, count) = r.limit.unwrap_or((0, -1));
-    Ok(scored_reply(take(z, span, r.rev, offset, count), r.withscores, resp3))
+    Ok(scored_reply(
+        take(z, span, r.rev, offset, count),
+        r.withscores,
+        resp3,
+    ))
 }
 
 const PLAIN: RangeArgs = RangeArgs {
@@ -294,22 +351,52 @@ pub fn zrevrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 pub fn zrangebyscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let r = range_options(&a[4..], RangeArgs { by: By::Score, ..PLAIN }, false)?;
+    let r = range_options(
+        &a[4..],
+        RangeArgs {
+            by: By::Score,
+            ..PLAIN
+        },
+        false,
+    )?;
     range_reply(ctx, "ZRANGEBYSCORE", &a[1], &a[2], &a[3], r)
 }
 
 pub fn zrevrangebyscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let r = range_options(&a[4..], RangeArgs { by: By::Score, rev: true, ..PLAIN }, false)?;
+    let r = range_options(
+        &a[4..],
+        RangeArgs {
+            by: By::Score,
+            rev: true,
+            ..PLAIN
+        },
+        false,
+    )?;
     range_reply(ctx, "ZREVRANGEBYSCORE", &a[1], &a[2], &a[3], r)
 }
 
 pub fn zrangebylex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let r = range_options(&a[4..], RangeArgs { by: By::Lex, ..PLAIN }, false)?;
+    let r = range_options(
+        &a[4..],
+        RangeArgs {
+            by: By::Lex,
+            ..PLAIN
+        },
+        false,
+    )?;
     range_reply(ctx, "ZRANGEBYLEX", &a[1], &a[2], &a[3], r)
 }
 
 pub fn zrevrangebylex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let r = range_options(&a[4..], RangeArgs { by: By::Lex, rev: true, ..PLAIN }, false)?;
+    let r = range_options(
+        &a[4..],
+        RangeArgs {
+            by: By::Lex,
+            rev: true,
+            ..PLAIN
+        },
+        false,
+    )?;
     range_reply(ctx, "ZREVRANGEBYLEX", &a[1], &a[2], &a[3], r)
 }
 
@@ -367,8 +454,10 @@ fn zpop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, highest: bool) -> Result
         },
     };
     let resp3 = ctx.session.proto >= 3;
-    let popped = write(ctx, &a[1], None, Empty::Delete, |v| scored::pop(verb, v, highest, count.unwrap_or(1)))?
-        .unwrap_or_default();
+    let popped = write(ctx, &a[1], None, Empty::Delete, |v| {
+        scored::pop(verb, v, highest, count.unwrap_or(1))
+    })?
+    .unwrap_or_default();
     if count.is_none() && resp3 {
         // One member: [member, score], flat.
         return Ok(Reply::Array(
@@ -393,15 +482,25 @@ fn bzpop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, highest: bool) -> Resul
     let wait = super::redis_types::timeout(&a[a.len() - 1])?;
     let keys = &a[1..a.len() - 1];
     for k in keys {
-        let Some(z) = read(ctx, k, verb)? else { continue };
+        let Some(z) = read(ctx, k, verb)? else {
+            continue;
+        };
         if z.is_empty() {
             continue;
         }
-        let popped = write(ctx, k, None, Empty::Delete, |v| scored::pop(verb, v, highest, 1))?;
+        let popped = write(ctx, k, None, Empty::Delete, |v| {
+            scored::pop(verb, v, highest, 1)
+        })?;
         let name: &'static [u8] = if highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
         ctx.journal_as(vec![Bytes::from_static(name), k.clone()]);
-        let (m, s) = popped.and_then(|mut p| p.pop()).expect("a non-empty sorted set");
-        return Ok(Reply::Array(vec![Reply::Bulk(k.clone()), Reply::text(&m), Reply::Double(s)]));
+        let (m, s) = popped
+            .and_then(|mut p| p.pop())
+            .expect("a non-empty sorted set");
+        return Ok(Reply::Array(vec![
+            Reply::Bulk(k.clone()),
+            Reply::text(&m),
+            Reply::Double(s),
+        ]));
     }
     if !ctx.may_wait() {
         return Ok(Reply::NullArray);
@@ -436,7 +535,11 @@ pub fn zrandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     };
     let resp3 = ctx.session.proto >= 3;
     let Some(z) = read(ctx, &a[1], "ZRANDMEMBER")? else {
-        return Ok(if count.is_some() { Reply::Array(vec![]) } else { Reply::Null });
+        return Ok(if count.is_some() {
+            Reply::Array(vec![])
+        } else {
+            Reply::Null
+        });
     };
     let n = z.len();
     if n == 0 {
@@ -444,7 +547,9 @@ pub fn zrandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     let picks: Vec<usize> = match count {
         None => vec![fastrand::usize(..n)],
-        Some(c) if c < 0 => (0..c.unsigned_abs()).map(|_| fastrand::usize(..n)).collect(),
+        Some(c) if c < 0 => (0..c.unsigned_abs())
+            .map(|_| fastrand::usize(..n))
+            .collect(),
         Some(c) => {
             let mut all: Vec<usize> = (0..n).collect();
             fastrand::shuffle(&mut all);
@@ -498,7 +603,10 @@ pub fn zscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         out.push(Reply::text(&m));
         out.push(Reply::Double(s));
     }
-    Ok(Reply::Array(vec![Reply::text(&next.to_string()), Reply::Array(out)]))
+    Ok(Reply::Array(vec![
+        Reply::text(&next.to_string()),
+        Reply::Array(out),
+    ]))
 }
 
 // ---- okdb's native verbs over sorted sets ----
@@ -506,7 +614,9 @@ pub fn zscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `SCORE key member`: a member's score; null if absent.
 pub fn score_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let m = member(&a[2])?;
-    Ok(read(ctx, &a[1], "SCORE")?.and_then(|z| z.score(&m)).map_or(Reply::Null, Reply::Double))
+    Ok(read(ctx, &a[1], "SCORE")?
+        .and_then(|z| z.score(&m))
+        .map_or(Reply::Null, Reply::Double))
 }
 
 /// `RANK key member [REVERSE]`: a member's position, lowest score first (highest with
@@ -585,14 +695,20 @@ pub(crate) fn add_scored(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> 
 
 /// A sorted set's or a set's members with scores (a set's score 1), for the combining
 /// commands; WRONGTYPE for anything else.
-fn scored_input(ctx: &mut Ctx, key: &[u8], verb: &'static str) -> Result<Vec<(SmolStr, f64)>, CmdError> {
+fn scored_input(
+    ctx: &mut Ctx,
+    key: &[u8],
+    verb: &'static str,
+) -> Result<Vec<(SmolStr, f64)>, CmdError> {
     Ok(match ctx.get(key) {
         None => vec![],
         Some(Value::SortedSet(z)) => z.iter().map(|(m, s)| (m.clone(), s)).collect(),
         Some(Value::Set(s)) => s
             .iter()
             .map(|m| {
-                let text = m.scalar_text().map(|t| String::from_utf8_lossy(&t).into_owned());
+                let text = m
+                    .scalar_text()
+                    .map(|t| String::from_utf8_lossy(&t).into_owned());
                 (SmolStr::new(text.unwrap_or_default()), 1.0)
             })
             .collect(),
@@ -635,7 +751,8 @@ fn combined(
     for k in keys {
         inputs.push(scored_input(ctx, k, verb)?);
     }
-    let (mut weights, mut agg, mut withscores, mut limit) = (vec![1.0; n], scored::Aggregate::Sum, false, 0usize);
+    let (mut weights, mut agg, mut withscores, mut limit) =
+        (vec![1.0; n], scored::Aggregate::Sum, false, 0usize);
     let mut j = n + 1;
     while j < a.len() {
         let remaining = a.len() - j;
@@ -677,14 +794,24 @@ fn combined(
     })
 }
 
-fn combine_reply(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, how: okdb_ops::members::Combine) -> Result<Reply, CmdError> {
+fn combine_reply(
+    ctx: &mut Ctx,
+    a: &[Bytes],
+    verb: &'static str,
+    how: okdb_ops::members::Combine,
+) -> Result<Reply, CmdError> {
     let c = combined(ctx, &a[1..], verb, how, false, false)?;
     let resp3 = ctx.session.proto >= 3;
     let items = c.set.range(0, c.set.len());
     Ok(scored_reply(items, c.withscores, resp3))
 }
 
-fn combine_store(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, how: okdb_ops::members::Combine) -> Result<Reply, CmdError> {
+fn combine_store(
+    ctx: &mut Ctx,
+    a: &[Bytes],
+    verb: &'static str,
+    how: okdb_ops::members::Combine,
+) -> Result<Reply, CmdError> {
     let c = combined(ctx, &a[2..], verb, how, true, false)?;
     Ok(Reply::Int(store_set(ctx, &a[1], c.set) as i64))
 }
@@ -727,9 +854,18 @@ pub fn zdiffstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 pub fn zintercard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let c = combined(ctx, &a[1..], "ZINTERCARD", okdb_ops::members::Combine::Intersect, false, true)?;
+    let c = combined(
+        ctx,
+        &a[1..],
+        "ZINTERCARD",
+        okdb_ops::members::Combine::Intersect,
+        false,
+        true,
+    )?;
     let n = c.set.len();
-    Ok(Reply::Int(if c.limit > 0 { n.min(c.limit) } else { n } as i64))
+    Ok(Reply::Int(
+        if c.limit > 0 { n.min(c.limit) } else { n } as i64
+    ))
 }
 
 /// `ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]`.
@@ -780,16 +916,31 @@ fn zmpop_args(a: &[Bytes]) -> Result<(&[Bytes], bool, usize), CmdError> {
     Ok((&a[1..=n], highest, count))
 }
 
-fn zmpop_now(ctx: &mut Ctx, keys: &[Bytes], verb: &'static str, highest: bool, count: usize) -> Result<Option<Reply>, CmdError> {
+fn zmpop_now(
+    ctx: &mut Ctx,
+    keys: &[Bytes],
+    verb: &'static str,
+    highest: bool,
+    count: usize,
+) -> Result<Option<Reply>, CmdError> {
     let resp3 = ctx.session.proto >= 3;
     for k in keys {
-        let Some(z) = read(ctx, k, verb)? else { continue };
+        let Some(z) = read(ctx, k, verb)? else {
+            continue;
+        };
         if z.is_empty() {
             continue;
         }
-        let popped = write(ctx, k, None, Empty::Delete, |v| scored::pop(verb, v, highest, count))?.unwrap_or_default();
+        let popped = write(ctx, k, None, Empty::Delete, |v| {
+            scored::pop(verb, v, highest, count)
+        })?
+        .unwrap_or_default();
         let name: &'static [u8] = if highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
-        ctx.journal_as(vec![Bytes::from_static(name), k.clone(), count.to_string().into()]);
+        ctx.journal_as(vec![
+            Bytes::from_static(name),
+            k.clone(),
+            count.to_string().into(),
+        ]);
         let pairs = Reply::Array(
             popped
                 .into_iter()

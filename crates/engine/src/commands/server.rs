@@ -349,7 +349,10 @@ pub fn config(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             // Redis's `save` and encoding thresholds are accepted and ignored: not written to
             // the file.
             let ignored = |name: &str| {
-                name == "save" || crate::config::ENCODING_HINTS.iter().any(|(n, _)| *n == name)
+                name == "save"
+                    || crate::config::ENCODING_HINTS
+                        .iter()
+                        .any(|(n, _)| *n == name)
             };
             let values: Vec<(&'static str, String)> = SETTINGS
                 .iter()
@@ -691,8 +694,7 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
                     ))
                 }
             };
-            let done = u64::try_from(target)
-                .is_ok_and(|t| ctx.store.waiting.unblock(t, error));
+            let done = u64::try_from(target).is_ok_and(|t| ctx.store.waiting.unblock(t, error));
             Ok(Reply::Int(done as i64))
         }
         4 if is(sub, "SETINFO") => {

@@ -258,7 +258,10 @@ fn constructors() {
         "dict(): takes a dict or a list of [key, value] pairs, got float at offset 0",
     );
     let names: Vec<&str> = constructor_names().collect();
-    assert_eq!(names, ["set", "list", "dict", "bytes", "float", "sortedset"]);
+    assert_eq!(
+        names,
+        ["set", "list", "dict", "bytes", "float", "sortedset"]
+    );
 }
 
 #[test]
