@@ -24,8 +24,12 @@ use crate::Reply;
 /// server waits for its durability under `appendfsync always`).
 #[derive(Debug, Default)]
 pub struct Mailbox {
-    state: Mutex<(Option<(Reply, u64)>, Option<Waker>)>,
+    state: Mutex<Slot>,
 }
+
+/// The reply (with its LSN) once delivered, and the waker of the connection awaiting it.
+#[derive(Debug, Default)]
+struct Slot(Option<(Reply, u64)>, Option<Waker>);
 
 impl Mailbox {
     fn deliver(&self, reply: Reply, lsn: u64) {

@@ -168,7 +168,9 @@ fn a_record_that_fails_to_replay_stops_start_up() {
     drop(e);
 
     let e = engine();
-    let err = Persistence::open(&e, &dir).err().expect("start-up refuses");
+    let Err(err) = Persistence::open(&e, &dir) else {
+        panic!("start-up should refuse");
+    };
     let text = err.to_string();
     assert!(text.contains(&format!("LSN {lsn}")), "{text}");
     assert!(

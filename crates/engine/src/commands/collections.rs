@@ -359,7 +359,7 @@ pub fn getitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// missing key becomes a dict) or a list's items by index (each index must exist). How many
 /// dict fields are new; for a list, how many items were set.
 pub fn setitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    if a.len() % 2 != 0 {
+    if !a.len().is_multiple_of(2) {
         return Err(CmdError::arity("SETITEM"));
     }
     let mut pairs = Vec::with_capacity(a.len() / 2 - 1);

@@ -263,7 +263,7 @@ pub fn rpoplpush(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 // ---- hashes ----
 
 fn pairs(a: &[Bytes], ctx: &Ctx, verb: &str) -> Result<Vec<(SmolStr, Value)>, CmdError> {
-    if a.len() % 2 != 0 || a.is_empty() {
+    if !a.len().is_multiple_of(2) || a.is_empty() {
         return Err(CmdError::arity(verb));
     }
     a.chunks(2)
@@ -928,7 +928,7 @@ pub fn brpoplpush(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// `LMPOP`/`BLMPOP`'s arguments from `numkeys` on: the keys, the end and the count.
-fn mpop_args<'a>(a: &'a [Bytes]) -> Result<(&'a [Bytes], bool, usize), CmdError> {
+fn mpop_args(a: &[Bytes]) -> Result<(&[Bytes], bool, usize), CmdError> {
     let n = match args::redis_int(&a[0]) {
         Some(n) if n > 0 => n as usize,
         _ => return Err(CmdError::err("numkeys should be greater than 0")),

@@ -74,7 +74,7 @@ pub fn zadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         i += 1;
     }
     let rest = &a[i..];
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Err(CmdError::syntax());
     }
     if cond.only_new && cond.only_existing {
@@ -678,7 +678,7 @@ pub fn range_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `ADD key member score [member score ...]` on a sorted set.
 pub(crate) fn add_scored(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    if a.len() % 2 != 0 {
+    if !a.len().is_multiple_of(2) {
         return Err(CmdError::err("ADD to a sortedset takes member score pairs"));
     }
     let mut pairs = Vec::with_capacity(a.len() / 2 - 1);
