@@ -151,7 +151,7 @@ def collections(r, tag, protocol):
         r.lpush("h", "x")
         check(f"{tag} wrongtype lpush", "no error", "error")
     except redis.ResponseError as e:
-        check(f"{tag} wrongtype lpush", str(e), "WRONGTYPE LPUSH expects list, found dict")
+        check(f"{tag} wrongtype lpush", str(e), "WRONGTYPE LPUSH expects list or deque, found dict")
     pipe = r.pipeline(transaction=True)
     pipe.incr("tx").incr("tx")
     check(f"{tag} multi/exec", pipe.execute(), [1, 2])

@@ -178,6 +178,13 @@ fn value_heap(v: &Value) -> usize {
         Value::Bytes(b) => b.len() + 16,
         Value::List(l) => 64 + l.iter().map(|x| VALUE + value_heap(x)).sum::<usize>(),
         Value::Set(s) => 64 + s.iter().map(|x| VALUE + 16 + value_heap(x)).sum::<usize>(),
+        Value::Deque(d) => 64 + d.items.iter().map(|x| VALUE + value_heap(x)).sum::<usize>(),
+        Value::PQueue(q) => {
+            64 + q
+                .iter()
+                .map(|(p, x)| 2 * VALUE + 48 + value_heap(p) + value_heap(x))
+                .sum::<usize>()
+        }
         // A member is held twice (the order and the score map), each with its score.
         Value::SortedSet(z) => {
             64 + z

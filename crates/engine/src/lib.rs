@@ -938,15 +938,19 @@ impl Executor<'_> {
         use waiting::WaitOp;
         while self.store.waiting.has(keyspace, key) {
             let now = self.now;
-            let wants_zset = matches!(
-                self.store.waiting.first(keyspace, key).map(|w| &w.op),
-                Some(WaitOp::ZPop { .. } | WaitOp::ZMPop { .. })
-            );
+            let op = self
+                .store
+                .waiting
+                .first(keyspace, key)
+                .map(|w| w.op.clone());
+            let wants_zset = matches!(op, Some(WaitOp::ZPop { .. } | WaitOp::ZMPop { .. }));
+            let takes_pqueue = matches!(op, Some(WaitOp::Native { left: false }));
             // Served only by what its pop takes: a key of another type wakes no one.
             let ready = self.store.index_of(keyspace).is_some_and(|i| {
                 match self.store.space(i).get(key, now) {
-                    Some(Value::List(l)) => !wants_zset && !l.is_empty(),
+                    Some(v @ (Value::List(_) | Value::Deque(_))) => !wants_zset && !v.is_empty(),
                     Some(Value::SortedSet(z)) => wants_zset && !z.is_empty(),
+                    Some(Value::PQueue(q)) => takes_pqueue && !q.is_empty(),
                     _ => false,
                 }
             });

@@ -267,7 +267,7 @@ fn append_extend_len() {
     check_all("SET n 1.5; APPEND n x; GET n", &["OK", "4", "\"1.5x\""]);
     check(
         "SET d {}; APPEND d 2",
-        "WRONGTYPE APPEND expects string, bytes, number or list, found dict",
+        "WRONGTYPE APPEND expects string, bytes, number, list or deque, found dict",
     );
     check(
         "SET l []; EXTEND l 5",
@@ -275,7 +275,7 @@ fn append_extend_len() {
     );
     check(
         "SET n 1; LEN n",
-        "WRONGTYPE LEN expects string, bytes, list, dict, set or sortedset, found int",
+        "WRONGTYPE LEN expects string, bytes, list, dict, set, sortedset, deque or pqueue, found int",
     );
     check("LEN missing", "0");
     check("SET d {\"a\":1,\"b\":2}; LEN d", "2");

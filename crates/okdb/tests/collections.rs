@@ -97,6 +97,17 @@ fn writes(c: &mut Client, phase: usize) {
     call(c, &["RPUSH", &q, "a", "b", "c"]);
     call(c, &["LMOVE", &q, &d, "LEFT", "RIGHT"]);
     call(c, &["BLPOP", &q, "0"]); // served at once
+    let (dq, pq) = (p("deque"), p("pqueue"));
+    call(c, &["SET", &dq, "deque([1, 2, 3], maxlen=1500)"]);
+    for i in 0..2000 {
+        call(c, &["APPEND", &dq, &i.to_string()]);
+    }
+    call(c, &["POPLEFT", &dq]);
+    call(c, &["SET", &pq, "pqueue()"]);
+    for i in 0..1500 {
+        call(c, &["ADD", &pq, &format!("job{i}"), &(i % 7).to_string()]);
+    }
+    call(c, &["POP", &pq]);
     call(c, &["MULTI"]);
     call(c, &["RPUSH", &q, "x"]);
     call(c, &["SADD", &p("tx"), "y"]);
@@ -134,7 +145,7 @@ fn every_container_survives_checkpoint_journal_and_kill_9() {
     );
 
     let before = dump(&mut c);
-    assert!(before.len() >= 14, "{before:?}");
+    assert!(before.len() >= 18, "{before:?}");
     server.kill().unwrap(); // SIGKILL
     server.wait().unwrap();
 

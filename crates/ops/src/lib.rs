@@ -24,6 +24,7 @@ use okdb_value::Value;
 pub mod map;
 pub mod members;
 pub mod num;
+pub mod queue;
 pub mod scored;
 pub mod seq;
 
@@ -82,6 +83,7 @@ pub fn len(verb: &'static str, v: &Value) -> Result<usize> {
 pub fn contains(verb: &'static str, v: &Value, x: &Value) -> Result<bool> {
     Ok(match v {
         Value::List(l) => l.iter().any(|i| i == x),
+        Value::Deque(d) => d.items.iter().any(|i| i == x),
         Value::Set(s) => s.contains(x),
         Value::SortedSet(z) => matches!(x, Value::Str(m) if z.score(m.as_str()).is_some()),
         Value::Dict(d) => matches!(x, Value::Str(k) if d.contains_key(k.as_str())),
@@ -117,6 +119,8 @@ fn memfind(hay: &[u8], needle: &[u8]) -> bool {
 pub fn items(verb: &'static str, v: &Value) -> Result<Vec<Value>> {
     Ok(match v {
         Value::List(l) => l.iter().cloned().collect(),
+        Value::Deque(d) => d.items.iter().cloned().collect(),
+        Value::PQueue(q) => q.iter().map(|(_, x)| x.clone()).collect(),
         Value::Set(s) => s.iter().cloned().collect(),
         Value::SortedSet(z) => z.iter().map(|(m, _)| Value::str(m)).collect(),
         Value::Dict(d) => d.iter().map(|(k, _)| Value::str(k)).collect(),

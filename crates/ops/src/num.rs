@@ -40,6 +40,7 @@ fn numbers<'a>(
 ) -> Result<Box<dyn Iterator<Item = &'a Value> + 'a>> {
     let it: Box<dyn Iterator<Item = &Value>> = match v {
         Value::List(l) => Box::new(l.iter()),
+        Value::Deque(d) => Box::new(d.items.iter()),
         Value::Set(s) => Box::new(s.iter()),
         Value::Dict(d) => Box::new(d.iter().map(|(_, x)| x)),
         other => return Err(wrong_type(verb, other, Caps::ITERABLE)),

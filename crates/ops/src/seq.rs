@@ -123,21 +123,43 @@ fn char_offsets(s: &str) -> Vec<usize> {
 pub fn list<'a>(verb: &'static str, v: &'a Value, caps: Caps) -> Result<&'a List> {
     match v {
         Value::List(l) => Ok(l),
+        // A deque's items, for the verbs a deque takes (both ends, reading by position).
+        Value::Deque(d) if v.can(caps) => Ok(&d.items),
         other => Err(wrong_type(verb, other, caps)),
     }
 }
 
 /// The list inside a value, to change it.
 pub fn list_mut<'a>(verb: &'static str, v: &'a mut Value, caps: Caps) -> Result<&'a mut List> {
+    if !v.can(caps) || !matches!(v, Value::List(_) | Value::Deque(_)) {
+        return Err(wrong_type(verb, v, caps));
+    }
     match v {
         Value::List(l) => Ok(l),
-        other => Err(wrong_type(verb, other, caps)),
+        Value::Deque(d) => Ok(&mut d.items),
+        _ => unreachable!("checked above"),
     }
 }
 
 /// Pushes items onto an end, in order (pushing `a b` on the left leaves `b a …`, as Redis's
 /// `LPUSH`); the new length.
 pub fn push(verb: &'static str, v: &mut Value, end: End, items: Vec<Value>) -> Result<usize> {
+    if let Value::Deque(d) = v {
+        // A bounded deque drops from the other end what no longer fits.
+        match end {
+            End::Right => {
+                d.items.extend(items);
+                d.trim_front();
+            }
+            End::Left => {
+                for x in items {
+                    d.items.push_front(x);
+                }
+                d.trim_back();
+            }
+        }
+        return Ok(d.items.len());
+    }
     let l = list_mut(verb, v, Caps::ENDS)?;
     match end {
         End::Right => l.extend(items),
@@ -178,6 +200,7 @@ pub fn pop_at(verb: &'static str, v: &mut Value, i: i64) -> Result<Value> {
 pub fn get(verb: &'static str, v: &Value, i: i64) -> Result<Option<Value>> {
     Ok(match v {
         Value::List(l) => index_of(l.len(), i).map(|at| l[at].clone()),
+        Value::Deque(d) => index_of(d.items.len(), i).map(|at| d.items[at].clone()),
         Value::Bytes(b) => index_of(b.len(), i).map(|at| Value::Int(b[at] as i64)),
         Value::Str(s) => {
             let at = index_of(s.char_len(), i);
@@ -223,6 +246,11 @@ pub fn slice(
     stop: Option<i64>,
     step: i64,
 ) -> Result<Value> {
+    if let Value::Deque(d) = v {
+        // A deque's slice is a list of its items (O(1) to take them).
+        let items = Value::List(Box::new(d.items.clone()));
+        return slice(verb, &items, start, stop, step);
+    }
     let n = match v {
         Value::List(_) | Value::Str(_) | Value::Bytes(_) => v.len().expect("a sequence"),
         other => return Err(wrong_type(verb, other, Caps::SEQUENCE)),
@@ -380,6 +408,7 @@ pub fn delete_at(verb: &'static str, v: &mut Value, i: i64) -> Result<Value> {
 pub fn count(verb: &'static str, v: &Value, x: &Value) -> Result<usize> {
     Ok(match (v, x) {
         (Value::List(l), _) => l.iter().filter(|i| *i == x).count(),
+        (Value::Deque(d), _) => d.items.iter().filter(|i| *i == x).count(),
         (Value::Str(s), Value::Str(t)) if t.as_str().is_empty() => s.char_len() + 1,
         (Value::Str(s), Value::Str(t)) => s.as_str().matches(t.as_str()).count(),
         (Value::Bytes(b), Value::Int(i)) => b.iter().filter(|&&c| c as i64 == *i).count(),
@@ -403,6 +432,7 @@ pub fn count(verb: &'static str, v: &Value, x: &Value) -> Result<usize> {
 pub fn find(verb: &'static str, v: &Value, x: &Value) -> Result<Option<usize>> {
     Ok(match (v, x) {
         (Value::List(l), _) => l.iter().position(|i| i == x),
+        (Value::Deque(d), _) => d.items.iter().position(|i| i == x),
         (Value::Str(s), Value::Str(t)) => s
             .as_str()
             .find(t.as_str())

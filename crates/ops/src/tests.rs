@@ -209,7 +209,7 @@ fn model_order(scores: &HashMap<SmolStr, f64>) -> Vec<(SmolStr, f64)> {
 fn every_verb_names_the_types_it_accepts() {
     let s = Value::str("x");
     let e = seq::push("LPUSH", &mut s.clone(), End::Left, vec![]).unwrap_err();
-    assert_eq!(e.to_string(), "LPUSH expects list, found string");
+    assert_eq!(e.to_string(), "LPUSH expects list or deque, found string");
     let e = crate::map::get("HGET", &s, "f").unwrap_err();
     assert_eq!(e.to_string(), "HGET expects dict, found string");
     let e = crate::members::add("SADD", &mut Value::Int(1), vec![]).unwrap_err();
@@ -219,12 +219,12 @@ fn every_verb_names_the_types_it_accepts() {
     let e = crate::len("LEN", &Value::Null).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "LEN expects string, bytes, list, dict, set or sortedset, found null"
+        "LEN expects string, bytes, list, dict, set, sortedset, deque or pqueue, found null"
     );
     let e = crate::num::sum("SUM", &Value::Int(3)).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "SUM expects string, bytes, list, dict, set or sortedset, found int"
+        "SUM expects string, bytes, list, dict, set, sortedset, deque or pqueue, found int"
     );
 }
 
@@ -314,4 +314,52 @@ fn sets_combine_as_python_sets_do() {
     );
     assert_eq!(z.score("x"), Some(0.0)); // inf + -inf is NaN, which counts as 0, as in Redis
     let _: SortedSet = z;
+}
+
+proptest! {
+    #[test]
+    fn a_pqueue_agrees_with_a_binary_heap(ops in proptest::collection::vec((any::<bool>(), 0..4i64), 0..150)) {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let mut v = Value::PQueue(Box::default());
+        let mut model: BinaryHeap<Reverse<(i64, u64)>> = BinaryHeap::new();
+        for (seq, (add, p)) in ops.into_iter().enumerate() {
+            if add {
+                let n = crate::queue::add("T", &mut v, vec![(Value::Int(seq as i64), Value::Int(p))]).unwrap();
+                model.push(Reverse((p, seq as u64)));
+                prop_assert_eq!(n, model.len());
+            } else {
+                let got = crate::queue::pop("T", &mut v).unwrap();
+                let want = model.pop().map(|Reverse((p, s))| (Value::Int(p), Value::Int(s as i64)));
+                prop_assert_eq!(got, want);
+            }
+        }
+    }
+
+    #[test]
+    fn a_bounded_deque_agrees_with_a_vecdeque(maxlen in 1usize..6,
+                                              ops in proptest::collection::vec((0..3u8, 0..9i64), 0..100)) {
+        let mut v = Value::Deque(Box::new(okdb_value::Deque::new(Default::default(), Some(maxlen))));
+        let mut m: VecDeque<i64> = VecDeque::new();
+        for (op, x) in ops {
+            match op {
+                0 => {
+                    seq::push("T", &mut v, End::Right, vec![Value::Int(x)]).unwrap();
+                    m.push_back(x);
+                    if m.len() > maxlen { m.pop_front(); }
+                }
+                1 => {
+                    seq::push("T", &mut v, End::Left, vec![Value::Int(x)]).unwrap();
+                    m.push_front(x);
+                    if m.len() > maxlen { m.pop_back(); }
+                }
+                _ => {
+                    let got = seq::pop("T", &mut v, End::Left, 1).unwrap();
+                    prop_assert_eq!(got, m.pop_front().map(Value::Int).into_iter().collect::<Vec<_>>());
+                }
+            }
+            let Value::Deque(d) = &v else { panic!("a deque") };
+            prop_assert_eq!(d.items.iter().cloned().collect::<Vec<_>>(), m.iter().copied().map(Value::Int).collect::<Vec<_>>());
+        }
+    }
 }

@@ -21,7 +21,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::Hasher;
 
-use okdb_value::{Dict, List, Set, SmolStr, SortedSet, Value};
+use okdb_value::{Deque, Dict, List, PQueue, Set, SmolStr, SortedSet, Value};
 
 /// Collections with more elements than this are stored in chunks.
 pub const CHUNK_FROM: usize = 1024;
@@ -90,6 +90,8 @@ pub fn is_chunked(v: &Value) -> bool {
         Value::SortedSet(z) => {
             z.len() > CHUNK_FROM || z.iter().map(|(m, _)| m.len() + 12).sum::<usize>() > BYTES_CHUNK
         }
+        Value::Deque(d) => d.items.len() > CHUNK_FROM || larger_than(v, BYTES_CHUNK),
+        Value::PQueue(q) => q.len() > CHUNK_FROM || larger_than(v, BYTES_CHUNK),
         Value::Str(s) => s.as_str().len() > BYTES_CHUNK,
         Value::Bytes(b) => b.len() > BYTES_CHUNK,
         _ => false,
@@ -138,6 +140,18 @@ pub fn for_each_chunk(v: &Value, mut f: impl FnMut(Value)) -> bool {
             d.iter().map(|(k, v)| (k.clone(), v.clone())),
             |(k, v): &(SmolStr, Value)| format!("{k}\u{0}{}", to_json(v)),
             |run| f(Value::Dict(Box::new(run.into_iter().collect::<Dict>()))),
+        ),
+        Value::Deque(d) => split(d.items.iter().cloned(), to_json, |run| {
+            let items = run.into_iter().collect::<List>();
+            f(Value::Deque(Box::new(Deque {
+                items,
+                maxlen: d.maxlen,
+            })))
+        }),
+        Value::PQueue(q) => split(
+            q.iter().map(|(p, x)| (p.clone(), x.clone())),
+            |(p, x): &(Value, Value)| format!("{}\u{0}{}", to_json(p), to_json(x)),
+            |run| f(Value::PQueue(Box::new(run.into_iter().collect::<PQueue>()))),
         ),
         Value::SortedSet(z) => split(
             z.iter().map(|(m, s)| (m.clone(), s)),
@@ -208,6 +222,26 @@ pub fn join_each(parts: impl Iterator<Item = Result<Value, String>>) -> Result<V
                 all.extend(*s);
             }
             Ok(Value::Set(all))
+        }
+        Value::Deque(mut all) => {
+            for p in parts.by_ref() {
+                let Value::Deque(d) = p? else {
+                    return Err("a deque chunk that is not a deque".into());
+                };
+                all.items.append(d.items);
+            }
+            Ok(Value::Deque(all))
+        }
+        Value::PQueue(mut all) => {
+            for p in parts.by_ref() {
+                let Value::PQueue(q) = p? else {
+                    return Err("a pqueue chunk that is not a pqueue".into());
+                };
+                for (priority, item) in q.iter() {
+                    all.push(priority.clone(), item.clone());
+                }
+            }
+            Ok(Value::PQueue(all))
         }
         Value::SortedSet(mut all) => {
             for p in parts.by_ref() {

@@ -79,6 +79,18 @@ fn value(e: &mut Encoder<'_>, v: &Value) {
                 e.double(s);
             }
         }
+        Value::Deque(d) => {
+            e.array(d.items.len());
+            d.items.iter().for_each(|i| value(e, i));
+        }
+        Value::PQueue(q) => {
+            e.array(q.len());
+            for (p, x) in q.iter() {
+                e.array(2);
+                value(e, p);
+                value(e, x);
+            }
+        }
     }
 }
 
@@ -109,21 +121,25 @@ pub fn estimate(reply: &Reply) -> usize {
 pub fn holds_container(reply: &Reply) -> bool {
     match reply {
         Reply::Array(items) | Reply::Set(items) => items.iter().any(holds_container),
-        Reply::Values(items) => items.iter().any(|v| {
-            matches!(
-                v,
-                Value::List(_) | Value::Set(_) | Value::Dict(_) | Value::SortedSet(_)
-            )
-        }),
+        Reply::Values(items) => items.iter().any(is_container),
         Reply::Map(pairs) => pairs
             .iter()
             .any(|(k, v)| holds_container(k) || holds_container(v)),
-        Reply::Value(v) => matches!(
-            v,
-            Value::List(_) | Value::Set(_) | Value::Dict(_) | Value::SortedSet(_)
-        ),
+        Reply::Value(v) => is_container(v),
         _ => false,
     }
+}
+
+fn is_container(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::List(_)
+            | Value::Set(_)
+            | Value::Dict(_)
+            | Value::SortedSet(_)
+            | Value::Deque(_)
+            | Value::PQueue(_)
+    )
 }
 
 /// A value's encoded size, every element counted (`Value::walk`: no recursion).
@@ -131,12 +147,16 @@ fn value_estimate(v: &Value) -> usize {
     let one = |x: &Value| match x {
         Value::Str(s) => s.len() + 16,
         Value::Bytes(b) => b.len() + 16,
-        Value::List(_) | Value::Set(_) | Value::Dict(_) => 16,
+        Value::List(_) | Value::Set(_) | Value::Dict(_) | Value::Deque(_) => 16,
+        Value::PQueue(q) => 16 + 8 * q.len(),
         Value::SortedSet(z) => 16 + z.iter().map(|(m, _)| m.len() + 40).sum::<usize>(),
         _ => 24,
     };
     // The common case, a string or a number, without the walk's machinery.
-    if !matches!(v, Value::List(_) | Value::Set(_) | Value::Dict(_)) {
+    if !matches!(
+        v,
+        Value::List(_) | Value::Set(_) | Value::Dict(_) | Value::Deque(_) | Value::PQueue(_)
+    ) {
         // A sorted set's members are not values: `one` counts them.
         return one(v);
     }
@@ -179,6 +199,8 @@ enum Item<'a> {
     Value(&'a Value),
     Bulk(&'a [u8]),
     Double(f64),
+    /// A two-element array of values (a pqueue's priority and item).
+    Pair(&'a Value, &'a Value),
 }
 
 enum Pending<'a> {
@@ -261,6 +283,14 @@ impl<'a> Stream<'a> {
                                 .flat_map(|(k, v)| [Item::Bulk(k.as_bytes()), Item::Value(v)]),
                         );
                     }
+                    Value::Deque(d) if self.resp3 => {
+                        e.array(d.items.len());
+                        self.many(d.items.iter().map(Item::Value));
+                    }
+                    Value::PQueue(q) if self.resp3 => {
+                        e.array(q.len());
+                        self.many(q.iter().map(|(p, x)| Item::Pair(p, x)));
+                    }
                     Value::SortedSet(z) if self.resp3 => {
                         e.map(z.len());
                         self.many(
@@ -273,6 +303,11 @@ impl<'a> Stream<'a> {
                 Item::Bulk(b) if b.len() >= DIRECT_AT => return self.direct(out, b),
                 Item::Bulk(b) => e.bulk(b),
                 Item::Double(f) => e.double(f),
+                Item::Pair(p, x) => {
+                    e.array(2);
+                    self.stack.push(Pending::One(Item::Value(x)));
+                    self.stack.push(Pending::One(Item::Value(p)));
+                }
             }
         }
         if self.stack.is_empty() {

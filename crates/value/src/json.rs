@@ -16,6 +16,8 @@
 //! | dict whose only key starts with `$` | `{"$dict": {"$price": 5}}` |
 //! | set | `{"$set": [1, 2, "a"]}` (elements in the set's order) |
 //! | sortedset | `{"$sortedset": {"bob": 1.0, "alice": 3.5}}` (members in score order) |
+//! | deque | `{"$deque": [1, 2]}`, bounded: `{"$deque": {"items": [1, 2], "maxlen": 100}}` |
+//! | pqueue | `{"$pqueue": [[1, "urgent"], [5, "later"]]}` (in the order they are popped) |
 //!
 //! Decoding rules:
 //! - A number without `.` or exponent is an int; outside the 64-bit range it is an error
@@ -131,6 +133,15 @@ impl Serialize for Typed<'_> {
             Value::List(l) => s.collect_seq(l.iter().map(Typed)),
             Value::Set(set) => tagged(s, "$set", &SetItems(set)),
             Value::SortedSet(z) => tagged(s, "$sortedset", &Scores(z)),
+            Value::Deque(d) => match d.maxlen {
+                None => tagged(s, "$deque", &Items(&d.items)),
+                Some(max) => {
+                    let mut map = s.serialize_map(Some(1))?;
+                    map.serialize_entry("$deque", &BoundedItems(&d.items, max))?;
+                    map.end()
+                }
+            },
+            Value::PQueue(q) => tagged(s, "$pqueue", &Prioritized(q)),
             Value::Dict(d) => match d.single() {
                 Some((k, _)) if k.starts_with('$') => tagged(s, "$dict", &PlainDict(d)),
                 _ => PlainDict(d).serialize(s),
@@ -154,6 +165,35 @@ struct SetItems<'a>(&'a Set);
 impl Serialize for SetItems<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.0.iter().map(Typed))
+    }
+}
+
+struct Items<'a>(&'a crate::List);
+
+impl Serialize for Items<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(Typed))
+    }
+}
+
+/// A bounded deque: `{"items": [...], "maxlen": n}`.
+struct BoundedItems<'a>(&'a crate::List, usize);
+
+impl Serialize for BoundedItems<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("items", &Items(self.0))?;
+        map.serialize_entry("maxlen", &self.1)?;
+        map.end()
+    }
+}
+
+/// A priority queue's `[priority, item]` pairs, in the order they are popped.
+struct Prioritized<'a>(&'a crate::PQueue);
+
+impl Serialize for Prioritized<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|(p, x)| [Typed(p), Typed(x)]))
     }
 }
 
@@ -222,6 +262,14 @@ pub(crate) fn decode_tag(
                 .map_err(|e| fail(format!("$sortedset: {e}"))),
             other => Err(fail(format!(
                 "$sortedset takes an object of member: score, got {}",
+                other.type_name()
+            ))),
+        },
+        "$deque" => deque(payload).map_err(|e| fail(format!("$deque: {e}"))),
+        "$pqueue" => match payload {
+            Value::List(pairs) => pqueue(pairs.iter()).map_err(|e| fail(format!("$pqueue: {e}"))),
+            other => Err(fail(format!(
+                "$pqueue takes a list of [priority, item] pairs, got {}",
                 other.type_name()
             ))),
         },
@@ -303,6 +351,55 @@ fn plain_dict(
     map.iter()
         .map(|(k, v)| Ok((k.as_str().into(), decode(v, depth + 1, nesting + 1)?)))
         .collect()
+}
+
+/// A deque from its typed-JSON payload: a list of items, or `{"items": [...], "maxlen": n}`.
+pub fn deque(payload: Value) -> Result<Value, String> {
+    match payload {
+        Value::List(items) => Ok(Value::Deque(Box::new(crate::Deque::new(*items, None)))),
+        Value::Dict(d) => {
+            let items = match d.get("items") {
+                Some(Value::List(l)) => (**l).clone(),
+                None => crate::List::new(),
+                Some(other) => {
+                    return Err(format!("items must be a list, got {}", other.type_name()))
+                }
+            };
+            let maxlen = match d.get("maxlen") {
+                None | Some(Value::Null) => None,
+                Some(Value::Int(n)) if *n >= 0 => Some(*n as usize),
+                Some(other) => return Err(format!("maxlen must be an int >= 0, got {other}")),
+            };
+            if let Some((k, _)) = d.iter().find(|(k, _)| *k != "items" && *k != "maxlen") {
+                return Err(format!("unknown key {k:?} (items, maxlen)"));
+            }
+            Ok(Value::Deque(Box::new(crate::Deque::new(items, maxlen))))
+        }
+        other => Err(format!(
+            "takes a list or {{\"items\", \"maxlen\"}}, got {}",
+            other.type_name()
+        )),
+    }
+}
+
+/// A priority queue from `[priority, item]` pairs, in order (FIFO among equal priorities); a
+/// priority must be a scalar.
+pub fn pqueue<'a>(pairs: impl Iterator<Item = &'a Value>) -> Result<Value, String> {
+    let mut q = crate::PQueue::new();
+    for pair in pairs {
+        match pair {
+            Value::List(p) if p.len() == 2 => {
+                p[0].check_hashable()
+                    .map_err(|e| format!("priority: {e}"))?;
+                if matches!(p[0], Value::Float(f) if f.is_nan()) {
+                    return Err("a priority is never NaN".into());
+                }
+                q.push(p[0].clone(), p[1].clone());
+            }
+            other => return Err(format!("takes [priority, item] pairs, got {other}")),
+        }
+    }
+    Ok(Value::PQueue(Box::new(q)))
 }
 
 /// A sorted set from (member, score) pairs: scores must be numbers, never NaN; a repeated

@@ -20,9 +20,11 @@ pub mod literal;
 pub mod types;
 
 mod dict;
+mod queues;
 mod text;
 mod zset;
 pub use dict::Dict;
+pub use queues::{Deque, PQueue};
 pub use smol_str::SmolStr;
 pub use text::Str;
 pub use zset::SortedSet;
@@ -50,6 +52,10 @@ pub enum Value {
     Set(Box<Set>),
     /// String members with float scores, ordered by (score, member).
     SortedSet(Box<SortedSet>),
+    /// A sequence used at both ends, optionally bounded.
+    Deque(Box<Deque>),
+    /// Items handed out lowest priority first, FIFO among equals.
+    PQueue(Box<PQueue>),
 }
 
 impl Value {
@@ -81,9 +87,12 @@ impl Value {
     /// Sets hold scalars only, as Python's sets hold hashable values only.
     pub fn check_hashable(&self) -> Result<(), ValueError> {
         match self {
-            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::SortedSet(_) => {
-                Err(ValueError::Unhashable(self.type_name()))
-            }
+            Value::List(_)
+            | Value::Dict(_)
+            | Value::Set(_)
+            | Value::SortedSet(_)
+            | Value::Deque(_)
+            | Value::PQueue(_) => Err(ValueError::Unhashable(self.type_name())),
             _ => Ok(()),
         }
     }
@@ -110,6 +119,8 @@ impl Value {
             Value::Dict(_) => 7,
             Value::Set(_) => 8,
             Value::SortedSet(_) => 9,
+            Value::Deque(_) => 10,
+            Value::PQueue(_) => 11,
         }
     }
 
@@ -123,6 +134,10 @@ impl Value {
                 Value::List(l) => Some(Box::new(l.iter().map(|x| (None, x)))),
                 Value::Set(s) => Some(Box::new(s.iter().map(|x| (None, x)))),
                 Value::Dict(d) => Some(Box::new(d.iter().map(|(k, x)| (Some(k.as_str()), x)))),
+                Value::Deque(d) => Some(Box::new(d.items.iter().map(|x| (None, x)))),
+                Value::PQueue(q) => {
+                    Some(Box::new(q.iter().flat_map(|(p, x)| [(None, p), (None, x)])))
+                }
                 _ => None,
             }
         }
@@ -154,6 +169,8 @@ impl Value {
             Value::Dict(d) => Some(d.len()),
             Value::Set(s) => Some(s.len()),
             Value::SortedSet(z) => Some(z.len()),
+            Value::Deque(d) => Some(d.items.len()),
+            Value::PQueue(q) => Some(q.len()),
             _ => None,
         }
     }
@@ -166,7 +183,12 @@ impl Value {
         match self {
             Value::Str(s) => Some(Cow::Borrowed(s.as_str().as_bytes())),
             Value::Bytes(b) => Some(Cow::Borrowed(b)),
-            Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::SortedSet(_) => None,
+            Value::List(_)
+            | Value::Dict(_)
+            | Value::Set(_)
+            | Value::SortedSet(_)
+            | Value::Deque(_)
+            | Value::PQueue(_) => None,
             other => Some(Cow::Owned(json::to_string(other).into_bytes())),
         }
     }
@@ -239,6 +261,12 @@ impl Ord for Value {
                 .iter()
                 .map(|(m, s)| (m, Value::Float(s)))
                 .cmp(b.iter().map(|(m, s)| (m, Value::Float(s)))),
+            (Deque(a), Deque(b)) => a
+                .items
+                .iter()
+                .cmp(b.items.iter())
+                .then(a.maxlen.cmp(&b.maxlen)),
+            (PQueue(a), PQueue(b)) => a.iter().cmp(b.iter()),
             _ => self.rank().cmp(&other.rank()),
         }
     }

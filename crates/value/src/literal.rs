@@ -1144,6 +1144,8 @@ const CONSTRUCTORS: &[(&str, Constructor)] = &[
     ("bytes", construct_bytes),
     ("float", construct_float),
     ("sortedset", construct_sortedset),
+    ("deque", construct_deque),
+    ("pqueue", construct_pqueue),
 ];
 
 fn ident_len(b: &[u8]) -> usize {
@@ -1204,6 +1206,40 @@ fn construct_sortedset(args: Args) -> Result<Value, ValueError> {
         }
     };
     crate::json::sorted_set(pairs).map_err(|e| args.bad(e))
+}
+
+/// `deque()`, `deque([1, 2])`, `deque([1, 2], maxlen=10)`.
+fn construct_deque(mut args: Args) -> Result<Value, ValueError> {
+    let mut maxlen = None;
+    for (k, v) in std::mem::take(&mut args.keywords) {
+        match (k.as_str(), v) {
+            ("maxlen", Value::Int(n)) if n >= 0 => maxlen = Some(n as usize),
+            ("maxlen", Value::Null) => maxlen = None,
+            ("maxlen", other) => {
+                return Err(args.bad(format_args!("maxlen must be an int >= 0, got {other}")))
+            }
+            (other, _) => return Err(args.bad(format_args!("unknown keyword {other}"))),
+        }
+    }
+    let (first, args) = args.at_most_one()?;
+    let items = match first {
+        None => List::new(),
+        Some(v) => args.items(v)?,
+    };
+    Ok(Value::Deque(Box::new(crate::Deque::new(items, maxlen))))
+}
+
+/// `pqueue()`, `pqueue([[priority, item], ...])`.
+fn construct_pqueue(args: Args) -> Result<Value, ValueError> {
+    let (first, args) = args.optional_one()?;
+    match first {
+        None => Ok(Value::PQueue(Box::default())),
+        Some(Value::List(pairs)) => crate::json::pqueue(pairs.iter()).map_err(|e| args.bad(e)),
+        Some(other) => Err(args.bad(format_args!(
+            "takes a list of [priority, item] pairs, got {}",
+            other.type_name()
+        ))),
+    }
 }
 
 fn construct_list(args: Args) -> Result<Value, ValueError> {

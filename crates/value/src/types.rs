@@ -42,6 +42,8 @@ impl Caps {
     /// Members with scores, in score order (`SCORE`, `RANK`, `RANGE`, Redis's sorted-set
     /// commands).
     pub const SCORED: Caps = Caps(1024);
+    /// Items with priorities, taken lowest first (`ADD key item priority`, `POP`).
+    pub const PRIORITY: Caps = Caps(2048);
 
     pub const fn or(self, other: Caps) -> Caps {
         Caps(self.0 | other.0)
@@ -165,6 +167,26 @@ pub static TYPES: &[TypeDecl] = &[
             .or(Caps::CONTAINS),
         summary: "String members with float scores, ordered by (score, member): O(log n) add, remove, rank and score; ranges by rank and by score.",
     },
+    TypeDecl {
+        name: "deque",
+        redis: "list",
+        literal: "deque([1, 2], maxlen=100)",
+        json: "{\"$deque\": {\"items\": [1, 2], \"maxlen\": 100}}",
+        caps: Caps::LEN
+            .or(Caps::SEQUENCE)
+            .or(Caps::ENDS)
+            .or(Caps::ITERABLE)
+            .or(Caps::CONTAINS),
+        summary: "A sequence used at both ends, O(1) each; with maxlen, a push past it drops an item from the other end.",
+    },
+    TypeDecl {
+        name: "pqueue",
+        redis: "pqueue",
+        literal: "pqueue([[1, 'urgent'], [5, 'later']])",
+        json: "{\"$pqueue\": [[1, \"urgent\"], [5, \"later\"]]}",
+        caps: Caps::LEN.or(Caps::PRIORITY).or(Caps::ITERABLE),
+        summary: "Items handed out lowest priority first, first in first out among equal priorities; O(log n) add and pop.",
+    },
 ];
 
 impl Value {
@@ -215,6 +237,8 @@ mod tests {
             Value::Dict(Default::default()),
             Value::set([]).unwrap(),
             Value::SortedSet(Default::default()),
+            Value::Deque(Default::default()),
+            Value::PQueue(Default::default()),
         ];
         assert_eq!(samples.len(), TYPES.len());
         for (i, v) in samples.iter().enumerate() {
@@ -233,7 +257,7 @@ mod tests {
         assert_eq!(accepting(Caps::MEMBERS), "set");
         assert_eq!(
             accepting(Caps::LEN),
-            "string, bytes, list, dict, set or sortedset"
+            "string, bytes, list, dict, set, sortedset, deque or pqueue"
         );
         assert_eq!(accepting(Caps::NUMBER), "int or float");
     }

@@ -58,7 +58,12 @@ pub(crate) fn write<R>(
 pub(crate) fn is_empty_container(v: &Value) -> bool {
     matches!(
         v,
-        Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::SortedSet(_)
+        Value::List(_)
+            | Value::Dict(_)
+            | Value::Set(_)
+            | Value::SortedSet(_)
+            | Value::Deque(_)
+            | Value::PQueue(_)
     ) && v.is_empty()
 }
 
@@ -132,13 +137,15 @@ pub fn pop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let at = a.get(2).map(|x| args::int(x)).transpose()?;
     let popped = write(ctx, &a[1], None, Empty::Keep, |v| match (v, at) {
         (Value::Set(s), None) => Ok(s.remove_min()),
+        (v @ Value::PQueue(_), None) => {
+            Ok(ops::queue::pop("POP", v)?.map(|(priority, item)| Value::list([priority, item])))
+        }
         (v @ Value::SortedSet(_), None) => Ok(ops::scored::pop("POP", v, false, 1)?
             .pop()
             .map(|(m, s)| Value::list([Value::str(&m), Value::Float(s)]))),
-        (v @ (Value::Set(_) | Value::SortedSet(_)), Some(_)) => Err(OpError::Invalid(format!(
-            "POP of a {} takes no index",
-            v.type_name()
-        ))),
+        (v @ (Value::Set(_) | Value::SortedSet(_) | Value::PQueue(_)), Some(_)) => Err(
+            OpError::Invalid(format!("POP of a {} takes no index", v.type_name())),
+        ),
         (v, None) => Ok(ops::seq::pop("POP", v, End::Right, 1)?.pop()),
         (v, Some(i)) => {
             if v.is_empty() && matches!(v, Value::List(_)) {
@@ -163,13 +170,20 @@ fn waiting_pop(ctx: &mut Ctx, a: &[Bytes], left: bool) -> Result<Option<Reply>, 
     let keys = &a[1..n - 2];
     for k in keys {
         let Some(v) = ctx.get(k) else { continue };
-        ops::expect(verb, v, Caps::ENDS)?;
+        // A pqueue waits for `POP` (its lowest priority), not `POPLEFT`.
+        if !(v.can(Caps::ENDS) || (!left && v.can(Caps::PRIORITY))) {
+            return Err(ops::wrong_type(verb, v, Caps::ENDS).into());
+        }
         if v.is_empty() {
             continue;
         }
         let end = if left { End::Left } else { End::Right };
-        let item = write(ctx, k, None, Empty::Keep, |v| {
-            ops::seq::pop(verb, v, end, 1)
+        let item = write(ctx, k, None, Empty::Keep, |v| match v {
+            Value::PQueue(_) => Ok(ops::queue::pop(verb, v)?
+                .map(|(p, x)| Value::list([p, x]))
+                .into_iter()
+                .collect()),
+            v => ops::seq::pop(verb, v, end, 1),
         })?;
         let name: &'static [u8] = if left { b"POPLEFT" } else { b"POP" };
         ctx.journal_as(vec![Bytes::from_static(name), k.clone()]);
@@ -475,12 +489,29 @@ pub fn items(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `ADD key member [member ...]`: adds members to a set (created if missing); how many are new.
 pub fn add(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    if matches!(ctx.get(&a[1]), Some(Value::SortedSet(_))) {
-        return super::redis_zset::add_scored(ctx, a);
+    match ctx.get(&a[1]) {
+        Some(Value::SortedSet(_)) => return super::redis_zset::add_scored(ctx, a),
+        Some(Value::PQueue(_)) => return add_prioritized(ctx, a),
+        _ => {}
     }
     let members = values(ctx, &a[2..])?;
     let n = write(ctx, &a[1], Some(new_set), Empty::Keep, |v| {
         ops::members::add("ADD", v, members)
+    })?;
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+/// `ADD key item priority [item priority ...]` on a pqueue; the new length.
+fn add_prioritized(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if !a.len().is_multiple_of(2) {
+        return Err(CmdError::err("ADD to a pqueue takes item priority pairs"));
+    }
+    let mut pairs = Vec::with_capacity(a.len() / 2 - 1);
+    for p in a[2..].chunks(2) {
+        pairs.push((ctx.value(&p[0])?, ctx.value(&p[1])?));
+    }
+    let n = write(ctx, &a[1], None, Empty::Keep, |v| {
+        ops::queue::add("ADD", v, pairs)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }

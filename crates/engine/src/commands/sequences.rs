@@ -81,11 +81,18 @@ pub fn append(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             l.push_back(parsed);
             Ok(Reply::Int(l.len() as i64))
         }
-        v @ (Value::Dict(_) | Value::Set(_)) => Err(CmdError::wrong_type(
-            "APPEND",
-            v.type_name(),
-            "string, bytes, number or list",
-        )),
+        v @ Value::Deque(_) => {
+            Ok(Reply::Int(
+                okdb_ops::seq::push("APPEND", v, okdb_ops::seq::End::Right, vec![parsed])? as i64,
+            ))
+        }
+        v @ (Value::Dict(_) | Value::Set(_) | Value::SortedSet(_) | Value::PQueue(_)) => {
+            Err(CmdError::wrong_type(
+                "APPEND",
+                v.type_name(),
+                "string, bytes, number, list or deque",
+            ))
+        }
         v => {
             let mut text = v.scalar_text().expect("a scalar").into_owned();
             text.extend_from_slice(tail);

@@ -519,6 +519,8 @@ fn encoding(v: &okdb_value::Value) -> &'static str {
         Value::Dict(_) => "ordered-dict",
         Value::Set(_) => "ordered-set",
         Value::SortedSet(_) => "sorted-vector",
+        Value::Deque(_) => "rrb-vector",
+        Value::PQueue(_) => "ordered-map",
     }
 }
 

@@ -260,7 +260,16 @@ fn constructors() {
     let names: Vec<&str> = constructor_names().collect();
     assert_eq!(
         names,
-        ["set", "list", "dict", "bytes", "float", "sortedset"]
+        [
+            "set",
+            "list",
+            "dict",
+            "bytes",
+            "float",
+            "sortedset",
+            "deque",
+            "pqueue"
+        ]
     );
 }
 
@@ -903,6 +912,25 @@ fn py_repr(v: &Value, r: &mut Rng, out: &mut String) {
             _ if d.is_empty() && r.chance(2) => out.push_str("dict()"),
             _ => py_dict_body(d, r, out),
         },
+        Value::Deque(d) => {
+            out.push_str("deque([");
+            py_items(d.items.iter(), r, out);
+            out.push_str("])");
+        }
+        Value::PQueue(q) => {
+            out.push_str("pqueue([");
+            for (i, (p, x)) in q.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push('[');
+                py_repr(p, r, out);
+                out.push_str(", ");
+                py_repr(x, r, out);
+                out.push(']');
+            }
+            out.push_str("])");
+        }
         Value::SortedSet(z) => {
             out.push_str("sortedset({");
             for (i, (m, x)) in z.iter().enumerate() {
