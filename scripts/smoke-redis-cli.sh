@@ -23,10 +23,10 @@ check() { # check "expected" redis-cli args...
 check "PONG" PING
 check "OK" SET user:1 '{"name": "kevin", "tags": ["a", "b"]}'
 check '{"name":"kevin","tags":["a","b"]}' GET user:1
-check "dict" TYPE user:1
+check "hash" TYPE user:1
 check "OK" SET n 5
 check "7" INCR n 2
-check "int" TYPE n
+check "string" TYPE n
 check "OK" SET s '"5"'
 check "string" TYPE s
 check "1" EXPIRE n 100
