@@ -108,6 +108,8 @@ fn writes(c: &mut Client, phase: usize) {
         call(c, &["ADD", &pq, &format!("job{i}"), &(i % 7).to_string()]);
     }
     call(c, &["POP", &pq]);
+    call(c, &["SET", &p("decimal"), "decimal('0.10')"]);
+    call(c, &["INCR", &p("decimal"), "decimal('0.20')"]);
     call(c, &["MULTI"]);
     call(c, &["RPUSH", &q, "x"]);
     call(c, &["SADD", &p("tx"), "y"]);

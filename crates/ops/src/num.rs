@@ -2,6 +2,8 @@
 
 use okdb_value::types::Caps;
 use okdb_value::Value;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
 
 use crate::{wrong_type, OpError, Result};
 
@@ -19,7 +21,16 @@ pub fn add(verb: &'static str, base: &Value, by: &Value) -> Result<Value> {
             ))
         }
     };
+    let exact = |x: Decimal, y: Decimal| {
+        x.checked_add(y)
+            .map(Value::Decimal)
+            .ok_or(OpError::Overflow("decimal overflow"))
+    };
     match (base, by) {
+        (Value::Decimal(x), Value::Decimal(y)) => exact(*x, *y),
+        (Value::Decimal(x), Value::Int(y)) => exact(*x, Decimal::from(*y)),
+        (Value::Int(x), Value::Decimal(y)) => exact(Decimal::from(*x), *y),
+        (Value::Decimal(_), Value::Float(_)) | (Value::Float(_), Value::Decimal(_)) => Err(mixed()),
         (Value::Int(x), Value::Int(y)) => x
             .checked_add(*y)
             .map(Value::Int)
@@ -27,7 +38,7 @@ pub fn add(verb: &'static str, base: &Value, by: &Value) -> Result<Value> {
         (Value::Int(x), Value::Float(y)) => finite(*x as f64 + y),
         (Value::Float(x), Value::Int(y)) => finite(x + *y as f64),
         (Value::Float(x), Value::Float(y)) => finite(x + y),
-        (Value::Int(_) | Value::Float(_), other) | (other, _) => {
+        (Value::Int(_) | Value::Float(_) | Value::Decimal(_), other) | (other, _) => {
             Err(wrong_type(verb, other, Caps::NUMBER))
         }
     }
@@ -48,6 +59,11 @@ fn numbers<'a>(
     Ok(it)
 }
 
+/// Decimal and float do not mix (as in Python): the float is already inexact.
+fn mixed() -> OpError {
+    OpError::Invalid("unsupported operand types: 'decimal' and 'float' (convert one first)".into())
+}
+
 fn not_a_number(x: &Value) -> OpError {
     OpError::Invalid(format!(
         "unsupported operand type for +: '{}' (items must be int or float)",
@@ -60,6 +76,8 @@ fn not_a_number(x: &Value) -> OpError {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Sum {
     int: i128,
+    /// The decimals' exact total, once one was added.
+    dec: Option<Decimal>,
     float: f64,
     comp: f64,
     floats: bool,
@@ -70,6 +88,18 @@ impl Sum {
     pub fn add(&mut self, x: &Value) -> Result<()> {
         match x {
             Value::Int(i) => self.int += *i as i128,
+            Value::Decimal(d) => {
+                if self.floats {
+                    return Err(mixed());
+                }
+                let total = self.dec.unwrap_or_default();
+                self.dec = Some(
+                    total
+                        .checked_add(*d)
+                        .ok_or(OpError::Overflow("decimal overflow"))?,
+                );
+            }
+            Value::Float(_) if self.dec.is_some() => return Err(mixed()),
             Value::Float(f) => {
                 self.floats = true;
                 let t = self.float + f;
@@ -88,6 +118,13 @@ impl Sum {
 
     /// The total: an int when every item was an int (an error past 64 bits), else a float.
     pub fn total(&self) -> Result<Value> {
+        if let Some(d) = self.dec {
+            let ints = Decimal::from_i128_with_scale(self.int, 0);
+            return d
+                .checked_add(ints)
+                .map(Value::Decimal)
+                .ok_or(OpError::Overflow("decimal overflow"));
+        }
         if !self.floats {
             return i64::try_from(self.int)
                 .map(Value::Int)
@@ -97,7 +134,8 @@ impl Sum {
     }
 
     fn as_f64(&self) -> f64 {
-        self.int as f64 + (self.float + self.comp)
+        let dec = self.dec.and_then(|d| d.to_f64()).unwrap_or(0.0);
+        self.int as f64 + (self.float + self.comp) + dec
     }
 }
 
@@ -127,7 +165,7 @@ pub fn sum_into(verb: &'static str, v: &Value, s: &mut Sum) -> Result<()> {
 pub fn extreme(verb: &'static str, v: &Value, greatest: bool) -> Result<Option<Value>> {
     let mut best: Option<&Value> = None;
     for x in numbers(verb, v)? {
-        if !matches!(x, Value::Int(_) | Value::Float(_)) {
+        if !matches!(x, Value::Int(_) | Value::Float(_) | Value::Decimal(_)) {
             return Err(not_a_number(x));
         }
         let better = match best {
@@ -141,13 +179,25 @@ pub fn extreme(verb: &'static str, v: &Value, greatest: bool) -> Result<Option<V
     Ok(best.cloned())
 }
 
-/// `MEAN key`: the arithmetic mean as a float; None when empty.
-pub fn mean(verb: &'static str, v: &Value) -> Result<Option<f64>> {
+/// `MEAN key`: the arithmetic mean, a float (a decimal, exact to 28 digits, when the items
+/// are decimals); None when empty.
+pub fn mean(verb: &'static str, v: &Value) -> Result<Option<Value>> {
     let mut s = Sum::default();
     for x in numbers(verb, v)? {
         s.add(x)?;
     }
-    Ok((s.count > 0).then(|| s.as_f64() / s.count as f64))
+    if s.count == 0 {
+        return Ok(None);
+    }
+    if s.dec.is_some() {
+        if let Value::Decimal(total) = s.total()? {
+            // A quotient's scale says nothing: the shortest exact text.
+            return Ok(total
+                .checked_div(Decimal::from(s.count as u64))
+                .map(|m| Value::Decimal(m.normalize())));
+        }
+    }
+    Ok(Some(Value::Float(s.as_f64() / s.count as f64)))
 }
 
 /// `STDDEV key`: the population standard deviation (Welford's one-pass update, numerically
@@ -158,6 +208,7 @@ pub fn stddev(verb: &'static str, v: &Value) -> Result<Option<f64>> {
         let f = match x {
             Value::Int(i) => *i as f64,
             Value::Float(f) => *f,
+            Value::Decimal(d) => d.to_f64().unwrap_or(f64::NAN),
             other => return Err(not_a_number(other)),
         };
         n += 1;
@@ -173,7 +224,7 @@ pub fn stddev(verb: &'static str, v: &Value) -> Result<Option<f64>> {
 pub fn median(verb: &'static str, v: &Value) -> Result<Option<Value>> {
     let mut all: Vec<&Value> = Vec::new();
     for x in numbers(verb, v)? {
-        if !matches!(x, Value::Int(_) | Value::Float(_)) {
+        if !matches!(x, Value::Int(_) | Value::Float(_) | Value::Decimal(_)) {
             return Err(not_a_number(x));
         }
         all.push(x);
@@ -201,6 +252,10 @@ pub fn median(verb: &'static str, v: &Value) -> Result<Option<Value>> {
                 Value::Float(s as f64 / 2.0)
             }
         }
+        (Value::Decimal(_), _) | (_, Value::Decimal(_)) => match add(verb, &lo, &hi)? {
+            Value::Decimal(d) => Value::Decimal((d / Decimal::TWO).normalize()),
+            other => other,
+        },
         _ => {
             let f = |x: &Value| match x {
                 Value::Int(i) => *i as f64,

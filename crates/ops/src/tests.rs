@@ -363,3 +363,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn decimals_stay_exact_and_do_not_mix_with_floats() {
+    let tenth = Value::Decimal("0.1".parse().unwrap());
+    let ten = Value::list((0..10).map(|_| tenth.clone()));
+    assert_eq!(
+        crate::num::sum("SUM", &ten).unwrap(),
+        Value::Decimal("1.0".parse().unwrap())
+    );
+    let with_int = Value::list([tenth.clone(), Value::Int(2)]);
+    assert_eq!(
+        crate::num::sum("SUM", &with_int).unwrap().to_string(),
+        "{\"$decimal\":\"2.1\"}"
+    );
+    let with_float = Value::list([tenth.clone(), Value::Float(0.5)]);
+    assert!(matches!(
+        crate::num::sum("SUM", &with_float),
+        Err(OpError::Invalid(_))
+    ));
+    assert!(crate::num::add("INCR", &tenth, &Value::Float(1.0)).is_err());
+    assert_eq!(
+        crate::num::add("INCR", &tenth, &Value::Int(1)).unwrap(),
+        Value::Decimal("1.1".parse().unwrap())
+    );
+    // Decimals compare with ints and floats as numbers.
+    assert!(tenth < Value::Int(1) && tenth > Value::Float(0.05));
+}

@@ -16,6 +16,7 @@
 //! | dict whose only key starts with `$` | `{"$dict": {"$price": 5}}` |
 //! | set | `{"$set": [1, 2, "a"]}` (elements in the set's order) |
 //! | sortedset | `{"$sortedset": {"bob": 1.0, "alice": 3.5}}` (members in score order) |
+//! | decimal | `{"$decimal": "12.30"}` (its text, scale kept) |
 //! | deque | `{"$deque": [1, 2]}`, bounded: `{"$deque": {"items": [1, 2], "maxlen": 100}}` |
 //! | pqueue | `{"$pqueue": [[1, "urgent"], [5, "later"]]}` (in the order they are popped) |
 //!
@@ -128,6 +129,7 @@ impl Serialize for Typed<'_> {
                 };
                 tagged(s, "$float", name)
             }
+            Value::Decimal(d) => tagged(s, "$decimal", &d.to_string()),
             Value::Str(x) => s.serialize_str(x),
             Value::Bytes(b) => tagged(s, "$bytes", &BASE64.encode(b)),
             Value::List(l) => s.collect_seq(l.iter().map(Typed)),
@@ -273,6 +275,14 @@ pub(crate) fn decode_tag(
                 other.type_name()
             ))),
         },
+        "$decimal" => match payload {
+            Value::Str(t) => decimal(&t).map_err(fail),
+            Value::Int(i) => Ok(Value::Decimal(i.into())),
+            other => Err(fail(format!(
+                "$decimal takes the number's text, got {}",
+                other.type_name()
+            ))),
+        },
         "$dict" => match payload {
             Value::Dict(d) => Ok(Value::Dict(d)),
             other => Err(fail(format!(
@@ -351,6 +361,15 @@ fn plain_dict(
     map.iter()
         .map(|(k, v)| Ok((k.as_str().into(), decode(v, depth + 1, nesting + 1)?)))
         .collect()
+}
+
+/// A decimal from its text (`12.30`, `-0.5`, `1e-3`): exact, at most 28 significant digits.
+pub fn decimal(text: &str) -> Result<Value, String> {
+    let t = text.trim();
+    rust_decimal::Decimal::from_str_exact(t)
+        .or_else(|_| rust_decimal::Decimal::from_scientific(t))
+        .map(Value::Decimal)
+        .map_err(|e| format!("not a decimal: {t:?} ({e})"))
 }
 
 /// A deque from its typed-JSON payload: a list of items, or `{"items": [...], "maxlen": n}`.

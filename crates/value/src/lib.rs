@@ -42,6 +42,9 @@ pub enum Value {
     /// 64-bit signed integer; arithmetic that overflows is an error, never a wrap.
     Int(i64),
     Float(f64),
+    /// Exact base-10 number (`decimal('12.30')`): up to 28 significant digits, its scale kept
+    /// (`12.30` stays `12.30`).
+    Decimal(rust_decimal::Decimal),
     /// UTF-8 text. Short strings are stored inline; long ones are shared (O(1) clone) and grow
     /// in place when appended to.
     Str(Str),
@@ -101,7 +104,7 @@ impl Value {
     /// floats compare as numbers.
     fn rank(&self) -> u8 {
         match self {
-            Value::Int(_) | Value::Float(_) => 2,
+            Value::Int(_) | Value::Float(_) | Value::Decimal(_) => 2,
             _ => self.rank_index() as u8,
         }
     }
@@ -113,14 +116,15 @@ impl Value {
             Value::Bool(_) => 1,
             Value::Int(_) => 2,
             Value::Float(_) => 3,
-            Value::Str(_) => 4,
-            Value::Bytes(_) => 5,
-            Value::List(_) => 6,
-            Value::Dict(_) => 7,
-            Value::Set(_) => 8,
-            Value::SortedSet(_) => 9,
-            Value::Deque(_) => 10,
-            Value::PQueue(_) => 11,
+            Value::Decimal(_) => 4,
+            Value::Str(_) => 5,
+            Value::Bytes(_) => 6,
+            Value::List(_) => 7,
+            Value::Dict(_) => 8,
+            Value::Set(_) => 9,
+            Value::SortedSet(_) => 10,
+            Value::Deque(_) => 11,
+            Value::PQueue(_) => 12,
         }
     }
 
@@ -183,6 +187,7 @@ impl Value {
         match self {
             Value::Str(s) => Some(Cow::Borrowed(s.as_str().as_bytes())),
             Value::Bytes(b) => Some(Cow::Borrowed(b)),
+            Value::Decimal(d) => Some(Cow::Owned(d.to_string().into_bytes())),
             Value::List(_)
             | Value::Dict(_)
             | Value::Set(_)
@@ -234,6 +239,20 @@ fn cmp_int_float(i: i64, f: f64) -> Ordering {
     }
 }
 
+/// Compares a float with a decimal (NaN above every number, as elsewhere; a float outside the
+/// decimal range compares by sign).
+fn cmp_float_decimal(f: f64, d: &rust_decimal::Decimal) -> Ordering {
+    use rust_decimal::prelude::FromPrimitive;
+    if f.is_nan() {
+        return Ordering::Greater;
+    }
+    match rust_decimal::Decimal::from_f64(f) {
+        Some(x) => x.cmp(d),
+        None if f > 0.0 => Ordering::Greater,
+        None => Ordering::Less,
+    }
+}
+
 impl Ord for Value {
     fn cmp(&self, other: &Self) -> Ordering {
         use Value::*;
@@ -251,6 +270,11 @@ impl Ord for Value {
             },
             (Int(a), Float(b)) => cmp_int_float(*a, *b),
             (Float(a), Int(b)) => cmp_int_float(*b, *a).reverse(),
+            (Decimal(a), Decimal(b)) => a.cmp(b),
+            (Int(a), Decimal(b)) => rust_decimal::Decimal::from(*a).cmp(b),
+            (Decimal(a), Int(b)) => a.cmp(&rust_decimal::Decimal::from(*b)),
+            (Float(a), Decimal(b)) => cmp_float_decimal(*a, b),
+            (Decimal(a), Float(b)) => cmp_float_decimal(*b, a).reverse(),
             (Str(a), Str(b)) => a.as_str().cmp(b.as_str()),
             (Bytes(a), Bytes(b)) => a.cmp(b),
             (List(a), List(b)) => a.iter().cmp(b.iter()),

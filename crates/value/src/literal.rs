@@ -1145,6 +1145,7 @@ const CONSTRUCTORS: &[(&str, Constructor)] = &[
     ("float", construct_float),
     ("sortedset", construct_sortedset),
     ("deque", construct_deque),
+    ("decimal", construct_decimal),
     ("pqueue", construct_pqueue),
 ];
 
@@ -1206,6 +1207,21 @@ fn construct_sortedset(args: Args) -> Result<Value, ValueError> {
         }
     };
     crate::json::sorted_set(pairs).map_err(|e| args.bad(e))
+}
+
+/// `decimal('12.30')` (exact), `decimal(5)`; a float is refused (it is already inexact).
+fn construct_decimal(args: Args) -> Result<Value, ValueError> {
+    let (first, args) = args.optional_one()?;
+    match first {
+        None => Ok(Value::Decimal(rust_decimal::Decimal::ZERO)),
+        Some(Value::Str(s)) => crate::json::decimal(s.as_str()).map_err(|e| args.bad(e)),
+        Some(Value::Int(i)) => Ok(Value::Decimal(i.into())),
+        Some(d @ Value::Decimal(_)) => Ok(d),
+        Some(other) => Err(args.bad(format_args!(
+            "takes the number's text (decimal('0.1')), got {}",
+            other.type_name()
+        ))),
+    }
 }
 
 /// `deque()`, `deque([1, 2])`, `deque([1, 2], maxlen=10)`.

@@ -76,7 +76,8 @@ const SEQ: Caps = Caps::LEN
     .or(Caps::ITERABLE)
     .or(Caps::CONTAINS);
 
-/// Every type, in rank order (the order values of different types sort in).
+/// Every type, in rank order (the order values of different types sort in; ints, floats and
+/// decimals compare as numbers).
 pub static TYPES: &[TypeDecl] = &[
     TypeDecl {
         name: "null",
@@ -109,6 +110,14 @@ pub static TYPES: &[TypeDecl] = &[
         json: "1.5",
         caps: SCALAR.or(Caps::NUMBER),
         summary: "A 64-bit IEEE float.",
+    },
+    TypeDecl {
+        name: "decimal",
+        redis: "string",
+        literal: "decimal('12.30')",
+        json: "{\"$decimal\": \"12.30\"}",
+        caps: SCALAR.or(Caps::NUMBER),
+        summary: "An exact base-10 number (28 significant digits); sums and increments stay exact; mixing with float is an error.",
     },
     TypeDecl {
         name: "string",
@@ -231,6 +240,7 @@ mod tests {
             Value::Bool(true),
             Value::Int(1),
             Value::Float(1.5),
+            Value::Decimal("12.30".parse().unwrap()),
             Value::str("a"),
             Value::Bytes(vec![0xff].into()),
             Value::list([]),
@@ -259,6 +269,6 @@ mod tests {
             accepting(Caps::LEN),
             "string, bytes, list, dict, set, sortedset, deque or pqueue"
         );
-        assert_eq!(accepting(Caps::NUMBER), "int or float");
+        assert_eq!(accepting(Caps::NUMBER), "int, float or decimal");
     }
 }

@@ -607,7 +607,7 @@ pub fn max(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 pub fn mean(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    stat(ctx, a, |v| Ok(ops::num::mean("MEAN", v)?.map(Value::Float)))
+    stat(ctx, a, |v| ops::num::mean("MEAN", v))
 }
 
 pub fn stddev(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {

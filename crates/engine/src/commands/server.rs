@@ -514,6 +514,7 @@ fn encoding(v: &okdb_value::Value) -> &'static str {
         Value::Int(_) => "int",
         Value::Str(s) if s.is_inline() => "embstr",
         Value::Null | Value::Bool(_) | Value::Float(_) => "embstr",
+        Value::Decimal(_) => "decimal",
         Value::Str(_) | Value::Bytes(_) => "raw",
         Value::List(_) => "rrb-vector",
         Value::Dict(_) => "ordered-dict",

@@ -193,6 +193,7 @@ fn negate(v: Value) -> Result<Value, CmdError> {
     Ok(match v {
         Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
         Value::Float(f) => Value::Float(-f),
+        Value::Decimal(d) => Value::Decimal(-d),
         other => other,
     })
 }
@@ -203,7 +204,7 @@ fn amount(ctx: &Ctx, a: &[Bytes], name: &str) -> Result<Value, CmdError> {
     match a {
         [_, _] => Ok(Value::Int(1)),
         [_, _, raw] => match ctx.value(raw)? {
-            v @ (Value::Int(_) | Value::Float(_)) => Ok(v),
+            v @ (Value::Int(_) | Value::Float(_) | Value::Decimal(_)) => Ok(v),
             Value::Str(s) => args::redis_int(s.as_bytes())
                 .map(Value::Int)
                 .or_else(|| args::redis_float(s.as_bytes()).map(Value::Float))
@@ -234,7 +235,7 @@ fn number_of(v: Option<&Value>, by: &Value, name: &str, kind: Numbers) -> Result
     };
     match v {
         Value::Int(_) => Ok(v.clone()),
-        Value::Float(_) if kind == Numbers::Any => Ok(v.clone()),
+        Value::Float(_) | Value::Decimal(_) if kind == Numbers::Any => Ok(v.clone()),
         _ => {
             let text = v
                 .scalar_text()
@@ -254,14 +255,21 @@ fn number_of(v: Option<&Value>, by: &Value, name: &str, kind: Numbers) -> Result
 
 /// Adds `by` to a number: int + int stays int (overflow is an error); a float on either side
 /// gives a float. A missing key counts as 0; the key keeps its expiry.
-fn add(ctx: &mut Ctx, key: &[u8], by: Value, name: &str, kind: Numbers) -> Result<Reply, CmdError> {
+fn add(
+    ctx: &mut Ctx,
+    key: &[u8],
+    by: Value,
+    name: &'static str,
+    kind: Numbers,
+) -> Result<Reply, CmdError> {
     let sum = |base: Value| -> Result<Value, CmdError> {
         Ok(match (base, &by) {
             (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_add(*y).ok_or_else(overflow)?),
             (Value::Int(x), Value::Float(y)) => float_result(x as f64 + y)?,
             (Value::Float(x), Value::Int(y)) => float_result(x + *y as f64)?,
             (Value::Float(x), Value::Float(y)) => float_result(x + y)?,
-            _ => unreachable!("number_of gives an int or a float; amounts are numbers"),
+            // Decimals stay exact; mixed with a float they are an error (okdb-ops).
+            (base, by) => okdb_ops::num::add(name, &base, by)?,
         })
     };
     let now = ctx.now;

@@ -268,6 +268,7 @@ fn constructors() {
             "float",
             "sortedset",
             "deque",
+            "decimal",
             "pqueue"
         ]
     );
@@ -912,6 +913,7 @@ fn py_repr(v: &Value, r: &mut Rng, out: &mut String) {
             _ if d.is_empty() && r.chance(2) => out.push_str("dict()"),
             _ => py_dict_body(d, r, out),
         },
+        Value::Decimal(d) => out.push_str(&format!("decimal('{d}')")),
         Value::Deque(d) => {
             out.push_str("deque([");
             py_items(d.items.iter(), r, out);
