@@ -189,20 +189,7 @@ fn to_ms(
     Some((secs * 1000 + ms).max(1) as u64)
 }
 
-fn leap(y: i64) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (the well-known era-based formula).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+use okdb_value::dates::{days_from_civil, leap};
 
 #[cfg(test)]
 mod tests {

@@ -110,6 +110,11 @@ fn writes(c: &mut Client, phase: usize) {
     call(c, &["POP", &pq]);
     call(c, &["SET", &p("decimal"), "decimal('0.10')"]);
     call(c, &["INCR", &p("decimal"), "decimal('0.20')"]);
+    call(c, &["SET", &p("date"), "date('2026-11-28')"]);
+    call(
+        c,
+        &["SET", &p("when"), "datetime('2026-11-28T10:00:00.5-05:00')"],
+    );
     call(c, &["MULTI"]);
     call(c, &["RPUSH", &q, "x"]);
     call(c, &["SADD", &p("tx"), "y"]);

@@ -161,12 +161,25 @@ pub fn sum_into(verb: &'static str, v: &Value, s: &mut Sum) -> Result<()> {
     Ok(())
 }
 
-/// `MIN`/`MAX key`: the least or greatest number; None when empty.
+/// `MIN`/`MAX key`: the least or greatest item — numbers, or dates, or datetimes, or strings,
+/// in value order (items of different kinds are an error, as in Python); None when empty.
 pub fn extreme(verb: &'static str, v: &Value, greatest: bool) -> Result<Option<Value>> {
     let mut best: Option<&Value> = None;
+    let kind = |x: &Value| match x {
+        Value::Int(_) | Value::Float(_) | Value::Decimal(_) => Some(0),
+        Value::Date(_) => Some(1),
+        Value::DateTime(_) => Some(2),
+        Value::Str(_) => Some(3),
+        _ => None,
+    };
     for x in numbers(verb, v)? {
-        if !matches!(x, Value::Int(_) | Value::Float(_) | Value::Decimal(_)) {
-            return Err(not_a_number(x));
+        let comparable = kind(x).is_some() && best.is_none_or(|b| kind(b) == kind(x));
+        if !comparable {
+            return Err(OpError::Invalid(format!(
+                "'<' not supported between {} and {}",
+                best.map_or("items", |b| b.type_name()),
+                x.type_name()
+            )));
         }
         let better = match best {
             None => true,

@@ -17,6 +17,7 @@
 //! | set | `{"$set": [1, 2, "a"]}` (elements in the set's order) |
 //! | sortedset | `{"$sortedset": {"bob": 1.0, "alice": 3.5}}` (members in score order) |
 //! | decimal | `{"$decimal": "12.30"}` (its text, scale kept) |
+//! | date, datetime | `{"$date": "2026-11-28"}`, `{"$datetime": "2026-11-28T10:00:00+01:00"}` |
 //! | deque | `{"$deque": [1, 2]}`, bounded: `{"$deque": {"items": [1, 2], "maxlen": 100}}` |
 //! | pqueue | `{"$pqueue": [[1, "urgent"], [5, "later"]]}` (in the order they are popped) |
 //!
@@ -130,6 +131,8 @@ impl Serialize for Typed<'_> {
                 tagged(s, "$float", name)
             }
             Value::Decimal(d) => tagged(s, "$decimal", &d.to_string()),
+            Value::Date(d) => tagged(s, "$date", &d.to_string()),
+            Value::DateTime(t) => tagged(s, "$datetime", &t.to_string()),
             Value::Str(x) => s.serialize_str(x),
             Value::Bytes(b) => tagged(s, "$bytes", &BASE64.encode(b)),
             Value::List(l) => s.collect_seq(l.iter().map(Typed)),
@@ -272,6 +275,22 @@ pub(crate) fn decode_tag(
             Value::List(pairs) => pqueue(pairs.iter()).map_err(|e| fail(format!("$pqueue: {e}"))),
             other => Err(fail(format!(
                 "$pqueue takes a list of [priority, item] pairs, got {}",
+                other.type_name()
+            ))),
+        },
+        "$date" => match payload {
+            Value::Str(t) => crate::dates::Date::parse(&t).map(Value::Date).map_err(fail),
+            other => Err(fail(format!(
+                "$date takes YYYY-MM-DD, got {}",
+                other.type_name()
+            ))),
+        },
+        "$datetime" => match payload {
+            Value::Str(t) => crate::dates::DateTime::parse(&t)
+                .map(Value::DateTime)
+                .map_err(fail),
+            other => Err(fail(format!(
+                "$datetime takes RFC 3339 text, got {}",
                 other.type_name()
             ))),
         },

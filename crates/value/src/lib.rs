@@ -15,6 +15,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
 
+pub mod dates;
 pub mod json;
 pub mod literal;
 pub mod types;
@@ -45,6 +46,10 @@ pub enum Value {
     /// Exact base-10 number (`decimal('12.30')`): up to 28 significant digits, its scale kept
     /// (`12.30` stays `12.30`).
     Decimal(rust_decimal::Decimal),
+    /// A calendar date (`date('2026-11-28')`).
+    Date(dates::Date),
+    /// An instant with the UTC offset it was written in (`datetime('2026-11-28T10:00:00Z')`).
+    DateTime(dates::DateTime),
     /// UTF-8 text. Short strings are stored inline; long ones are shared (O(1) clone) and grow
     /// in place when appended to.
     Str(Str),
@@ -117,14 +122,16 @@ impl Value {
             Value::Int(_) => 2,
             Value::Float(_) => 3,
             Value::Decimal(_) => 4,
-            Value::Str(_) => 5,
-            Value::Bytes(_) => 6,
-            Value::List(_) => 7,
-            Value::Dict(_) => 8,
-            Value::Set(_) => 9,
-            Value::SortedSet(_) => 10,
-            Value::Deque(_) => 11,
-            Value::PQueue(_) => 12,
+            Value::Date(_) => 5,
+            Value::DateTime(_) => 6,
+            Value::Str(_) => 7,
+            Value::Bytes(_) => 8,
+            Value::List(_) => 9,
+            Value::Dict(_) => 10,
+            Value::Set(_) => 11,
+            Value::SortedSet(_) => 12,
+            Value::Deque(_) => 13,
+            Value::PQueue(_) => 14,
         }
     }
 
@@ -188,6 +195,8 @@ impl Value {
             Value::Str(s) => Some(Cow::Borrowed(s.as_str().as_bytes())),
             Value::Bytes(b) => Some(Cow::Borrowed(b)),
             Value::Decimal(d) => Some(Cow::Owned(d.to_string().into_bytes())),
+            Value::Date(d) => Some(Cow::Owned(d.to_string().into_bytes())),
+            Value::DateTime(t) => Some(Cow::Owned(t.to_string().into_bytes())),
             Value::List(_)
             | Value::Dict(_)
             | Value::Set(_)
@@ -271,6 +280,8 @@ impl Ord for Value {
             (Int(a), Float(b)) => cmp_int_float(*a, *b),
             (Float(a), Int(b)) => cmp_int_float(*b, *a).reverse(),
             (Decimal(a), Decimal(b)) => a.cmp(b),
+            (Date(a), Date(b)) => a.cmp(b),
+            (DateTime(a), DateTime(b)) => a.cmp(b),
             (Int(a), Decimal(b)) => rust_decimal::Decimal::from(*a).cmp(b),
             (Decimal(a), Int(b)) => a.cmp(&rust_decimal::Decimal::from(*b)),
             (Float(a), Decimal(b)) => cmp_float_decimal(*a, b),

@@ -1146,6 +1146,8 @@ const CONSTRUCTORS: &[(&str, Constructor)] = &[
     ("sortedset", construct_sortedset),
     ("deque", construct_deque),
     ("decimal", construct_decimal),
+    ("datetime", construct_datetime),
+    ("date", construct_date),
     ("pqueue", construct_pqueue),
 ];
 
@@ -1221,6 +1223,26 @@ fn construct_decimal(args: Args) -> Result<Value, ValueError> {
             "takes the number's text (decimal('0.1')), got {}",
             other.type_name()
         ))),
+    }
+}
+
+/// `date('2026-11-28')`.
+fn construct_date(args: Args) -> Result<Value, ValueError> {
+    match args.optional_one()? {
+        (Some(Value::Str(s)), args) => crate::dates::Date::parse(s.as_str())
+            .map(Value::Date)
+            .map_err(|e| args.bad(e)),
+        (_, args) => Err(args.bad("takes the date's text: date('2026-11-28')")),
+    }
+}
+
+/// `datetime('2026-11-28T10:00:00Z')` (RFC 3339; UTC without an offset).
+fn construct_datetime(args: Args) -> Result<Value, ValueError> {
+    match args.optional_one()? {
+        (Some(Value::Str(s)), args) => crate::dates::DateTime::parse(s.as_str())
+            .map(Value::DateTime)
+            .map_err(|e| args.bad(e)),
+        (_, args) => Err(args.bad("takes RFC 3339 text: datetime('2026-11-28T10:00:00Z')")),
     }
 }
 

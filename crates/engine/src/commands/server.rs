@@ -515,6 +515,7 @@ fn encoding(v: &okdb_value::Value) -> &'static str {
         Value::Str(s) if s.is_inline() => "embstr",
         Value::Null | Value::Bool(_) | Value::Float(_) => "embstr",
         Value::Decimal(_) => "decimal",
+        Value::Date(_) | Value::DateTime(_) => "date",
         Value::Str(_) | Value::Bytes(_) => "raw",
         Value::List(_) => "rrb-vector",
         Value::Dict(_) => "ordered-dict",

@@ -269,6 +269,8 @@ fn constructors() {
             "sortedset",
             "deque",
             "decimal",
+            "datetime",
+            "date",
             "pqueue"
         ]
     );
@@ -914,6 +916,8 @@ fn py_repr(v: &Value, r: &mut Rng, out: &mut String) {
             _ => py_dict_body(d, r, out),
         },
         Value::Decimal(d) => out.push_str(&format!("decimal('{d}')")),
+        Value::Date(d) => out.push_str(&format!("date('{d}')")),
+        Value::DateTime(t) => out.push_str(&format!("datetime('{t}')")),
         Value::Deque(d) => {
             out.push_str("deque([");
             py_items(d.items.iter(), r, out);
