@@ -572,3 +572,55 @@ pub fn reverse(verb: &'static str, v: &mut Value) -> Result<()> {
 pub fn range(l: &List, a: usize, b: usize) -> List {
     l.clone().slice(a..b.max(a))
 }
+
+/// `SORT key [REVERSE] [BY field]` (okdb's, in place): sorts a list or deque by value order
+/// (stable; numbers as numbers, values of different types by type), or records (dicts) by a
+/// field (a record without it sorts first).
+pub fn sort(verb: &'static str, v: &mut Value, reverse: bool, by: Option<&str>) -> Result<()> {
+    let l = list_mut(verb, v, Caps::ENDS)?;
+    let mut items: Vec<Value> = l.iter().cloned().collect();
+    match by {
+        None => items.sort(),
+        Some(field) => {
+            for x in &items {
+                if !matches!(x, Value::Dict(_)) {
+                    return Err(OpError::Invalid(format!(
+                        "BY {field} sorts records (dicts), found a {}",
+                        x.type_name()
+                    )));
+                }
+            }
+            let key = |x: &Value| match x {
+                Value::Dict(d) => d.get(field).cloned().unwrap_or(Value::Null),
+                _ => Value::Null,
+            };
+            items.sort_by_key(key);
+        }
+    }
+    if reverse {
+        items.reverse();
+    }
+    *l = items.into_iter().collect();
+    Ok(())
+}
+
+/// `MATCH key pattern`: the string items of a list, deque or set in which the pattern finds a
+/// match, in order; for a string, every non-overlapping match (Python's `re.findall` without
+/// groups).
+pub fn matches(verb: &'static str, v: &Value, re: &regex::Regex) -> Result<Vec<Value>> {
+    let pick = |it: &mut dyn Iterator<Item = &Value>| -> Vec<Value> {
+        it.filter(|x| matches!(x, Value::Str(s) if re.is_match(s.as_str())))
+            .cloned()
+            .collect()
+    };
+    Ok(match v {
+        Value::Str(s) => re
+            .find_iter(s.as_str())
+            .map(|m| Value::str(m.as_str()))
+            .collect(),
+        Value::List(l) => pick(&mut l.iter()),
+        Value::Deque(d) => pick(&mut d.items.iter()),
+        Value::Set(s) => pick(&mut s.iter()),
+        other => return Err(wrong_type(verb, other, Caps::ITERABLE)),
+    })
+}

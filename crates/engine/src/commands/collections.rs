@@ -619,3 +619,65 @@ pub fn stddev(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn median(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     stat(ctx, a, |v| ops::num::median("MEDIAN", v))
 }
+
+// ---- sorting and matching ----
+
+/// `SORT`: okdb's in-place sort when one of its own keywords is given (`REVERSE` or
+/// `INPLACE`, neither of which Redis's `SORT` accepts; `BY field` then names a record field);
+/// otherwise Redis's `SORT`, which answers a sorted copy (or stores it) and leaves the key as
+/// it was (`redis_types::sort_copy`), `BY` being its pattern.
+pub fn sort(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let opts = &a[2..];
+    let native = opts.iter().any(|o| is(o, "REVERSE") || is(o, "INPLACE"));
+    if !native {
+        return super::redis_types::sort_copy(ctx, a);
+    }
+    let (mut reverse, mut by) = (false, None);
+    let mut i = 0;
+    while i < opts.len() {
+        if is(&opts[i], "REVERSE") {
+            reverse = true;
+        } else if is(&opts[i], "INPLACE") {
+        } else if is(&opts[i], "BY") && i + 1 < opts.len() {
+            by = Some(field(&opts[i + 1])?.to_string());
+            i += 1;
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 1;
+    }
+    let done = write(ctx, &a[1], None, Empty::Keep, |v| {
+        ops::seq::sort("SORT", v, reverse, by.as_deref())
+    })?;
+    Ok(done.map_or(Reply::Null, |()| Reply::Ok))
+}
+
+/// The longest regular expression `MATCH` compiles, and the most memory its program may take.
+const MAX_REGEX_LEN: usize = 4096;
+const MAX_REGEX_PROGRAM: usize = 1 << 20;
+
+/// `MATCH key pattern`: a list's (deque's, set's) string items the regular expression finds a
+/// match in, or a string's matches. The `regex` crate's syntax; matching is linear in the
+/// text (no backtracking), and a pattern too long or compiling too large is refused.
+pub fn match_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let pattern = args::text(&a[2])?;
+    if pattern.len() > MAX_REGEX_LEN {
+        return Err(CmdError::err(format!(
+            "regular expression too long (over {MAX_REGEX_LEN} bytes)"
+        )));
+    }
+    let re = regex::RegexBuilder::new(pattern)
+        .size_limit(MAX_REGEX_PROGRAM)
+        .dfa_size_limit(MAX_REGEX_PROGRAM)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(n) => CmdError::err(format!(
+                "regular expression too large (its program would pass {n} bytes)"
+            )),
+            other => CmdError::err(format!("invalid regular expression: {other}")),
+        })?;
+    match ctx.get(&a[1]) {
+        None => Ok(Reply::Array(vec![])),
+        Some(v) => Ok(list_reply(ops::seq::matches("MATCH", v, &re)?)),
+    }
+}

@@ -87,6 +87,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("COUNT", 3, R, KEY1, "sequences", "key value", "How many items of a list equal value (occurrences of a substring in a string).", collections::count),
     cmd("INDEX", 3, R, KEY1, "sequences", "key value", "The first position of value in a list (of a substring in a string); null if absent.", collections::index),
     cmd("REMOVE", -3, W, KEY1, "sequences", "key value [count]", "Removes the items equal to value: all, or the first count (the last -count); how many went.", collections::remove),
+    cmd("SORT", -2, WG, (1, -1, 1), "sequences", "key INPLACE|REVERSE [BY field] | key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA] [STORE destination]", "With REVERSE or INPLACE: sorts a list or deque in place, by value order, or records by a field with BY field (OK). Otherwise Redis's SORT: a sorted copy of a list's, set's or sorted set's elements (as numbers, or bytes with ALPHA), or with STORE a list stored in destination (its length).", collections::sort),
+    cmd("SORT_RO", -2, R, KEY1, "redis-list", "key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]", "Redis's SORT_RO: SORT without STORE.", redis_types::sort_ro),
+    cmd("MATCH", 3, R, KEY1, "sequences", "key pattern", "The string items of a list, deque or set a regular expression finds a match in, or a string's matches (linear-time regex; long or huge patterns refused).", collections::match_),
     cmd("REVERSE", 2, W, KEY1, "sequences", "key", "Reverses a list (a string, bytes) in place.", collections::reverse),
     // containers
     cmd("GETITEM", -3, RF, KEY1, "containers", "key field_or_index [field_or_index ...]", "A dict's value by field, a list's item by index (null if absent); a list of them for several.", collections::getitem),

@@ -986,3 +986,176 @@ pub fn blmpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     };
     Ok(ctx.park(keys.to_vec(), op, wait, Reply::NullArray))
 }
+
+// ---- Redis's SORT ----
+
+/// What a `BY`/`GET` pattern names for an element: the value of the key the pattern makes
+/// (its first `*` replaced by the element), or of a field of it (`key->field`); `#` is the
+/// element itself.
+fn lookup(ctx: &mut Ctx, pattern: &[u8], element: &[u8]) -> Option<Value> {
+    if pattern == b"#" {
+        return Some(Value::from_bytes(element));
+    }
+    let star = pattern.iter().position(|&c| c == b'*')?;
+    let mut key = pattern[..star].to_vec();
+    key.extend_from_slice(element);
+    key.extend_from_slice(&pattern[star + 1..]);
+    let arrow = key.windows(2).rposition(|w| w == b"->");
+    match arrow {
+        Some(at) if at > 0 && at + 2 < key.len() => {
+            let f = std::str::from_utf8(&key[at + 2..]).ok()?.to_string();
+            let v = ctx.get(&key[..at])?;
+            ops::map::get("SORT", v, &f).ok().flatten().cloned()
+        }
+        _ => ctx.get(&key).filter(|v| v.scalar_text().is_some()).cloned(),
+    }
+}
+
+/// Redis's `SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]
+/// [STORE destination]`: the elements of a list, set or sorted set, sorted as numbers (or as
+/// bytes with ALPHA), or by what `BY` names; a sorted copy, or with STORE a list stored in
+/// destination (its length).
+pub fn sort_copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (mut by, mut gets, mut limit, mut desc, mut alpha, mut store) =
+        (None, Vec::new(), None, false, false, None);
+    let mut i = 2;
+    while i < a.len() {
+        let o = &a[i];
+        let next = a.get(i + 1);
+        if is(o, "ASC") {
+            desc = false;
+        } else if is(o, "DESC") {
+            desc = true;
+        } else if is(o, "ALPHA") {
+            alpha = true;
+        } else if is(o, "LIMIT") && i + 2 < a.len() {
+            limit = Some((args::int(&a[i + 1])?, args::int(&a[i + 2])?));
+            i += 2;
+        } else if let (true, Some(p)) = (is(o, "BY"), next) {
+            by = Some(p.clone());
+            i += 1;
+        } else if let (true, Some(p)) = (is(o, "GET"), next) {
+            gets.push(p.clone());
+            i += 1;
+        } else if let (true, Some(d)) = (is(o, "STORE"), next) {
+            store = Some(d.clone());
+            i += 1;
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 1;
+    }
+    let is_zset = matches!(ctx.get(&a[1]), Some(Value::SortedSet(_)));
+    let elements: Vec<Value> = match ctx.get(&a[1]) {
+        None => vec![],
+        Some(Value::List(l)) => l.iter().cloned().collect(),
+        Some(Value::Deque(d)) => d.items.iter().cloned().collect(),
+        Some(Value::Set(s)) => s.iter().cloned().collect(),
+        Some(Value::SortedSet(z)) => z.iter().map(|(m, _)| Value::str(m)).collect(),
+        Some(other) => {
+            return Err(ops::wrong_type("SORT", other, Caps::ITERABLE).into());
+        }
+    };
+    let text = |v: &Value| v.scalar_text().map(|t| t.into_owned()).unwrap_or_default();
+    let dont_sort = by
+        .as_ref()
+        .is_some_and(|p| !p.contains(&b'*') || is(p, "NOSORT"));
+    let mut keyed: Vec<(Value, Option<Value>)> = Vec::with_capacity(elements.len());
+    for e in elements {
+        let k = match &by {
+            Some(p) if !dont_sort => lookup(ctx, p, &text(&e)),
+            _ => Some(e.clone()),
+        };
+        keyed.push((e, k));
+    }
+    if !dont_sort {
+        if alpha {
+            keyed.sort_by(|x, y| {
+                let (tx, ty) = (x.1.as_ref().map(text), y.1.as_ref().map(text));
+                tx.cmp(&ty)
+            });
+        } else {
+            let mut scored = Vec::with_capacity(keyed.len());
+            for (e, k) in keyed {
+                let score = match &k {
+                    None => 0.0,
+                    Some(v) => args::redis_float(&text(v)).ok_or_else(|| {
+                        CmdError::err("One or more scores can't be converted into double")
+                    })?,
+                };
+                scored.push((score, e, k));
+            }
+            scored.sort_by(|x, y| {
+                x.0.partial_cmp(&y.0)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then_with(|| text(&x.1).cmp(&text(&y.1)))
+            });
+            keyed = scored.into_iter().map(|(_, e, k)| (e, k)).collect();
+        }
+        if desc {
+            keyed.reverse();
+        }
+    } else if desc && is_zset {
+        // A sorted set not sorted again keeps its own order, which DESC walks backwards.
+        keyed.reverse();
+    }
+    let mut picked: Vec<Value> = keyed.into_iter().map(|(e, _)| e).collect();
+    if let Some((offset, count)) = limit {
+        let n = picked.len() as i64;
+        let start = offset.clamp(0, n) as usize;
+        let end = if count < 0 {
+            n
+        } else {
+            (offset.max(0) + count).min(n)
+        } as usize;
+        picked = picked
+            .get(start..end.max(start))
+            .map(<[Value]>::to_vec)
+            .unwrap_or_default();
+    }
+    let mut out: Vec<Option<Value>> = Vec::new();
+    for e in &picked {
+        if gets.is_empty() {
+            out.push(Some(e.clone()));
+        }
+        for g in &gets {
+            out.push(if g.as_ref() == b"#" {
+                Some(e.clone())
+            } else {
+                lookup(ctx, g, &text(e))
+            });
+        }
+    }
+    match store {
+        Some(dest) => {
+            let n = out.len();
+            let items: okdb_value::List = out
+                .into_iter()
+                .map(|v| v.unwrap_or(Value::str("")))
+                .collect();
+            if n == 0 {
+                if let Some(ks) = ctx.ks() {
+                    ks.remove(&dest);
+                }
+            } else {
+                ctx.ks_write().set(&dest, Value::List(Box::new(items)));
+            }
+            Ok(Reply::Int(n as i64))
+        }
+        None => {
+            // A copy changes nothing: nothing to journal.
+            ctx.journal_nothing();
+            Ok(Reply::Array(
+                out.into_iter().map(|v| Reply::value(v.as_ref())).collect(),
+            ))
+        }
+    }
+}
+
+/// Redis's `SORT_RO`: `SORT` without `STORE` (a read).
+pub fn sort_ro(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if a[2..].iter().any(|x| is(x, "STORE")) {
+        return Err(CmdError::syntax());
+    }
+    sort_copy(ctx, a)
+}
