@@ -26,6 +26,9 @@ impl Flags {
     /// May grow memory: refused (or preceded by evictions) over `maxmemory`, as Redis's
     /// `denyoom`.
     pub const DENYOOM: Flags = Flags(32);
+    /// Transaction control (`MULTI`, `EXEC`, `DISCARD`, `WATCH`, `UNWATCH`, `QUIT`): run by the
+    /// executor at once, never queued by `MULTI`.
+    pub const TX: Flags = Flags(64);
 
     pub const fn or(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)

@@ -713,26 +713,17 @@ impl Executor<'_> {
             }
             return rejected(CmdError::arity(spec.name));
         }
-        match spec.name {
-            "WATCH" => return self.watch(session, &args[1..]),
-            "UNWATCH" => {
-                self.unwatch_all(session);
-                return Reply::Ok;
-            }
-            "DISCARD" if args.len() == 1 && session.multi.is_some() => self.unwatch_all(session),
-            _ => {}
-        }
-        if session.multi.is_some() {
+        // Redis's DISCARD has no arguments; okdb's set DISCARD (with arguments) is a write.
+        let tx = spec.flags.has(Flags::TX) && !(spec.name == "DISCARD" && args.len() > 1);
+        if tx {
             match spec.name {
-                "EXEC" => return self.exec(session),
-                "MULTI" | "QUIT" | "WATCH" | "UNWATCH" => {}
-                // Redis's DISCARD has no arguments; okdb's set DISCARD is queued.
-                "DISCARD" if args.len() == 1 => {}
-                _ => {
-                    session.multi.as_mut().expect("checked").push(args.to_vec());
-                    return Reply::status("QUEUED");
-                }
+                "EXEC" if session.multi.is_some() => return self.exec(session),
+                "DISCARD" if session.multi.is_some() => self.unwatch_all(session),
+                _ => {}
             }
+        } else if let Some(queue) = session.multi.as_mut() {
+            queue.push(args.to_vec());
+            return Reply::status("QUEUED");
         }
         let write = spec.flags.has(Flags::WRITE);
         if write && self.store.journaling {
@@ -876,26 +867,6 @@ impl Executor<'_> {
                 store.watch_broken.extend(w.iter().copied());
             }
         }
-    }
-
-    /// `WATCH key [key ...]`: `EXEC` will fail if another write touches one of them first.
-    fn watch(&mut self, session: &mut Session, keys: &[Bytes]) -> Reply {
-        if session.multi.is_some() {
-            return Reply::Error(CmdError::err("WATCH inside MULTI is not allowed"));
-        }
-        for k in keys {
-            let slot = (session.keyspace.clone(), key::Key::new(k));
-            if session.watching.contains(&slot) {
-                continue;
-            }
-            self.store
-                .watched
-                .entry(slot.clone())
-                .or_default()
-                .push(session.id);
-            session.watching.push(slot);
-        }
-        Reply::Ok
     }
 
     /// Ends a connection's watches (`UNWATCH`, `EXEC`, `DISCARD`).
@@ -1208,6 +1179,32 @@ impl Ctx<'_> {
         self.session.multi = Some(Vec::new());
         self.session.multi_failed = false;
         Ok(())
+    }
+
+    /// `WATCH key [key ...]`: `EXEC` will fail if another write touches one of them first.
+    pub(crate) fn watch(&mut self, keys: &[Bytes]) -> Result<(), CmdError> {
+        if self.session.multi.is_some() {
+            return Err(CmdError::err("WATCH inside MULTI is not allowed"));
+        }
+        for k in keys {
+            let slot = (self.session.keyspace.clone(), key::Key::new(k));
+            if self.session.watching.contains(&slot) {
+                continue;
+            }
+            self.store
+                .watched
+                .entry(slot.clone())
+                .or_default()
+                .push(self.session.id);
+            self.session.watching.push(slot);
+        }
+        Ok(())
+    }
+
+    /// `UNWATCH`: forgets the connection's watched keys.
+    pub(crate) fn unwatch(&mut self) {
+        let keys = std::mem::take(&mut self.session.watching);
+        unwatch(self.store, self.session.id, &keys);
     }
 
     /// `DISCARD`: drops the queued commands.

@@ -567,12 +567,6 @@ pub fn reverse(verb: &'static str, v: &mut Value) -> Result<()> {
     Ok(())
 }
 
-/// The items of a list from `a` to `b` (half-open), as a list sharing the original's nodes
-/// (O(log n)).
-pub fn range(l: &List, a: usize, b: usize) -> List {
-    l.clone().slice(a..b.max(a))
-}
-
 /// `SORT key [REVERSE] [BY field]` (okdb's, in place): sorts a list or deque by value order
 /// (stable; numbers as numbers, values of different types by type), or records (dicts) by a
 /// field (a record without it sorts first).

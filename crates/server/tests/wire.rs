@@ -669,6 +669,10 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("HSET h a 1; HRANDFIELD h -2", "[\"a\", \"a\"]", ""),
     ("HSET h a 1; HRANDFIELD h 1 WITHVALUES", "[\"a\", \"1\"]", "[[\"a\", :1]]"),
     ("HSET h a 1 b 2; HSCAN h 0 MATCH a", "[\"0\", [\"a\", \"1\"]]", "[\"0\", [\"a\", :1]]"),
+    ("HSET h a 1 b 2; HSCAN h 0 MATCH b NOVALUES", "[\"0\", [\"b\"]]", ""),
+    ("ZADD z 1 a 2 b 3 c; ZSCAN z 0 COUNT 2 MATCH b", "[\"2\", [\"b\", \"2\"]]", "[\"2\", [\"b\", ,2]]"),
+    ("ZSCAN z 0 NOVALUES", "-ERR syntax error", ""),
+    ("ZSCAN nokey 0", "[\"0\", []]", ""),
     ("SET s x; HGET s a", "-WRONGTYPE HGET expects dict, found string", ""),
     // Redis's sets
     ("SADD s a b a; SCARD s", ":2", ""),

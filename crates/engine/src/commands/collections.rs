@@ -235,16 +235,21 @@ pub fn insert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
-/// `GETSLICE key start stop [step]`: `v[start:stop:step]`, of the value's type.
-pub fn getslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (start, stop) = (bound(&a[2])?, bound(&a[3])?);
+/// `key start stop [step]` of GETSLICE and DELSLICE.
+fn slice_args(a: &[Bytes]) -> Result<(Option<i64>, Option<i64>, i64), CmdError> {
+    if a.len() > 5 {
+        return Err(CmdError::syntax());
+    }
     let step = match a.get(4) {
         Some(s) => args::int(s)?,
         None => 1,
     };
-    if a.len() > 5 {
-        return Err(CmdError::syntax());
-    }
+    Ok((bound(&a[2])?, bound(&a[3])?, step))
+}
+
+/// `GETSLICE key start stop [step]`: `v[start:stop:step]`, of the value's type.
+pub fn getslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (start, stop, step) = slice_args(a)?;
     match ctx.get(&a[1]) {
         None => Ok(Reply::Null),
         Some(v) => Ok(Reply::Value(ops::seq::slice(
@@ -268,14 +273,7 @@ pub fn setslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `DELSLICE key start stop [step]`: removes `v[start:stop:step]`; how many items went.
 pub fn delslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (start, stop) = (bound(&a[2])?, bound(&a[3])?);
-    let step = match a.get(4) {
-        Some(s) => args::int(s)?,
-        None => 1,
-    };
-    if a.len() > 5 {
-        return Err(CmdError::syntax());
-    }
+    let (start, stop, step) = slice_args(a)?;
     let n = write(ctx, &a[1], None, Empty::Keep, |v| {
         ops::seq::delete_slice("DELSLICE", v, start, stop, step)
     })?;
@@ -284,10 +282,19 @@ pub fn delslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `COUNT key value`: how many items equal the value (substrings of a string).
 pub fn count(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    tally(ctx, a, |v, x| ops::seq::count("COUNT", v, x))
+}
+
+/// `VERB key value` answering a count about the value in the key; 0 for a missing key.
+fn tally(
+    ctx: &mut Ctx,
+    a: &[Bytes],
+    f: impl FnOnce(&Value, &Value) -> Result<usize, OpError>,
+) -> Result<Reply, CmdError> {
     let x = ctx.value(&a[2])?;
     match ctx.get(&a[1]) {
         None => Ok(Reply::Int(0)),
-        Some(v) => Ok(Reply::Int(ops::seq::count("COUNT", v, &x)? as i64)),
+        Some(v) => Ok(Reply::Int(f(v, &x)? as i64)),
     }
 }
 
@@ -442,11 +449,7 @@ pub fn delitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `CONTAINS key value`: 1 if a list holds the item, a set the member, a dict the field, a
 /// string the substring; 0 otherwise (and for a missing key).
 pub fn contains(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let x = ctx.value(&a[2])?;
-    match ctx.get(&a[1]) {
-        None => Ok(Reply::Int(0)),
-        Some(v) => Ok(Reply::Int(ops::contains("CONTAINS", v, &x)? as i64)),
-    }
+    tally(ctx, a, |v, x| Ok(ops::contains("CONTAINS", v, x)? as usize))
 }
 
 /// `UPDATE key dict`: merges the pairs into a dict (created if missing); how many are new.

@@ -92,11 +92,14 @@ pub fn discard(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Ok)
 }
 
-/// `WATCH` and `UNWATCH` are run by the executor, which holds the watched-key registry; this
-/// handler is never reached.
-pub fn by_executor(_: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    Err(CmdError::err(format!(
-        "{} is run by the executor",
-        String::from_utf8_lossy(&a[0])
-    )))
+/// `WATCH key [key ...]`.
+pub fn watch(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    ctx.watch(&a[1..])?;
+    Ok(Reply::Ok)
+}
+
+/// `UNWATCH`.
+pub fn unwatch(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    ctx.unwatch();
+    Ok(Reply::Ok)
 }

@@ -22,6 +22,7 @@ const WF: Flags = Flags::WRITE.or(Flags::FAST);
 const WG: Flags = Flags::WRITE.or(Flags::DENYOOM);
 const WGF: Flags = WG.or(Flags::FAST);
 const C: Flags = Flags::CONNECTION.or(Flags::FAST);
+const CT: Flags = C.or(Flags::TX);
 const A: Flags = Flags::ADMIN;
 
 /// Key positions: (first, last, step), Redis's convention.
@@ -61,12 +62,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("PING", -1, C, NOKEYS, "connection", "[message]", "Answers PONG, or echoes the message.", connection::ping),
     cmd("ECHO", 2, C, NOKEYS, "connection", "message", "Returns the message.", connection::echo),
     cmd("HELLO", -1, C, NOKEYS, "connection", "[protover [AUTH user password] [SETNAME name]]", "Switches the protocol (2 or 3) and describes the server.", connection::hello),
-    cmd("QUIT", 1, C, NOKEYS, "connection", "", "Closes the connection after replying OK.", connection::quit),
+    cmd("QUIT", 1, CT, NOKEYS, "connection", "", "Closes the connection after replying OK.", connection::quit),
     cmd("CLIENT", -2, Flags::CONNECTION, NOKEYS, "connection", "ID | GETNAME | SETNAME name | LIST | INFO | LITERALS [strict|faithful] | UNBLOCK id [TIMEOUT|ERROR] | SETINFO attr value", "Inspects and names connections.", server::client),
-    cmd("MULTI", 1, C, NOKEYS, "connection", "", "Redis's MULTI: queues the following commands (each answers QUEUED) until EXEC.", connection::multi),
-    cmd("WATCH", -2, C, ALLKEYS, "connection", "key [key ...]", "Redis's WATCH: the next EXEC fails (answers nil) if another write touches one of these keys first.", connection::by_executor),
-    cmd("UNWATCH", 1, C, NOKEYS, "connection", "", "Redis's UNWATCH: forgets the watched keys.", connection::by_executor),
-    cmd("EXEC", 1, Flags::CONNECTION, NOKEYS, "connection", "", "Redis's EXEC: runs the queued commands with no other client's command between them; an array of their replies (a failing command does not undo the others, as in Redis).", connection::exec),
+    cmd("MULTI", 1, CT, NOKEYS, "connection", "", "Redis's MULTI: queues the following commands (each answers QUEUED) until EXEC.", connection::multi),
+    cmd("WATCH", -2, CT, ALLKEYS, "connection", "key [key ...]", "Redis's WATCH: the next EXEC fails (answers nil) if another write touches one of these keys first.", connection::watch),
+    cmd("UNWATCH", 1, CT, NOKEYS, "connection", "", "Redis's UNWATCH: forgets the watched keys.", connection::unwatch),
+    cmd("EXEC", 1, Flags::CONNECTION.or(Flags::TX), NOKEYS, "connection", "", "Redis's EXEC: runs the queued commands with no other client's command between them; an array of their replies (a failing command does not undo the others, as in Redis).", connection::exec),
     // values
     cmd("SET", -3, WG, (1, -1, 2), "values", "key value [key value ...] | key value [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] [GET]", "Stores values (several pairs at once, atomically), with Redis's options for one pair.", values::set),
     cmd("GET", -2, RF, ALLKEYS, "values", "key [key ...]", "Returns the value of a key, or a list of values for several keys.", values::get),
@@ -104,7 +105,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("SCORE", 3, RF, KEY1, "containers", "key member", "A sortedset member's score; null if absent.", redis_zset::score_),
     cmd("RANK", -3, RF, KEY1, "containers", "key member [REVERSE]", "A sortedset member's position, lowest score first (highest with REVERSE); null if absent.", redis_zset::rank_),
     cmd("RANGE", -4, R, KEY1, "containers", "key start stop [BYSCORE] [REVERSE] [LIMIT offset count] [WITHSCORES]", "A sortedset's members by rank (inclusive, negative from the end) or by score ((x exclusive, -inf, +inf); WITHSCORES pairs each with its score.", redis_zset::range_),
-    cmd("DISCARD", -1, WF, KEY1, "containers", "key member [member ...] | (no arguments)", "Removes members from a set; how many were there. Without arguments it is Redis's DISCARD: drops the commands queued since MULTI.", collections::discard),
+    cmd("DISCARD", -1, WF.or(Flags::TX), KEY1, "containers", "key member [member ...] | (no arguments)", "Removes members from a set; how many were there. Without arguments it is Redis's DISCARD: drops the commands queued since MULTI.", collections::discard),
     cmd("UNION", -2, R, ALLKEYS, "containers", "key [key ...] [STORE dest]", "The union of sets (a missing key is empty); with STORE, stored in dest, answering its size.", collections::union),
     cmd("INTERSECT", -2, R, ALLKEYS, "containers", "key [key ...] [STORE dest]", "The intersection of sets; with STORE, stored in dest.", collections::intersect),
     cmd("DIFF", -2, R, ALLKEYS, "containers", "key [key ...] [STORE dest]", "The members of the first set in none of the others; with STORE, stored in dest.", collections::diff),

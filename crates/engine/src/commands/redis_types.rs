@@ -500,13 +500,25 @@ fn random_picks(len: usize, count: Option<i64>) -> Vec<usize> {
 
 /// The `SCAN`-style walk of one container: positions as the cursor, `MATCH` on the member's
 /// (or field's) text, `COUNT` items per call.
-fn scan_items(a: &[Bytes], items: Vec<(Value, Option<Value>)>) -> Result<Reply, CmdError> {
+/// `HSCAN`, `SSCAN` and `ZSCAN`: reads the cursor (a position) and the options, then takes
+/// the window of `len` items it covers from `window(start, end)`, as (text that `MATCH`
+/// tests, reply, the paired reply if any). Items are in the value's own stable order.
+pub(crate) fn scan_window(
+    a: &[Bytes],
+    novalues_ok: bool,
+    len: usize,
+    window: impl FnOnce(usize, usize) -> Vec<(Vec<u8>, Reply, Option<Reply>)>,
+) -> Result<Reply, CmdError> {
     let cursor: usize = args::text(&a[2])?
         .parse()
         .map_err(|_| CmdError::err("invalid cursor"))?;
     let (mut pattern, mut count) = (None, 10usize);
     let mut i = 3;
     while i < a.len() {
+        if novalues_ok && is(&a[i], "NOVALUES") {
+            i += 1;
+            continue;
+        }
         let val = a.get(i + 1).ok_or_else(CmdError::syntax)?;
         if is(&a[i], "MATCH") {
             pattern = super::keys::match_pattern(val)?;
@@ -515,35 +527,41 @@ fn scan_items(a: &[Bytes], items: Vec<(Value, Option<Value>)>) -> Result<Reply, 
                 n if n >= 1 => n as usize,
                 _ => return Err(CmdError::syntax()),
             };
-        } else if is(&a[i], "NOVALUES") {
-            i += 1;
-            continue;
         } else {
             return Err(CmdError::syntax());
         }
         i += 2;
     }
-    let end = cursor.saturating_add(count).min(items.len());
-    let next = if end >= items.len() { 0 } else { end };
+    let start = cursor.min(len);
+    let end = cursor.saturating_add(count).min(len);
+    let next = if end >= len { 0 } else { end };
     let mut out = Vec::new();
-    for (m, x) in items
-        .into_iter()
-        .skip(cursor)
-        .take(end.saturating_sub(cursor))
-    {
-        let text = m.scalar_text().map(|t| t.into_owned()).unwrap_or_default();
+    for (text, item, paired) in window(start, end) {
         if pattern.as_ref().is_some_and(|p| !p.matches(&text)) {
             continue;
         }
-        out.push(Reply::Value(m));
-        if let Some(x) = x {
-            out.push(Reply::Value(x));
-        }
+        out.push(item);
+        out.extend(paired);
     }
     Ok(Reply::Array(vec![
         Reply::text(&next.to_string()),
         Reply::Array(out),
     ]))
+}
+
+/// [`scan_window`] over items taken out of a hash or a set.
+fn scan_items(a: &[Bytes], items: Vec<(Value, Option<Value>)>) -> Result<Reply, CmdError> {
+    scan_window(a, true, items.len(), |start, end| {
+        items
+            .into_iter()
+            .skip(start)
+            .take(end - start)
+            .map(|(m, x)| {
+                let text = m.scalar_text().map(|t| t.into_owned()).unwrap_or_default();
+                (text, Reply::Value(m), x.map(Reply::Value))
+            })
+            .collect()
+    })
 }
 
 pub fn hscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {

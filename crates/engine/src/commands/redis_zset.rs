@@ -345,59 +345,37 @@ pub fn zrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     range_reply(ctx, "ZRANGE", &a[1], &a[2], &a[3], r)
 }
 
+/// The legacy range spellings (`ZREVRANGE`, `ZRANGEBYSCORE`, …): a fixed kind and direction,
+/// only `WITHSCORES` and `LIMIT` as options.
+fn legacy_range(
+    ctx: &mut Ctx,
+    a: &[Bytes],
+    verb: &'static str,
+    by: By,
+    rev: bool,
+) -> Result<Reply, CmdError> {
+    let r = range_options(&a[4..], RangeArgs { by, rev, ..PLAIN }, false)?;
+    range_reply(ctx, verb, &a[1], &a[2], &a[3], r)
+}
+
 pub fn zrevrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let r = range_options(&a[4..], RangeArgs { rev: true, ..PLAIN }, false)?;
-    range_reply(ctx, "ZREVRANGE", &a[1], &a[2], &a[3], r)
+    legacy_range(ctx, a, "ZREVRANGE", By::Rank, true)
 }
 
 pub fn zrangebyscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let r = range_options(
-        &a[4..],
-        RangeArgs {
-            by: By::Score,
-            ..PLAIN
-        },
-        false,
-    )?;
-    range_reply(ctx, "ZRANGEBYSCORE", &a[1], &a[2], &a[3], r)
+    legacy_range(ctx, a, "ZRANGEBYSCORE", By::Score, false)
 }
 
 pub fn zrevrangebyscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let r = range_options(
-        &a[4..],
-        RangeArgs {
-            by: By::Score,
-            rev: true,
-            ..PLAIN
-        },
-        false,
-    )?;
-    range_reply(ctx, "ZREVRANGEBYSCORE", &a[1], &a[2], &a[3], r)
+    legacy_range(ctx, a, "ZREVRANGEBYSCORE", By::Score, true)
 }
 
 pub fn zrangebylex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let r = range_options(
-        &a[4..],
-        RangeArgs {
-            by: By::Lex,
-            ..PLAIN
-        },
-        false,
-    )?;
-    range_reply(ctx, "ZRANGEBYLEX", &a[1], &a[2], &a[3], r)
+    legacy_range(ctx, a, "ZRANGEBYLEX", By::Lex, false)
 }
 
 pub fn zrevrangebylex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let r = range_options(
-        &a[4..],
-        RangeArgs {
-            by: By::Lex,
-            rev: true,
-            ..PLAIN
-        },
-        false,
-    )?;
-    range_reply(ctx, "ZREVRANGEBYLEX", &a[1], &a[2], &a[3], r)
+    legacy_range(ctx, a, "ZREVRANGEBYLEX", By::Lex, true)
 }
 
 pub fn zcount(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
@@ -571,42 +549,22 @@ pub fn zrandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 pub fn zscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let cursor: usize = args::text(&a[2])?
-        .parse()
-        .map_err(|_| CmdError::err("invalid cursor"))?;
-    let (mut pattern, mut count) = (None, 10usize);
-    let mut i = 3;
-    while i < a.len() {
-        let val = a.get(i + 1).ok_or_else(CmdError::syntax)?;
-        if is(&a[i], "MATCH") {
-            pattern = super::keys::match_pattern(val)?;
-        } else if is(&a[i], "COUNT") {
-            count = match args::int(val)? {
-                n if n >= 1 => n as usize,
-                _ => return Err(CmdError::syntax()),
-            };
-        } else {
-            return Err(CmdError::syntax());
-        }
-        i += 2;
-    }
-    let Some(z) = read(ctx, &a[1], "ZSCAN")? else {
-        return Ok(Reply::Array(vec![Reply::text("0"), Reply::Array(vec![])]));
-    };
-    let end = cursor.saturating_add(count).min(z.len());
-    let next = if end >= z.len() { 0 } else { end };
-    let mut out = Vec::new();
-    for (m, s) in z.range(cursor, end) {
-        if pattern.as_ref().is_some_and(|p| !p.matches(m.as_bytes())) {
-            continue;
-        }
-        out.push(Reply::text(&m));
-        out.push(Reply::Double(s));
-    }
-    Ok(Reply::Array(vec![
-        Reply::text(&next.to_string()),
-        Reply::Array(out),
-    ]))
+    let z = read(ctx, &a[1], "ZSCAN")?;
+    let len = z.map_or(0, SortedSet::len);
+    super::redis_types::scan_window(a, false, len, |start, end| match z {
+        None => vec![],
+        Some(z) => z
+            .range(start, end)
+            .into_iter()
+            .map(|(m, s)| {
+                (
+                    m.as_bytes().to_vec(),
+                    Reply::text(&m),
+                    Some(Reply::Double(s)),
+                )
+            })
+            .collect(),
+    })
 }
 
 // ---- okdb's native verbs over sorted sets ----
