@@ -2,12 +2,13 @@
 //! durable. No I/O here: the persistence crate takes records from the [`Queue`], writes and
 //! syncs them, and reports back with [`Queue::mark_durable`].
 //!
-//! A record is one write command as it ran: its arguments, the keyspace it ran in and the
-//! batch's clock. Replaying it with the same clock gives the same result, so relative expiry
-//! (`EXPIRE k 10`, `SET k v EX 10`) lands on the same absolute time. Records are numbered by a
-//! log sequence number (LSN) assigned under the store's lock, so LSN order is execution order.
-//! Only commands that succeeded are recorded; a handler that answers an error has changed
-//! nothing (every write validates before it mutates).
+//! A record is what one write did: its effects ([`crate::effects`]: the values put, the keys
+//! deleted, the deltas made in place, absolute expiry times), the keyspace its connection was
+//! in and the batch's clock. Replay applies the effects; no command runs. Records are numbered
+//! by a log sequence number (LSN) assigned under the store's lock, so LSN order is execution
+//! order. Only writes that succeeded and changed something are recorded; a handler that
+//! answers an error has changed nothing (every write validates before it mutates). Journals
+//! written before effects hold commands ([`Body::Command`]), which replay runs again.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,10 +28,22 @@ pub struct Record {
     pub lsn: u64,
     /// The batch clock it ran at, unix milliseconds.
     pub now: u64,
+    /// The keyspace the write's connection was in.
     pub keyspace: SmolStr,
-    /// The literal mode its arguments were read under.
-    pub literals: okdb_value::literal::Literals,
-    pub args: Vec<Bytes>,
+    pub body: Body,
+}
+
+/// What a record holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// What the write did (every record okdb writes now).
+    Effects(Vec<crate::effects::Effect>),
+    /// A write command as it ran: what journals written before effects hold. Replay runs it
+    /// again, with its arguments read under the literal mode it was sent in.
+    Command {
+        literals: okdb_value::literal::Literals,
+        args: Vec<Bytes>,
+    },
 }
 
 /// `appendfsync`: when a write is acknowledged relative to its fsync.

@@ -37,6 +37,17 @@ impl Entry {
     }
 }
 
+/// How a write touched a key (crate::effects).
+#[derive(Debug, Clone, Copy)]
+enum Touched {
+    /// Its value was handed out to be changed in place.
+    InPlace,
+    /// Its entry was replaced or removed.
+    Replaced,
+    /// Its expiry was set.
+    Expiry,
+}
+
 #[derive(Debug, Default)]
 pub struct Keyspace {
     map: IndexMap<Key, Entry, Hasher>,
@@ -50,6 +61,12 @@ pub struct Keyspace {
     /// The largest capacity the entry table and the expiry set have had: deletions leave
     /// tombstones that lower `capacity()` without a resize coming, so "full" means this.
     grown_to: (usize, usize),
+    /// True while a write runs that the engine turns into effects (crate::effects): the keys
+    /// it writes are noted in `touches`, once each.
+    pub(crate) recording: bool,
+    touches: Vec<crate::effects::Touch>,
+    /// Positions in `touches` by key, once a write has touched many keys.
+    touched: Option<std::collections::HashMap<Key, usize, Hasher>>,
 }
 
 /// Which keys changed since the last checkpoint took them: a bit per position in the entry
@@ -169,7 +186,7 @@ impl Keyspace {
     fn expire_if_due(&mut self, key: &[u8], now: u64) -> bool {
         match self.map.get(key) {
             Some(e) if e.expire_at != 0 && e.expire_at <= now => {
-                self.remove(key);
+                self.remove_entry(key);
                 true
             }
             _ => false,
@@ -177,17 +194,74 @@ impl Keyspace {
     }
 
     /// The live entry of a key (an expired key is removed on the way: lazy expiry), its
-    /// access data touched.
+    /// access data touched. For reading (and for an access stamp); a write changes an entry
+    /// through [`Keyspace::entry_mut`].
     pub fn entry(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
         let i = self.map.get_index_of(key)?;
         let expire_at = self.map[i].expire_at;
         if expire_at != 0 && expire_at <= now {
-            self.remove(key);
+            self.remove_entry(key);
             return None;
         }
         let e = &mut self.map[i];
         e.access = self.clock.touch(e.access);
         Some(e)
+    }
+
+    /// The live entry of a key, to change its value: the write is noted (crate::effects).
+    pub fn entry_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
+        if self.recording {
+            self.touch(key, Touched::InPlace);
+        }
+        self.entry(key, now)
+    }
+
+    /// Notes, while recording, that the running write touches `key` (its state before, the
+    /// first time).
+    fn touch(&mut self, key: &[u8], how: Touched) {
+        let (in_place, replaced) = match how {
+            Touched::InPlace => (true, false),
+            Touched::Replaced => (false, true),
+            Touched::Expiry => (false, false),
+        };
+        let at = match &self.touched {
+            Some(index) => index.get(key).copied(),
+            None => self.touches.iter().position(|t| t.key.as_bytes() == key),
+        };
+        if let Some(at) = at {
+            let t = &mut self.touches[at];
+            t.in_place |= in_place;
+            t.replaced |= replaced;
+            return;
+        }
+        let old = self.map.get(key);
+        self.touches.push(crate::effects::Touch {
+            key: Key::new(key),
+            before: old.map(|e| e.expire_at),
+            in_place,
+            replaced,
+            #[cfg(debug_assertions)]
+            old: old.map(|e| e.value.clone()),
+        });
+        const INDEX_FROM: usize = 16;
+        let n = self.touches.len();
+        if n == INDEX_FROM {
+            let index = self
+                .touches
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.key.clone(), i))
+                .collect();
+            self.touched = Some(index);
+        } else if let Some(index) = &mut self.touched {
+            index.insert(Key::new(key), n - 1);
+        }
+    }
+
+    /// The keys the running write touched (and stops noting them).
+    pub(crate) fn take_touches(&mut self) -> Vec<crate::effects::Touch> {
+        self.touched = None;
+        std::mem::take(&mut self.touches)
     }
 
     /// The live entry of a key without touching its access data (`OBJECT`, `MEMORY USAGE`).
@@ -230,7 +304,7 @@ impl Keyspace {
     /// Replaces a key's value keeping its expiry, or stores it with none if the key is missing
     /// (what `INCR`, `SETRANGE` and `INCRBYFLOAT` do to the key they change).
     pub fn put_keeping_ttl(&mut self, key: &[u8], value: Value, now: u64) {
-        match self.entry(key, now) {
+        match self.entry_mut(key, now) {
             Some(e) => e.value = value,
             None => {
                 self.set(key, value);
@@ -241,6 +315,9 @@ impl Keyspace {
     /// Stores an entry (its access data stamped now), keeping `volatile` in step, and returns
     /// the entry it replaced.
     pub fn insert(&mut self, key: &[u8], mut entry: Entry) -> Option<Entry> {
+        if self.recording {
+            self.touch(key, Touched::Replaced);
+        }
         entry.access = self.clock.fresh();
         let volatile = entry.expire_at != 0;
         // One hash lookup (keys up to 23 bytes are stored inline, so building one is cheap).
@@ -324,7 +401,16 @@ impl Keyspace {
         self.map.reserve(additional);
     }
 
+    /// Removes a key (a write: noted while recording).
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        if self.recording {
+            self.touch(key, Touched::Replaced);
+        }
+        self.remove_entry(key)
+    }
+
+    /// Removes a key without noting it as a write: expiry, which replay repeats by itself.
+    fn remove_entry(&mut self, key: &[u8]) -> Option<Entry> {
         let (i, k, old) = self.map.swap_remove_full(key)?;
         // The last entry moved into slot i: its changed bit moves with it. A changed key that
         // goes (a write, or expiry after a write) is noted as removed.
@@ -345,6 +431,9 @@ impl Keyspace {
 
     /// Sets or clears (0) the expiry of an existing key; false if the key is missing.
     pub fn set_expiry(&mut self, key: &[u8], expire_at: u64) -> bool {
+        if self.recording && self.map.contains_key(key) {
+            self.touch(key, Touched::Expiry);
+        }
         let Some(e) = self.map.get_mut(key) else {
             return false;
         };
@@ -371,7 +460,7 @@ impl Keyspace {
             let (k, e) = self.map.get_index(i).expect("index in range");
             if e.expire_at != 0 && e.expire_at <= now {
                 let k = k.clone();
-                self.remove(k.as_bytes());
+                self.remove_entry(k.as_bytes());
                 continue;
             }
             return Some(k.clone());
@@ -453,6 +542,15 @@ pub struct Store {
     pub(crate) watched: std::collections::HashMap<(SmolStr, Key), Vec<u64>>,
     /// Connections one of whose watched keys was written since: their `EXEC` fails.
     pub(crate) watch_broken: std::collections::HashSet<u64>,
+    /// True while a write runs whose effects are wanted (crate::effects): keyspaces it reaches
+    /// note the keys it writes.
+    pub(crate) recording: bool,
+    /// The keyspaces the running write reached while recording.
+    pub(crate) touched_spaces: Vec<usize>,
+    /// Deltas the running write declared, by keyspace index and key.
+    pub(crate) deltas: Vec<(usize, Key, okdb_ops::delta::Delta)>,
+    /// Whole-keyspace effects the running write declared (`FLUSHDB`, `SWAPDB`).
+    pub(crate) declared: Vec<crate::effects::Effect>,
 }
 
 /// The keyspace a connection starts in, and the one `SELECT 0` names.
@@ -471,6 +569,10 @@ impl Default for Store {
             waiting: Default::default(),
             watched: Default::default(),
             watch_broken: Default::default(),
+            recording: false,
+            touched_spaces: Vec::new(),
+            deltas: Vec::new(),
+            declared: Vec::new(),
         };
         s.create(DEFAULT_KEYSPACE);
         s
@@ -495,6 +597,15 @@ impl Store {
         &mut self.spaces[index].1
     }
 
+    /// A keyspace a write reaches: while recording, it notes the keys the write touches.
+    pub(crate) fn space_for_write(&mut self, index: usize) -> &mut Keyspace {
+        if self.recording && !self.touched_spaces.contains(&index) {
+            self.touched_spaces.push(index);
+            self.spaces[index].1.recording = true;
+        }
+        &mut self.spaces[index].1
+    }
+
     pub fn name_of(&self, index: usize) -> &str {
         &self.spaces[index].0
     }
@@ -512,14 +623,6 @@ impl Store {
     /// True while changed keys are noted for checkpoints.
     pub fn tracking(&self) -> bool {
         self.tracking
-    }
-
-    /// Notes a write to a key of a keyspace other than the one the command ran in (`MOVE`,
-    /// `COPY … DB`), which the executor cannot see from the command's key positions.
-    pub fn note_write(&mut self, index: usize, key: &[u8]) {
-        if self.tracking {
-            self.space(index).mark_dirty(key);
-        }
     }
 
     /// Empties every keyspace; they stay, empty (`FLUSHALL`).

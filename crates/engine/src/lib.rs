@@ -29,6 +29,7 @@ mod args;
 pub mod command;
 mod commands;
 pub mod config;
+pub mod effects;
 pub mod evict;
 pub mod glob;
 pub mod journal;
@@ -455,13 +456,25 @@ impl Engine {
     }
 
     /// Applies a journaled write again, at its recorded time and LSN, without journaling it.
+    /// A record of effects is applied to the store as it is; a command record (journals
+    /// written before effects) runs its command again.
     pub fn replay(&self, record: &journal::Record) -> Reply {
         let mut exec = self.lock_at(record.now);
         exec.replaying = true;
         exec.store.next_lsn = record.lsn;
-        let mut session = Session::new(0, 3, record.keyspace.clone());
-        session.literals = record.literals;
-        let reply = exec.execute(&mut session, &record.args);
+        let reply = match &record.body {
+            journal::Body::Effects(done) => {
+                match effects::apply(&mut exec.store, record.now, done) {
+                    Ok(()) => Reply::Ok,
+                    Err(e) => Reply::Error(CmdError::err(e.to_string())),
+                }
+            }
+            journal::Body::Command { literals, args } => {
+                let mut session = Session::new(0, 3, record.keyspace.clone());
+                session.literals = *literals;
+                exec.execute(&mut session, args)
+            }
+        };
         exec.store.next_lsn = record.lsn + 1;
         reply
     }
@@ -740,6 +753,7 @@ impl Executor<'_> {
             }
         }
         counters.calls.fetch_add(1, Relaxed);
+        self.store.recording = write && self.store.tracking;
         let mut ctx = Ctx {
             store: &mut self.store,
             session,
@@ -747,22 +761,23 @@ impl Executor<'_> {
             now: self.now,
             lookups: &mut self.lookups,
             clock: self.clock,
-            rewrite: None,
         };
         let reply = match (spec.handler)(&mut ctx, args) {
             Ok(reply) => reply,
             Err(e) => {
                 counters.failed.fetch_add(1, Relaxed);
                 stats.error(&e);
+                if self.store.recording {
+                    self.forget_effects();
+                }
                 return Reply::Error(e);
             }
         };
-        let rewrite = ctx.rewrite.take();
         if write && !self.store.watched.is_empty() {
             self.break_watches(spec, session, args);
         }
         if write {
-            self.record(spec, session, args, rewrite);
+            self.record(session);
             if !self.store.waiting.is_empty() && !self.replaying {
                 let keyspace = session.keyspace.clone();
                 if session.in_exec {
@@ -828,14 +843,14 @@ impl Executor<'_> {
             freed_total += freed;
             evicted += 1;
             grows = here.is_some_and(|h| self.store.space(h).growth_bytes() > 0);
-            self.store.note_write(i, key.as_bytes());
             if self.store.tracking {
-                let keyspace = self.store.name_of(i).into();
-                let del = [
-                    Bytes::from_static(b"DEL"),
-                    Bytes::copy_from_slice(key.as_bytes()),
-                ];
-                self.journal(keyspace, Literals::Faithful, &del);
+                self.store.space(i).mark_dirty(key.as_bytes());
+                let keyspace: SmolStr = self.store.name_of(i).into();
+                let del = effects::Effect::Del {
+                    keyspace: keyspace.clone(),
+                    key,
+                };
+                self.journal(keyspace, vec![del]);
             }
         }
         self.shared.memory_freed(freed_total);
@@ -999,45 +1014,38 @@ impl Executor<'_> {
         self.slow
     }
 
-    /// After a successful write: gives it an LSN, marks the keys it names as changed, and
-    /// journals it when journaling is on.
-    fn record(
-        &mut self,
-        spec: &CommandSpec,
-        session: &Session,
-        args: &[Bytes],
-        rewrite: Option<(Literals, Vec<Bytes>)>,
-    ) {
-        if !self.store.tracking {
+    /// After a successful write: turns what it did into effects (crate::effects), marks the
+    /// keys they write as changed, and journals them under one LSN when journaling is on. A
+    /// write that changed nothing is not journaled.
+    fn record(&mut self, session: &Session) {
+        if !self.store.recording {
             return;
         }
-        // What is journaled: the command as sent, or what it chose to journal instead (whose
-        // own key positions then name the keys it changed).
-        let (literals, args, spec) = match &rewrite {
-            // A waiting pop that parked wrote nothing.
-            Some((_, a)) if a.is_empty() => return,
-            Some((literals, a)) => {
-                let spec = command::lookup_index(&a[0]).map_or(spec, |i| &COMMANDS[i]);
-                (*literals, &a[..], spec)
-            }
-            None => (session.literals, args, spec),
-        };
-        // The keyspace the handler wrote to (cached in the session by `Ctx::ks_write`).
-        let index = session
-            .keyspace_index
-            .or_else(|| self.store.index_of(&session.keyspace));
-        if let Some(i) = index {
-            let ks = self.store.space(i);
-            for key in spec.keys(args) {
-                ks.mark_dirty(key);
-            }
+        self.store.recording = false;
+        let mut done = std::mem::take(&mut self.store.declared);
+        effects::collect(&mut self.store, self.now, &mut done);
+        if !done.is_empty() {
+            self.journal(session.keyspace.clone(), done);
         }
-        self.journal(session.keyspace.clone(), literals, args);
+    }
+
+    /// Forgets what a write that failed noted (it changed nothing: every handler validates
+    /// before it mutates).
+    fn forget_effects(&mut self) {
+        let store = &mut *self.store;
+        store.recording = false;
+        store.deltas.clear();
+        store.declared.clear();
+        for i in std::mem::take(&mut store.touched_spaces) {
+            let ks = store.space(i);
+            ks.recording = false;
+            ks.take_touches();
+        }
     }
 
     /// Gives a write its LSN and, when journaling, queues its record: the one path for a
-    /// command's own record and for the `DEL` of an eviction.
-    fn journal(&mut self, keyspace: SmolStr, literals: Literals, args: &[Bytes]) {
+    /// command's effects and for the `DEL` of an eviction.
+    fn journal(&mut self, keyspace: SmolStr, effects: Vec<effects::Effect>) {
         let lsn = self.store.next_lsn;
         self.store.next_lsn += 1;
         if self.store.journaling {
@@ -1045,8 +1053,7 @@ impl Executor<'_> {
                 lsn,
                 now: self.now,
                 keyspace,
-                literals,
-                args: args.to_vec(),
+                body: journal::Body::Effects(effects),
             });
             self.last_lsn = lsn;
         }
@@ -1064,10 +1071,6 @@ pub struct Ctx<'a> {
     lookups: &'a mut Lookups,
     /// The access stamp entries touched by this command record.
     clock: evict::Clock,
-    /// What the journal records instead of the command as sent, when the command chose
-    /// something at random (`SPOP` journals the `SREM` of what it popped): the arguments and
-    /// the literal mode they are read in.
-    rewrite: Option<(Literals, Vec<Bytes>)>,
 }
 
 /// Key lookups of a batch, for `keyspace_hits` and `keyspace_misses`.
@@ -1092,9 +1095,10 @@ impl Ctx<'_> {
         self.session.keyspace_index
     }
 
-    /// A keyspace by index, stamped with this command's access clock.
+    /// A keyspace by index, stamped with this command's access clock (and noting the keys a
+    /// write touches: crate::effects).
     pub fn space(&mut self, i: usize) -> &mut Keyspace {
-        let ks = self.store.space(i);
+        let ks = self.store.space_for_write(i);
         ks.clock = self.clock;
         ks
     }
@@ -1126,11 +1130,23 @@ impl Ctx<'_> {
         args::value(mode, raw)
     }
 
-    /// Journals `args` (read under strict literals) in place of the command as sent: for a
-    /// command that chose at random, the deterministic write it made. Values go in as typed
-    /// JSON ([`Ctx::literal`]).
-    pub fn journal_as(&mut self, args: Vec<Bytes>) {
-        self.rewrite = Some((Literals::Strict, args));
+    /// Declares how a write changed the value of `key` in the current keyspace in place
+    /// (crate::effects): the journal keeps the delta instead of the whole value. Call it after
+    /// the change succeeded; deltas for one key apply in the order declared.
+    pub fn delta(&mut self, key: &[u8], delta: okdb_ops::delta::Delta) {
+        if !self.store.recording {
+            return;
+        }
+        if let Some(i) = self.ks_index() {
+            self.store.deltas.push((i, key::Key::new(key), delta));
+        }
+    }
+
+    /// Declares a whole-keyspace effect (`FLUSHDB`, `FLUSHALL`, `SWAPDB`).
+    pub(crate) fn declare(&mut self, effect: effects::Effect) {
+        if self.store.recording {
+            self.store.declared.push(effect);
+        }
     }
 
     /// Parks the connection until a write feeds one of `keys` (see [`crate::waiting`]): the
@@ -1156,14 +1172,7 @@ impl Ctx<'_> {
             timeout,
             on_timeout,
         });
-        self.journal_nothing();
         Reply::Null
-    }
-
-    /// Journals nothing for this command although it is flagged a write (Redis's `DISCARD`,
-    /// which shares okdb's `DISCARD` entry).
-    pub(crate) fn journal_nothing(&mut self) {
-        self.rewrite = Some((Literals::Strict, Vec::new()));
     }
 
     /// True when this command may park the connection (not while replaying the journal).
@@ -1214,11 +1223,6 @@ impl Ctx<'_> {
         }
         self.session.multi_failed = false;
         Ok(())
-    }
-
-    /// A value as an argument that strict literals read back as the same value.
-    pub fn literal(v: &Value) -> Bytes {
-        okdb_value::json::to_string(v).into()
     }
 
     /// The live value of a key in the current keyspace.

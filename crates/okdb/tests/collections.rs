@@ -159,7 +159,7 @@ fn every_container_survives_checkpoint_journal_and_kill_9() {
     let (mut server, port) = start(&dir);
     let mut c = Client::connect(&format!("127.0.0.1:{port}")).unwrap();
     let after = dump(&mut c);
-    assert_eq!(before.len(), after.len());
+    assert_eq!(before.len(), after.len(), "{before:?}\n{after:?}");
     for (b, a) in before.iter().zip(&after) {
         assert_eq!(b, a, "key {} differs after the restart", b.0);
     }

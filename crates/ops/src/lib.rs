@@ -21,6 +21,7 @@
 use okdb_value::types::{accepting, Caps};
 use okdb_value::Value;
 
+pub mod delta;
 pub mod map;
 pub mod members;
 pub mod num;

@@ -7,11 +7,17 @@
 //! len u32 | crc32c u32 | lsn u64 | op u8 | payload (len bytes)
 //! ```
 //!
-//! All integers little-endian; `crc32c` covers `lsn | op | payload`. Two ops are a write as it
-//! ran: [`OP_COMMAND`] (its arguments read as strict literals: every record written before the
-//! faithful literal rule, and writes from a `CLIENT LITERALS strict` connection) and
-//! [`OP_COMMAND_FAITHFUL`] (read as faithful literals, the default over RESP). The op keeps an
-//! old journal meaning what it meant when it was written. Their payload:
+//! All integers little-endian; `crc32c` covers `lsn | op | payload`.
+//!
+//! A write is [`OP_EFFECTS`] (format version 3): what it did, as effects (the values put, the
+//! keys deleted, the deltas made, absolute expiry times; payload in [`crate::effects`]).
+//! Replay applies them; no command runs.
+//!
+//! Journals from before effects (versions 1 and 2) hold a write as the command that ran, and
+//! are still read: [`OP_COMMAND`] (its arguments read as strict literals: every record written
+//! before the faithful literal rule, and writes from a `CLIENT LITERALS strict` connection) or
+//! [`OP_COMMAND_FAITHFUL`] (read as faithful literals, the default over RESP). Replay runs such
+//! a command again. Their payload:
 //!
 //! ```text
 //! now u64 (unix ms) | keyspace: len u16, bytes | argc u32 | argc × (len u32, bytes)
@@ -26,15 +32,16 @@
 //! - [`OP_LOST`], written by `okdb journal repair` where damage took records: the `lsn` field is
 //!   the first LSN lost, the payload (u64) the last. Replay passes over the gap it names.
 //!
-//! Version 1 segments (no marks) are read as they always were; the writer never appends to one.
+//! Version 1 segments (no marks) and version 2 segments (commands) are read as they always
+//! were; the writer never appends to a segment of an older version.
 
 use bytes::Bytes;
-use okdb_engine::journal::Record;
+use okdb_engine::journal::{Body, Record};
 use okdb_value::literal::Literals;
 
 pub const MAGIC: &[u8; 8] = b"OKDBJRNL";
 /// The version the writer gives new segments.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// The oldest version this okdb reads.
 pub const OLDEST_VERSION: u32 = 1;
 pub const HEADER_LEN: usize = 16;
@@ -44,6 +51,7 @@ pub const OP_COMMAND: u8 = 1;
 pub const OP_COMMAND_FAITHFUL: u8 = 2;
 pub const OP_SYNCED: u8 = 3;
 pub const OP_LOST: u8 = 4;
+pub const OP_EFFECTS: u8 = 5;
 /// Largest payload a reader accepts; anything larger is corruption (a request is capped far
 /// below this by `proto-max-bulk-len` and the query buffer limit).
 pub const MAX_PAYLOAD: usize = 1 << 30;
@@ -78,7 +86,16 @@ pub fn check_header(buf: &[u8]) -> Result<u32, String> {
 
 /// Appends one record's bytes to `out`.
 pub fn encode(rec: &Record, out: &mut Vec<u8>) {
-    let op = match rec.literals {
+    let (literals, args) = match &rec.body {
+        Body::Effects(effects) => {
+            framed(out, rec.lsn, OP_EFFECTS, |out| {
+                crate::effects::encode(rec.now, &rec.keyspace, effects, out)
+            });
+            return;
+        }
+        Body::Command { literals, args } => (literals, args),
+    };
+    let op = match literals {
         Literals::Strict => OP_COMMAND,
         Literals::Faithful => OP_COMMAND_FAITHFUL,
     };
@@ -88,8 +105,8 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
         let ks = &ks[..ks.len().min(u16::MAX as usize)];
         out.extend_from_slice(&(ks.len() as u16).to_le_bytes());
         out.extend_from_slice(ks);
-        out.extend_from_slice(&(rec.args.len() as u32).to_le_bytes());
-        for a in &rec.args {
+        out.extend_from_slice(&(args.len() as u32).to_le_bytes());
+        for a in args {
             out.extend_from_slice(&(a.len() as u32).to_le_bytes());
             out.extend_from_slice(a);
         }
@@ -166,6 +183,20 @@ pub fn decode(buf: &[u8]) -> Decoded {
     let op = buf[16];
     let payload = &buf[RECORD_HEADER..total];
     let literals = match op {
+        OP_EFFECTS => {
+            return match crate::effects::decode(payload) {
+                Some((now, keyspace, effects)) => Decoded::Record(
+                    Record {
+                        lsn,
+                        now,
+                        keyspace,
+                        body: Body::Effects(effects),
+                    },
+                    total,
+                ),
+                None => Decoded::Corrupt("malformed effects payload".into()),
+            };
+        }
         OP_COMMAND => Literals::Strict,
         OP_COMMAND_FAITHFUL => Literals::Faithful,
         OP_SYNCED if payload.is_empty() => return Decoded::Synced(lsn, total),
@@ -209,8 +240,7 @@ fn decode_command(p: &[u8], lsn: u64, literals: Literals) -> Option<Record> {
         lsn,
         now,
         keyspace,
-        literals,
-        args,
+        body: Body::Command { literals, args },
     })
 }
 
@@ -223,15 +253,31 @@ mod tests {
             lsn,
             now: 1_700_000_000_000 + lsn,
             keyspace: "0".into(),
-            literals: if lsn.is_multiple_of(2) {
-                Literals::Faithful
-            } else {
-                Literals::Strict
+            body: Body::Command {
+                literals: if lsn.is_multiple_of(2) {
+                    Literals::Faithful
+                } else {
+                    Literals::Strict
+                },
+                args: args
+                    .iter()
+                    .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                    .collect(),
             },
-            args: args
-                .iter()
-                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-                .collect(),
+        }
+    }
+
+    fn effects_rec(lsn: u64) -> Record {
+        Record {
+            lsn,
+            now: 1_700_000_000_000 + lsn,
+            keyspace: "0".into(),
+            body: Body::Effects(vec![okdb_engine::effects::Effect::Put {
+                keyspace: "0".into(),
+                key: okdb_engine::key::Key::new(b"k"),
+                value: okdb_value::Value::str("v"),
+                expire_at: 0,
+            }]),
         }
     }
 
@@ -240,13 +286,23 @@ mod tests {
         let mut buf = Vec::new();
         let a = rec(1, &["SET", "k", "v"]);
         let b = rec(2, &["DEL", "k", "x", ""]);
+        let c = effects_rec(3);
         encode(&a, &mut buf);
         encode(&b, &mut buf);
+        let second = buf.len();
+        encode(&c, &mut buf);
         let Decoded::Record(got, used) = decode(&buf) else {
             panic!("first record")
         };
         assert_eq!(got, a);
-        assert_eq!(decode(&buf[used..]), Decoded::Record(b, buf.len() - used));
+        assert_eq!(
+            decode(&buf[used..second]),
+            Decoded::Record(b, second - used)
+        );
+        assert_eq!(
+            decode(&buf[second..]),
+            Decoded::Record(c, buf.len() - second)
+        );
     }
 
     #[test]
@@ -298,9 +354,12 @@ mod tests {
         let mut old = segment_header();
         old[8..12].copy_from_slice(&1u32.to_le_bytes());
         assert_eq!(check_header(&old), Ok(1));
+        let mut v2 = segment_header();
+        v2[8..12].copy_from_slice(&2u32.to_le_bytes());
+        assert_eq!(check_header(&v2), Ok(2));
         let mut new = segment_header();
-        new[8..12].copy_from_slice(&3u32.to_le_bytes());
-        assert!(check_header(&new).unwrap_err().contains("version 3"));
+        new[8..12].copy_from_slice(&4u32.to_le_bytes());
+        assert!(check_header(&new).unwrap_err().contains("version 4"));
         let mut h = segment_header();
         h[0] = b'X';
         assert!(check_header(&h).unwrap_err().contains("magic"));

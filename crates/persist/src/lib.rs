@@ -23,6 +23,7 @@ use okdb_engine::Engine;
 
 pub mod checkpoint;
 pub mod chunks;
+pub mod effects;
 pub mod format;
 pub mod journal;
 pub mod sim;
@@ -323,15 +324,16 @@ impl Persistence {
                 match item {
                     journal::Item::Record(rec) if rec.lsn > last_applied => {
                         if let okdb_engine::Reply::Error(e) = engine.replay(&rec) {
-                            let command: Vec<String> = rec
-                                .args
-                                .iter()
-                                .take(4)
-                                .map(|a| {
-                                    String::from_utf8_lossy(&a[..a.len().min(64)]).into_owned()
-                                })
-                                .collect();
-                            failed = Some((rec.lsn, command.join(" "), e.to_string()));
+                            let mut what = tools::describe(&rec);
+                            if what.len() > 200 {
+                                let mut cut = 200;
+                                while !what.is_char_boundary(cut) {
+                                    cut -= 1;
+                                }
+                                what.truncate(cut);
+                                what.push('…');
+                            }
+                            failed = Some((rec.lsn, what, e.to_string()));
                             return;
                         }
                         last_applied = rec.lsn;

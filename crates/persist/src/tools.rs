@@ -139,15 +139,13 @@ pub fn dump(dir: &Path, out: &mut dyn std::io::Write) -> Result<(), String> {
             }
             let line = match item {
                 journal::Item::Record(rec) => {
-                    let mut line = format!("{} {} {}", rec.lsn, rec.now, rec.keyspace);
-                    if rec.literals == okdb_value::literal::Literals::Strict {
-                        line.push_str(" (strict)");
-                    }
-                    for a in &rec.args {
-                        line.push(' ');
-                        line.push_str(&quote(a));
-                    }
-                    line
+                    format!(
+                        "{} {} {} {}",
+                        rec.lsn,
+                        rec.now,
+                        rec.keyspace,
+                        describe(&rec)
+                    )
                 }
                 journal::Item::Lost { from, to } => {
                     format!("# LSN {from}..={to}: lost to damage (marked by repair)")
@@ -178,6 +176,69 @@ pub fn dump(dir: &Path, out: &mut dyn std::io::Write) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A record's write as one line: its effects separated by ` ; ` (`SET key value [PXAT t]`,
+/// `DEL key`, `PEXPIREAT key t`, `PERSIST key`, `CHANGE key <delta>…`, `FLUSH keyspace`,
+/// `FLUSHALL`, `SWAP a b`, each after `[keyspace]` when it is not the record's), or for an
+/// old command record the command (after `(strict)` when its arguments were strict literals).
+pub fn describe(rec: &okdb_engine::journal::Record) -> String {
+    use okdb_engine::effects::Effect;
+    use okdb_engine::journal::Body;
+    let effects = match &rec.body {
+        Body::Command { literals, args } => {
+            let mut line = String::new();
+            if *literals == okdb_value::literal::Literals::Strict {
+                line.push_str("(strict) ");
+            }
+            let args: Vec<String> = args.iter().map(|a| quote(a)).collect();
+            line.push_str(&args.join(" "));
+            return line;
+        }
+        Body::Effects(effects) => effects,
+    };
+    let value = |v: &okdb_value::Value| match v {
+        okdb_value::Value::Str(s) => quote(s.as_str().as_bytes()),
+        okdb_value::Value::Bytes(b) => quote(b),
+        other => quote(okdb_value::json::to_string(other).as_bytes()),
+    };
+    let mut parts = Vec::with_capacity(effects.len());
+    for e in effects {
+        let mut part = String::new();
+        if let Some((ks, _)) = e.key() {
+            if ks != rec.keyspace.as_str() {
+                let _ = write!(part, "[{ks}] ");
+            }
+        }
+        let _ = match e {
+            Effect::Put {
+                key,
+                value: v,
+                expire_at,
+                ..
+            } => {
+                let _ = write!(part, "SET {} {}", quote(key.as_bytes()), value(v));
+                if *expire_at != 0 {
+                    let _ = write!(part, " PXAT {expire_at}");
+                }
+                Ok(())
+            }
+            Effect::Del { key, .. } => write!(part, "DEL {}", quote(key.as_bytes())),
+            Effect::Expire { key, at: 0, .. } => write!(part, "PERSIST {}", quote(key.as_bytes())),
+            Effect::Expire { key, at, .. } => {
+                write!(part, "PEXPIREAT {} {at}", quote(key.as_bytes()))
+            }
+            Effect::Change { key, deltas, .. } => write!(part, "CHANGE {}", quote(key.as_bytes()))
+                .and_then(|()| deltas.iter().try_for_each(|d| write!(part, " {d:?}"))),
+            Effect::Flush { keyspace } => write!(part, "FLUSH {}", quote(keyspace.as_bytes())),
+            Effect::FlushAll => write!(part, "FLUSHALL"),
+            Effect::Swap { a, b } => {
+                write!(part, "SWAP {} {}", quote(a.as_bytes()), quote(b.as_bytes()))
+            }
+        };
+        parts.push(part);
+    }
+    parts.join(" ; ")
 }
 
 fn quote(a: &[u8]) -> String {

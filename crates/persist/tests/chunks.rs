@@ -161,8 +161,10 @@ fn a_record_that_fails_to_replay_stops_start_up() {
             lsn,
             now: okdb_engine::time::now_ms(),
             keyspace: "0".into(),
-            literals: okdb_value::literal::Literals::Faithful,
-            args: vec!["INCR".into(), "k".into()],
+            body: okdb_engine::journal::Body::Command {
+                literals: okdb_value::literal::Literals::Faithful,
+                args: vec!["INCR".into(), "k".into()],
+            },
         }]);
     p.shutdown();
     drop(e);
@@ -177,5 +179,44 @@ fn a_record_that_fails_to_replay_stops_start_up() {
         text.contains("INCR k") && text.contains("WRONGTYPE"),
         "{text}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The same for an effects record: a delta that does not fit the value it is replayed on (a
+/// push onto what is a string) stops start-up, naming the LSN and the effect.
+#[test]
+fn an_effect_that_does_not_apply_stops_start_up() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("okdb-replay-effect-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let e = engine();
+    let p = Persistence::open(&e, &dir).unwrap();
+    run(&e, &["SET", "k", "text"]);
+    let lsn = e.lock().last_lsn().max(1) + 1;
+    e.journal()
+        .unwrap()
+        .push(&mut vec![okdb_engine::journal::Record {
+            lsn,
+            now: okdb_engine::time::now_ms(),
+            keyspace: "0".into(),
+            body: okdb_engine::journal::Body::Effects(vec![okdb_engine::effects::Effect::Change {
+                keyspace: "0".into(),
+                key: okdb_engine::key::Key::new(b"k"),
+                deltas: vec![okdb_ops::delta::Delta::Push {
+                    end: okdb_ops::seq::End::Right,
+                    items: vec![okdb_value::Value::Int(1)],
+                }],
+            }]),
+        }]);
+    p.shutdown();
+    drop(e);
+
+    let e = engine();
+    let Err(err) = Persistence::open(&e, &dir) else {
+        panic!("start-up should refuse");
+    };
+    let text = err.to_string();
+    assert!(text.contains(&format!("LSN {lsn}")), "{text}");
+    assert!(text.contains("CHANGE k Push"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

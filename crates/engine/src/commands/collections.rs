@@ -7,6 +7,7 @@
 //! (`redis_types.rs`).
 
 use bytes::Bytes;
+use okdb_ops::delta::Delta;
 use okdb_ops::members::Combine;
 use okdb_ops::seq::End;
 use okdb_ops::{self as ops, OpError};
@@ -36,7 +37,7 @@ pub(crate) fn write<R>(
     f: impl FnOnce(&mut Value) -> ops::Result<R>,
 ) -> Result<Option<R>, CmdError> {
     let now = ctx.now;
-    if let Some(entry) = ctx.ks().and_then(|ks| ks.entry(key, now)) {
+    if let Some(entry) = ctx.ks().and_then(|ks| ks.entry_mut(key, now)) {
         let r = f(&mut entry.value)?;
         let gone = empty == Empty::Delete && is_empty_container(&entry.value);
         if gone {
@@ -53,6 +54,43 @@ pub(crate) fn write<R>(
         ctx.ks_write().set(key, v);
     }
     Ok(Some(r))
+}
+
+/// As [`write`], for a change `f` also describes as a delta (crate::effects), which the journal
+/// keeps instead of the value.
+pub(crate) fn change<R, D: IntoIterator<Item = Delta>>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    create: Option<fn() -> Value>,
+    empty: Empty,
+    f: impl FnOnce(&mut Value) -> ops::Result<(R, D)>,
+) -> Result<Option<R>, CmdError> {
+    let mut deltas = None;
+    let r = write(ctx, key, create, empty, |v| {
+        let (r, d) = f(v)?;
+        deltas = Some(d);
+        Ok(r)
+    })?;
+    for d in deltas.into_iter().flatten() {
+        ctx.delta(key, d);
+    }
+    Ok(r)
+}
+
+/// As [`write`], for a change that is exactly `delta` when the key exists.
+pub(crate) fn write_as<R>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    create: Option<fn() -> Value>,
+    empty: Empty,
+    delta: Delta,
+    f: impl FnOnce(&mut Value) -> ops::Result<R>,
+) -> Result<Option<R>, CmdError> {
+    let r = write(ctx, key, create, empty, f)?;
+    if r.is_some() {
+        ctx.delta(key, delta);
+    }
+    Ok(r)
 }
 
 pub(crate) fn is_empty_container(v: &Value) -> bool {
@@ -135,24 +173,53 @@ pub fn pop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Err(CmdError::syntax());
     }
     let at = a.get(2).map(|x| args::int(x)).transpose()?;
-    let popped = write(ctx, &a[1], None, Empty::Keep, |v| match (v, at) {
-        (Value::Set(s), None) => Ok(s.remove_min()),
-        (v @ Value::PQueue(_), None) => {
-            Ok(ops::queue::pop("POP", v)?.map(|(priority, item)| Value::list([priority, item])))
-        }
-        (v @ Value::SortedSet(_), None) => Ok(ops::scored::pop("POP", v, false, 1)?
-            .pop()
-            .map(|(m, s)| Value::list([Value::str(&m), Value::Float(s)]))),
-        (v @ (Value::Set(_) | Value::SortedSet(_) | Value::PQueue(_)), Some(_)) => Err(
-            OpError::Invalid(format!("POP of a {} takes no index", v.type_name())),
-        ),
-        (v, None) => Ok(ops::seq::pop("POP", v, End::Right, 1)?.pop()),
-        (v, Some(i)) => {
-            if v.is_empty() && matches!(v, Value::List(_)) {
-                return Ok(None);
+    let popped = change(ctx, &a[1], None, Empty::Keep, |v| {
+        let popped = match (v, at) {
+            (Value::Set(s), None) => {
+                let m = s.remove_min();
+                let d = m.clone().map(|m| Delta::DiscardMembers(vec![m]));
+                return Ok((m, d));
             }
-            ops::seq::pop_at("POP", v, i).map(Some)
-        }
+            (v @ Value::PQueue(_), None) => {
+                let p = ops::queue::pop("POP", v)?;
+                let d = p.is_some().then_some(Delta::QueuePop { count: 1 });
+                return Ok((p.map(|(priority, item)| Value::list([priority, item])), d));
+            }
+            (v @ Value::SortedSet(_), None) => {
+                let p = ops::scored::pop("POP", v, false, 1)?.pop();
+                let d = p
+                    .as_ref()
+                    .map(|(m, _)| Delta::RemoveScored(vec![m.clone()]));
+                return Ok((
+                    p.map(|(m, s)| Value::list([Value::str(&m), Value::Float(s)])),
+                    d,
+                ));
+            }
+            (v @ (Value::Set(_) | Value::SortedSet(_) | Value::PQueue(_)), Some(_)) => {
+                return Err(OpError::Invalid(format!(
+                    "POP of a {} takes no index",
+                    v.type_name()
+                )))
+            }
+            (v, None) => (
+                ops::seq::pop("POP", v, End::Right, 1)?.pop(),
+                Delta::Pop {
+                    end: End::Right,
+                    count: 1,
+                },
+            ),
+            (v, Some(i)) => {
+                if v.is_empty() && matches!(v, Value::List(_)) {
+                    return Ok((None, None));
+                }
+                (
+                    Some(ops::seq::pop_at("POP", v, i)?),
+                    Delta::DeleteAt { index: i },
+                )
+            }
+        };
+        let d = popped.0.is_some().then_some(popped.1);
+        Ok((popped.0, d))
     })?;
     Ok(Reply::value(popped.flatten().as_ref()))
 }
@@ -178,16 +245,17 @@ fn waiting_pop(ctx: &mut Ctx, a: &[Bytes], left: bool) -> Result<Option<Reply>, 
             continue;
         }
         let end = if left { End::Left } else { End::Right };
-        let item = write(ctx, k, None, Empty::Keep, |v| match v {
-            Value::PQueue(_) => Ok(ops::queue::pop(verb, v)?
-                .map(|(p, x)| Value::list([p, x]))
-                .into_iter()
-                .collect()),
-            v => ops::seq::pop(verb, v, end, 1),
+        let item = change(ctx, k, None, Empty::Keep, |v| match v {
+            Value::PQueue(_) => Ok((
+                ops::queue::pop(verb, v)?.map(|(p, x)| Value::list([p, x])),
+                Some(Delta::QueuePop { count: 1 }),
+            )),
+            v => Ok((
+                ops::seq::pop(verb, v, end, 1)?.pop(),
+                Some(Delta::Pop { end, count: 1 }),
+            )),
         })?;
-        let name: &'static [u8] = if left { b"POPLEFT" } else { b"POP" };
-        ctx.journal_as(vec![Bytes::from_static(name), k.clone()]);
-        let item = item.and_then(|mut i| i.pop());
+        let item = item.flatten();
         return Ok(Some(Reply::Array(vec![
             Reply::Bulk(k.clone()),
             Reply::value(item.as_ref()),
@@ -208,8 +276,13 @@ pub fn popleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if a.len() > 2 {
         return Err(CmdError::syntax());
     }
-    let popped = write(ctx, &a[1], None, Empty::Keep, |v| {
-        ops::seq::pop("POPLEFT", v, End::Left, 1)
+    let popped = change(ctx, &a[1], None, Empty::Keep, |v| {
+        let p = ops::seq::pop("POPLEFT", v, End::Left, 1)?;
+        let d = (!p.is_empty()).then_some(Delta::Pop {
+            end: End::Left,
+            count: 1,
+        });
+        Ok((p, d))
     })?;
     Ok(Reply::value(popped.and_then(|mut p| p.pop()).as_ref()))
 }
@@ -218,7 +291,11 @@ pub fn popleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// missing); the new length.
 pub fn pushleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let items = values(ctx, &a[2..])?;
-    let n = write(ctx, &a[1], Some(new_list), Empty::Keep, |v| {
+    let delta = Delta::Push {
+        end: End::Left,
+        items: items.clone(),
+    };
+    let n = write_as(ctx, &a[1], Some(new_list), Empty::Keep, delta, |v| {
         ops::seq::push("PUSHLEFT", v, End::Left, items)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -229,7 +306,11 @@ pub fn pushleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn insert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let i = args::int(&a[2])?;
     let x = ctx.value(&a[3])?;
-    let n = write(ctx, &a[1], None, Empty::Keep, |v| {
+    let delta = Delta::Insert {
+        index: i,
+        value: x.clone(),
+    };
+    let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::seq::insert("INSERT", v, i, x)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -263,7 +344,12 @@ pub fn getslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn setslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let (start, stop) = (bound(&a[2])?, bound(&a[3])?);
     let with = ctx.value(&a[4])?;
-    match write(ctx, &a[1], None, Empty::Keep, |v| {
+    let delta = Delta::Splice {
+        start,
+        stop,
+        with: with.clone(),
+    };
+    match write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::seq::splice("SETSLICE", v, start, stop, with)
     })? {
         Some(()) => Ok(Reply::Ok),
@@ -274,7 +360,8 @@ pub fn setslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `DELSLICE key start stop [step]`: removes `v[start:stop:step]`; how many items went.
 pub fn delslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let (start, stop, step) = slice_args(a)?;
-    let n = write(ctx, &a[1], None, Empty::Keep, |v| {
+    let delta = Delta::DeleteSlice { start, stop, step };
+    let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::seq::delete_slice("DELSLICE", v, start, stop, step)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -320,7 +407,11 @@ pub fn remove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if a.len() > 4 {
         return Err(CmdError::syntax());
     }
-    let n = write(ctx, &a[1], None, Empty::Keep, |v| {
+    let delta = Delta::Remove {
+        value: x.clone(),
+        count,
+    };
+    let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::seq::remove("REMOVE", v, &x, count)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -329,7 +420,7 @@ pub fn remove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `REVERSE key`: reverses a list (a string's characters, bytes) in place. OK, or null for a
 /// missing key.
 pub fn reverse(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let done = write(ctx, &a[1], None, Empty::Keep, |v| {
+    let done = write_as(ctx, &a[1], None, Empty::Keep, Delta::Reverse, |v| {
         ops::seq::reverse("REVERSE", v)
     })?;
     Ok(done.map_or(Reply::Null, |()| Reply::Ok))
@@ -395,20 +486,33 @@ pub fn setitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     for (name, x) in pairs {
         named.push((item_of(&probe, name)?, x));
     }
-    let n = write(ctx, &a[1], Some(new_dict), Empty::Keep, |v| {
+    let n = change(ctx, &a[1], Some(new_dict), Empty::Keep, |v| {
         let mut copy = v.clone();
         let mut n = 0;
+        let (mut fields, mut at) = (Vec::new(), Vec::new());
         for (name, x) in named {
             match name {
-                Ok(f) => n += ops::map::set("SETITEM", &mut copy, &f, x)? as usize,
+                Ok(f) => {
+                    n += ops::map::set("SETITEM", &mut copy, &f, x.clone())? as usize;
+                    fields.push((f, x));
+                }
                 Err(i) => {
-                    ops::seq::set("SETITEM", &mut copy, i, x)?;
+                    ops::seq::set("SETITEM", &mut copy, i, x.clone())?;
+                    at.push((i, x));
                     n += 1;
                 }
             }
         }
         *v = copy;
-        Ok(n)
+        // A value is a dict or a sequence: one of the two is empty.
+        let mut d: Vec<Delta> = at
+            .into_iter()
+            .map(|(index, value)| Delta::SetAt { index, value })
+            .collect();
+        if !fields.is_empty() {
+            d.push(Delta::SetFields(fields));
+        }
+        Ok((n, d))
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
@@ -427,9 +531,10 @@ pub fn delitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             Err(i) => indexes.push(i),
         }
     }
-    let n = write(ctx, &a[1], None, Empty::Keep, |v| {
+    let n = change(ctx, &a[1], None, Empty::Keep, |v| {
         if matches!(v, Value::Dict(_)) {
-            return ops::map::delete("DELITEM", v, fields.iter().map(|f| f.as_str()));
+            let n = ops::map::delete("DELITEM", v, fields.iter().map(|f| f.as_str()))?;
+            return Ok((n, vec![Delta::DeleteFields(fields)]));
         }
         let len = ops::seq::list("DELITEM", v, Caps::MUTABLE_SEQUENCE)?.len();
         let mut at: Vec<usize> = indexes
@@ -441,7 +546,12 @@ pub fn delitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         for i in &at {
             ops::seq::delete_at("DELITEM", v, *i as i64)?;
         }
-        Ok(at.len())
+        // Highest first, so each index still names the item it named before.
+        let d = at
+            .iter()
+            .map(|&i| Delta::DeleteAt { index: i as i64 })
+            .collect();
+        Ok((at.len(), d))
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
@@ -455,8 +565,15 @@ pub fn contains(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `UPDATE key dict`: merges the pairs into a dict (created if missing); how many are new.
 pub fn update(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let other = ctx.value(&a[2])?;
-    let n = write(ctx, &a[1], Some(new_dict), Empty::Keep, |v| {
-        ops::map::update("UPDATE", v, &other)
+    let pairs = match &other {
+        Value::Dict(d) => Some(d.iter().map(|(k, x)| (k.clone(), x.clone())).collect()),
+        _ => None,
+    };
+    let n = change(ctx, &a[1], Some(new_dict), Empty::Keep, |v| {
+        Ok((
+            ops::map::update("UPDATE", v, &other)?,
+            pairs.map(Delta::SetFields),
+        ))
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
@@ -498,7 +615,8 @@ pub fn add(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         _ => {}
     }
     let members = values(ctx, &a[2..])?;
-    let n = write(ctx, &a[1], Some(new_set), Empty::Keep, |v| {
+    let delta = Delta::AddMembers(members.clone());
+    let n = write_as(ctx, &a[1], Some(new_set), Empty::Keep, delta, |v| {
         ops::members::add("ADD", v, members)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -513,7 +631,8 @@ fn add_prioritized(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     for p in a[2..].chunks(2) {
         pairs.push((ctx.value(&p[0])?, ctx.value(&p[1])?));
     }
-    let n = write(ctx, &a[1], None, Empty::Keep, |v| {
+    let delta = Delta::QueueAdd(pairs.clone());
+    let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::queue::add("ADD", v, pairs)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -528,7 +647,8 @@ pub fn discard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         _ => {}
     }
     let members = values(ctx, &a[2..])?;
-    let n = write(ctx, &a[1], None, Empty::Keep, |v| {
+    let delta = Delta::DiscardMembers(members.clone());
+    let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::members::discard("DISCARD", v, &members)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -649,7 +769,11 @@ pub fn sort(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
         i += 1;
     }
-    let done = write(ctx, &a[1], None, Empty::Keep, |v| {
+    let delta = Delta::Sort {
+        reverse,
+        by: by.as_deref().map(SmolStr::new),
+    };
+    let done = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::seq::sort("SORT", v, reverse, by.as_deref())
     })?;
     Ok(done.map_or(Reply::Null, |()| Reply::Ok))

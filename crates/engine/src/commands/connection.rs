@@ -87,7 +87,6 @@ pub fn exec(_: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `DISCARD`: drops the commands queued since `MULTI`.
 pub fn discard(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
-    ctx.journal_nothing();
     ctx.discard()?;
     Ok(Reply::Ok)
 }

@@ -376,7 +376,6 @@ pub fn copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Ok(Reply::Int(0));
     }
     dest.insert(&a[2], entry);
-    ctx.store.note_write(t, &a[2]);
     Ok(Reply::Int(1))
 }
 
@@ -403,6 +402,5 @@ pub fn move_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         .and_then(|ks| ks.remove(&a[1]))
         .expect("checked above");
     ctx.space(t).insert(&a[1], entry);
-    ctx.store.note_write(t, &a[1]);
     Ok(Reply::Int(1))
 }

@@ -56,6 +56,8 @@ pub fn flushdb(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if let Some(ks) = ctx.ks() {
         ks.clear(track);
     }
+    let keyspace = ctx.session.keyspace.clone();
+    ctx.declare(crate::effects::Effect::Flush { keyspace });
     Ok(Reply::Ok)
 }
 
@@ -63,6 +65,7 @@ pub fn flushdb(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn flushall(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     flush_mode(a)?;
     ctx.store.flush_all();
+    ctx.declare(crate::effects::Effect::FlushAll);
     Ok(Reply::Ok)
 }
 
@@ -74,5 +77,11 @@ pub fn swapdb(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let y = super::keys::db_keyspace(ctx, &a[2])?;
     let (i, j) = (ctx.store.create(&x), ctx.store.create(&y));
     ctx.store.swap(i, j);
+    if i != j {
+        ctx.declare(crate::effects::Effect::Swap {
+            a: x.into(),
+            b: y.into(),
+        });
+    }
     Ok(Reply::Ok)
 }

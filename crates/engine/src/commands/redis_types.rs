@@ -4,13 +4,16 @@
 //! reply shapes, the error texts, and that a container left empty is deleted.
 
 use bytes::Bytes;
+use okdb_ops::delta::Delta;
 use okdb_ops::members::Combine;
 use okdb_ops::seq::End;
 use okdb_ops::{self as ops, OpError};
 use okdb_value::types::Caps;
 use okdb_value::{SmolStr, Value};
 
-use super::collections::{field, list_reply, new_dict, new_list, new_set, values, write, Empty};
+use super::collections::{
+    change, field, list_reply, new_dict, new_list, new_set, values, write_as, Empty,
+};
 use crate::args::{self, is};
 use crate::{CmdError, Ctx, Reply};
 
@@ -58,11 +61,16 @@ fn push(
     create: bool,
 ) -> Result<Reply, CmdError> {
     let items = values(ctx, &a[2..])?;
-    let n = write(
+    let delta = Delta::Push {
+        end: at,
+        items: items.clone(),
+    };
+    let n = write_as(
         ctx,
         &a[1],
         create.then_some(new_list as fn() -> Value),
         Empty::Delete,
+        delta,
         |v| ops::seq::push(verb, v, at, items),
     )?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -89,8 +97,13 @@ fn pop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, at: End) -> Result<Reply,
         return Err(CmdError::arity(verb));
     }
     let count = a.get(2).map(|c| positive(c)).transpose()?;
-    let popped = write(ctx, &a[1], None, Empty::Delete, |v| {
-        ops::seq::pop(verb, v, at, count.unwrap_or(1))
+    let popped = change(ctx, &a[1], None, Empty::Delete, |v| {
+        let p = ops::seq::pop(verb, v, at, count.unwrap_or(1))?;
+        let d = Delta::Pop {
+            end: at,
+            count: p.len(),
+        };
+        Ok((p, Some(d)))
     })?;
     Ok(match (popped, count) {
         (None, Some(_)) => Reply::NullArray,
@@ -140,7 +153,11 @@ pub fn lindex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn lset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let i = args::int(&a[2])?;
     let x = ctx.value(&a[3])?;
-    match write(ctx, &a[1], None, Empty::Delete, |v| {
+    let delta = Delta::SetAt {
+        index: i,
+        value: x.clone(),
+    };
+    match write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
         ops::seq::set("LSET", v, i, x)
     })? {
         Some(()) => Ok(Reply::Ok),
@@ -151,7 +168,11 @@ pub fn lset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn lrem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let count = args::int(&a[2])?;
     let x = ctx.value(&a[3])?;
-    let n = write(ctx, &a[1], None, Empty::Delete, |v| {
+    let delta = Delta::Remove {
+        value: x.clone(),
+        count,
+    };
+    let n = write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
         ops::seq::remove("LREM", v, &x, count)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -167,8 +188,16 @@ pub fn linsert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     };
     let pivot = ctx.value(&a[3])?;
     let x = ctx.value(&a[4])?;
-    let n = write(ctx, &a[1], None, Empty::Delete, |v| {
-        ops::seq::insert_by_pivot("LINSERT", v, after, &pivot, x)
+    let n = change(ctx, &a[1], None, Empty::Delete, |v| {
+        let at = ops::seq::find("LINSERT", v, &pivot)?;
+        let d = at.map(|i| Delta::Insert {
+            index: (i + after as usize) as i64,
+            value: x.clone(),
+        });
+        Ok((
+            ops::seq::insert_by_pivot("LINSERT", v, after, &pivot, x)?,
+            d,
+        ))
     })?;
     Ok(Reply::Int(match n {
         None => 0,
@@ -179,9 +208,14 @@ pub fn linsert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn ltrim(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let (start, stop) = (args::int(&a[2])?, args::int(&a[3])?);
-    write(ctx, &a[1], None, Empty::Delete, |v| {
-        ops::seq::trim("LTRIM", v, start, stop)
-    })?;
+    write_as(
+        ctx,
+        &a[1],
+        None,
+        Empty::Delete,
+        Delta::Trim { start, stop },
+        |v| ops::seq::trim("LTRIM", v, start, stop),
+    )?;
     Ok(Reply::Ok)
 }
 
@@ -236,8 +270,13 @@ fn move_item(
 ) -> Result<Reply, CmdError> {
     // Check the destination's type first: a failed move changes nothing.
     read(ctx, dst, verb, Caps::ENDS)?;
-    let Some(mut popped) = write(ctx, src, None, Empty::Delete, |v| {
-        ops::seq::pop(verb, v, from, 1)
+    let Some(mut popped) = change(ctx, src, None, Empty::Delete, |v| {
+        let p = ops::seq::pop(verb, v, from, 1)?;
+        let d = (!p.is_empty()).then_some(Delta::Pop {
+            end: from,
+            count: 1,
+        });
+        Ok((p, d))
     })?
     else {
         return Ok(Reply::Null);
@@ -245,7 +284,11 @@ fn move_item(
     let Some(item) = popped.pop() else {
         return Ok(Reply::Null);
     };
-    write(ctx, dst, Some(new_list), Empty::Delete, |v| {
+    let delta = Delta::Push {
+        end: to,
+        items: vec![item.clone()],
+    };
+    write_as(ctx, dst, Some(new_list), Empty::Delete, delta, |v| {
         ops::seq::push(verb, v, to, vec![item.clone()])
     })?;
     Ok(Reply::Value(item))
@@ -273,7 +316,8 @@ fn pairs(a: &[Bytes], ctx: &Ctx, verb: &str) -> Result<Vec<(SmolStr, Value)>, Cm
 
 pub fn hset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let pairs = pairs(&a[2..], ctx, "HSET")?;
-    let n = write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+    let delta = Delta::SetFields(pairs.clone());
+    let n = write_as(ctx, &a[1], Some(new_dict), Empty::Delete, delta, |v| {
         ops::map::set_many("HSET", v, pairs)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -281,7 +325,8 @@ pub fn hset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn hmset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let pairs = pairs(&a[2..], ctx, "HMSET")?;
-    write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+    let delta = Delta::SetFields(pairs.clone());
+    write_as(ctx, &a[1], Some(new_dict), Empty::Delete, delta, |v| {
         ops::map::set_many("HMSET", v, pairs)
     })?;
     Ok(Reply::Ok)
@@ -290,11 +335,12 @@ pub fn hmset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn hsetnx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let f = field(&a[2])?;
     let x = ctx.value(&a[3])?;
-    let n = write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+    let n = change(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
         if ops::map::get("HSETNX", v, f)?.is_some() {
-            return Ok(false);
+            return Ok((false, None));
         }
-        ops::map::set("HSETNX", v, f, x)
+        let d = Delta::SetFields(vec![(f.into(), x.clone())]);
+        Ok((ops::map::set("HSETNX", v, f, x)?, Some(d)))
     })?;
     Ok(Reply::Int(n.unwrap_or(false) as i64))
 }
@@ -334,7 +380,8 @@ pub fn hgetall(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn hdel(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let fields: Vec<&str> = a[2..].iter().map(|f| field(f)).collect::<Result<_, _>>()?;
-    let n = write(ctx, &a[1], None, Empty::Delete, |v| {
+    let delta = Delta::DeleteFields(fields.iter().map(SmolStr::new).collect());
+    let n = write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
         ops::map::delete("HDEL", v, fields)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -384,11 +431,12 @@ pub fn hvals(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn hincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let f = field(&a[2])?;
     let by = args::int(&a[3])?;
-    let n = write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
-        ops::map::incr_int("HINCRBY", v, f, by).map_err(|e| match e {
+    let n = change(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+        let n = ops::map::incr_int("HINCRBY", v, f, by).map_err(|e| match e {
             OpError::Invalid(_) => OpError::Invalid("hash value is not an integer".into()),
             other => other,
-        })
+        })?;
+        Ok((n, Some(Delta::SetFields(vec![(f.into(), Value::Int(n))]))))
     })?;
     Ok(Reply::Int(n.expect("created")))
 }
@@ -399,7 +447,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if !by.is_finite() {
         return Err(CmdError::err("value is NaN or Infinity"));
     }
-    let text = write(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+    let text = change(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
         let base = match ops::map::get("HINCRBYFLOAT", v, f)? {
             None => 0.0,
             Some(Value::Int(i)) => *i as f64,
@@ -417,8 +465,8 @@ pub fn hincrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
         let text = super::values::float_text(sum);
         let stored = okdb_value::literal::parse_arg_faithful(text.as_bytes());
-        ops::map::set("HINCRBYFLOAT", v, f, stored)?;
-        Ok(text)
+        ops::map::set("HINCRBYFLOAT", v, f, stored.clone())?;
+        Ok((text, Some(Delta::SetFields(vec![(f.into(), stored)]))))
     })?;
     Ok(Reply::Bulk(text.expect("created").into()))
 }
@@ -580,7 +628,8 @@ pub fn hscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn sadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let members = values(ctx, &a[2..])?;
-    let n = write(ctx, &a[1], Some(new_set), Empty::Delete, |v| {
+    let delta = Delta::AddMembers(members.clone());
+    let n = write_as(ctx, &a[1], Some(new_set), Empty::Delete, delta, |v| {
         ops::members::add("SADD", v, members)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -588,7 +637,8 @@ pub fn sadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn srem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let members = values(ctx, &a[2..])?;
-    let n = write(ctx, &a[1], None, Empty::Delete, |v| {
+    let delta = Delta::DiscardMembers(members.clone());
+    let n = write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
         ops::members::discard("SREM", v, &members)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -637,7 +687,7 @@ pub fn scard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(v.map_or(0, |v| v.len().unwrap_or(0)) as i64))
 }
 
-/// `SPOP key [count]`: removes random members; journaled as the `SREM` of those members, so
+/// `SPOP key [count]`: removes random members; journaled as the removal of those members, so
 /// replay removes the same ones.
 pub fn spop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if a.len() > 3 {
@@ -665,12 +715,10 @@ pub fn spop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
     };
     if !members.is_empty() {
-        write(ctx, &a[1], None, Empty::Delete, |v| {
+        let delta = Delta::DiscardMembers(members.clone());
+        write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
             ops::members::discard("SPOP", v, &members)
         })?;
-        let mut rewrite = vec![Bytes::from_static(b"SREM"), a[1].clone()];
-        rewrite.extend(members.iter().map(Ctx::literal));
-        ctx.journal_as(rewrite);
     }
     Ok(match count {
         Some(_) => Reply::Set(members.into_iter().map(Reply::Value).collect()),
@@ -800,13 +848,15 @@ pub fn smove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let m = ctx.value(&a[3])?;
     read(ctx, &a[1], "SMOVE", Caps::MEMBERS)?;
     read(ctx, &a[2], "SMOVE", Caps::MEMBERS)?;
-    let moved = write(ctx, &a[1], None, Empty::Delete, |v| {
+    let delta = Delta::DiscardMembers(vec![m.clone()]);
+    let moved = write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
         ops::members::discard("SMOVE", v, [&m])
     })?;
     if moved != Some(1) {
         return Ok(Reply::Int(0));
     }
-    write(ctx, &a[2], Some(new_set), Empty::Delete, |v| {
+    let delta = Delta::AddMembers(vec![m.clone()]);
+    write_as(ctx, &a[2], Some(new_set), Empty::Delete, delta, |v| {
         ops::members::add("SMOVE", v, vec![m])
     })?;
     Ok(Reply::Int(1))
@@ -850,7 +900,7 @@ fn first_ready(
     Ok(None)
 }
 
-/// Pops from a list known to hold items, journaled as the plain pop.
+/// Pops from a list known to hold items.
 fn pop_now(
     ctx: &mut Ctx,
     key: &Bytes,
@@ -859,15 +909,14 @@ fn pop_now(
     count: usize,
 ) -> Result<Vec<Value>, CmdError> {
     let at = if left { End::Left } else { End::Right };
-    let popped = write(ctx, key, None, Empty::Delete, |v| {
-        ops::seq::pop(verb, v, at, count)
+    let popped = change(ctx, key, None, Empty::Delete, |v| {
+        let p = ops::seq::pop(verb, v, at, count)?;
+        let d = Delta::Pop {
+            end: at,
+            count: p.len(),
+        };
+        Ok((p, Some(d)))
     })?;
-    let name: &'static [u8] = if left { b"LPOP" } else { b"RPOP" };
-    ctx.journal_as(vec![
-        Bytes::from_static(name),
-        key.clone(),
-        count.to_string().into(),
-    ]);
     Ok(popped.unwrap_or_default())
 }
 
@@ -912,16 +961,7 @@ fn blocking_move(
     let (src, dst) = (&a[1], &a[2]);
     if first_ready(ctx, std::slice::from_ref(src), verb)?.is_some() {
         read(ctx, dst, verb, Caps::ENDS)?;
-        let reply = move_item(ctx, verb, src, dst, from, to)?;
-        let side = |e: End| Bytes::from_static(if e == End::Left { b"LEFT" } else { b"RIGHT" });
-        ctx.journal_as(vec![
-            Bytes::from_static(b"LMOVE"),
-            src.clone(),
-            dst.clone(),
-            side(from),
-            side(to),
-        ]);
-        return Ok(reply);
+        return move_item(ctx, verb, src, dst, from, to);
     }
     if !ctx.may_wait() {
         return Ok(Reply::Null);
@@ -1161,8 +1201,7 @@ pub fn sort_copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             Ok(Reply::Int(n as i64))
         }
         None => {
-            // A copy changes nothing: nothing to journal.
-            ctx.journal_nothing();
+            // A copy changes nothing, so it journals nothing.
             Ok(Reply::Array(
                 out.into_iter().map(|v| Reply::value(v.as_ref())).collect(),
             ))

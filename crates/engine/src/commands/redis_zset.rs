@@ -2,11 +2,12 @@
 //! error texts; their meaning is in the operations layer (`okdb_ops::scored`).
 
 use bytes::Bytes;
+use okdb_ops::delta::Delta;
 use okdb_ops::scored::{self, AddIf, LexBound, ScoreBound};
 use okdb_ops::{self as ops};
 use okdb_value::{SmolStr, SortedSet, Value};
 
-use super::collections::{field, write, Empty};
+use super::collections::{change, field, write_as, Empty};
 use crate::args::{self, is};
 use crate::{CmdError, Ctx, Reply};
 
@@ -97,9 +98,16 @@ pub fn zadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         pairs.push((member(&p[1])?, score(&p[0])?));
     }
     let create = (!cond.only_existing).then_some(new_zset as fn() -> Value);
-    let done = write(ctx, &a[1], create, Empty::Delete, |v| {
-        scored::add("ZADD", v, &pairs, cond, incr)
-    })?;
+    let done = add_pairs(
+        ctx,
+        &a[1],
+        "ZADD",
+        create,
+        Empty::Delete,
+        &pairs,
+        cond,
+        incr,
+    )?;
     let done = done.unwrap_or_default();
     if incr {
         return Ok(done.last.map_or(Reply::Null, Reply::Double));
@@ -111,18 +119,66 @@ pub fn zadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn zincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let pairs = [(member(&a[3])?, score(&a[2])?)];
-    let done = write(ctx, &a[1], Some(new_zset), Empty::Delete, |v| {
-        scored::add("ZINCRBY", v, &pairs, AddIf::default(), true)
-    })?;
+    let done = add_pairs(
+        ctx,
+        &a[1],
+        "ZINCRBY",
+        Some(new_zset),
+        Empty::Delete,
+        &pairs,
+        AddIf::default(),
+        true,
+    )?;
     Ok(done.and_then(|d| d.last).map_or(Reply::Null, Reply::Double))
 }
 
 pub fn zrem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let ms: Vec<SmolStr> = a[2..].iter().map(|m| member(m)).collect::<Result<_, _>>()?;
-    let n = write(ctx, &a[1], None, Empty::Delete, |v| {
+    let delta = Delta::RemoveScored(ms.clone());
+    let n = write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
         scored::remove("ZREM", v, ms.iter().map(|m| m.as_str()))
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+/// Adds (member, score) pairs under the conditions (`scored::add`); journaled as the scores
+/// the named members have afterwards.
+#[allow(clippy::too_many_arguments)]
+fn add_pairs(
+    ctx: &mut Ctx,
+    key: &[u8],
+    verb: &'static str,
+    create: Option<fn() -> Value>,
+    empty: Empty,
+    pairs: &[(SmolStr, f64)],
+    cond: AddIf,
+    incr: bool,
+) -> Result<Option<scored::Added>, CmdError> {
+    change(ctx, key, create, empty, |v| {
+        let done = scored::add(verb, v, pairs, cond, incr)?;
+        let z = scored::zset(verb, v)?;
+        let now: Vec<(SmolStr, f64)> = pairs
+            .iter()
+            .filter_map(|(m, _)| z.score(m).map(|s| (m.clone(), s)))
+            .collect();
+        Ok((done, Some(Delta::SetScores(now))))
+    })
+}
+
+/// Pops up to `count` members from the low or high end; journaled as their removal.
+fn pop_scored(
+    ctx: &mut Ctx,
+    key: &[u8],
+    verb: &'static str,
+    highest: bool,
+    count: usize,
+) -> Result<Vec<(SmolStr, f64)>, CmdError> {
+    let popped = change(ctx, key, None, Empty::Delete, |v| {
+        let p = scored::pop(verb, v, highest, count)?;
+        let d = Delta::RemoveScored(p.iter().map(|(m, _)| m.clone()).collect());
+        Ok((p, Some(d)))
+    })?;
+    Ok(popped.unwrap_or_default())
 }
 
 pub fn zcard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
@@ -398,10 +454,14 @@ fn remrange(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, by: By) -> Result<Re
     if by != By::Rank {
         select(&SortedSet::new(), by, false, &a[2], &a[3])?;
     }
-    let n = write(ctx, &a[1], None, Empty::Delete, |v| {
+    let n = change(ctx, &a[1], None, Empty::Delete, |v| {
         let span = select(scored::zset(verb, v)?, by, false, &a[2], &a[3])
             .map_err(|e| ops::OpError::Invalid(e.message))?;
-        scored::remove_range(verb, v, span.0, span.1)
+        let d = Delta::RemoveRanks {
+            start: span.0,
+            stop: span.1,
+        };
+        Ok((scored::remove_range(verb, v, span.0, span.1)?, Some(d)))
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
@@ -432,10 +492,7 @@ fn zpop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, highest: bool) -> Result
         },
     };
     let resp3 = ctx.session.proto >= 3;
-    let popped = write(ctx, &a[1], None, Empty::Delete, |v| {
-        scored::pop(verb, v, highest, count.unwrap_or(1))
-    })?
-    .unwrap_or_default();
+    let popped = pop_scored(ctx, &a[1], verb, highest, count.unwrap_or(1))?;
     if count.is_none() && resp3 {
         // One member: [member, score], flat.
         return Ok(Reply::Array(
@@ -466,13 +523,8 @@ fn bzpop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, highest: bool) -> Resul
         if z.is_empty() {
             continue;
         }
-        let popped = write(ctx, k, None, Empty::Delete, |v| {
-            scored::pop(verb, v, highest, 1)
-        })?;
-        let name: &'static [u8] = if highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
-        ctx.journal_as(vec![Bytes::from_static(name), k.clone()]);
-        let (m, s) = popped
-            .and_then(|mut p| p.pop())
+        let (m, s) = pop_scored(ctx, k, verb, highest, 1)?
+            .pop()
             .expect("a non-empty sorted set");
         return Ok(Reply::Array(vec![
             Reply::Bulk(k.clone()),
@@ -643,9 +695,16 @@ pub(crate) fn add_scored(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> 
     for p in a[2..].chunks(2) {
         pairs.push((member(&p[0])?, score(&p[1])?));
     }
-    let done = write(ctx, &a[1], None, Empty::Keep, |v| {
-        scored::add("ADD", v, &pairs, AddIf::default(), false)
-    })?;
+    let done = add_pairs(
+        ctx,
+        &a[1],
+        "ADD",
+        None,
+        Empty::Keep,
+        &pairs,
+        AddIf::default(),
+        false,
+    )?;
     Ok(Reply::Int(done.map_or(0, |d| d.added) as i64))
 }
 
@@ -889,16 +948,7 @@ fn zmpop_now(
         if z.is_empty() {
             continue;
         }
-        let popped = write(ctx, k, None, Empty::Delete, |v| {
-            scored::pop(verb, v, highest, count)
-        })?
-        .unwrap_or_default();
-        let name: &'static [u8] = if highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
-        ctx.journal_as(vec![
-            Bytes::from_static(name),
-            k.clone(),
-            count.to_string().into(),
-        ]);
+        let popped = pop_scored(ctx, k, verb, highest, count)?;
         let pairs = Reply::Array(
             popped
                 .into_iter()

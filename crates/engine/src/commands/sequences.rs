@@ -4,15 +4,18 @@
 //! it, in which case it is copied once. Bytes are copied on every append.
 
 use bytes::Bytes;
+use okdb_ops::delta::Delta;
+use okdb_ops::seq::End;
 use okdb_value::Value;
 
 use crate::{CmdError, Ctx, Reply};
 
-fn append_bytes(value: &mut Value, b: &[u8], tail: &[u8]) -> Reply {
+/// Replaces a value by `b` and `tail` joined, as bytes; the new length.
+fn append_bytes(value: &mut Value, b: &[u8], tail: &[u8]) -> usize {
     let joined: std::sync::Arc<[u8]> = [b, tail].concat().into();
     let n = joined.len();
     *value = Value::Bytes(joined);
-    Reply::Int(n as i64)
+    n
 }
 
 /// Refuses to grow a string or bytes value past `proto-max-bulk-len` (Redis's limit on a
@@ -58,36 +61,36 @@ pub fn append(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     };
     check_size(ctx, len, tail.len())?;
     let ks = ctx.ks_write();
-    let Some(entry) = ks.entry(&a[1], now) else {
+    let Some(entry) = ks.entry_mut(&a[1], now) else {
         ks.set(&a[1], Value::from_bytes(tail));
         return Ok(Reply::Int(tail.len() as i64));
     };
-    match &mut entry.value {
+    let (reply, delta) = match &mut entry.value {
         Value::Str(s) => match std::str::from_utf8(tail) {
             Ok(t) => {
                 s.push_str(t);
-                Ok(Reply::Int(s.as_str().len() as i64))
+                let n = s.as_str().len();
+                (n, Some(Delta::AppendText(t.into())))
             }
             Err(_) => {
                 let head = s.as_str().as_bytes().to_vec();
-                Ok(append_bytes(&mut entry.value, &head, tail))
+                (append_bytes(&mut entry.value, &head, tail), None)
             }
         },
         Value::Bytes(b) => {
             let b = b.clone();
-            Ok(append_bytes(&mut entry.value, &b, tail))
+            (append_bytes(&mut entry.value, &b, tail), None)
         }
-        Value::List(l) => {
-            l.push_back(parsed);
-            Ok(Reply::Int(l.len() as i64))
-        }
-        v @ Value::Deque(_) => {
-            Ok(Reply::Int(
-                okdb_ops::seq::push("APPEND", v, okdb_ops::seq::End::Right, vec![parsed])? as i64,
-            ))
+        v @ (Value::List(_) | Value::Deque(_)) => {
+            let n = okdb_ops::seq::push("APPEND", v, End::Right, vec![parsed.clone()])?;
+            let d = Delta::Push {
+                end: End::Right,
+                items: vec![parsed],
+            };
+            (n, Some(d))
         }
         v @ (Value::Dict(_) | Value::Set(_) | Value::SortedSet(_) | Value::PQueue(_)) => {
-            Err(CmdError::wrong_type(
+            return Err(CmdError::wrong_type(
                 "APPEND",
                 v.type_name(),
                 "string, bytes, number, list or deque",
@@ -97,9 +100,13 @@ pub fn append(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             let mut text = v.scalar_text().expect("a scalar").into_owned();
             text.extend_from_slice(tail);
             *v = Value::from_bytes(&text);
-            Ok(Reply::Int(text.len() as i64))
+            (text.len(), None)
         }
+    };
+    if let Some(d) = delta {
+        ctx.delta(&a[1], d);
     }
+    Ok(Reply::Int(reply as i64))
 }
 
 /// `EXTEND key items`: every item of a list or set onto a list (a missing key becomes a list),
@@ -130,30 +137,43 @@ pub fn extend(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         _ => (0, 0),
     };
     check_size(ctx, len, added)?;
-    let entry = ctx.ks_write().entry(&a[1], now).expect("checked above");
-    match &mut entry.value {
+    let entry = ctx.ks_write().entry_mut(&a[1], now).expect("checked above");
+    let (n, delta) = match &mut entry.value {
         Value::List(l) => {
-            l.extend(items()?);
-            Ok(Reply::Int(l.len() as i64))
+            let items = items()?;
+            l.extend(items.iter().cloned());
+            let d = Delta::Push {
+                end: End::Right,
+                items,
+            };
+            (l.len(), Some(d))
         }
         Value::Str(s) => match &parsed {
             Value::Str(t) => {
                 s.push_str(t);
-                Ok(Reply::Int(s.char_len() as i64))
+                (s.char_len(), Some(Delta::AppendText(t.as_str().into())))
             }
-            other => Err(CmdError::err(format!(
-                "EXTEND of a string takes a string, got {}",
-                other.type_name()
-            ))),
+            other => {
+                return Err(CmdError::err(format!(
+                    "EXTEND of a string takes a string, got {}",
+                    other.type_name()
+                )))
+            }
         },
         Value::Bytes(b) => {
             let b = b.clone();
-            Ok(append_bytes(&mut entry.value, &b, &a[2]))
+            (append_bytes(&mut entry.value, &b, &a[2]), None)
         }
-        other => Err(CmdError::wrong_type(
-            "EXTEND",
-            other.type_name(),
-            "list, string or bytes",
-        )),
+        other => {
+            return Err(CmdError::wrong_type(
+                "EXTEND",
+                other.type_name(),
+                "list, string or bytes",
+            ))
+        }
+    };
+    if let Some(d) = delta {
+        ctx.delta(&a[1], d);
     }
+    Ok(Reply::Int(n as i64))
 }

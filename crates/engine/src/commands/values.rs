@@ -275,7 +275,7 @@ fn add(
     let now = ctx.now;
     // An existing key is changed in place (one lookup); a missing one is created, so a failed
     // increment creates no keyspace.
-    let result = match ctx.ks().and_then(|ks| ks.entry(key, now)) {
+    let result = match ctx.ks().and_then(|ks| ks.entry_mut(key, now)) {
         Some(e) => {
             let result = sum(number_of(Some(&e.value), &by, name, kind)?)?;
             e.value = result.clone();
