@@ -94,26 +94,31 @@ fn live(expire_at: u64, now: u64) -> bool {
 /// and marks every key it touched changed for the next checkpoint. The deltas are those the
 /// handlers declared (`Store::deltas`), by keyspace index and key.
 pub(crate) fn collect(store: &mut Store, now: u64, out: &mut Vec<Effect>) {
-    let spaces = std::mem::take(&mut store.touched_spaces);
+    // The buffers are the store's, reused write after write (no allocation per write).
+    let mut spaces = std::mem::take(&mut store.touched_spaces);
     let mut deltas = std::mem::take(&mut store.deltas);
-    for i in spaces {
-        let name: SmolStr = store.name_of(i).into();
+    let mut touches = std::mem::take(&mut store.touches);
+    for i in spaces.drain(..) {
+        let name: SmolStr = store.spaces[i].0.clone();
         let ks = store.space(i);
         ks.recording = false;
-        for t in ks.take_touches() {
+        ks.swap_touches(&mut touches);
+        for t in touches.drain(..) {
             // Recording implies tracking: the key goes into the next checkpoint.
             ks.mark_dirty(t.key.as_bytes());
             let was = t.before.is_some_and(|e| live(e, now));
             let after = ks.peek(t.key.as_bytes(), now);
-            let mine: Vec<Delta> = if deltas.is_empty() {
-                Vec::new()
-            } else {
-                let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut deltas)
-                    .into_iter()
-                    .partition(|(s, k, _)| *s == i && k == &t.key);
-                deltas = rest;
-                mine.into_iter().map(|(_, _, d)| d).collect()
-            };
+            let mut mine: Vec<Delta> = Vec::new();
+            if !deltas.is_empty() {
+                let mut d = 0;
+                while d < deltas.len() {
+                    if deltas[d].0 == i && deltas[d].1 == t.key {
+                        mine.push(deltas.remove(d).2);
+                    } else {
+                        d += 1;
+                    }
+                }
+            }
             let Some(after) = after else {
                 if was {
                     out.push(Effect::Del {
@@ -159,6 +164,10 @@ pub(crate) fn collect(store: &mut Store, now: u64, out: &mut Vec<Effect>) {
             }
         }
     }
+    deltas.clear();
+    store.touched_spaces = spaces;
+    store.deltas = deltas;
+    store.touches = touches;
 }
 
 /// Debug builds: a write that replaced a large container without declaring a delta would make

@@ -62,11 +62,58 @@ pub struct Keyspace {
     /// tombstones that lower `capacity()` without a resize coming, so "full" means this.
     grown_to: (usize, usize),
     /// True while a write runs that the engine turns into effects (crate::effects): the keys
-    /// it writes are noted in `touches`, once each.
+    /// it writes are noted in `notes`, once each.
     pub(crate) recording: bool,
+    notes: Notes,
+}
+
+/// The keys the running write touched, each once (crate::effects).
+#[derive(Debug, Default)]
+struct Notes {
     touches: Vec<crate::effects::Touch>,
     /// Positions in `touches` by key, once a write has touched many keys.
-    touched: Option<std::collections::HashMap<Key, usize, Hasher>>,
+    index: Option<std::collections::HashMap<Key, usize, Hasher>>,
+}
+
+impl Notes {
+    /// Notes another touch of a key the running write touched before; false if it had not.
+    fn again(&mut self, key: &[u8], how: Touched) -> bool {
+        let at = match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.touches.iter().position(|t| t.key.as_bytes() == key),
+        };
+        let Some(at) = at else { return false };
+        let t = &mut self.touches[at];
+        t.in_place |= matches!(how, Touched::InPlace);
+        t.replaced |= matches!(how, Touched::Replaced);
+        true
+    }
+
+    /// Notes the first touch of a key by the running write, with its state before.
+    #[cfg_attr(not(debug_assertions), allow(unused_variables))]
+    fn first(&mut self, key: &[u8], how: Touched, before: Option<u64>, old: Option<&Value>) {
+        self.touches.push(crate::effects::Touch {
+            key: Key::new(key),
+            before,
+            in_place: matches!(how, Touched::InPlace),
+            replaced: matches!(how, Touched::Replaced),
+            #[cfg(debug_assertions)]
+            old: old.cloned(),
+        });
+        const INDEX_FROM: usize = 16;
+        let n = self.touches.len();
+        if n == INDEX_FROM {
+            let index = self
+                .touches
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.key.clone(), i))
+                .collect();
+            self.index = Some(index);
+        } else if let Some(index) = &mut self.index {
+            index.insert(Key::new(key), n - 1);
+        }
+    }
 }
 
 /// Which keys changed since the last checkpoint took them: a bit per position in the entry
@@ -219,49 +266,17 @@ impl Keyspace {
     /// Notes, while recording, that the running write touches `key` (its state before, the
     /// first time).
     fn touch(&mut self, key: &[u8], how: Touched) {
-        let (in_place, replaced) = match how {
-            Touched::InPlace => (true, false),
-            Touched::Replaced => (false, true),
-            Touched::Expiry => (false, false),
-        };
-        let at = match &self.touched {
-            Some(index) => index.get(key).copied(),
-            None => self.touches.iter().position(|t| t.key.as_bytes() == key),
-        };
-        if let Some(at) = at {
-            let t = &mut self.touches[at];
-            t.in_place |= in_place;
-            t.replaced |= replaced;
-            return;
-        }
-        let old = self.map.get(key);
-        self.touches.push(crate::effects::Touch {
-            key: Key::new(key),
-            before: old.map(|e| e.expire_at),
-            in_place,
-            replaced,
-            #[cfg(debug_assertions)]
-            old: old.map(|e| e.value.clone()),
-        });
-        const INDEX_FROM: usize = 16;
-        let n = self.touches.len();
-        if n == INDEX_FROM {
-            let index = self
-                .touches
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.key.clone(), i))
-                .collect();
-            self.touched = Some(index);
-        } else if let Some(index) = &mut self.touched {
-            index.insert(Key::new(key), n - 1);
+        if !self.notes.again(key, how) {
+            let old = self.map.get(key);
+            let (before, value) = (old.map(|e| e.expire_at), old.map(|e| &e.value));
+            self.notes.first(key, how, before, value);
         }
     }
 
-    /// The keys the running write touched (and stops noting them).
-    pub(crate) fn take_touches(&mut self) -> Vec<crate::effects::Touch> {
-        self.touched = None;
-        std::mem::take(&mut self.touches)
+    /// Exchanges the notes of the running write with `other` (an empty buffer to reuse).
+    pub(crate) fn swap_touches(&mut self, other: &mut Vec<crate::effects::Touch>) {
+        self.notes.index = None;
+        std::mem::swap(&mut self.notes.touches, other);
     }
 
     /// The live entry of a key without touching its access data (`OBJECT`, `MEMORY USAGE`).
@@ -315,9 +330,6 @@ impl Keyspace {
     /// Stores an entry (its access data stamped now), keeping `volatile` in step, and returns
     /// the entry it replaced.
     pub fn insert(&mut self, key: &[u8], mut entry: Entry) -> Option<Entry> {
-        if self.recording {
-            self.touch(key, Touched::Replaced);
-        }
         entry.access = self.clock.fresh();
         let volatile = entry.expire_at != 0;
         // One hash lookup (keys up to 23 bytes are stored inline, so building one is cheap).
@@ -330,6 +342,12 @@ impl Keyspace {
                 None
             }
         };
+        if self.recording && !self.notes.again(key, Touched::Replaced) {
+            // The entry it replaced is the state before (one lookup for both).
+            let before = old.as_ref().map(|e| e.expire_at);
+            let value = old.as_ref().map(|e| &e.value);
+            self.notes.first(key, Touched::Replaced, before, value);
+        }
         let was_volatile = old.as_ref().is_some_and(|e| e.expire_at != 0);
         if volatile && !was_volatile {
             self.volatile.insert(Key::new(key));
@@ -403,10 +421,13 @@ impl Keyspace {
 
     /// Removes a key (a write: noted while recording).
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        if self.recording {
-            self.touch(key, Touched::Replaced);
+        let old = self.remove_entry(key);
+        if self.recording && !self.notes.again(key, Touched::Replaced) {
+            let before = old.as_ref().map(|e| e.expire_at);
+            let value = old.as_ref().map(|e| &e.value);
+            self.notes.first(key, Touched::Replaced, before, value);
         }
-        self.remove_entry(key)
+        old
     }
 
     /// Removes a key without noting it as a write: expiry, which replay repeats by itself.
@@ -551,6 +572,8 @@ pub struct Store {
     pub(crate) deltas: Vec<(usize, Key, okdb_ops::delta::Delta)>,
     /// Whole-keyspace effects the running write declared (`FLUSHDB`, `SWAPDB`).
     pub(crate) declared: Vec<crate::effects::Effect>,
+    /// A buffer `effects::collect` reuses for the keyspaces' notes.
+    pub(crate) touches: Vec<crate::effects::Touch>,
 }
 
 /// The keyspace a connection starts in, and the one `SELECT 0` names.
@@ -573,6 +596,7 @@ impl Default for Store {
             touched_spaces: Vec::new(),
             deltas: Vec::new(),
             declared: Vec::new(),
+            touches: Vec::new(),
         };
         s.create(DEFAULT_KEYSPACE);
         s

@@ -1022,7 +1022,8 @@ impl Executor<'_> {
             return;
         }
         self.store.recording = false;
-        let mut done = std::mem::take(&mut self.store.declared);
+        let mut done = Vec::new();
+        done.append(&mut self.store.declared);
         effects::collect(&mut self.store, self.now, &mut done);
         if !done.is_empty() {
             self.journal(session.keyspace.clone(), done);
@@ -1036,11 +1037,16 @@ impl Executor<'_> {
         store.recording = false;
         store.deltas.clear();
         store.declared.clear();
-        for i in std::mem::take(&mut store.touched_spaces) {
+        let mut spaces = std::mem::take(&mut store.touched_spaces);
+        let mut touches = std::mem::take(&mut store.touches);
+        for i in spaces.drain(..) {
             let ks = store.space(i);
             ks.recording = false;
-            ks.take_touches();
+            ks.swap_touches(&mut touches);
+            touches.clear();
         }
+        store.touched_spaces = spaces;
+        store.touches = touches;
     }
 
     /// Gives a write its LSN and, when journaling, queues its record: the one path for a
