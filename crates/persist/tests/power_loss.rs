@@ -1,6 +1,7 @@
 //! Power loss, property-tested on a simulated disk ([`okdb_persist::sim`]).
 //!
-//! Each case runs random writes (SET, INCR, two-key MSET, DEL) against an engine journaling to
+//! Each case runs random writes (SET, INCR, two-key MSET, DEL, and collection writes: RPUSH,
+//! LPOP with a count, SADD, SREM, HSET, HDEL, ZADD, ZPOPMIN) against an engine journaling to
 //! the simulated disk, with fsync and write failures switched on and off (a disk that fills up
 //! and frees again) and the odd checkpoint, then cuts the power at a random moment: unsynced
 //! bytes vanish, the last write tears, or unsynced sectors land out of order. It recovers from
@@ -29,6 +30,8 @@ use okdb_persist::sim::{Rng, SimStorage};
 use okdb_persist::{Options, Persistence};
 
 const KEYS: u64 = 12;
+/// Containers of each kind (lists `l0..`, sets `s0..`, hashes `h0..`, sorted sets `z0..`).
+const CONTAINERS: u64 = 3;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -36,6 +39,14 @@ enum Op {
     Incr,
     MSet(u64, u64, u64),
     Del(u64),
+    RPush(u64, u64),
+    LPop(u64, u64),
+    SAdd(u64, u64),
+    SRem(u64, u64),
+    HSet(u64, u64, u64),
+    HDel(u64, u64),
+    ZAdd(u64, u64, u64),
+    ZPopMin(u64),
 }
 
 type State = BTreeMap<String, String>;
@@ -52,6 +63,24 @@ fn args(op: &Op) -> Vec<Bytes> {
             v.to_string(),
         ],
         Op::Del(k) => vec!["DEL".into(), format!("k{k}")],
+        Op::RPush(l, v) => vec!["RPUSH".into(), format!("l{l}"), v.to_string()],
+        Op::LPop(l, n) => vec!["LPOP".into(), format!("l{l}"), n.to_string()],
+        Op::SAdd(s, m) => vec!["SADD".into(), format!("s{s}"), format!("m{m}")],
+        Op::SRem(s, m) => vec!["SREM".into(), format!("s{s}"), format!("m{m}")],
+        Op::HSet(h, f, v) => vec![
+            "HSET".into(),
+            format!("h{h}"),
+            format!("f{f}"),
+            v.to_string(),
+        ],
+        Op::HDel(h, f) => vec!["HDEL".into(), format!("h{h}"), format!("f{f}")],
+        Op::ZAdd(z, score, m) => vec![
+            "ZADD".into(),
+            format!("z{z}"),
+            score.to_string(),
+            format!("m{m}"),
+        ],
+        Op::ZPopMin(z) => vec!["ZPOPMIN".into(), format!("z{z}")],
     };
     words.into_iter().map(Bytes::from).collect()
 }
@@ -83,12 +112,33 @@ fn read_state(engine: &Engine) -> State {
     let mut session = engine.connect("test".into()).unwrap();
     let mut out = State::new();
     let mut exec = engine.lock();
-    for name in (0..KEYS).map(|k| format!("k{k}")).chain(["ctr".into()]) {
-        match exec.execute(
-            &mut session,
-            &[Bytes::from("GET"), Bytes::from(name.clone())],
-        ) {
+    let containers = ["l", "s", "h", "z"]
+        .iter()
+        .flat_map(|c| (0..CONTAINERS).map(move |i| format!("{c}{i}")));
+    for name in (0..KEYS)
+        .map(|k| format!("k{k}"))
+        .chain(["ctr".into()])
+        .chain(containers)
+    {
+        // A set's members in sorted order (its own order is its hasher's).
+        let read: &[&str] = if name.starts_with('s') {
+            &["SORT", "", "ALPHA"]
+        } else {
+            &["GET", ""]
+        };
+        let cmd: Vec<Bytes> = read
+            .iter()
+            .map(|w| {
+                Bytes::from(if w.is_empty() {
+                    name.clone()
+                } else {
+                    w.to_string()
+                })
+            })
+            .collect();
+        match exec.execute(&mut session, &cmd) {
             Reply::Null => {}
+            Reply::Array(a) if a.is_empty() => {}
             other => {
                 out.insert(name, format!("{other:?}"));
             }
@@ -178,7 +228,16 @@ fn run_case(seed: u64, policy: Fsync) {
                 std::thread::sleep(Duration::from_millis(1600));
             }
             value += 1;
-            let op = match rng.below(10) {
+            let c = rng.below(CONTAINERS);
+            let op = match rng.below(18) {
+                10 => Op::RPush(c, value),
+                11 => Op::LPop(c, 1 + rng.below(2)),
+                12 => Op::SAdd(c, rng.below(6)),
+                13 => Op::SRem(c, rng.below(6)),
+                14 => Op::HSet(c, rng.below(4), value),
+                15 => Op::HDel(c, rng.below(4)),
+                16 => Op::ZAdd(c, rng.below(5), rng.below(6)),
+                17 => Op::ZPopMin(c),
                 0..=4 => Op::Set(rng.below(KEYS), value),
                 5 | 6 => Op::Incr,
                 7 | 8 => {
@@ -201,8 +260,10 @@ fn run_case(seed: u64, policy: Fsync) {
                     at: Instant::now(),
                     promised: None,
                 }),
-                // A DEL of a missing key changed nothing: nothing to journal.
-                (None, Reply::Int(0)) if matches!(op, Op::Del(_)) => {}
+                // A write that changed nothing (a DEL of a missing key, a pop of an empty
+                // list) journals nothing.
+                (None, Reply::Int(0) | Reply::Null | Reply::NullArray) => {}
+                (None, Reply::Array(a)) if a.is_empty() => {}
                 (None, Reply::Error(e)) => {
                     assert!(
                         e.to_string().contains("MISCONF"),
