@@ -258,6 +258,9 @@ pub struct Session {
     in_exec: bool,
     /// Keys this connection `WATCH`es (keyspace, key).
     watching: Vec<(SmolStr, key::Key)>,
+    /// The earliest time one of them was due to expire when it was watched (0: none): its
+    /// expiry is a change, as Redis 7 counts it.
+    watch_deadline: u64,
     keyspace: SmolStr,
     keyspace_index: Option<usize>,
     /// Large arguments of the current batch already read as values, outside the store's lock
@@ -295,6 +298,7 @@ impl Session {
             multi_failed: false,
             in_exec: false,
             watching: Vec::new(),
+            watch_deadline: 0,
             keyspace,
             keyspace_index: None,
             preparsed: Vec::new(),
@@ -862,13 +866,11 @@ impl Executor<'_> {
     }
 
     /// After a write: the connections watching a key it names will fail their `EXEC`. Writes
-    /// that reach beyond their key positions (flushes, `SWAPDB`, `MOVE`, `COPY … DB`) break
-    /// every watch, which errs on the safe side.
+    /// that reach beyond their key positions (`SWAPDB`, `MOVE`, `COPY … DB`) break every
+    /// watch, which errs on the safe side; flushes break the watches of the keys they removed.
     fn break_watches(&mut self, spec: &CommandSpec, session: &Session, args: &[Bytes]) {
-        let everything = matches!(
-            spec.name,
-            "FLUSHDB" | "FLUSHALL" | "SWAPDB" | "MOVE" | "COPY"
-        );
+        // Flushes break the watches of the keys they removed themselves (`Ctx::flush_watches`).
+        let everything = matches!(spec.name, "SWAPDB" | "MOVE" | "COPY");
         let store = &mut *self.store;
         if everything {
             store
@@ -887,6 +889,7 @@ impl Executor<'_> {
     /// Ends a connection's watches (`UNWATCH`, `EXEC`, `DISCARD`).
     fn unwatch_all(&mut self, session: &mut Session) {
         let keys = std::mem::take(&mut session.watching);
+        session.watch_deadline = 0;
         unwatch(&mut self.store, session.id, &keys);
     }
 
@@ -896,7 +899,9 @@ impl Executor<'_> {
     /// queueing.
     fn exec(&mut self, session: &mut Session) -> Reply {
         let queued = session.multi.take().unwrap_or_default();
-        let broken = self.store.watch_broken.contains(&session.id);
+        let deadline = session.watch_deadline;
+        let broken = self.store.watch_broken.contains(&session.id)
+            || (deadline != 0 && deadline <= self.now);
         self.unwatch_all(session);
         if broken {
             session.multi_failed = false;
@@ -1201,10 +1206,18 @@ impl Ctx<'_> {
         if self.session.multi.is_some() {
             return Err(CmdError::err("WATCH inside MULTI is not allowed"));
         }
+        let now = self.now;
         for k in keys {
             let slot = (self.session.keyspace.clone(), key::Key::new(k));
             if self.session.watching.contains(&slot) {
                 continue;
+            }
+            let due = self
+                .ks_index()
+                .and_then(|i| self.store.space(i).peek(k, now))
+                .map_or(0, |e| e.expire_at);
+            if due != 0 && (self.session.watch_deadline == 0 || due < self.session.watch_deadline) {
+                self.session.watch_deadline = due;
             }
             self.store
                 .watched
@@ -1219,7 +1232,28 @@ impl Ctx<'_> {
     /// `UNWATCH`: forgets the connection's watched keys.
     pub(crate) fn unwatch(&mut self) {
         let keys = std::mem::take(&mut self.session.watching);
+        self.session.watch_deadline = 0;
         unwatch(self.store, self.session.id, &keys);
+    }
+
+    /// Before a flush of `keyspace` (every keyspace for None): the connections watching a key
+    /// that is there fail their `EXEC` (a watched key that was not there is not touched).
+    pub(crate) fn flush_watches(&mut self, keyspace: Option<&str>) {
+        let now = self.now;
+        let store = &mut *self.store;
+        let mut broken = Vec::new();
+        for ((ks, key), clients) in &store.watched {
+            if keyspace.is_some_and(|k| k != ks.as_str()) {
+                continue;
+            }
+            let Some(i) = store.index_of(ks) else {
+                continue;
+            };
+            if store.spaces[i].1.peek(key.as_bytes(), now).is_some() {
+                broken.extend(clients.iter().copied());
+            }
+        }
+        store.watch_broken.extend(broken);
     }
 
     /// `DISCARD`: drops the queued commands.

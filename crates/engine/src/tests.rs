@@ -601,3 +601,59 @@ fn changed_keys_survive_swap_remove_and_expiry() {
     );
     assert!(taken(&mut ks).is_empty());
 }
+
+/// `WATCH`: a flush breaks the watches of the keys it removed, not of keys that were not
+/// there; a watched key that expires before `EXEC` breaks it (Redis 7's rule).
+#[test]
+fn watches_and_flushes_and_expiry() {
+    let engine = Engine::new(Config::default());
+    let mut a = engine.connect("a".into()).unwrap();
+    let mut b = engine.connect("b".into()).unwrap();
+    let at = |now: u64, s: &mut Session, cmd: &str| -> String {
+        let args: Vec<Bytes> = cmd
+            .split_whitespace()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect();
+        render(&engine.lock_at(now).execute(s, &args))
+    };
+    let t = 1_000_000;
+    // A flush with the watched key missing: EXEC runs.
+    at(t, &mut a, "WATCH x");
+    at(t, &mut b, "FLUSHALL");
+    at(t, &mut a, "MULTI");
+    at(t, &mut a, "PING");
+    assert_eq!(at(t, &mut a, "EXEC"), "[PONG]");
+    // With it there: EXEC fails.
+    at(t, &mut b, "SET x 1");
+    at(t, &mut a, "WATCH x");
+    at(t, &mut b, "FLUSHDB");
+    at(t, &mut a, "MULTI");
+    at(t, &mut a, "PING");
+    assert_eq!(at(t, &mut a, "EXEC"), "nil");
+    // A flush of another keyspace leaves it alone.
+    at(t, &mut b, "SET x 1");
+    at(t, &mut a, "WATCH x");
+    at(t, &mut b, "SELECT 3");
+    at(t, &mut b, "FLUSHDB");
+    at(t, &mut a, "MULTI");
+    at(t, &mut a, "PING");
+    assert_eq!(at(t, &mut a, "EXEC"), "[PONG]");
+    // A watched key that expires before EXEC breaks it; one that has not yet does not.
+    at(t, &mut a, "SET y 1 PX 100");
+    at(t, &mut a, "WATCH y");
+    at(t + 50, &mut a, "MULTI");
+    at(t + 50, &mut a, "PING");
+    assert_eq!(at(t + 50, &mut a, "EXEC"), "[PONG]");
+    at(t, &mut a, "SET y 1 PX 100");
+    at(t, &mut a, "WATCH y");
+    at(t + 150, &mut a, "MULTI");
+    at(t + 150, &mut a, "PING");
+    assert_eq!(at(t + 150, &mut a, "EXEC"), "nil");
+    // UNWATCH forgets the deadline.
+    at(t, &mut a, "SET y 1 PX 100");
+    at(t, &mut a, "WATCH y");
+    at(t, &mut a, "UNWATCH");
+    at(t + 150, &mut a, "MULTI");
+    at(t + 150, &mut a, "PING");
+    assert_eq!(at(t + 150, &mut a, "EXEC"), "[PONG]");
+}

@@ -53,10 +53,11 @@ fn flush_mode(a: &[Bytes]) -> Result<(), CmdError> {
 pub fn flushdb(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     flush_mode(a)?;
     let track = ctx.store.tracking();
+    let keyspace = ctx.session.keyspace.clone();
+    ctx.flush_watches(Some(&keyspace));
     if let Some(ks) = ctx.ks() {
         ks.clear(track);
     }
-    let keyspace = ctx.session.keyspace.clone();
     ctx.declare(crate::effects::Effect::Flush { keyspace });
     Ok(Reply::Ok)
 }
@@ -64,6 +65,7 @@ pub fn flushdb(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `FLUSHALL [ASYNC|SYNC]`: empties every keyspace; they stay, empty.
 pub fn flushall(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     flush_mode(a)?;
+    ctx.flush_watches(None);
     ctx.store.flush_all();
     ctx.declare(crate::effects::Effect::FlushAll);
     Ok(Reply::Ok)
