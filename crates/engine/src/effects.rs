@@ -251,7 +251,7 @@ pub(crate) fn apply(store: &mut Store, now: u64, effects: &[Effect]) -> Result<(
                 deltas,
             } => {
                 let i = store.create(keyspace);
-                let Some(entry) = store.space(i).entry(key.as_bytes(), now) else {
+                let Some(entry) = store.space(i).entry_mut(key.as_bytes(), now) else {
                     return Err(ApplyError(format!(
                         "{key:?} in keyspace {keyspace} changed, but the key is missing"
                     )));

@@ -241,9 +241,14 @@ impl Keyspace {
     }
 
     /// The live entry of a key (an expired key is removed on the way: lazy expiry), its
-    /// access data touched. For reading (and for an access stamp); a write changes an entry
-    /// through [`Keyspace::entry_mut`].
-    pub fn entry(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
+    /// access data touched. For reading; a write changes an entry through
+    /// [`Keyspace::entry_mut`], which notes it.
+    pub fn entry(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        self.live(key, now).map(|e| &*e)
+    }
+
+    /// The live entry of a key, lazily expiring it, its access data touched.
+    fn live(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
         let i = self.map.get_index_of(key)?;
         let expire_at = self.map[i].expire_at;
         if expire_at != 0 && expire_at <= now {
@@ -260,7 +265,7 @@ impl Keyspace {
         if self.recording {
             self.touch(key, Touched::InPlace);
         }
-        self.entry(key, now)
+        self.live(key, now)
     }
 
     /// Notes, while recording, that the running write touches `key` (its state before, the
