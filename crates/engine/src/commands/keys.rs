@@ -363,11 +363,7 @@ pub fn copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Err(CmdError::err("source and destination objects are the same"));
     }
     let now = ctx.now;
-    let Some(entry) = ctx
-        .ks()
-        .and_then(|ks| ks.entry(&a[1], now))
-        .map(|e| e.clone())
-    else {
+    let Some(entry) = ctx.ks().and_then(|ks| ks.entry(&a[1], now)).cloned() else {
         return Ok(Reply::Int(0));
     };
     let t = ctx.store.create(&target);

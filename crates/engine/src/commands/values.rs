@@ -120,10 +120,7 @@ pub(super) fn set_one(
 ) -> Result<Reply, CmdError> {
     let now = ctx.now;
     let value = ctx.value(raw)?;
-    let old = ctx
-        .ks()
-        .and_then(|ks| ks.entry(key, now))
-        .map(|e| e.clone());
+    let old = ctx.ks().and_then(|ks| ks.entry(key, now)).cloned();
     let old_reply = || {
         if o.get {
             Reply::value(old.as_ref().map(|e| &e.value))
