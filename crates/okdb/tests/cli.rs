@@ -2,7 +2,7 @@
 //! commands, and the errors a user can make.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ mod common;
 use common::OKDB;
 
 /// Starts `okdb server` (memory only) on a free port and returns it with its port.
-fn server(extra: &[&str]) -> (Child, u16) {
+fn server(extra: &[&str]) -> (common::Stop, u16) {
     let mut args = vec!["--appendonly", "no"];
     args.extend_from_slice(extra);
     common::spawn_server(&args, &[])
@@ -98,15 +98,7 @@ fn the_server_log_has_no_colours_when_it_is_not_a_terminal() {
     );
 }
 
-/// A child process stopped when dropped, so a failing test leaves no server behind.
-struct Stop(Child);
-
-impl Drop for Stop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Stop;
 
 /// A shell on piped stdin: its stdout gathered by a thread, so a test can wait for a reply
 /// before typing the next line.
@@ -172,8 +164,7 @@ fn temp_home(name: &str) -> std::path::PathBuf {
 #[test]
 fn the_shell_keeps_its_history_when_it_is_killed() {
     let home = temp_home("history");
-    let (server_child, port) = server(&[]);
-    let _server = Stop(server_child);
+    let (_server, port) = server(&[]);
     let mut shell = Shell::start(port, &home);
     shell.type_line("SET remembered 1");
     shell.wait_for("OK", 1);
@@ -186,15 +177,14 @@ fn the_shell_keeps_its_history_when_it_is_killed() {
 #[test]
 fn the_shell_reconnects_to_a_restarted_server_in_the_same_keyspace() {
     let home = temp_home("reconnect");
-    let (first, port) = server(&[]);
-    let mut first = Stop(first);
+    let (mut first, port) = server(&[]);
     let mut shell = Shell::start(port, &home);
     shell.type_line("USE users");
     shell.type_line("SET a 1");
     shell.wait_for("OK", 2);
     first.0.kill().unwrap();
     first.0.wait().unwrap();
-    let _second = Stop(common::spawn_server_on(port, &["--appendonly", "no"], &[]).0);
+    let _second = common::spawn_server_on(port, &["--appendonly", "no"], &[]).0;
     // The connection is found lost on the next command, which is sent again after the
     // reconnection, in keyspace `users`, with strict literals (True is a bool).
     shell.type_line("SET b True");

@@ -7,14 +7,13 @@
 
 use std::ffi::OsStr;
 use std::path::Path;
-use std::process::Child;
 
 use okdb_client::{to_value, Client};
 use okdb_resp::Frame;
 
 mod common;
 
-fn start(dir: &Path) -> (Child, u16) {
+fn start(dir: &Path) -> (common::Stop, u16) {
     let args = [
         OsStr::new("--appendfsync"),
         OsStr::new("always"),

@@ -20,7 +20,6 @@
 
 use std::ffi::OsStr;
 use std::path::Path;
-use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,7 +31,7 @@ mod common;
 
 const WRITERS: usize = 4;
 
-fn start(dir: &Path, policy: &str, env: &[(&str, &str)]) -> (Child, u16) {
+fn start(dir: &Path, policy: &str, env: &[(&str, &str)]) -> (common::Stop, u16) {
     let args = [
         OsStr::new("--appendfsync"),
         OsStr::new(policy),

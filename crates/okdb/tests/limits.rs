@@ -8,20 +8,7 @@ use okdb_resp::Frame;
 
 mod common;
 
-/// A server child that is killed when the test ends, passing or not.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn_server<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> (Server, u16) {
-    let (child, port) = common::spawn_server(args, env);
-    (Server(child), port)
-}
+use common::spawn_server;
 
 fn fresh_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("okdb-limits-{name}-{}", std::process::id()));

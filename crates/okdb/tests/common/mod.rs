@@ -9,8 +9,32 @@ pub const OKDB: &str = env!("CARGO_BIN_EXE_okdb");
 /// Starts `okdb server --port 0 ARGS…` with extra environment variables and returns it with the
 /// port it chose (read from its "listening on" log line). The log keeps being drained, so the
 /// server never blocks on a full pipe.
-pub fn spawn_server<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> (Child, u16) {
+pub fn spawn_server<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> (Stop, u16) {
     spawn_server_on(0, args, env)
+}
+
+/// A child process that is killed when dropped, so a failing test leaves no server behind. It
+/// derefs to the `Child` (`kill`, `wait`, `id` as usual).
+pub struct Stop(pub Child);
+
+impl std::ops::Deref for Stop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Stop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// `spawn_server` on a given port (0: one the system picks).
@@ -18,7 +42,7 @@ pub fn spawn_server_on<S: AsRef<OsStr>>(
     port: u16,
     args: &[S],
     env: &[(&str, &str)],
-) -> (Child, u16) {
+) -> (Stop, u16) {
     let mut child = Command::new(OKDB)
         .args(["server", "--port", &port.to_string()])
         .args(args)
@@ -38,5 +62,5 @@ pub fn spawn_server_on<S: AsRef<OsStr>>(
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    (child, port)
+    (Stop(child), port)
 }
