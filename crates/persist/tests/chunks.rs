@@ -140,15 +140,15 @@ fn a_long_string_is_stored_in_chunks_and_an_append_rewrites_the_last() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn a_record_that_fails_to_replay_stops_start_up() {
-    let dir: PathBuf = std::env::temp_dir().join(format!("okdb-replay-{}", std::process::id()));
+/// Journals `SET k value`, then a record with `body` after it, and restarts: start-up must
+/// refuse. The record's LSN and what start-up said.
+fn refused_replay(name: &str, value: &str, body: okdb_engine::journal::Body) -> (u64, String) {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("okdb-replay-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let e = engine();
     let p = Persistence::open(&e, &dir).unwrap();
-    run(&e, &["SET", "k", "[1]"]);
-    // A record no handler would have journaled (an INCR of a list): as if a command's meaning
-    // had changed under an old journal.
+    run(&e, &["SET", "k", value]);
     let lsn = {
         let mut exec = e.lock();
         let mut s = e.connect("t".into()).unwrap();
@@ -161,10 +161,7 @@ fn a_record_that_fails_to_replay_stops_start_up() {
             lsn,
             now: okdb_engine::time::now_ms(),
             keyspace: "0".into(),
-            body: okdb_engine::journal::Body::Command {
-                literals: okdb_value::literal::Literals::Faithful,
-                args: vec!["INCR".into(), "k".into()],
-            },
+            body,
         }]);
     p.shutdown();
     drop(e);
@@ -173,50 +170,45 @@ fn a_record_that_fails_to_replay_stops_start_up() {
     let Err(err) = Persistence::open(&e, &dir) else {
         panic!("start-up should refuse");
     };
-    let text = err.to_string();
+    let _ = std::fs::remove_dir_all(&dir);
+    (lsn, err.to_string())
+}
+
+/// A command record (a journal from before effects) that no handler would have journaled (an
+/// INCR of a list), as if a command's meaning had changed under an old journal.
+#[test]
+fn a_record_that_fails_to_replay_stops_start_up() {
+    let (lsn, text) = refused_replay(
+        "command",
+        "[1]",
+        okdb_engine::journal::Body::Command {
+            literals: okdb_value::literal::Literals::Faithful,
+            args: vec!["INCR".into(), "k".into()],
+        },
+    );
     assert!(text.contains(&format!("LSN {lsn}")), "{text}");
     assert!(
         text.contains("INCR k") && text.contains("WRONGTYPE"),
         "{text}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The same for an effects record: a delta that does not fit the value it is replayed on (a
 /// push onto what is a string) stops start-up, naming the LSN and the effect.
 #[test]
 fn an_effect_that_does_not_apply_stops_start_up() {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("okdb-replay-effect-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let e = engine();
-    let p = Persistence::open(&e, &dir).unwrap();
-    run(&e, &["SET", "k", "text"]);
-    let lsn = e.lock().last_lsn().max(1) + 1;
-    e.journal()
-        .unwrap()
-        .push(&mut vec![okdb_engine::journal::Record {
-            lsn,
-            now: okdb_engine::time::now_ms(),
+    let (lsn, text) = refused_replay(
+        "effect",
+        "text",
+        okdb_engine::journal::Body::Effects(vec![okdb_engine::effects::Effect::Change {
             keyspace: "0".into(),
-            body: okdb_engine::journal::Body::Effects(vec![okdb_engine::effects::Effect::Change {
-                keyspace: "0".into(),
-                key: okdb_engine::key::Key::new(b"k"),
-                deltas: vec![okdb_ops::delta::Delta::Push {
-                    end: okdb_ops::seq::End::Right,
-                    items: vec![okdb_value::Value::Int(1)],
-                }],
-            }]),
-        }]);
-    p.shutdown();
-    drop(e);
-
-    let e = engine();
-    let Err(err) = Persistence::open(&e, &dir) else {
-        panic!("start-up should refuse");
-    };
-    let text = err.to_string();
+            key: okdb_engine::key::Key::new(b"k"),
+            deltas: vec![okdb_ops::delta::Delta::Push {
+                end: okdb_ops::seq::End::Right,
+                items: vec![okdb_value::Value::Int(1)],
+            }],
+        }]),
+    );
     assert!(text.contains(&format!("LSN {lsn}")), "{text}");
     assert!(text.contains("CHANGE k Push"), "{text}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
