@@ -538,16 +538,27 @@ fn random_picks(len: usize, count: Option<i64>) -> Vec<usize> {
             .collect(),
         Some(c) => {
             let want = (c as usize).min(len);
-            let mut all: Vec<usize> = (0..len).collect();
-            fastrand::shuffle(&mut all);
-            all.truncate(want);
-            all
+            if want * 2 >= len {
+                let mut all: Vec<usize> = (0..len).collect();
+                fastrand::shuffle(&mut all);
+                all.truncate(want);
+                return all;
+            }
+            // Floyd's sampling: `want` distinct positions in O(want), not a shuffle of `len`.
+            let mut chosen = std::collections::HashSet::with_capacity(want);
+            let mut out = Vec::with_capacity(want);
+            for j in len - want..len {
+                let t = fastrand::usize(..=j);
+                let pick = if chosen.insert(t) { t } else { j };
+                chosen.insert(pick);
+                out.push(pick);
+            }
+            fastrand::shuffle(&mut out);
+            out
         }
     }
 }
 
-/// The `SCAN`-style walk of one container: positions as the cursor, `MATCH` on the member's
-/// (or field's) text, `COUNT` items per call.
 /// `HSCAN`, `SSCAN` and `ZSCAN`: reads the cursor (a position) and the options, then takes
 /// the window of `len` items it covers from `window(start, end)`, as (text that `MATCH`
 /// tests, reply, the paired reply if any). Items are in the value's own stable order.
@@ -1215,4 +1226,34 @@ pub fn sort_ro(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Err(CmdError::syntax());
     }
     sort_copy(ctx, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::random_picks;
+
+    #[test]
+    fn random_picks_are_distinct_and_uniform() {
+        for (len, want) in [(10, 3), (10, 9), (1_000_000, 5), (7, 7), (5, 50)] {
+            let picks = random_picks(len, Some(want));
+            assert_eq!(picks.len(), (want as usize).min(len), "{len} {want}");
+            let mut sorted = picks.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), picks.len(), "distinct: {picks:?}");
+            assert!(picks.iter().all(|&p| p < len));
+        }
+        // Each of 20 positions is picked about 2/20 of the time (Floyd's sampling, 2 of 20).
+        let mut seen = [0u32; 20];
+        for _ in 0..20_000 {
+            for p in random_picks(20, Some(2)) {
+                seen[p] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&n| (1600..2400).contains(&n)), "{seen:?}");
+        // Negative counts repeat; None is one pick.
+        assert_eq!(random_picks(3, Some(-10)).len(), 10);
+        assert_eq!(random_picks(3, None).len(), 1);
+        assert!(random_picks(0, Some(4)).is_empty());
+    }
 }
