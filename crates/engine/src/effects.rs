@@ -11,7 +11,8 @@
 //!   [`Effect::Change`] with those deltas (a push, the members a random pop removed, …);
 //! - only its expiry changed → [`Effect::Expire`] with the absolute time.
 //!
-//! Whole-keyspace writes (`FLUSHDB`, `FLUSHALL`, `SWAPDB`) state their effect themselves.
+//! Whole-keyspace writes (`FLUSHDB`, `FLUSHALL`, `SWAPDB`) state their effect themselves, and so
+//! does `RENAME` (the keys it covers are not turned into a `Del` and a `Put` of the whole value).
 //!
 //! Replay applies effects to the store directly ([`apply`]); deltas go through the operations
 //! layer. No command handler runs, so a change to a command's parsing or to its randomness
@@ -50,6 +51,13 @@ pub enum Effect {
         key: Key,
         deltas: Vec<Delta>,
     },
+    /// The key `from` now goes by `to`, with its value and expiry (`RENAME`); whatever `to`
+    /// held is gone.
+    Rename {
+        keyspace: SmolStr,
+        from: Key,
+        to: Key,
+    },
     /// The keyspace is empty (`FLUSHDB`).
     Flush { keyspace: SmolStr },
     /// Every keyspace is empty (`FLUSHALL`).
@@ -66,7 +74,10 @@ impl Effect {
             | Effect::Del { keyspace, key }
             | Effect::Expire { keyspace, key, .. }
             | Effect::Change { keyspace, key, .. } => Some((keyspace, key)),
-            Effect::Flush { .. } | Effect::FlushAll | Effect::Swap { .. } => None,
+            Effect::Rename { .. }
+            | Effect::Flush { .. }
+            | Effect::FlushAll
+            | Effect::Swap { .. } => None,
         }
     }
 }
@@ -86,6 +97,11 @@ pub(crate) struct Touch {
     pub old: Option<Value>,
 }
 
+/// Whether a declared effect already covers this key (`Store::covered`).
+fn store_covers(covered: &[(usize, Key)], space: usize, key: &Key) -> bool {
+    covered.iter().any(|(s, k)| *s == space && k == key)
+}
+
 fn live(expire_at: u64, now: u64) -> bool {
     expire_at == 0 || expire_at > now
 }
@@ -98,6 +114,7 @@ pub(crate) fn collect(store: &mut Store, now: u64, out: &mut Vec<Effect>) {
     let mut spaces = std::mem::take(&mut store.touched_spaces);
     let mut deltas = std::mem::take(&mut store.deltas);
     let mut touches = std::mem::take(&mut store.touches);
+    let store_covered = std::mem::take(&mut store.covered);
     for i in spaces.drain(..) {
         let name: SmolStr = store.spaces[i].0.clone();
         let ks = store.space(i);
@@ -106,6 +123,9 @@ pub(crate) fn collect(store: &mut Store, now: u64, out: &mut Vec<Effect>) {
         for t in touches.drain(..) {
             // Recording implies tracking: the key goes into the next checkpoint.
             ks.mark_dirty(t.key.as_bytes());
+            if store_covers(&store_covered, i, &t.key) {
+                continue;
+            }
             let was = t.before.is_some_and(|e| live(e, now));
             let after = ks.peek(t.key.as_bytes(), now);
             let mut mine: Vec<Delta> = Vec::new();
@@ -165,6 +185,9 @@ pub(crate) fn collect(store: &mut Store, now: u64, out: &mut Vec<Effect>) {
         }
     }
     deltas.clear();
+    let mut store_covered = store_covered;
+    store_covered.clear();
+    store.covered = store_covered;
     store.touched_spaces = spaces;
     store.deltas = deltas;
     store.touches = touches;
@@ -260,6 +283,20 @@ pub(crate) fn apply(store: &mut Store, now: u64, effects: &[Effect]) -> Result<(
                     d.apply(&mut entry.value).map_err(|err| {
                         ApplyError(format!("{key:?} in keyspace {keyspace}: {d:?}: {err}"))
                     })?;
+                }
+            }
+            Effect::Rename { keyspace, from, to } => {
+                let i = store.create(keyspace);
+                let ks = store.space(i);
+                let Some(entry) = ks.remove(from.as_bytes()) else {
+                    return Err(ApplyError(format!(
+                        "{from:?} in keyspace {keyspace} was renamed, but the key is missing"
+                    )));
+                };
+                ks.insert(to.as_bytes(), entry);
+                if track {
+                    ks.mark_dirty(from.as_bytes());
+                    ks.mark_dirty(to.as_bytes());
                 }
             }
             Effect::Flush { keyspace } => {
@@ -396,6 +433,16 @@ mod tests {
                     },
                 ],
             ),
+            // A rename is the rename, not the value put under the new name.
+            (
+                "RENAME a c",
+                vec![Effect::Rename {
+                    keyspace: ks(),
+                    from: key("a"),
+                    to: key("c"),
+                }],
+            ),
+            ("RENAME c c", vec![]),
             ("FLUSHDB", vec![Effect::Flush { keyspace: ks() }]),
         ];
         for (cmd, want) in cases {
@@ -608,6 +655,7 @@ mod tests {
                 all.len()
             );
             for (what, n) in [
+                ("rename", count(|e| matches!(e, Effect::Rename { .. }))),
                 ("put", count(|e| matches!(e, Effect::Put { .. }))),
                 ("del", count(|e| matches!(e, Effect::Del { .. }))),
                 ("expire", count(|e| matches!(e, Effect::Expire { .. }))),

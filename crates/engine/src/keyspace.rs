@@ -579,6 +579,9 @@ pub struct Store {
     pub(crate) declared: Vec<crate::effects::Effect>,
     /// A buffer `effects::collect` reuses for the keyspaces' notes.
     pub(crate) touches: Vec<crate::effects::Touch>,
+    /// Keys a declared effect covers (a `RENAME`'s two), by keyspace index: their notes make
+    /// no effect of their own.
+    pub(crate) covered: Vec<(usize, Key)>,
 }
 
 /// The keyspace a connection starts in, and the one `SELECT 0` names.
@@ -602,6 +605,7 @@ impl Default for Store {
             deltas: Vec::new(),
             declared: Vec::new(),
             touches: Vec::new(),
+            covered: Vec::new(),
         };
         s.create(DEFAULT_KEYSPACE);
         s

@@ -1042,6 +1042,7 @@ impl Executor<'_> {
         store.recording = false;
         store.deltas.clear();
         store.declared.clear();
+        store.covered.clear();
         let mut spaces = std::mem::take(&mut store.touched_spaces);
         let mut touches = std::mem::take(&mut store.touches);
         for i in spaces.drain(..) {
@@ -1158,6 +1159,20 @@ impl Ctx<'_> {
         if self.store.recording {
             self.store.declared.push(effect);
         }
+    }
+
+    /// Declares an effect that covers `keys` of the current keyspace (`RENAME`): the notes of
+    /// those keys make no effect of their own.
+    pub(crate) fn declare_covering(&mut self, effect: effects::Effect, keys: &[&[u8]]) {
+        if !self.store.recording {
+            return;
+        }
+        if let Some(i) = self.ks_index() {
+            self.store
+                .covered
+                .extend(keys.iter().map(|k| (i, key::Key::new(k))));
+        }
+        self.store.declared.push(effect);
     }
 
     /// Parks the connection until a write feeds one of `keys` (see [`crate::waiting`]): the

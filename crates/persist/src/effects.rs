@@ -11,6 +11,7 @@
 //!   5 flush   str16 (the keyspace)
 //!   6 flushall
 //!   7 swap    str16 | str16
+//!   8 rename  space key | key (the new name)
 //! space    = 0 (the record's keyspace) | 1 str16
 //! key      = len u32 | bytes
 //! value    = 1 len u32 utf-8 (a string) | 2 len u32 bytes (bytes) | 3 i64 (an int)
@@ -34,6 +35,7 @@ const CHANGE: u8 = 4;
 const FLUSH: u8 = 5;
 const FLUSH_ALL: u8 = 6;
 const SWAP: u8 = 7;
+const RENAME: u8 = 8;
 
 const V_JSON: u8 = 0;
 const V_STR: u8 = 1;
@@ -86,6 +88,14 @@ pub fn encode(now: u64, keyspace: &str, effects: &[Effect], out: &mut Vec<u8>) {
                 for d in deltas {
                     put_delta(out, d);
                 }
+            }
+            Effect::Rename {
+                keyspace: s,
+                from,
+                to,
+            } => {
+                keyed(out, RENAME, s, from);
+                blob(out, to.as_bytes());
             }
             Effect::Flush { keyspace: s } => {
                 out.push(FLUSH);
@@ -335,6 +345,14 @@ pub fn decode(p: &[u8]) -> Option<(u64, SmolStr, Vec<Effect>)> {
                     keyspace,
                     key,
                     deltas,
+                }
+            }
+            RENAME => {
+                let (keyspace, from) = keyed(&mut r)?;
+                Effect::Rename {
+                    keyspace,
+                    from,
+                    to: Key::new(r.blob()?),
                 }
             }
             FLUSH => Effect::Flush {
@@ -636,6 +654,11 @@ mod tests {
             Effect::Swap {
                 a: "0".into(),
                 b: "1".into(),
+            },
+            Effect::Rename {
+                keyspace: "other".into(),
+                from: k("old"),
+                to: k("new"),
             },
         ]);
         out

@@ -230,6 +230,12 @@ pub fn describe(rec: &okdb_engine::journal::Record) -> String {
             }
             Effect::Change { key, deltas, .. } => write!(part, "CHANGE {}", quote(key.as_bytes()))
                 .and_then(|()| deltas.iter().try_for_each(|d| write!(part, " {d:?}"))),
+            Effect::Rename { from, to, .. } => write!(
+                part,
+                "RENAME {} {}",
+                quote(from.as_bytes()),
+                quote(to.as_bytes())
+            ),
             Effect::Flush { keyspace } => write!(part, "FLUSH {}", quote(keyspace.as_bytes())),
             Effect::FlushAll => write!(part, "FLUSHALL"),
             Effect::Swap { a, b } => {

@@ -69,6 +69,13 @@ fn rename_key(ctx: &mut Ctx, a: &[Bytes], nx: bool) -> Result<bool, CmdError> {
     if a[1] != a[2] {
         let entry = ks.remove(&a[1]).expect("checked above");
         ks.insert(&a[2], entry);
+        // Journaled as the rename, not as the whole value put under the new name.
+        let rename = crate::effects::Effect::Rename {
+            keyspace: ctx.session.keyspace.clone(),
+            from: crate::key::Key::new(&a[1]),
+            to: crate::key::Key::new(&a[2]),
+        };
+        ctx.declare_covering(rename, &[&a[1], &a[2]]);
     }
     Ok(true)
 }
