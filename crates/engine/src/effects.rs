@@ -97,100 +97,123 @@ pub(crate) struct Touch {
     pub old: Option<Value>,
 }
 
-/// Whether a declared effect already covers this key (`Store::covered`).
-fn store_covers(covered: &[(usize, Key)], space: usize, key: &Key) -> bool {
-    covered.iter().any(|(s, k)| *s == space && k == key)
-}
-
 fn live(expire_at: u64, now: u64) -> bool {
     expire_at == 0 || expire_at > now
 }
 
-/// Turns what the keyspaces noted during one write into its effects (and clears the notes),
-/// and marks every key it touched changed for the next checkpoint. The deltas are those the
-/// handlers declared (`Store::deltas`), by keyspace index and key.
-pub(crate) fn collect(store: &mut Store, now: u64, out: &mut Vec<Effect>) {
-    // The buffers are the store's, reused write after write (no allocation per write).
+/// Hands each keyspace the running write reached, with its notes, to `f` (in the store's
+/// reused buffer: no allocation per write), and ends the recording.
+fn each_space_notes(store: &mut Store, mut f: impl FnMut(&mut Store, usize, &mut Vec<Touch>)) {
+    store.recording = false;
     let mut spaces = std::mem::take(&mut store.touched_spaces);
-    let mut deltas = std::mem::take(&mut store.deltas);
     let mut touches = std::mem::take(&mut store.touches);
-    let store_covered = std::mem::take(&mut store.covered);
     for i in spaces.drain(..) {
-        let name: SmolStr = store.spaces[i].0.clone();
         let ks = store.space(i);
         ks.recording = false;
         ks.swap_touches(&mut touches);
+        f(store, i, &mut touches);
+        touches.clear();
+    }
+    store.touched_spaces = spaces;
+    store.touches = touches;
+}
+
+/// Forgets what a write that failed noted (it changed nothing: every handler validates before
+/// it mutates).
+pub(crate) fn forget(store: &mut Store) {
+    each_space_notes(store, |_, _, _| {});
+    store.deltas.clear();
+    store.declared.clear();
+    store.covered.clear();
+}
+
+/// Turns what the keyspaces noted during one write into its effects, after those it declared
+/// (`Store::declared`), and marks every key it touched changed for the next checkpoint. The
+/// deltas are those the handlers declared (`Store::deltas`), by keyspace index and key.
+pub(crate) fn collect(store: &mut Store, now: u64) -> Vec<Effect> {
+    let mut out = std::mem::take(&mut store.declared);
+    let mut deltas = std::mem::take(&mut store.deltas);
+    let mut covered = std::mem::take(&mut store.covered);
+    each_space_notes(store, |store, i, touches| {
+        let name: SmolStr = store.spaces[i].0.clone();
+        let ks = store.space(i);
         for t in touches.drain(..) {
             // Recording implies tracking: the key goes into the next checkpoint.
             ks.mark_dirty(t.key.as_bytes());
-            if store_covers(&store_covered, i, &t.key) {
+            if covered.iter().any(|(s, k)| *s == i && *k == t.key) {
                 continue;
             }
-            let was = t.before.is_some_and(|e| live(e, now));
-            let after = ks.peek(t.key.as_bytes(), now);
             let mut mine: Vec<Delta> = Vec::new();
-            if !deltas.is_empty() {
-                let mut d = 0;
-                while d < deltas.len() {
-                    if deltas[d].0 == i && deltas[d].1 == t.key {
-                        mine.push(deltas.remove(d).2);
-                    } else {
-                        d += 1;
-                    }
+            let mut d = 0;
+            while d < deltas.len() {
+                if deltas[d].0 == i && deltas[d].1 == t.key {
+                    mine.push(deltas.remove(d).2);
+                } else {
+                    d += 1;
                 }
             }
-            let Some(after) = after else {
-                if was {
-                    out.push(Effect::Del {
-                        keyspace: name.clone(),
-                        key: t.key,
-                    });
-                }
-                continue;
-            };
-            let put = |after: &Entry, key: Key| Effect::Put {
-                keyspace: name.clone(),
-                key,
-                value: after.value.clone(),
-                expire_at: after.expire_at,
-            };
-            if !was {
-                out.push(put(after, t.key));
-                continue;
-            }
-            let expiry_changed = t.before != Some(after.expire_at);
-            if (t.in_place || t.replaced) && mine.is_empty() {
-                #[cfg(debug_assertions)]
-                check_put(&t, after);
-                out.push(put(after, t.key));
-                continue;
-            }
-            #[cfg(debug_assertions)]
-            check_deltas(&t, &mine, after);
-            let key = t.key;
-            if !mine.is_empty() {
-                out.push(Effect::Change {
-                    keyspace: name.clone(),
-                    key: key.clone(),
-                    deltas: mine,
-                });
-            }
-            if expiry_changed {
-                out.push(Effect::Expire {
-                    keyspace: name.clone(),
-                    key,
-                    at: after.expire_at,
-                });
-            }
+            let after = ks.peek(t.key.as_bytes(), now);
+            key_effects(&name, t, now, after, mine, &mut out);
         }
-    }
+    });
     deltas.clear();
-    let mut store_covered = store_covered;
-    store_covered.clear();
-    store.covered = store_covered;
-    store.touched_spaces = spaces;
+    covered.clear();
     store.deltas = deltas;
-    store.touches = touches;
+    store.covered = covered;
+    out
+}
+
+/// The effects of one key a write touched: `Del` if it is gone, `Put` if it is new or was
+/// replaced (or changed in place with no delta declared), else its deltas as a `Change` and
+/// an `Expire` if its expiry moved.
+fn key_effects(
+    keyspace: &SmolStr,
+    t: Touch,
+    now: u64,
+    after: Option<&Entry>,
+    deltas: Vec<Delta>,
+    out: &mut Vec<Effect>,
+) {
+    let was = t.before.is_some_and(|e| live(e, now));
+    let Some(after) = after else {
+        if was {
+            out.push(Effect::Del {
+                keyspace: keyspace.clone(),
+                key: t.key,
+            });
+        }
+        return;
+    };
+    if !was || ((t.in_place || t.replaced) && deltas.is_empty()) {
+        #[cfg(debug_assertions)]
+        if was {
+            check_put(&t, after);
+        }
+        out.push(Effect::Put {
+            keyspace: keyspace.clone(),
+            key: t.key,
+            value: after.value.clone(),
+            expire_at: after.expire_at,
+        });
+        return;
+    }
+    #[cfg(debug_assertions)]
+    check_deltas(&t, &deltas, after);
+    let expiry_changed = t.before != Some(after.expire_at);
+    if !deltas.is_empty() {
+        out.push(Effect::Change {
+            keyspace: keyspace.clone(),
+            key: t.key.clone(),
+            deltas,
+        });
+    }
+    if expiry_changed {
+        out.push(Effect::Expire {
+            keyspace: keyspace.clone(),
+            key: t.key,
+            at: after.expire_at,
+        });
+    }
 }
 
 /// Debug builds: a write that replaced a large container without declaring a delta would make

@@ -606,6 +606,13 @@ impl Engine {
     }
 }
 
+/// Ends a connection's watches (`UNWATCH`, `EXEC`, `DISCARD`).
+fn end_watches(store: &mut Store, session: &mut Session) {
+    let keys = std::mem::take(&mut session.watching);
+    session.watch_deadline = 0;
+    unwatch(store, session.id, &keys);
+}
+
 /// Forgets a connection's watched keys.
 fn unwatch(store: &mut Store, client: u64, keys: &[(SmolStr, key::Key)]) {
     for slot in keys {
@@ -733,10 +740,8 @@ impl Executor<'_> {
         // Redis's DISCARD has no arguments; okdb's set DISCARD (with arguments) is a write.
         let tx = spec.flags.has(Flags::TX) && !(spec.name == "DISCARD" && args.len() > 1);
         if tx {
-            match spec.name {
-                "EXEC" if session.multi.is_some() => return self.exec(session),
-                "DISCARD" if session.multi.is_some() => self.unwatch_all(session),
-                _ => {}
+            if spec.name == "EXEC" && session.multi.is_some() {
+                return self.exec(session);
             }
         } else if let Some(queue) = session.multi.as_mut() {
             queue.push(args.to_vec());
@@ -772,7 +777,7 @@ impl Executor<'_> {
                 counters.failed.fetch_add(1, Relaxed);
                 stats.error(&e);
                 if self.store.recording {
-                    self.forget_effects();
+                    effects::forget(&mut self.store);
                 }
                 return Reply::Error(e);
             }
@@ -886,13 +891,6 @@ impl Executor<'_> {
         }
     }
 
-    /// Ends a connection's watches (`UNWATCH`, `EXEC`, `DISCARD`).
-    fn unwatch_all(&mut self, session: &mut Session) {
-        let keys = std::mem::take(&mut session.watching);
-        session.watch_deadline = 0;
-        unwatch(&mut self.store, session.id, &keys);
-    }
-
     /// `EXEC`: runs the commands queued since `MULTI`, in order, under this one lock, so no
     /// other client's command comes between them; each answers for itself (a command that
     /// fails does not undo the others, as in Redis). Nothing runs if one was refused while
@@ -902,7 +900,7 @@ impl Executor<'_> {
         let deadline = session.watch_deadline;
         let broken = self.store.watch_broken.contains(&session.id)
             || (deadline != 0 && deadline <= self.now);
-        self.unwatch_all(session);
+        end_watches(&mut self.store, session);
         if broken {
             session.multi_failed = false;
             return Reply::NullArray;
@@ -1026,33 +1024,10 @@ impl Executor<'_> {
         if !self.store.recording {
             return;
         }
-        self.store.recording = false;
-        let mut done = Vec::new();
-        done.append(&mut self.store.declared);
-        effects::collect(&mut self.store, self.now, &mut done);
+        let done = effects::collect(&mut self.store, self.now);
         if !done.is_empty() {
             self.journal(session.keyspace.clone(), done);
         }
-    }
-
-    /// Forgets what a write that failed noted (it changed nothing: every handler validates
-    /// before it mutates).
-    fn forget_effects(&mut self) {
-        let store = &mut *self.store;
-        store.recording = false;
-        store.deltas.clear();
-        store.declared.clear();
-        store.covered.clear();
-        let mut spaces = std::mem::take(&mut store.touched_spaces);
-        let mut touches = std::mem::take(&mut store.touches);
-        for i in spaces.drain(..) {
-            let ks = store.space(i);
-            ks.recording = false;
-            ks.swap_touches(&mut touches);
-            touches.clear();
-        }
-        store.touched_spaces = spaces;
-        store.touches = touches;
     }
 
     /// Gives a write its LSN and, when journaling, queues its record: the one path for a
@@ -1246,9 +1221,7 @@ impl Ctx<'_> {
 
     /// `UNWATCH`: forgets the connection's watched keys.
     pub(crate) fn unwatch(&mut self) {
-        let keys = std::mem::take(&mut self.session.watching);
-        self.session.watch_deadline = 0;
-        unwatch(self.store, self.session.id, &keys);
+        end_watches(self.store, self.session);
     }
 
     /// Before a flush of `keyspace` (every keyspace for None): the connections watching a key
@@ -1271,12 +1244,13 @@ impl Ctx<'_> {
         store.watch_broken.extend(broken);
     }
 
-    /// `DISCARD`: drops the queued commands.
+    /// `DISCARD`: drops the queued commands and ends the watches.
     pub(crate) fn discard(&mut self) -> Result<(), CmdError> {
         if self.session.multi.take().is_none() {
             return Err(CmdError::err("DISCARD without MULTI"));
         }
         self.session.multi_failed = false;
+        self.unwatch();
         Ok(())
     }
 

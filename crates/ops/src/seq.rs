@@ -517,21 +517,22 @@ pub fn remove(verb: &'static str, v: &mut Value, x: &Value, count: i64) -> Resul
     Ok(at.len())
 }
 
-/// Redis's `LINSERT`: inserts `x` before or after the first item equal to `pivot`; the new
-/// length, or None when the pivot is absent.
+/// Redis's `LINSERT`: inserts `x` before or after the first item equal to `pivot`; the
+/// position it went to and the new length, or None when the pivot is absent.
 pub fn insert_by_pivot(
     verb: &'static str,
     v: &mut Value,
     after: bool,
     pivot: &Value,
     x: Value,
-) -> Result<Option<usize>> {
+) -> Result<Option<(usize, usize)>> {
     let l = list_mut(verb, v, Caps::MUTABLE_SEQUENCE)?;
     let Some(at) = l.iter().position(|i| i == pivot) else {
         return Ok(None);
     };
-    l.insert(at + after as usize, x);
-    Ok(Some(l.len()))
+    let at = at + after as usize;
+    l.insert(at, x);
+    Ok(Some((at, l.len())))
 }
 
 /// Redis's `LTRIM`: keeps only the inclusive range; the items left.

@@ -173,53 +173,41 @@ pub fn pop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Err(CmdError::syntax());
     }
     let at = a.get(2).map(|x| args::int(x)).transpose()?;
-    let popped = change(ctx, &a[1], None, Empty::Keep, |v| {
-        let popped = match (v, at) {
-            (Value::Set(s), None) => {
-                let m = s.remove_min();
-                let d = m.clone().map(|m| Delta::DiscardMembers(vec![m]));
-                return Ok((m, d));
-            }
-            (v @ Value::PQueue(_), None) => {
-                let p = ops::queue::pop("POP", v)?;
-                let d = p.is_some().then_some(Delta::QueuePop { count: 1 });
-                return Ok((p.map(|(priority, item)| Value::list([priority, item])), d));
-            }
-            (v @ Value::SortedSet(_), None) => {
-                let p = ops::scored::pop("POP", v, false, 1)?.pop();
-                let d = p
-                    .as_ref()
-                    .map(|(m, _)| Delta::RemoveScored(vec![m.clone()]));
-                return Ok((
-                    p.map(|(m, s)| Value::list([Value::str(&m), Value::Float(s)])),
-                    d,
-                ));
-            }
-            (v @ (Value::Set(_) | Value::SortedSet(_) | Value::PQueue(_)), Some(_)) => {
-                return Err(OpError::Invalid(format!(
-                    "POP of a {} takes no index",
-                    v.type_name()
-                )))
-            }
-            (v, None) => (
-                ops::seq::pop("POP", v, End::Right, 1)?.pop(),
-                Delta::Pop {
-                    end: End::Right,
-                    count: 1,
-                },
-            ),
-            (v, Some(i)) => {
-                if v.is_empty() && matches!(v, Value::List(_)) {
-                    return Ok((None, None));
-                }
-                (
-                    Some(ops::seq::pop_at("POP", v, i)?),
-                    Delta::DeleteAt { index: i },
-                )
-            }
-        };
-        let d = popped.0.is_some().then_some(popped.1);
-        Ok((popped.0, d))
+    // Each arm answers the item popped and, when it popped one, the delta that took it.
+    let popped = change(ctx, &a[1], None, Empty::Keep, |v| match (v, at) {
+        (Value::Set(s), None) => {
+            let m = s.remove_min();
+            let d = m.clone().map(|m| Delta::DiscardMembers(vec![m]));
+            Ok((m, d))
+        }
+        (v @ Value::PQueue(_), None) => {
+            let p = ops::queue::pop("POP", v)?;
+            let d = p.is_some().then_some(Delta::QueuePop { count: 1 });
+            Ok((p.map(|(priority, item)| Value::list([priority, item])), d))
+        }
+        (v @ Value::SortedSet(_), None) => {
+            let p = ops::scored::pop("POP", v, false, 1)?.pop();
+            let d = p
+                .as_ref()
+                .map(|(m, _)| Delta::RemoveScored(vec![m.clone()]));
+            Ok((
+                p.map(|(m, s)| Value::list([Value::str(&m), Value::Float(s)])),
+                d,
+            ))
+        }
+        (v @ (Value::Set(_) | Value::SortedSet(_) | Value::PQueue(_)), Some(_)) => Err(
+            OpError::Invalid(format!("POP of a {} takes no index", v.type_name())),
+        ),
+        (v, None) => {
+            let p = ops::seq::pop("POP", v, End::Right, 1)?.pop();
+            let end = End::Right;
+            Ok((p.clone(), p.map(|_| Delta::Pop { end, count: 1 })))
+        }
+        (v @ Value::List(_), Some(_)) if v.is_empty() => Ok((None, None)),
+        (v, Some(i)) => Ok((
+            Some(ops::seq::pop_at("POP", v, i)?),
+            Some(Delta::DeleteAt { index: i }),
+        )),
     })?;
     Ok(Reply::value(popped.flatten().as_ref()))
 }

@@ -55,10 +55,11 @@ pub fn flushdb(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let track = ctx.store.tracking();
     let keyspace = ctx.session.keyspace.clone();
     ctx.flush_watches(Some(&keyspace));
-    if let Some(ks) = ctx.ks() {
+    // An empty keyspace has nothing to flush: nothing is journaled.
+    if let Some(ks) = ctx.ks().filter(|ks| !ks.is_empty()) {
         ks.clear(track);
+        ctx.declare(crate::effects::Effect::Flush { keyspace });
     }
-    ctx.declare(crate::effects::Effect::Flush { keyspace });
     Ok(Reply::Ok)
 }
 
@@ -66,8 +67,10 @@ pub fn flushdb(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn flushall(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     flush_mode(a)?;
     ctx.flush_watches(None);
-    ctx.store.flush_all();
-    ctx.declare(crate::effects::Effect::FlushAll);
+    if ctx.store.spaces().any(|(_, ks)| !ks.is_empty()) {
+        ctx.store.flush_all();
+        ctx.declare(crate::effects::Effect::FlushAll);
+    }
     Ok(Reply::Ok)
 }
 

@@ -189,15 +189,12 @@ pub fn linsert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let pivot = ctx.value(&a[3])?;
     let x = ctx.value(&a[4])?;
     let n = change(ctx, &a[1], None, Empty::Delete, |v| {
-        let at = ops::seq::find("LINSERT", v, &pivot)?;
-        let d = at.map(|i| Delta::Insert {
-            index: (i + after as usize) as i64,
-            value: x.clone(),
+        let done = ops::seq::insert_by_pivot("LINSERT", v, after, &pivot, x.clone())?;
+        let d = done.map(|(at, _)| Delta::Insert {
+            index: at as i64,
+            value: x,
         });
-        Ok((
-            ops::seq::insert_by_pivot("LINSERT", v, after, &pivot, x)?,
-            d,
-        ))
+        Ok((done.map(|(_, len)| len), d))
     })?;
     Ok(Reply::Int(match n {
         None => 0,
