@@ -65,13 +65,24 @@ impl std::fmt::Debug for Db {
     }
 }
 
+/// A value's form and bytes, uncompressed: a string as its UTF-8, bytes as they are, anything
+/// else as typed JSON (what [`decode_value`] reads; the journal's effects use it too).
+pub fn value_form(v: &Value) -> (i64, std::borrow::Cow<'_, [u8]>) {
+    use std::borrow::Cow;
+    match v {
+        Value::Str(s) => (CODEC_TEXT, Cow::Borrowed(s.as_bytes())),
+        Value::Bytes(b) => (CODEC_BYTES, Cow::Borrowed(&b[..])),
+        _ => (
+            CODEC_JSON,
+            Cow::Owned(okdb_value::json::to_string(v).into_bytes()),
+        ),
+    }
+}
+
 /// Encodes a value for its row: (codec, bytes).
 pub fn encode_value(v: &Value) -> (i64, Vec<u8>) {
-    let (form, raw) = match v {
-        Value::Str(s) => (CODEC_TEXT, s.as_bytes().to_vec()),
-        Value::Bytes(b) => (CODEC_BYTES, b.to_vec()),
-        _ => (CODEC_JSON, okdb_value::json::to_string(v).into_bytes()),
-    };
+    let (form, raw) = value_form(v);
+    let raw = raw.into_owned();
     if raw.len() >= COMPRESS_FROM {
         let packed = lz4_flex::compress_prepend_size(&raw);
         if packed.len() < raw.len() {

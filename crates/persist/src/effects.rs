@@ -14,8 +14,9 @@
 //!   8 rename  space key | key (the new name)
 //! space    = 0 (the record's keyspace) | 1 str16
 //! key      = len u32 | bytes
-//! value    = 1 len u32 utf-8 (a string) | 2 len u32 bytes (bytes) | 3 i64 (an int)
-//!          | 0 len u32 typed JSON (anything else)
+//! value    = form u8 | len u32 | bytes: the checkpoint's value codec (`checkpoint::value_form`:
+//!            2 a string's UTF-8, 4 bytes, 0 typed JSON for anything else)
+//! list     = count u32 | count × item
 //! delta    = tag u8 | fields, in the order `okdb_ops::delta::Delta` declares them
 //! ```
 //!
@@ -36,11 +37,6 @@ const FLUSH: u8 = 5;
 const FLUSH_ALL: u8 = 6;
 const SWAP: u8 = 7;
 const RENAME: u8 = 8;
-
-const V_JSON: u8 = 0;
-const V_STR: u8 = 1;
-const V_BYTES: u8 = 2;
-const V_INT: u8 = 3;
 
 /// Appends the payload of an effects record.
 pub fn encode(now: u64, keyspace: &str, effects: &[Effect], out: &mut Vec<u8>) {
@@ -123,31 +119,21 @@ fn blob(out: &mut Vec<u8>, b: &[u8]) {
 }
 
 fn put_value(out: &mut Vec<u8>, v: &Value) {
-    match v {
-        Value::Str(s) => {
-            out.push(V_STR);
-            blob(out, s.as_str().as_bytes());
-        }
-        Value::Bytes(b) => {
-            out.push(V_BYTES);
-            blob(out, b);
-        }
-        Value::Int(i) => {
-            out.push(V_INT);
-            out.extend_from_slice(&i.to_le_bytes());
-        }
-        other => {
-            out.push(V_JSON);
-            blob(out, okdb_value::json::to_string(other).as_bytes());
-        }
+    let (form, raw) = crate::checkpoint::value_form(v);
+    out.push(form as u8);
+    blob(out, &raw);
+}
+
+/// A list: its length, then each item as `put` writes it.
+fn put_many<T>(out: &mut Vec<u8>, items: &[T], put: impl Fn(&mut Vec<u8>, &T)) {
+    out.extend_from_slice(&(items.len() as u32).to_le_bytes());
+    for x in items {
+        put(out, x);
     }
 }
 
-fn put_values(out: &mut Vec<u8>, vs: &[Value]) {
-    out.extend_from_slice(&(vs.len() as u32).to_le_bytes());
-    for v in vs {
-        put_value(out, v);
-    }
+fn put_text(out: &mut Vec<u8>, t: &SmolStr) {
+    blob(out, t.as_bytes());
 }
 
 fn put_opt(out: &mut Vec<u8>, x: Option<i64>) {
@@ -167,13 +153,6 @@ fn put_end(out: &mut Vec<u8>, e: End) {
     });
 }
 
-fn put_strs<'a>(out: &mut Vec<u8>, n: usize, strs: impl Iterator<Item = &'a SmolStr>) {
-    out.extend_from_slice(&(n as u32).to_le_bytes());
-    for s in strs {
-        blob(out, s.as_bytes());
-    }
-}
-
 fn put_delta(out: &mut Vec<u8>, d: &Delta) {
     let i64s = |out: &mut Vec<u8>, xs: &[i64]| {
         for x in xs {
@@ -184,7 +163,7 @@ fn put_delta(out: &mut Vec<u8>, d: &Delta) {
         Delta::Push { end, items } => {
             out.push(1);
             put_end(out, *end);
-            put_values(out, items);
+            put_many(out, items, put_value);
         }
         Delta::Pop { end, count } => {
             out.push(2);
@@ -240,39 +219,37 @@ fn put_delta(out: &mut Vec<u8>, d: &Delta) {
         }
         Delta::AppendText(t) => {
             out.push(12);
-            blob(out, t.as_bytes());
+            put_text(out, t);
         }
         Delta::SetFields(pairs) => {
             out.push(13);
-            out.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
-            for (f, v) in pairs {
-                blob(out, f.as_bytes());
+            put_many(out, pairs, |out, (f, v)| {
+                put_text(out, f);
                 put_value(out, v);
-            }
+            });
         }
         Delta::DeleteFields(fields) => {
             out.push(14);
-            put_strs(out, fields.len(), fields.iter());
+            put_many(out, fields, put_text);
         }
         Delta::AddMembers(m) => {
             out.push(15);
-            put_values(out, m);
+            put_many(out, m, put_value);
         }
         Delta::DiscardMembers(m) => {
             out.push(16);
-            put_values(out, m);
+            put_many(out, m, put_value);
         }
         Delta::SetScores(pairs) => {
             out.push(17);
-            out.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
-            for (m, s) in pairs {
-                blob(out, m.as_bytes());
-                out.extend_from_slice(&s.to_bits().to_le_bytes());
-            }
+            put_many(out, pairs, |out, (m, score)| {
+                put_text(out, m);
+                out.extend_from_slice(&score.to_bits().to_le_bytes());
+            });
         }
         Delta::RemoveScored(m) => {
             out.push(18);
-            put_strs(out, m.len(), m.iter());
+            put_many(out, m, put_text);
         }
         Delta::RemoveRanks { start, stop } => {
             out.push(19);
@@ -280,11 +257,10 @@ fn put_delta(out: &mut Vec<u8>, d: &Delta) {
         }
         Delta::QueueAdd(pairs) => {
             out.push(20);
-            out.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
-            for (item, priority) in pairs {
+            put_many(out, pairs, |out, (item, priority)| {
                 put_value(out, item);
                 put_value(out, priority);
-            }
+            });
         }
         Delta::QueuePop { count } => {
             out.push(21);
@@ -412,20 +388,16 @@ impl<'a> Reader<'a> {
     }
 
     fn value(&mut self) -> Option<Value> {
-        match self.u8()? {
-            V_STR => Some(Value::str(std::str::from_utf8(self.blob()?).ok()?)),
-            V_BYTES => Some(Value::Bytes(self.blob()?.into())),
-            V_INT => Some(Value::Int(self.i64()?)),
-            V_JSON => okdb_value::json::from_str(std::str::from_utf8(self.blob()?).ok()?).ok(),
-            _ => None,
-        }
+        let form = self.u8()?;
+        crate::checkpoint::decode_value(form as i64, self.blob()?).ok()
     }
 
-    fn values(&mut self) -> Option<Vec<Value>> {
+    /// A list: its length, then that many items as `item` reads them.
+    fn many<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
         let n = self.u32()? as usize;
         let mut out = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
-            out.push(self.value()?);
+            out.push(item(self)?);
         }
         Some(out)
     }
@@ -446,15 +418,6 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn texts(&mut self) -> Option<Vec<SmolStr>> {
-        let n = self.u32()? as usize;
-        let mut out = Vec::with_capacity(n.min(1024));
-        for _ in 0..n {
-            out.push(self.text()?);
-        }
-        Some(out)
-    }
-
     fn count(&mut self) -> Option<usize> {
         usize::try_from(self.u64()?).ok()
     }
@@ -463,7 +426,7 @@ impl<'a> Reader<'a> {
         Some(match self.u8()? {
             1 => Delta::Push {
                 end: self.end()?,
-                items: self.values()?,
+                items: self.many(Self::value)?,
             },
             2 => Delta::Pop {
                 end: self.end()?,
@@ -510,38 +473,17 @@ impl<'a> Reader<'a> {
                 },
             },
             12 => Delta::AppendText(self.text()?),
-            13 => {
-                let n = self.u32()? as usize;
-                let mut pairs = Vec::with_capacity(n.min(1024));
-                for _ in 0..n {
-                    pairs.push((self.text()?, self.value()?));
-                }
-                Delta::SetFields(pairs)
-            }
-            14 => Delta::DeleteFields(self.texts()?),
-            15 => Delta::AddMembers(self.values()?),
-            16 => Delta::DiscardMembers(self.values()?),
-            17 => {
-                let n = self.u32()? as usize;
-                let mut pairs = Vec::with_capacity(n.min(1024));
-                for _ in 0..n {
-                    pairs.push((self.text()?, f64::from_bits(self.u64()?)));
-                }
-                Delta::SetScores(pairs)
-            }
-            18 => Delta::RemoveScored(self.texts()?),
+            13 => Delta::SetFields(self.many(|r| Some((r.text()?, r.value()?)))?),
+            14 => Delta::DeleteFields(self.many(Self::text)?),
+            15 => Delta::AddMembers(self.many(Self::value)?),
+            16 => Delta::DiscardMembers(self.many(Self::value)?),
+            17 => Delta::SetScores(self.many(|r| Some((r.text()?, f64::from_bits(r.u64()?))))?),
+            18 => Delta::RemoveScored(self.many(Self::text)?),
             19 => Delta::RemoveRanks {
                 start: self.count()?,
                 stop: self.count()?,
             },
-            20 => {
-                let n = self.u32()? as usize;
-                let mut pairs = Vec::with_capacity(n.min(1024));
-                for _ in 0..n {
-                    pairs.push((self.value()?, self.value()?));
-                }
-                Delta::QueueAdd(pairs)
-            }
+            20 => Delta::QueueAdd(self.many(|r| Some((r.value()?, r.value()?)))?),
             21 => Delta::QueuePop {
                 count: self.count()?,
             },
