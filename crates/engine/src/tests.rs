@@ -616,44 +616,44 @@ fn watches_and_flushes_and_expiry() {
             .collect();
         render(&engine.lock_at(now).execute(s, &args))
     };
+    // MULTI, PING, EXEC at `now`: what EXEC answered.
+    let transaction = |now: u64, s: &mut Session| -> String {
+        at(now, s, "MULTI");
+        at(now, s, "PING");
+        at(now, s, "EXEC")
+    };
     let t = 1_000_000;
     // A flush with the watched key missing: EXEC runs.
     at(t, &mut a, "WATCH x");
     at(t, &mut b, "FLUSHALL");
-    at(t, &mut a, "MULTI");
-    at(t, &mut a, "PING");
-    assert_eq!(at(t, &mut a, "EXEC"), "[PONG]");
+    assert_eq!(transaction(t, &mut a), "[PONG]");
     // With it there: EXEC fails.
     at(t, &mut b, "SET x 1");
     at(t, &mut a, "WATCH x");
     at(t, &mut b, "FLUSHDB");
-    at(t, &mut a, "MULTI");
-    at(t, &mut a, "PING");
-    assert_eq!(at(t, &mut a, "EXEC"), "nil");
+    assert_eq!(transaction(t, &mut a), "nil");
     // A flush of another keyspace leaves it alone.
     at(t, &mut b, "SET x 1");
     at(t, &mut a, "WATCH x");
     at(t, &mut b, "SELECT 3");
     at(t, &mut b, "FLUSHDB");
-    at(t, &mut a, "MULTI");
-    at(t, &mut a, "PING");
-    assert_eq!(at(t, &mut a, "EXEC"), "[PONG]");
+    assert_eq!(transaction(t, &mut a), "[PONG]");
     // A watched key that expires before EXEC breaks it; one that has not yet does not.
     at(t, &mut a, "SET y 1 PX 100");
     at(t, &mut a, "WATCH y");
-    at(t + 50, &mut a, "MULTI");
-    at(t + 50, &mut a, "PING");
-    assert_eq!(at(t + 50, &mut a, "EXEC"), "[PONG]");
+    assert_eq!(transaction(t + 50, &mut a), "[PONG]");
     at(t, &mut a, "SET y 1 PX 100");
     at(t, &mut a, "WATCH y");
-    at(t + 150, &mut a, "MULTI");
-    at(t + 150, &mut a, "PING");
-    assert_eq!(at(t + 150, &mut a, "EXEC"), "nil");
+    assert_eq!(transaction(t + 150, &mut a), "nil");
     // UNWATCH forgets the deadline.
     at(t, &mut a, "SET y 1 PX 100");
     at(t, &mut a, "WATCH y");
     at(t, &mut a, "UNWATCH");
-    at(t + 150, &mut a, "MULTI");
-    at(t + 150, &mut a, "PING");
-    assert_eq!(at(t + 150, &mut a, "EXEC"), "[PONG]");
+    assert_eq!(transaction(t + 150, &mut a), "[PONG]");
+    // DISCARD ends the watches too.
+    at(t, &mut a, "SET y 1 PX 100");
+    at(t, &mut a, "WATCH y");
+    at(t, &mut a, "MULTI");
+    at(t, &mut a, "DISCARD");
+    assert_eq!(transaction(t + 150, &mut a), "[PONG]");
 }

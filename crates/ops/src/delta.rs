@@ -107,16 +107,7 @@ impl Delta {
             }
             Delta::Reverse => seq::reverse(VERB, v)?,
             Delta::Sort { reverse, by } => seq::sort(VERB, v, *reverse, by.as_deref())?,
-            Delta::AppendText(t) => match v {
-                Value::Str(s) => s.push_str(t),
-                other => {
-                    return Err(crate::wrong_type(
-                        VERB,
-                        other,
-                        okdb_value::types::Caps::TEXT,
-                    ))
-                }
-            },
+            Delta::AppendText(t) => seq::append_text(VERB, v, t)?,
             Delta::SetFields(pairs) => {
                 map::set_many(VERB, v, pairs.clone())?;
             }

@@ -219,6 +219,17 @@ pub fn set(verb: &'static str, v: &mut Value, i: i64, x: Value) -> Result<()> {
     Ok(())
 }
 
+/// Text onto the end of a string (`APPEND`, `EXTEND` of a string).
+pub fn append_text(verb: &'static str, v: &mut Value, t: &str) -> Result<()> {
+    match v {
+        Value::Str(s) => {
+            s.push_str(t);
+            Ok(())
+        }
+        other => Err(wrong_type(verb, other, Caps::TEXT)),
+    }
+}
+
 /// `INSERT key index value`: inserts before the Python index (clamped, as `list.insert`); a
 /// string takes text, bytes take bytes. The new length.
 pub fn insert(verb: &'static str, v: &mut Value, i: i64, x: Value) -> Result<usize> {

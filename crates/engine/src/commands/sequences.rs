@@ -66,15 +66,15 @@ pub fn append(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Ok(Reply::Int(tail.len() as i64));
     };
     let (reply, delta) = match &mut entry.value {
-        Value::Str(s) => match std::str::from_utf8(tail) {
+        v @ Value::Str(_) => match std::str::from_utf8(tail) {
             Ok(t) => {
-                s.push_str(t);
-                let n = s.as_str().len();
-                (n, Some(Delta::AppendText(t.into())))
+                okdb_ops::seq::append_text("APPEND", v, t)?;
+                // `len` is the string's length in bytes before (read above).
+                (len + t.len(), Some(Delta::AppendText(t.into())))
             }
             Err(_) => {
-                let head = s.as_str().as_bytes().to_vec();
-                (append_bytes(&mut entry.value, &head, tail), None)
+                let head = v.scalar_text().expect("a string").into_owned();
+                (append_bytes(v, &head, tail), None)
             }
         },
         Value::Bytes(b) => {
@@ -139,19 +139,20 @@ pub fn extend(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     check_size(ctx, len, added)?;
     let entry = ctx.ks_write().entry_mut(&a[1], now).expect("checked above");
     let (n, delta) = match &mut entry.value {
-        Value::List(l) => {
+        v @ Value::List(_) => {
             let items = items()?;
-            l.extend(items.iter().cloned());
+            let n = okdb_ops::seq::push("EXTEND", v, End::Right, items.clone())?;
             let d = Delta::Push {
                 end: End::Right,
                 items,
             };
-            (l.len(), Some(d))
+            (n, Some(d))
         }
-        Value::Str(s) => match &parsed {
+        v @ Value::Str(_) => match &parsed {
             Value::Str(t) => {
-                s.push_str(t);
-                (s.char_len(), Some(Delta::AppendText(t.as_str().into())))
+                okdb_ops::seq::append_text("EXTEND", v, t)?;
+                let n = v.len().expect("a string");
+                (n, Some(Delta::AppendText(t.as_str().into())))
             }
             other => {
                 return Err(CmdError::err(format!(
