@@ -29,6 +29,8 @@ impl Flags {
     /// Transaction control (`MULTI`, `EXEC`, `DISCARD`, `WATCH`, `UNWATCH`, `QUIT`): run by the
     /// executor at once, never queued by `MULTI`.
     pub const TX: Flags = Flags(64);
+    /// Runs a script (`RUN`): the executor runs it as one transaction (crate::script).
+    pub const SCRIPT: Flags = Flags(128);
 
     pub const fn or(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)

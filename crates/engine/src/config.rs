@@ -59,6 +59,11 @@ pub struct Config {
     /// so `CONFIG GET` reads back what was set; okdb has one representation per type and
     /// ignores them.
     pub encoding_hints: [std::sync::atomic::AtomicI64; ENCODING_HINTS.len()],
+    /// A script's budget (`RUN`): steps, bytes it allocates, milliseconds, call depth.
+    pub script_max_steps: AtomicU64,
+    pub script_max_memory: AtomicU64,
+    pub script_time_limit: AtomicU64,
+    pub script_max_depth: AtomicU32,
 }
 
 /// Redis's encoding settings okdb accepts and ignores, with Redis's defaults.
@@ -168,6 +173,10 @@ impl Default for Config {
                 OutputLimit::new(32 << 20, 8 << 20, 60),
             ],
             encoding_hints: ENCODING_HINTS.map(|(_, v)| std::sync::atomic::AtomicI64::new(v)),
+            script_max_steps: AtomicU64::new(50_000_000),
+            script_max_memory: AtomicU64::new(64 << 20),
+            script_time_limit: AtomicU64::new(500),
+            script_max_depth: AtomicU32::new(100),
         }
     }
 }
@@ -177,6 +186,16 @@ pub const DEFAULT_DIR: &str = "okdb-data";
 
 impl Config {
     /// The fsync policy in force.
+    /// The budget a script runs with now.
+    pub fn script_limits(&self) -> okdb_lang::Limits {
+        okdb_lang::Limits {
+            steps: self.script_max_steps.load(Relaxed),
+            memory: self.script_max_memory.load(Relaxed) as usize,
+            time: std::time::Duration::from_millis(self.script_time_limit.load(Relaxed)),
+            depth: self.script_max_depth.load(Relaxed),
+        }
+    }
+
     pub fn fsync(&self) -> Fsync {
         Fsync::from_u8(self.appendfsync.load(Relaxed))
     }
@@ -447,6 +466,46 @@ pub static SETTINGS: &[Setting] = &[
         get: |c| c.maxmemory_samples.load(Relaxed).to_string(),
         set: Some(|c, v| {
             c.maxmemory_samples.store(parse_in(v, 1, 64)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "script-max-steps",
+        doc: "most steps (statements, loop rounds, calls) a script may run before it stops with BUDGET and its writes are undone",
+        get: |c| c.script_max_steps.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.script_max_steps.store(parse_in(v, 1_000, u64::MAX)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "script-max-memory",
+        doc: "most bytes a script may allocate (strings and container slots it makes, counted as made; units as maxmemory)",
+        get: |c| c.script_max_memory.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            let n = parse_memory(v)?;
+            if n < 64 << 10 {
+                return Err("script-max-memory must be at least 64kb".into());
+            }
+            c.script_max_memory.store(n, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "script-time-limit",
+        doc: "milliseconds a script may run (it holds the store meanwhile, so other clients wait at most this long)",
+        get: |c| c.script_time_limit.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.script_time_limit.store(parse_in(v, 1, 60_000)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "script-max-depth",
+        doc: "most nested calls of a script's own functions",
+        get: |c| c.script_max_depth.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.script_max_depth.store(parse_in(v, 1, 200)?, Relaxed);
             Ok(())
         }),
     },

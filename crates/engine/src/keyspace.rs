@@ -64,7 +64,26 @@ pub struct Keyspace {
     /// True while a write runs that the engine turns into effects (crate::effects): the keys
     /// it writes are noted in `notes`, once each.
     pub(crate) recording: bool,
+    /// While a script runs (crate::script): each key's entry before its first write, so the
+    /// script's writes can be undone.
+    pub(crate) undo: Option<Box<Undo>>,
     notes: Notes,
+}
+
+/// What a script's writes replaced, key by key, in the order first written.
+#[derive(Debug, Default)]
+pub(crate) struct Undo {
+    pub saved: Vec<(Key, Option<Entry>)>,
+    seen: std::collections::HashSet<Key, Hasher>,
+}
+
+impl Undo {
+    fn save(&mut self, key: &[u8], before: Option<&Entry>) {
+        if !self.seen.contains(key) {
+            self.seen.insert(Key::new(key));
+            self.saved.push((Key::new(key), before.cloned()));
+        }
+    }
 }
 
 /// The keys the running write touched, each once (crate::effects).
@@ -273,6 +292,9 @@ impl Keyspace {
     fn touch(&mut self, key: &[u8], how: Touched) {
         if !self.notes.again(key, how) {
             let old = self.map.get(key);
+            if let Some(u) = &mut self.undo {
+                u.save(key, old);
+            }
             let (before, value) = (old.map(|e| e.expire_at), old.map(|e| &e.value));
             self.notes.first(key, how, before, value);
         }
@@ -348,6 +370,9 @@ impl Keyspace {
             }
         };
         if self.recording && !self.notes.again(key, Touched::Replaced) {
+            if let Some(u) = &mut self.undo {
+                u.save(key, old.as_ref());
+            }
             // The entry it replaced is the state before (one lookup for both).
             let before = old.as_ref().map(|e| e.expire_at);
             let value = old.as_ref().map(|e| &e.value);
@@ -428,6 +453,9 @@ impl Keyspace {
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let old = self.remove_entry(key);
         if self.recording && !self.notes.again(key, Touched::Replaced) {
+            if let Some(u) = &mut self.undo {
+                u.save(key, old.as_ref());
+            }
             let before = old.as_ref().map(|e| e.expire_at);
             let value = old.as_ref().map(|e| &e.value);
             self.notes.first(key, Touched::Replaced, before, value);
@@ -582,6 +610,12 @@ pub struct Store {
     /// Keys a declared effect covers (a `RENAME`'s two), by keyspace index: their notes make
     /// no effect of their own.
     pub(crate) covered: Vec<(usize, Key)>,
+    /// While a script runs: writes save what they replace (`Keyspace::undo`) so the script
+    /// can be undone; the keyspaces holding such an undo log.
+    pub(crate) undoing: bool,
+    pub(crate) undo_spaces: Vec<usize>,
+    /// Compiled scripts by their text (crate::script).
+    pub(crate) scripts: crate::script::Cache,
 }
 
 /// The keyspace a connection starts in, and the one `SELECT 0` names.
@@ -606,6 +640,9 @@ impl Default for Store {
             declared: Vec::new(),
             touches: Vec::new(),
             covered: Vec::new(),
+            undoing: false,
+            undo_spaces: Vec::new(),
+            scripts: Default::default(),
         };
         s.create(DEFAULT_KEYSPACE);
         s
@@ -635,6 +672,10 @@ impl Store {
         if self.recording && !self.touched_spaces.contains(&index) {
             self.touched_spaces.push(index);
             self.spaces[index].1.recording = true;
+            if self.undoing && self.spaces[index].1.undo.is_none() {
+                self.spaces[index].1.undo = Some(Box::default());
+                self.undo_spaces.push(index);
+            }
         }
         &mut self.spaces[index].1
     }

@@ -36,6 +36,7 @@ pub mod journal;
 pub mod key;
 pub mod keyspace;
 mod reply;
+pub mod script;
 pub mod time;
 pub mod waiting;
 
@@ -433,6 +434,7 @@ impl Engine {
             last_lsn: 0,
             slow: 0,
             deferred: Vec::new(),
+            tx_effects: None,
         }
     }
 
@@ -674,6 +676,9 @@ pub struct Executor<'a> {
     slow: u64,
     /// Keys written inside an `EXEC`, whose waiters are served when it ends.
     deferred: Vec<(SmolStr, Bytes)>,
+    /// While a transaction runs (`EXEC`, a script): the effects of its commands so far, made
+    /// one journal record when it ends (crate::script).
+    pub(crate) tx_effects: Option<Vec<effects::Effect>>,
 }
 
 impl Drop for Executor<'_> {
@@ -762,7 +767,15 @@ impl Executor<'_> {
             }
         }
         counters.calls.fetch_add(1, Relaxed);
-        self.store.recording = write && self.store.tracking;
+        if spec.flags.has(Flags::SCRIPT) {
+            let reply = self.run_script(session, args);
+            if let Reply::Error(e) = &reply {
+                counters.failed.fetch_add(1, Relaxed);
+                stats.error(e);
+            }
+            return reply;
+        }
+        self.store.recording = write && (self.store.tracking || self.store.undoing);
         let mut ctx = Ctx {
             store: &mut self.store,
             session,
@@ -912,7 +925,18 @@ impl Executor<'_> {
             ));
         }
         session.in_exec = true;
+        // The whole transaction is one journal record.
+        let outer = self.tx_effects.is_some();
+        if !outer {
+            self.tx_effects = Some(Vec::new());
+        }
         let replies = queued.iter().map(|c| self.execute(session, c)).collect();
+        if !outer {
+            let done = self.tx_effects.take().unwrap_or_default();
+            if !done.is_empty() {
+                self.journal(session.keyspace.clone(), done);
+            }
+        }
         session.in_exec = false;
         for (keyspace, key) in std::mem::take(&mut self.deferred) {
             self.serve_waiters(&keyspace, &key);
@@ -1024,8 +1048,15 @@ impl Executor<'_> {
         if !self.store.recording {
             return;
         }
+        if !self.store.tracking {
+            // Recording only for a script's undo log (crate::script).
+            effects::forget(&mut self.store);
+            return;
+        }
         let done = effects::collect(&mut self.store, self.now);
-        if !done.is_empty() {
+        if let Some(tx) = &mut self.tx_effects {
+            tx.extend(done);
+        } else if !done.is_empty() {
             self.journal(session.keyspace.clone(), done);
         }
     }

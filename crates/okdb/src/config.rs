@@ -21,6 +21,10 @@
 //! databases = 16                         # SELECT 0 to 15 (named keyspaces are not limited)
 //! checkpoint-seconds = 300                # checkpoint changed keys this often
 //! checkpoint-journal-bytes = 268435456    # ... or when the journal is this big
+//! script-max-steps = 50000000             # a script's budget (RUN): steps,
+//! script-max-memory = "64mb"              # ... bytes it allocates,
+//! script-time-limit = 500                 # ... milliseconds,
+//! script-max-depth = 100                  # ... nested calls
 //! ```
 
 use std::path::Path;
@@ -53,6 +57,10 @@ pub struct FileConfig {
     pub maxmemory_samples: Option<usize>,
     pub checkpoint_seconds: Option<u32>,
     pub checkpoint_journal_bytes: Option<usize>,
+    pub script_max_steps: Option<u64>,
+    pub script_max_memory: Option<Size>,
+    pub script_time_limit: Option<u64>,
+    pub script_max_depth: Option<u32>,
 }
 
 /// A memory size: bytes as a number, or text with Redis's units (`"100mb"`).
@@ -169,6 +177,22 @@ impl FileConfig {
             (
                 "checkpoint-journal-bytes",
                 self.checkpoint_journal_bytes.map(|v| v.to_string()),
+            ),
+            (
+                "script-max-steps",
+                self.script_max_steps.map(|v| v.to_string()),
+            ),
+            (
+                "script-max-memory",
+                self.script_max_memory.as_ref().map(Size::text),
+            ),
+            (
+                "script-time-limit",
+                self.script_time_limit.map(|v| v.to_string()),
+            ),
+            (
+                "script-max-depth",
+                self.script_max_depth.map(|v| v.to_string()),
             ),
         ];
         for (name, value) in settable {

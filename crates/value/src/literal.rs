@@ -1157,6 +1157,24 @@ fn ident_len(b: &[u8]) -> usize {
         .count()
 }
 
+/// Calls the literal constructor `name` (`decimal`, `date`, `deque`, …) with values already
+/// read: the language's calls of these names mean what a literal's do. None if there is no
+/// such constructor.
+pub fn construct(
+    name: &str,
+    positional: Vec<Value>,
+    keywords: Vec<(SmolStr, Value)>,
+) -> Option<Result<Value, ValueError>> {
+    let (name, construct) = find_constructor(name)?;
+    let seen = keywords.iter().map(|(k, _)| k.clone()).collect();
+    Some(construct(Args {
+        name,
+        positional,
+        keywords,
+        seen,
+    }))
+}
+
 fn find_constructor(name: &str) -> Option<(&'static str, Constructor)> {
     CONSTRUCTORS.iter().find(|(n, _)| *n == name).copied()
 }

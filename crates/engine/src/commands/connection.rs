@@ -85,6 +85,12 @@ pub fn exec(_: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     Err(CmdError::err("EXEC without MULTI"))
 }
 
+/// `RUN` is run by the executor as a transaction (crate::script); the table entry only
+/// declares it.
+pub fn run(_: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    Err(CmdError::err("RUN runs only through the executor"))
+}
+
 /// `DISCARD`: drops the commands queued since `MULTI`.
 pub fn discard(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     ctx.discard()?;

@@ -68,6 +68,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("WATCH", -2, CT, ALLKEYS, "connection", "key [key ...]", "Redis's WATCH: the next EXEC fails (answers nil) if another write touches one of these keys first.", connection::watch),
     cmd("UNWATCH", 1, CT, NOKEYS, "connection", "", "Redis's UNWATCH: forgets the watched keys.", connection::unwatch),
     cmd("EXEC", 1, Flags::CONNECTION.or(Flags::TX), NOKEYS, "connection", "", "Redis's EXEC: runs the queued commands with no other client's command between them; an array of their replies (a failing command does not undo the others, as in Redis).", connection::exec),
+    // scripts
+    cmd("RUN", -2, W.or(Flags::DENYOOM).or(Flags::SCRIPT), NOKEYS, "scripts", "script [arg ...]", "Runs a script of the okdb language as one transaction: all its writes or none, no other client between them; answers the value of its last expression statement (or of return). The args are the list ARGS.", connection::run),
     // values
     cmd("SET", -3, WG, (1, -1, 2), "values", "key value [key value ...] | key value [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] [GET]", "Stores values (several pairs at once, atomically), with Redis's options for one pair.", values::set),
     cmd("GET", -2, RF, ALLKEYS, "values", "key [key ...]", "Returns the value of a key, or a list of values for several keys.", values::get),

@@ -1,0 +1,405 @@
+//! Scripts and transactions: `RUN` runs a program of the okdb language (`okdb-lang`) under the
+//! store's lock, as one transaction.
+//!
+//! - **Isolated**: the whole script runs under one lock, so no other client's command comes
+//!   between its commands.
+//! - **All or nothing**: while it runs, every write saves the entry it replaces in its
+//!   keyspace's undo log (`Keyspace::undo`, filled at the same choke point as the effects'
+//!   notes); on any error, a budget included, the saved entries are put back and nothing it
+//!   did remains. The waiters its writes would feed are served only if it commits.
+//! - **One journal record**: the effects of its commands are gathered
+//!   (`Executor::tx_effects`) and journaled together under one LSN when it commits, so replay
+//!   never sees half of it and never runs the script (nor its `random()`).
+//!
+//! Commands are functions of the script (`GET('k')`): each call runs the command through
+//! [`Executor::execute`] with its arguments handed over as values (no text round trip), and
+//! its reply comes back as a value. Commands that control connections, the server or
+//! transactions, whole-keyspace writes and `RUN` itself are refused inside a script.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use okdb_lang::{Exc, Host, Program, Val};
+use okdb_value::{literal::Literals, Value};
+
+use crate::command::{lookup_index, Flags, COMMANDS};
+use crate::{CmdError, Executor, Preparsed, Reply, Session};
+
+/// Compiled scripts by their text, bounded in count and bytes; a miss compiles under the lock
+/// (a few microseconds for a short script).
+#[derive(Debug, Default)]
+pub struct Cache {
+    map: HashMap<Arc<str>, Arc<Program>>,
+    bytes: usize,
+}
+
+const CACHE_ENTRIES: usize = 1024;
+const CACHE_BYTES: usize = 8 << 20;
+
+impl Cache {
+    pub fn get(&mut self, src: &str) -> Result<Arc<Program>, Exc> {
+        if let Some(p) = self.map.get(src) {
+            return Ok(p.clone());
+        }
+        let program = Arc::new(Program::compile(src)?);
+        if src.len() <= CACHE_BYTES / 16 {
+            while self.map.len() >= CACHE_ENTRIES || self.bytes + src.len() > CACHE_BYTES {
+                // Any entry: a script sent once per call must not pin others forever.
+                let Some(victim) = self.map.keys().next().cloned() else {
+                    break;
+                };
+                self.bytes -= victim.len();
+                self.map.remove(&victim);
+            }
+            self.bytes += src.len();
+            self.map.insert(src.into(), program.clone());
+        }
+        Ok(program)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// The error reply for an exception: its class name first, then the message and line.
+pub fn exc_reply(e: &Exc) -> Reply {
+    let prefix = static_kind(&e.kind);
+    let mut msg = if prefix == e.kind.as_str() {
+        e.msg.clone()
+    } else {
+        format!("{}: {}", e.kind, e.msg)
+    };
+    if e.line > 0 {
+        if e.col > 0 {
+            msg.push_str(&format!(" (line {}, column {})", e.line, e.col));
+        } else {
+            msg.push_str(&format!(" (line {})", e.line));
+        }
+    }
+    Reply::Error(CmdError::new(prefix, msg))
+}
+
+fn static_kind(kind: &str) -> &'static str {
+    const KINDS: &[&str] = &[
+        "SyntaxError",
+        "IndentationError",
+        "NotSupported",
+        "TypeError",
+        "ValueError",
+        "KeyError",
+        "IndexError",
+        "NameError",
+        "UnboundLocalError",
+        "ZeroDivisionError",
+        "OverflowError",
+        "AttributeError",
+        "AssertionError",
+        "StopIteration",
+        "BUDGET",
+        "WRONGTYPE",
+        "ERR",
+        "OOM",
+        "MISCONF",
+        "NOPERM",
+        "EXECABORT",
+        "BUSYKEY",
+        "NOSCRIPT",
+    ];
+    KINDS.iter().find(|k| **k == kind).copied().unwrap_or("ERR")
+}
+
+/// A command a script may not call.
+fn refused(name: &str, flags: Flags) -> bool {
+    flags.has(Flags::SCRIPT)
+        || flags.has(Flags::TX)
+        || flags.has(Flags::CONNECTION)
+        || flags.has(Flags::ADMIN)
+        || matches!(name, "FLUSHDB" | "FLUSHALL" | "SWAPDB")
+}
+
+/// The bytes a value is passed as: a string's own bytes, a number's text, and for a
+/// container a placeholder (handlers read containers as values, never as text).
+fn arg_bytes(v: &Value) -> Bytes {
+    match v {
+        Value::Str(s) => Bytes::copy_from_slice(s.as_str().as_bytes()),
+        Value::Bytes(b) => Bytes::copy_from_slice(b),
+        Value::Int(i) => Bytes::from(i.to_string()),
+        Value::Float(f) => Bytes::from(okdb_lang::format::float_repr(*f)),
+        Value::List(_)
+        | Value::Dict(_)
+        | Value::Set(_)
+        | Value::SortedSet(_)
+        | Value::Deque(_)
+        | Value::PQueue(_) => Bytes::from(format!("<{}>", v.type_name()).into_bytes()),
+        other => Bytes::from(okdb_value::json::to_string(other)),
+    }
+}
+
+/// A command's reply as a script sees it.
+fn reply_to_val(reply: Reply) -> Result<Val, Exc> {
+    Ok(match reply {
+        Reply::Ok => Val::str("OK"),
+        Reply::Status(s) => Val::str(&s),
+        Reply::Int(i) => Val::int(i),
+        Reply::Bulk(b) => match std::str::from_utf8(&b) {
+            Ok(s) => Val::str(s),
+            Err(_) => Val::V(Value::Bytes(b.to_vec().into())),
+        },
+        Reply::Text(s) => Val::string(s),
+        Reply::Null | Reply::NullArray => Val::V(Value::Null),
+        Reply::Array(items) => Val::list(
+            items
+                .into_iter()
+                .map(reply_to_val)
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Reply::Values(r) => Val::V(Value::List(Box::new(r.list.clone().slice(r.start..r.end)))),
+        Reply::Map(pairs) => {
+            let mut d = okdb_lang::val::PyDict::default();
+            for (k, v) in pairs {
+                let k = reply_to_val(k)?;
+                d.insert(okdb_lang::val::HKey::new(k)?, reply_to_val(v)?);
+            }
+            Val::Dict(std::rc::Rc::new(std::cell::RefCell::new(d)))
+        }
+        Reply::Set(items) => {
+            let mut s = okdb_lang::val::PySet::default();
+            for x in items {
+                s.insert(okdb_lang::val::HKey::new(reply_to_val(x)?)?);
+            }
+            Val::Set(std::rc::Rc::new(std::cell::RefCell::new(s)))
+        }
+        Reply::Double(f) => Val::float(f),
+        Reply::Bool(b) => Val::bool(b),
+        Reply::Value(v) => Val::V(v),
+        Reply::Error(e) => return Err(Exc::raise(e.prefix, e.message)),
+    })
+}
+
+/// A script's result as a reply: lists and tuples as arrays, dicts as maps, sets as sets,
+/// okdb values as themselves.
+fn to_reply(interp: &mut okdb_lang::Interp, v: &Val, depth: usize) -> Result<Reply, Exc> {
+    if depth > okdb_lang::val::MAX_NEST {
+        return Err(Exc::value_error(
+            "the result nests too deeply to send (does it contain itself?)",
+        ));
+    }
+    let items = |interp: &mut okdb_lang::Interp, xs: &[Val]| -> Result<Vec<Reply>, Exc> {
+        xs.iter().map(|x| to_reply(interp, x, depth + 1)).collect()
+    };
+    Ok(match v {
+        // Scalars answer as the protocol's own types (an int is an integer reply in RESP2
+        // too, as a Lua script's number is in Redis).
+        Val::V(Value::Null) => Reply::Null,
+        Val::V(Value::Bool(b)) => Reply::Bool(*b),
+        Val::V(Value::Int(i)) => Reply::Int(*i),
+        Val::V(Value::Float(f)) => Reply::Double(*f),
+        Val::V(Value::Str(s)) => Reply::Bulk(Bytes::copy_from_slice(s.as_str().as_bytes())),
+        Val::V(x) => Reply::Value(x.clone()),
+        Val::List(l) => {
+            let l = l.borrow().clone();
+            Reply::Array(items(interp, &l)?)
+        }
+        Val::Tuple(t) => Reply::Array(items(interp, t)?),
+        Val::Dict(d) => {
+            let pairs: Vec<(Val, Val)> = d
+                .borrow()
+                .iter()
+                .map(|(k, v)| (k.0.clone(), v.clone()))
+                .collect();
+            let mut out = Vec::with_capacity(pairs.len());
+            for (k, v) in pairs {
+                out.push((
+                    to_reply(interp, &k, depth + 1)?,
+                    to_reply(interp, &v, depth + 1)?,
+                ));
+            }
+            Reply::Map(out)
+        }
+        Val::Set(s) => {
+            let keys: Vec<Val> = s.borrow().iter().map(|k| k.0.clone()).collect();
+            Reply::Set(items(interp, &keys)?)
+        }
+        Val::Boxed(b) => Reply::Value(b.borrow().clone()),
+        Val::Range(..) | Val::Iter(_) => {
+            let xs = interp.collect(v)?;
+            Reply::Array(items(interp, &xs)?)
+        }
+        Val::Match(m) => Reply::Value(Value::from(&**m)),
+        other => Reply::Bulk(Bytes::from(okdb_lang::format::repr(other)?)),
+    })
+}
+
+struct ScriptHost<'e, 'a> {
+    exec: &'e mut Executor<'a>,
+    session: &'e mut Session,
+}
+
+impl Host for ScriptHost<'_, '_> {
+    fn command(&mut self, name: &str, args: Vec<Value>) -> Result<Val, Exc> {
+        let Some(index) = lookup_index(name.as_bytes()) else {
+            return Err(Exc::raise(
+                "NameError",
+                format!("name '{name}' is not defined"),
+            ));
+        };
+        let spec = &COMMANDS[index];
+        if refused(spec.name, spec.flags) {
+            return Err(Exc::raise(
+                "ERR",
+                format!("{} cannot be called from a script", spec.name),
+            ));
+        }
+        let mut raw = Vec::with_capacity(args.len() + 1);
+        raw.push(Bytes::from_static(spec.name.as_bytes()));
+        let mut values = Vec::with_capacity(args.len());
+        for v in args {
+            let b = arg_bytes(&v);
+            raw.push(b.clone());
+            values.push(Preparsed {
+                arg: b,
+                mode: Literals::Strict,
+                value: Ok(v),
+            });
+        }
+        let batch = std::mem::replace(&mut self.session.preparsed, values);
+        let mode = std::mem::replace(&mut self.session.literals, Literals::Strict);
+        let reply = self.exec.execute(self.session, &raw);
+        self.session.preparsed = batch;
+        self.session.literals = mode;
+        reply_to_val(reply)
+    }
+
+    fn is_command(&self, name: &str) -> bool {
+        name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+            && lookup_index(name.as_bytes()).is_some()
+    }
+
+    fn read(&mut self, key: &str) -> Result<Option<Value>, Exc> {
+        let store = &mut self.exec.store;
+        let Some(i) = store.index_of(&self.session.keyspace) else {
+            return Ok(None);
+        };
+        let now = self.exec.now;
+        Ok(store.space(i).get(key.as_bytes(), now).cloned())
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.exec.now
+    }
+
+    fn seed(&self) -> u64 {
+        fastrand::u64(..)
+    }
+}
+
+impl Executor<'_> {
+    /// `RUN script [arg …]`: runs the script as one transaction (see the module's docs).
+    pub(crate) fn run_script(&mut self, session: &mut Session, args: &[Bytes]) -> Reply {
+        let Ok(src) = std::str::from_utf8(&args[1]) else {
+            return Reply::Error(CmdError::err("a script must be UTF-8 text"));
+        };
+        let program = match self.store.scripts.get(src) {
+            Ok(p) => p,
+            Err(e) => return exc_reply(&e),
+        };
+        let mut script_args = Vec::with_capacity(args.len() - 2);
+        for a in &args[2..] {
+            match crate::args::value(session.literals, a) {
+                Ok(v) => script_args.push(v),
+                Err(e) => return Reply::Error(e),
+            }
+        }
+        let limits = self.shared.config.script_limits();
+        let outer = self.tx_effects.is_some();
+        let mark = self.tx_effects.as_ref().map_or(0, Vec::len);
+        if !outer {
+            self.tx_effects = Some(Vec::new());
+        }
+        let deferred = self.deferred.len();
+        self.store.undoing = true;
+        let in_exec = std::mem::replace(&mut session.in_exec, true);
+        let keyspace = (session.keyspace.clone(), session.keyspace_index);
+        let result = {
+            let mut host = ScriptHost {
+                exec: self,
+                session,
+            };
+            program.run(&mut host, limits, script_args, |interp, v| {
+                let value = to_reply(interp, &v, 0)?;
+                if interp.log.is_empty() {
+                    return Ok(value);
+                }
+                let log = interp.log.iter().map(|l| Reply::text(l)).collect();
+                Ok(Reply::Map(vec![
+                    (Reply::text("value"), value),
+                    (Reply::text("log"), Reply::Array(log)),
+                ]))
+            })
+        };
+        session.in_exec = in_exec;
+        (session.keyspace, session.keyspace_index) = keyspace;
+        self.store.undoing = false;
+        let committed = result.is_ok();
+        self.end_undo(!committed);
+        if committed {
+            if !outer {
+                let done = self.tx_effects.take().unwrap_or_default();
+                if !done.is_empty() {
+                    self.journal(session.keyspace.clone(), done);
+                }
+            }
+            if !in_exec {
+                for (keyspace, key) in self.deferred.split_off(deferred) {
+                    self.serve_waiters(&keyspace, &key);
+                }
+            }
+        } else {
+            if outer {
+                if let Some(tx) = &mut self.tx_effects {
+                    tx.truncate(mark);
+                }
+            } else {
+                self.tx_effects = None;
+            }
+            self.deferred.truncate(deferred);
+        }
+        match result {
+            Ok(reply) => reply,
+            Err(e) => exc_reply(&e),
+        }
+    }
+
+    /// Ends the undo logs of a script: with `restore`, puts back every entry its writes
+    /// replaced (newest first), so the store is as it was before the script.
+    fn end_undo(&mut self, restore: bool) {
+        let tracking = self.store.tracking;
+        for i in std::mem::take(&mut self.store.undo_spaces) {
+            let ks = self.store.space(i);
+            let Some(undo) = ks.undo.take() else { continue };
+            if !restore {
+                continue;
+            }
+            ks.recording = false;
+            for (key, before) in undo.saved.into_iter().rev() {
+                match before {
+                    Some(entry) => {
+                        ks.insert(key.as_bytes(), entry);
+                    }
+                    None => {
+                        ks.remove(key.as_bytes());
+                    }
+                }
+                if tracking {
+                    ks.mark_dirty(key.as_bytes());
+                }
+            }
+        }
+    }
+}

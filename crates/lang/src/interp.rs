@@ -1,0 +1,987 @@
+//! The evaluator: walks the resolved tree over frames of slots, within the script's budget.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use okdb_ops::OpError;
+use okdb_value::Value;
+use smol_str::SmolStr;
+
+use crate::ast::*;
+use crate::builtins::Builtin;
+use crate::error::{Exc, Result};
+use crate::iter::Iter;
+use crate::val::*;
+use crate::{Host, Limits};
+
+/// What the host's commands and the operations layer answer, as a Python exception.
+pub fn op_error(e: OpError) -> Exc {
+    match e {
+        OpError::WrongType { .. } => Exc::raise("WRONGTYPE", e.to_string()),
+        OpError::Index => Exc::index_error("index out of range"),
+        OpError::Overflow(m) => Exc::raise("OverflowError", m),
+        OpError::Empty(what) => Exc::index_error(format!("pop from empty {what}")),
+        OpError::Invalid(m) => Exc::value_error(m),
+    }
+}
+
+/// What a comprehension hands each element (and a dict comprehension's value) to; it
+/// answers whether to go on.
+pub type Sink<'s, 'h> = dyn FnMut(&mut Interp<'h>, Val, Option<Val>) -> Result<bool> + 's;
+
+/// Keyword arguments of a call, in order.
+pub type Kwargs = Vec<(SmolStr, Val)>;
+
+/// Bytes charged for one item of a container (its slot).
+pub const ITEM_BYTES: usize = 32;
+
+#[derive(Debug)]
+pub struct Frame {
+    pub slots: Vec<Val>,
+    pub frees: Vec<Rc<RefCell<Val>>>,
+    /// The script's own frame: its expression statements give the reply.
+    pub module: bool,
+}
+
+#[derive(Debug)]
+pub enum Flow {
+    Normal,
+    Break,
+    Continue,
+    Return(Val),
+}
+
+pub struct Interp<'h> {
+    pub host: &'h mut dyn Host,
+    limits: Limits,
+    steps: u64,
+    allocated: usize,
+    deadline: Instant,
+    depth: u32,
+    /// The value of the last expression statement the script ran.
+    pub last: Val,
+    /// What `print` wrote.
+    pub log: Vec<String>,
+    /// Containers the script made, emptied when it ends (so cycles it built are freed).
+    made: Vec<std::rc::Weak<RefCell<Vec<Val>>>>,
+    made_dicts: Vec<std::rc::Weak<RefCell<PyDict>>>,
+    pub rng: u64,
+    /// Patterns compiled by this script.
+    pub regex_cache: std::collections::HashMap<String, Rc<regex::Regex>>,
+}
+
+impl std::fmt::Debug for Interp<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interp")
+            .field("steps", &self.steps)
+            .field("allocated", &self.allocated)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Interp<'_> {
+    fn drop(&mut self) {
+        for w in self.made.drain(..) {
+            if let Some(l) = w.upgrade() {
+                if let Ok(mut l) = l.try_borrow_mut() {
+                    l.clear();
+                }
+            }
+        }
+        for w in self.made_dicts.drain(..) {
+            if let Some(d) = w.upgrade() {
+                if let Ok(mut d) = d.try_borrow_mut() {
+                    d.clear();
+                }
+            }
+        }
+    }
+}
+
+impl<'h> Interp<'h> {
+    pub fn new(host: &'h mut dyn Host, limits: Limits) -> Interp<'h> {
+        let seed = host.seed();
+        Interp {
+            host,
+            deadline: Instant::now() + limits.time,
+            limits,
+            steps: 0,
+            allocated: 0,
+            depth: 0,
+            last: NONE,
+            log: Vec::new(),
+            made: Vec::new(),
+            made_dicts: Vec::new(),
+            rng: seed | 1,
+            regex_cache: std::collections::HashMap::new(),
+        }
+    }
+
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// One step of the budget; every so many, the deadline too.
+    #[inline]
+    pub fn tick(&mut self) -> Result<()> {
+        self.steps += 1;
+        if self.steps > self.limits.steps {
+            return Err(Exc::budget(format!(
+                "the script ran more than {} steps (script-max-steps)",
+                self.limits.steps
+            )));
+        }
+        if self.steps & 1023 == 0 && Instant::now() > self.deadline {
+            return Err(Exc::budget(format!(
+                "the script ran longer than {} ms (script-time-limit)",
+                self.limits.time.as_millis()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Counts memory the script allocates; over the budget, the script stops.
+    pub fn charge(&mut self, bytes: usize) -> Result<()> {
+        self.allocated = self.allocated.saturating_add(bytes);
+        if self.allocated > self.limits.memory {
+            return Err(Exc::budget(format!(
+                "the script allocated more than {} bytes (script-max-memory)",
+                self.limits.memory
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn charge_items(&mut self, n: usize) -> Result<()> {
+        self.charge(n.saturating_mul(ITEM_BYTES))
+    }
+
+    /// A new list the script made (tracked so a cycle in it is freed at the end).
+    pub fn new_list(&mut self, items: Vec<Val>) -> Val {
+        let l = Rc::new(RefCell::new(items));
+        self.made.push(Rc::downgrade(&l));
+        Val::List(l)
+    }
+
+    pub fn new_dict(&mut self, d: PyDict) -> Val {
+        let d = Rc::new(RefCell::new(d));
+        self.made_dicts.push(Rc::downgrade(&d));
+        Val::Dict(d)
+    }
+
+    // ---- statements ----
+
+    pub fn exec_block(&mut self, f: &mut Frame, body: &[Stmt]) -> Result<Flow> {
+        for s in body {
+            match self.exec(f, s).map_err(|e| e.at(s.line))? {
+                Flow::Normal => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn exec(&mut self, f: &mut Frame, s: &Stmt) -> Result<Flow> {
+        self.tick()?;
+        match &s.kind {
+            StmtKind::Expr(e) => {
+                let v = self.eval(f, e)?;
+                if f.module {
+                    self.last = v;
+                }
+            }
+            StmtKind::Assign(targets, value) => {
+                let v = self.eval(f, value)?;
+                for t in targets {
+                    self.assign(f, t, v.clone())?;
+                }
+            }
+            StmtKind::AugAssign(t, op, value) => match t {
+                Target::Name(n) => {
+                    let cur = self.load(f, n)?;
+                    let rhs = self.eval(f, value)?;
+                    let new = self.inplace(*op, &cur, &rhs)?;
+                    self.store(f, n, new);
+                }
+                Target::Index(obj, idx) => {
+                    let o = self.eval_mut(f, obj)?;
+                    if let Expr::Slice(parts) = idx {
+                        let b = self.bounds(f, parts)?;
+                        let cur = self.getslice(&o, b)?;
+                        let rhs = self.eval(f, value)?;
+                        let new = self.inplace(*op, &cur, &rhs)?;
+                        self.setslice(&o, b, &new)?;
+                    } else {
+                        let i = self.eval(f, idx)?;
+                        let cur = self.getitem(&o, &i)?;
+                        let rhs = self.eval(f, value)?;
+                        let new = self.inplace(*op, &cur, &rhs)?;
+                        self.setitem(&o, &i, new)?;
+                    }
+                }
+                _ => {
+                    return Err(Exc::syntax(
+                        "illegal target for augmented assignment",
+                        s.line,
+                        0,
+                    ))
+                }
+            },
+            StmtKind::If(arms, orelse) => {
+                for (cond, body) in arms {
+                    if self.eval(f, cond)?.truthy() {
+                        return self.exec_block(f, body);
+                    }
+                }
+                return self.exec_block(f, orelse);
+            }
+            StmtKind::While(cond, body, orelse) => loop {
+                if !self.eval(f, cond)?.truthy() {
+                    return self.exec_block(f, orelse);
+                }
+                match self.exec_block(f, body)? {
+                    Flow::Break => break,
+                    Flow::Return(v) => return Ok(Flow::Return(v)),
+                    Flow::Normal | Flow::Continue => {}
+                }
+                self.tick()?;
+            },
+            StmtKind::For(target, iter, body, orelse) => {
+                let it = self.eval(f, iter)?;
+                let mut it = self.iter_of(&it)?;
+                loop {
+                    let Some(x) = it.next(self)? else {
+                        return self.exec_block(f, orelse);
+                    };
+                    self.tick()?;
+                    self.assign(f, target, x)?;
+                    match self.exec_block(f, body)? {
+                        Flow::Break => break,
+                        Flow::Return(v) => return Ok(Flow::Return(v)),
+                        Flow::Normal | Flow::Continue => {}
+                    }
+                }
+            }
+            StmtKind::Break => return Ok(Flow::Break),
+            StmtKind::Continue => return Ok(Flow::Continue),
+            StmtKind::Return(e) => {
+                let v = match e {
+                    Some(e) => self.eval(f, e)?,
+                    None => NONE,
+                };
+                return Ok(Flow::Return(v));
+            }
+            StmtKind::Pass => {}
+            StmtKind::Def(name, def) => {
+                let func = self.make_function(f, def)?;
+                self.store(f, name, func);
+            }
+            StmtKind::Del(targets) => {
+                for t in targets {
+                    self.delete(f, t)?;
+                }
+            }
+            StmtKind::Assert(cond, msg) => {
+                if !self.eval(f, cond)?.truthy() {
+                    let m = match msg {
+                        Some(m) => crate::format::to_str(&self.eval(f, m)?)?,
+                        None => String::new(),
+                    };
+                    return Err(Exc::raise("AssertionError", m));
+                }
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn make_function(&mut self, f: &mut Frame, def: &std::sync::Arc<FuncDef>) -> Result<Val> {
+        let mut defaults = Vec::new();
+        for p in &def.params {
+            if let Some(d) = &p.default {
+                defaults.push(self.eval(f, d)?);
+            }
+        }
+        let frees = def
+            .frees
+            .iter()
+            .map(|c| match c {
+                Capture::Slot(s) => {
+                    let slot = &mut f.slots[*s as usize];
+                    if let Val::Cell(c) = slot {
+                        return c.clone();
+                    }
+                    let cell = Rc::new(RefCell::new(std::mem::replace(slot, Val::Unbound)));
+                    *slot = Val::Cell(cell.clone());
+                    cell
+                }
+                Capture::Free(i) => f.frees[*i as usize].clone(),
+            })
+            .collect();
+        self.charge(64)?;
+        Ok(Val::Func(Rc::new(Function {
+            def: def.clone(),
+            defaults,
+            frees,
+        })))
+    }
+
+    // ---- names ----
+
+    fn load(&mut self, f: &Frame, n: &Name) -> Result<Val> {
+        let unbound = || Exc::raise("NameError", format!("name '{}' is not defined", n.id));
+        match &n.var {
+            Var::Local(s) => match &f.slots[*s as usize] {
+                Val::Cell(c) => match &*c.borrow() {
+                    Val::Unbound => Err(unbound()),
+                    v => Ok(v.clone()),
+                },
+                Val::Unbound => Err(if f.module {
+                    unbound()
+                } else {
+                    Exc::raise(
+                        "UnboundLocalError",
+                        format!(
+                            "cannot access local variable '{}' where it is not associated with a value",
+                            n.id
+                        ),
+                    )
+                }),
+                v => Ok(v.clone()),
+            },
+            Var::Free(i) => match &*f.frees[*i as usize].borrow() {
+                Val::Unbound => Err(Exc::raise(
+                    "NameError",
+                    format!(
+                        "cannot access free variable '{}' where it is not associated with a value in enclosing scope",
+                        n.id
+                    ),
+                )),
+                v => Ok(v.clone()),
+            },
+            Var::Builtin(b) => Ok(Val::Builtin(*b)),
+            Var::Global => {
+                if n.id == "re" {
+                    return Ok(Val::Module("re"));
+                }
+                if self.host.is_command(&n.id) {
+                    return Ok(Val::Command(n.id.clone()));
+                }
+                Err(unbound())
+            }
+            Var::Unresolved => Err(unbound()),
+        }
+    }
+
+    fn store(&mut self, f: &mut Frame, n: &Name, v: Val) {
+        match &n.var {
+            Var::Local(s) => {
+                let slot = &mut f.slots[*s as usize];
+                match slot {
+                    Val::Cell(c) => *c.borrow_mut() = v,
+                    _ => *slot = v,
+                }
+            }
+            Var::Free(i) => *f.frees[*i as usize].borrow_mut() = v,
+            _ => {}
+        }
+    }
+
+    fn assign(&mut self, f: &mut Frame, t: &Target, v: Val) -> Result<()> {
+        match t {
+            Target::Name(n) => {
+                self.store(f, n, v);
+                Ok(())
+            }
+            Target::Tuple(targets) => {
+                let items = self.collect(&v)?;
+                let star = targets.iter().position(|t| matches!(t, Target::Starred(_)));
+                match star {
+                    None => {
+                        if items.len() < targets.len() {
+                            return Err(Exc::value_error(format!(
+                                "not enough values to unpack (expected {}, got {})",
+                                targets.len(),
+                                items.len()
+                            )));
+                        }
+                        if items.len() > targets.len() {
+                            return Err(Exc::value_error(format!(
+                                "too many values to unpack (expected {})",
+                                targets.len()
+                            )));
+                        }
+                        for (t, x) in targets.iter().zip(items) {
+                            self.assign(f, t, x)?;
+                        }
+                    }
+                    Some(s) => {
+                        let after = targets.len() - s - 1;
+                        if items.len() < targets.len() - 1 {
+                            return Err(Exc::value_error(format!(
+                                "not enough values to unpack (expected at least {}, got {})",
+                                targets.len() - 1,
+                                items.len()
+                            )));
+                        }
+                        let mut items = items;
+                        let tail = items.split_off(items.len() - after);
+                        let middle = items.split_off(s);
+                        for (t, x) in targets[..s].iter().zip(items) {
+                            self.assign(f, t, x)?;
+                        }
+                        let Target::Starred(inner) = &targets[s] else {
+                            unreachable!("position found a starred target")
+                        };
+                        let l = self.new_list(middle);
+                        self.assign(f, inner, l)?;
+                        for (t, x) in targets[s + 1..].iter().zip(tail) {
+                            self.assign(f, t, x)?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Target::Index(obj, idx) => {
+                let o = self.eval_mut(f, obj)?;
+                if let Expr::Slice(parts) = idx {
+                    let b = self.bounds(f, parts)?;
+                    return self.setslice(&o, b, &v);
+                }
+                let i = self.eval(f, idx)?;
+                self.setitem(&o, &i, v)
+            }
+            Target::Starred(_) => Err(Exc::syntax(
+                "starred assignment target must be in a list or tuple",
+                0,
+                0,
+            )),
+        }
+    }
+
+    fn delete(&mut self, f: &mut Frame, t: &Target) -> Result<()> {
+        match t {
+            Target::Name(n) => {
+                self.load(f, n)?;
+                self.store(f, n, Val::Unbound);
+                Ok(())
+            }
+            Target::Tuple(ts) => ts.iter().try_for_each(|t| self.delete(f, t)),
+            Target::Index(obj, idx) => {
+                let o = self.eval_mut(f, obj)?;
+                if let Expr::Slice(parts) = idx {
+                    let b = self.bounds(f, parts)?;
+                    return self.delslice(&o, b);
+                }
+                let i = self.eval(f, idx)?;
+                self.delitem(&o, &i)
+            }
+            Target::Starred(_) => Err(Exc::syntax("cannot delete starred", 0, 0)),
+        }
+    }
+
+    /// Evaluates an expression whose value is about to be changed in place: a stored
+    /// container it names becomes a shared object where it lives (the variable or the
+    /// container that holds it), so the change is seen there.
+    pub fn eval_mut(&mut self, f: &mut Frame, e: &Expr) -> Result<Val> {
+        match e {
+            Expr::Name(n) => {
+                let v = self.load(f, n)?;
+                if is_snapshot(&v) {
+                    self.charge_items(v_len(&v))?;
+                    let p = promote(v);
+                    self.store(f, n, p.clone());
+                    return Ok(p);
+                }
+                Ok(v)
+            }
+            Expr::Index(obj, idx) if !matches!(**idx, Expr::Slice(_)) => {
+                let o = self.eval_mut(f, obj)?;
+                let i = self.eval(f, idx)?;
+                // Reading from a shared container promotes the item in place.
+                self.getitem(&o, &i)
+            }
+            _ => self.eval(f, e),
+        }
+    }
+
+    fn bounds(&mut self, f: &mut Frame, parts: &[Option<Expr>; 3]) -> Result<[Option<i64>; 3]> {
+        let mut out = [None; 3];
+        for (o, p) in out.iter_mut().zip(parts.iter()) {
+            if let Some(e) = p {
+                let v = self.eval(f, e)?;
+                if !v.is_none() {
+                    *o = Some(v.as_int().ok_or_else(|| {
+                        Exc::type_error(
+                            "slice indices must be integers or None or have an __index__ method",
+                        )
+                    })?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- expressions ----
+
+    pub fn eval(&mut self, f: &mut Frame, e: &Expr) -> Result<Val> {
+        match e {
+            Expr::Const(v) => Ok(Val::V(v.clone())),
+            Expr::Name(n) => self.load(f, n),
+            Expr::Key(k) => Ok(Val::V(self.host.read(k)?.unwrap_or(Value::Null))),
+            Expr::List(items) => {
+                let items = self.eval_items(f, items)?;
+                Ok(self.new_list(items))
+            }
+            Expr::Tuple(items) => Ok(Val::tuple(self.eval_items(f, items)?)),
+            Expr::Set(items) => {
+                let items = self.eval_items(f, items)?;
+                let mut s = PySet::default();
+                for x in items {
+                    s.insert(HKey::new(x)?);
+                }
+                Ok(Val::Set(Rc::new(RefCell::new(s))))
+            }
+            Expr::Dict(pairs) => {
+                let mut d = PyDict::default();
+                self.charge_items(pairs.len() * 2)?;
+                for (k, v) in pairs {
+                    let k = HKey::new(self.eval(f, k)?)?;
+                    let v = self.eval(f, v)?;
+                    d.insert(k, v);
+                }
+                Ok(self.new_dict(d))
+            }
+            Expr::Unary(op, x) => {
+                let v = self.eval(f, x)?;
+                self.unary(*op, &v)
+            }
+            Expr::Bin(op, a, b) => {
+                let x = self.eval(f, a)?;
+                let y = self.eval(f, b)?;
+                self.binop(*op, &x, &y)
+            }
+            Expr::BoolOp(and, items) => {
+                let mut v = NONE;
+                for item in items {
+                    v = self.eval(f, item)?;
+                    if v.truthy() != *and {
+                        return Ok(v);
+                    }
+                }
+                Ok(v)
+            }
+            Expr::Compare(first, rest) => {
+                let mut left = self.eval(f, first)?;
+                for (op, e) in rest {
+                    let right = self.eval(f, e)?;
+                    if !self.compare(*op, &left, &right)? {
+                        return Ok(Val::bool(false));
+                    }
+                    left = right;
+                }
+                Ok(Val::bool(true))
+            }
+            Expr::IfExp(parts) => {
+                let [test, then, orelse] = &**parts;
+                if self.eval(f, test)?.truthy() {
+                    self.eval(f, then)
+                } else {
+                    self.eval(f, orelse)
+                }
+            }
+            Expr::Call { func, args, kwargs } => self.eval_call(f, func, args, kwargs),
+            Expr::Attr(obj, name) => {
+                let o = self.eval(f, obj)?;
+                crate::methods::attribute(o, name)
+            }
+            Expr::Index(obj, idx) => {
+                let o = self.eval(f, obj)?;
+                if let Expr::Slice(parts) = &**idx {
+                    let b = self.bounds(f, parts)?;
+                    return self.getslice(&o, b);
+                }
+                let i = self.eval(f, idx)?;
+                self.getitem(&o, &i)
+            }
+            Expr::Slice(_) => Err(Exc::syntax("a slice is only allowed inside []", 0, 0)),
+            Expr::Lambda(def) => self.make_function(f, def),
+            Expr::Comp(c) => self.eval_comp(f, c),
+            Expr::FStr(parts) => {
+                let s = self.fstring(f, parts)?;
+                self.charge(s.len())?;
+                Ok(Val::string(s))
+            }
+            Expr::Starred(_) => Err(Exc::syntax("can't use starred expression here", 0, 0)),
+        }
+    }
+
+    fn eval_items(&mut self, f: &mut Frame, items: &[Expr]) -> Result<Vec<Val>> {
+        self.charge_items(items.len())?;
+        let mut out = Vec::with_capacity(items.len());
+        for e in items {
+            if let Expr::Starred(inner) = e {
+                let v = self.eval(f, inner)?;
+                out.extend(self.collect(&v)?);
+            } else {
+                out.push(self.eval(f, e)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn fstring(&mut self, f: &mut Frame, parts: &[FPart]) -> Result<String> {
+        let mut out = String::new();
+        for p in parts {
+            match p {
+                FPart::Lit(s) => out.push_str(s),
+                FPart::Field { expr, conv, spec } => {
+                    let v = self.eval(f, expr)?;
+                    let v = match conv {
+                        Some('r') | Some('a') => Val::string(crate::format::repr(&v)?),
+                        Some(_) => Val::string(crate::format::to_str(&v)?),
+                        None => v,
+                    };
+                    let spec = self.fstring(f, spec)?;
+                    out.push_str(&crate::format::format_value(&v, &spec)?);
+                }
+            }
+            if out.len() > self.limits.memory {
+                self.charge(out.len())?;
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn compare(&mut self, op: CmpOp, a: &Val, b: &Val) -> Result<bool> {
+        use std::cmp::Ordering::*;
+        Ok(match op {
+            CmpOp::Eq => py_eq(a, b),
+            CmpOp::Ne => !py_eq(a, b),
+            CmpOp::In => self.contains(b, a)?,
+            CmpOp::NotIn => !self.contains(b, a)?,
+            CmpOp::Is => is(a, b),
+            CmpOp::IsNot => !is(a, b),
+            CmpOp::Lt => matches!(py_cmp(a, b, "<")?, Some(Less)),
+            CmpOp::Le => matches!(py_cmp(a, b, "<=")?, Some(Less | Equal)),
+            CmpOp::Gt => matches!(py_cmp(a, b, ">")?, Some(Greater)),
+            CmpOp::Ge => matches!(py_cmp(a, b, ">=")?, Some(Greater | Equal)),
+        })
+    }
+
+    // ---- comprehensions ----
+
+    fn eval_comp(&mut self, f: &mut Frame, c: &Comp) -> Result<Val> {
+        match c.kind {
+            CompKind::List | CompKind::Gen => {
+                let mut out = Vec::new();
+                self.comp_loop(f, c, 0, &mut |_, v, _| {
+                    out.push(v);
+                    Ok(true)
+                })?;
+                if c.kind == CompKind::Gen {
+                    return Ok(Val::Iter(Rc::new(RefCell::new(Iter::Buffer(
+                        out.into_iter(),
+                    )))));
+                }
+                Ok(self.new_list(out))
+            }
+            CompKind::Set => {
+                let mut out = PySet::default();
+                let mut err = None;
+                self.comp_loop(f, c, 0, &mut |_, v, _| match HKey::new(v) {
+                    Ok(k) => {
+                        out.insert(k);
+                        Ok(true)
+                    }
+                    Err(e) => {
+                        err = Some(e);
+                        Ok(false)
+                    }
+                })?;
+                if let Some(e) = err {
+                    return Err(e);
+                }
+                Ok(Val::Set(Rc::new(RefCell::new(out))))
+            }
+            CompKind::Dict => {
+                let mut out = PyDict::default();
+                let mut err = None;
+                self.comp_loop(f, c, 0, &mut |_, k, v| match HKey::new(k) {
+                    Ok(k) => {
+                        out.insert(k, v.unwrap_or(NONE));
+                        Ok(true)
+                    }
+                    Err(e) => {
+                        err = Some(e);
+                        Ok(false)
+                    }
+                })?;
+                if let Some(e) = err {
+                    return Err(e);
+                }
+                Ok(self.new_dict(out))
+            }
+        }
+    }
+
+    /// Runs a comprehension's loops, handing each element to `sink` (which answers whether to
+    /// go on). Returns false if the sink stopped it.
+    pub fn comp_loop(
+        &mut self,
+        f: &mut Frame,
+        c: &Comp,
+        level: usize,
+        sink: &mut Sink<'_, 'h>,
+    ) -> Result<bool> {
+        let g = &c.gens[level];
+        let src = self.eval(f, &g.iter)?;
+        let mut it = self.iter_of(&src)?;
+        'items: while let Some(x) = it.next(self)? {
+            self.tick()?;
+            self.assign(f, &g.target, x)?;
+            for cond in &g.ifs {
+                if !self.eval(f, cond)?.truthy() {
+                    continue 'items;
+                }
+            }
+            if level + 1 < c.gens.len() {
+                if !self.comp_loop(f, c, level + 1, sink)? {
+                    return Ok(false);
+                }
+                continue;
+            }
+            let v = self.eval(f, &c.elt)?;
+            let w = match &c.value {
+                Some(e) => Some(self.eval(f, e)?),
+                None => None,
+            };
+            self.charge_items(1)?;
+            if !sink(self, v, w)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    // ---- calls ----
+
+    fn eval_call(
+        &mut self,
+        f: &mut Frame,
+        func: &Expr,
+        args: &[Expr],
+        kwargs: &[(SmolStr, Expr)],
+    ) -> Result<Val> {
+        // A builtin that consumes a generator expression streams it, without a list.
+        if let (
+            Expr::Name(Name {
+                var: Var::Builtin(b),
+                ..
+            }),
+            [Expr::Comp(c)],
+            [],
+        ) = (func, args, kwargs)
+        {
+            if c.kind == CompKind::Gen {
+                if let Some(v) = crate::builtins::stream(self, f, *b, c)? {
+                    return Ok(v);
+                }
+            }
+        }
+        // A method call changes its receiver where it lives.
+        let callee = match func {
+            Expr::Attr(obj, name) => {
+                let recv = if crate::methods::mutates(name) {
+                    self.eval_mut(f, obj)?
+                } else {
+                    self.eval(f, obj)?
+                };
+                let (a, k) = self.eval_args(f, args, kwargs)?;
+                return crate::methods::call(self, recv, name, a, k);
+            }
+            _ => self.eval(f, func)?,
+        };
+        let (a, k) = self.eval_args(f, args, kwargs)?;
+        self.call(&callee, a, k)
+    }
+
+    fn eval_args(
+        &mut self,
+        f: &mut Frame,
+        args: &[Expr],
+        kwargs: &[(SmolStr, Expr)],
+    ) -> Result<(Vec<Val>, Kwargs)> {
+        let a = self.eval_items(f, args)?;
+        let mut k = Vec::with_capacity(kwargs.len());
+        for (n, e) in kwargs {
+            k.push((n.clone(), self.eval(f, e)?));
+        }
+        Ok((a, k))
+    }
+
+    pub fn call(
+        &mut self,
+        callee: &Val,
+        args: Vec<Val>,
+        kwargs: Vec<(SmolStr, Val)>,
+    ) -> Result<Val> {
+        self.tick()?;
+        match callee {
+            Val::Func(func) => self.call_function(func, args, kwargs),
+            Val::Builtin(b) => crate::builtins::call(self, *b, args, kwargs),
+            Val::Method(m) => {
+                let (recv, name) = &**m;
+                crate::methods::call(self, recv.clone(), name, args, kwargs)
+            }
+            Val::Command(name) => {
+                if !kwargs.is_empty() {
+                    return Err(Exc::type_error(format!(
+                        "{name}() takes no keyword arguments"
+                    )));
+                }
+                let mut values = Vec::with_capacity(args.len());
+                for a in &args {
+                    values.push(to_value(a)?);
+                }
+                self.host.command(name, values)
+            }
+            other => Err(Exc::type_error(format!(
+                "'{}' object is not callable",
+                other.type_name()
+            ))),
+        }
+    }
+
+    pub fn call_function(
+        &mut self,
+        func: &Rc<Function>,
+        args: Vec<Val>,
+        kwargs: Vec<(SmolStr, Val)>,
+    ) -> Result<Val> {
+        let def = &func.def;
+        let n = def.params.len();
+        let name = &def.name;
+        if args.len() > n {
+            return Err(Exc::type_error(format!(
+                "{name}() takes {n} positional argument{} but {} {} given",
+                if n == 1 { "" } else { "s" },
+                args.len(),
+                if args.len() == 1 { "was" } else { "were" }
+            )));
+        }
+        if self.depth >= self.limits.depth {
+            return Err(Exc::budget(format!(
+                "calls nested more than {} deep (script-max-depth)",
+                self.limits.depth
+            )));
+        }
+        self.charge(def.slots as usize * ITEM_BYTES)?;
+        let mut slots = vec![Val::Unbound; def.slots as usize];
+        let given = args.len();
+        for (i, a) in args.into_iter().enumerate() {
+            slots[i] = a;
+        }
+        for (k, v) in kwargs {
+            let Some(i) = def.params.iter().position(|p| p.name.id == k) else {
+                return Err(Exc::type_error(format!(
+                    "{name}() got an unexpected keyword argument '{k}'"
+                )));
+            };
+            if i < given || !matches!(slots[i], Val::Unbound) {
+                return Err(Exc::type_error(format!(
+                    "{name}() got multiple values for argument '{k}'"
+                )));
+            }
+            slots[i] = v;
+        }
+        let first_default = n - func.defaults.len();
+        let mut missing = Vec::new();
+        for (i, p) in def.params.iter().enumerate() {
+            if matches!(slots[i], Val::Unbound) {
+                if i >= first_default {
+                    slots[i] = func.defaults[i - first_default].clone();
+                } else {
+                    missing.push(format!("'{}'", p.name.id));
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let count = missing.len();
+            let list = match missing.len() {
+                1 => missing[0].clone(),
+                _ => {
+                    let last = missing.pop().expect("two or more");
+                    format!("{} and {last}", missing.join(", "))
+                }
+            };
+            return Err(Exc::type_error(format!(
+                "{name}() missing {count} required positional argument{}: {list}",
+                if count > 1 { "s" } else { "" }
+            )));
+        }
+        let mut frame = Frame {
+            slots,
+            frees: func.frees.clone(),
+            module: false,
+        };
+        self.depth += 1;
+        let r = self.exec_block(&mut frame, &def.body);
+        self.depth -= 1;
+        match r? {
+            Flow::Return(v) => Ok(v),
+            _ => Ok(NONE),
+        }
+    }
+
+    pub fn random(&mut self) -> u64 {
+        // xorshift64*: seeded per script by the host, so a replay needs no seed.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+fn v_len(v: &Val) -> usize {
+    match v {
+        Val::V(v) => v.len().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// `is`: identity for shared objects, equality of the singletons and small values otherwise.
+fn is(a: &Val, b: &Val) -> bool {
+    match (a, b) {
+        (Val::V(Value::Null), Val::V(Value::Null)) => true,
+        (Val::V(Value::Bool(x)), Val::V(Value::Bool(y))) => x == y,
+        (Val::List(x), Val::List(y)) => Rc::ptr_eq(x, y),
+        (Val::Dict(x), Val::Dict(y)) => Rc::ptr_eq(x, y),
+        (Val::Set(x), Val::Set(y)) => Rc::ptr_eq(x, y),
+        (Val::Tuple(x), Val::Tuple(y)) => Rc::ptr_eq(x, y),
+        (Val::Func(x), Val::Func(y)) => Rc::ptr_eq(x, y),
+        (Val::Boxed(x), Val::Boxed(y)) => Rc::ptr_eq(x, y),
+        (Val::Builtin(x), Val::Builtin(y)) => x == y,
+        (Val::V(Value::Int(x)), Val::V(Value::Int(y))) => x == y,
+        (Val::V(Value::Str(x)), Val::V(Value::Str(y))) => x.as_str() == y.as_str(),
+        _ => false,
+    }
+}
+
+impl Builtin {
+    pub fn is_type(self) -> bool {
+        matches!(
+            self,
+            Builtin::Int
+                | Builtin::Float
+                | Builtin::Str
+                | Builtin::Bool
+                | Builtin::List
+                | Builtin::Dict
+                | Builtin::Set
+                | Builtin::Tuple
+        )
+    }
+}

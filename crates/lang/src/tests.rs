@@ -1,0 +1,421 @@
+use std::collections::HashMap;
+
+use okdb_value::Value;
+
+use crate::{Exc, Host, Limits, Program, Val};
+
+/// A store of its own: `GET`, `SET` and `INCR` over a map.
+#[derive(Default)]
+struct MapHost {
+    keys: HashMap<String, Value>,
+}
+
+impl Host for MapHost {
+    fn command(&mut self, name: &str, args: Vec<Value>) -> Result<Val, Exc> {
+        let key = |i: usize| match args.get(i) {
+            Some(Value::Str(s)) => Ok(s.as_str().to_string()),
+            _ => Err(Exc::raise("ERR", "a key")),
+        };
+        match name {
+            "GET" => Ok(Val::V(
+                self.keys.get(&key(0)?).cloned().unwrap_or(Value::Null),
+            )),
+            "SET" => {
+                self.keys.insert(key(0)?, args[1].clone());
+                Ok(Val::str("OK"))
+            }
+            _ => Err(Exc::raise("ERR", format!("unknown command '{name}'"))),
+        }
+    }
+
+    fn is_command(&self, name: &str) -> bool {
+        matches!(name, "GET" | "SET")
+    }
+
+    fn read(&mut self, key: &str) -> Result<Option<Value>, Exc> {
+        Ok(self.keys.get(key).cloned())
+    }
+
+    fn now_ms(&self) -> u64 {
+        1_800_000_000_000
+    }
+
+    fn seed(&self) -> u64 {
+        42
+    }
+}
+
+fn run_with(host: &mut MapHost, src: &str, limits: Limits) -> String {
+    let out = Program::compile(src)
+        .and_then(|p| p.run(host, limits, vec![], |_, v| crate::format::repr(&v)));
+    match out {
+        Ok(s) => s,
+        Err(e) => format!("{}: {}", e.kind, e.msg),
+    }
+}
+
+fn run(src: &str) -> String {
+    run_with(&mut MapHost::default(), src, Limits::default())
+}
+
+#[track_caller]
+fn check(cases: &[(&str, &str)]) {
+    let mut bad = Vec::new();
+    for (src, want) in cases {
+        let got = run(src);
+        if got != *want {
+            bad.push(format!("{src:?}\n   want {want}\n    got {got}"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} of {} wrong:\n{}",
+        bad.len(),
+        cases.len(),
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn arithmetic_is_pythons() {
+    check(&[
+        ("7 // 2", "3"),
+        ("-7 // 2", "-4"),
+        ("7 // -2", "-4"),
+        ("-7 % 3", "2"),
+        ("7 % -3", "-2"),
+        ("7 / 2", "3.5"),
+        ("6 / 2", "3.0"),
+        ("2 ** 10", "1024"),
+        ("2 ** -1", "0.5"),
+        ("-2 ** 2", "-4"),
+        ("7.5 // 2", "3.0"),
+        ("-7.5 % 2", "0.5"),
+        ("1 / 0", "ZeroDivisionError: division by zero"),
+        (
+            "1 // 0",
+            "ZeroDivisionError: integer division or modulo by zero",
+        ),
+        ("1.0 / 0", "ZeroDivisionError: float division by zero"),
+        (
+            "2 ** 63",
+            "OverflowError: integer result out of range (okdb ints are 64-bit)",
+        ),
+        (
+            "9223372036854775807 + 1",
+            "OverflowError: integer result out of range (okdb ints are 64-bit)",
+        ),
+        ("True + True", "2"),
+        ("0.1 + 0.2", "0.30000000000000004"),
+        ("1e16", "1e+16"),
+        ("1.5e-5", "1.5e-05"),
+        ("123456789.0 * 10", "1234567890.0"),
+        ("abs(-3)", "3"),
+        ("round(2.5)", "2"),
+        ("round(3.5)", "4"),
+        ("round(2.675, 2)", "2.67"),
+        ("round(1234, -2)", "1200"),
+        ("divmod(-7, 2)", "(-4, 1)"),
+        ("int('  42 ')", "42"),
+        (
+            "int('x')",
+            "ValueError: invalid literal for int() with base 10: 'x'",
+        ),
+        ("float('1e3')", "1000.0"),
+        ("int(3.9)", "3"),
+        ("int(-3.9)", "-3"),
+        ("1 < 2 < 3", "True"),
+        ("1 < 3 < 2", "False"),
+        ("1 == 1.0", "True"),
+        ("'a' < 'b'", "True"),
+        ("[1, 2] < [1, 3]", "True"),
+        ("(1, 2) == [1, 2]", "False"),
+        (
+            "1 < 'a'",
+            "TypeError: '<' not supported between instances of 'int' and 'str'",
+        ),
+        ("None or 0 or 'x'", "'x'"),
+        ("1 and 0", "0"),
+        ("not []", "True"),
+        ("3 if 0 else 4", "4"),
+        (
+            "'%d' % 3",
+            "NotSupported: '%' string formatting is not supported in okdb scripts; use an f-string",
+        ),
+    ]);
+}
+
+#[test]
+fn sequences_index_and_slice_as_python() {
+    check(&[
+        ("xs = [1, 2, 3, 4, 5]; xs[-1]", "5"),
+        ("xs = [1, 2, 3, 4, 5]; xs[1:3]", "[2, 3]"),
+        ("xs = [1, 2, 3, 4, 5]; xs[::-1]", "[5, 4, 3, 2, 1]"),
+        ("xs = [1, 2, 3, 4, 5]; xs[::2]", "[1, 3, 5]"),
+        ("xs = [1, 2, 3, 4, 5]; xs[-2:]", "[4, 5]"),
+        (
+            "xs = [1, 2, 3]; xs[5]",
+            "IndexError: list index out of range",
+        ),
+        ("'hello'[1:4]", "'ell'"),
+        ("'héllo'[1]", "'é'"),
+        ("'abc'[::-1]", "'cba'"),
+        ("(1, 2, 3)[1:]", "(2, 3)"),
+        ("(1,)", "(1,)"),
+        ("xs = [1, 2, 3]; xs[1:2] = [7, 8, 9]; xs", "[1, 7, 8, 9, 3]"),
+        ("xs = [1, 2, 3, 4]; del xs[::2]; xs", "[2, 4]"),
+        ("range(10)[2:8:2]", "range(2, 8, 2)"),
+        ("list(range(10, 0, -3))", "[10, 7, 4, 1]"),
+        ("xs = [3, 1, 2]; xs.sort(); xs", "[1, 2, 3]"),
+        (
+            "sorted(['b', 'A', 'c'], key=lambda s: s.lower(), reverse=True)",
+            "['c', 'b', 'A']",
+        ),
+        (
+            "sorted([(1, 'b'), (0, 'z'), (1, 'a')])",
+            "[(0, 'z'), (1, 'a'), (1, 'b')]",
+        ),
+        ("a, *b, c = [1, 2, 3, 4]; b", "[2, 3]"),
+        ("a, b = 1", "TypeError: 'int' object is not iterable"),
+        (
+            "a, b = [1, 2, 3]",
+            "ValueError: too many values to unpack (expected 2)",
+        ),
+        ("[1, 2] * 2", "[1, 2, 1, 2]"),
+        ("'ab' * 3", "'ababab'"),
+        (
+            "[1] + (2,)",
+            "TypeError: can only concatenate list (not \"tuple\") to list",
+        ),
+    ]);
+}
+
+#[test]
+fn containers_are_shared_objects_as_in_python() {
+    check(&[
+        ("a = [1]; b = a; b.append(2); a", "[1, 2]"),
+        ("d = {}; d.setdefault('k', []).append(1); d", "{'k': [1]}"),
+        (
+            "rows = [{'a': 1}, {'a': 2}]\nfor r in rows:\n    r['a'] += 10\nrows",
+            "[{'a': 11}, {'a': 12}]",
+        ),
+        ("a = [1, 2]; a += [3]; a", "[1, 2, 3]"),
+        ("xs = []; xs.append(xs); len(xs)", "1"),
+        ("d = {1: 'a', 1.0: 'b', True: 'c'}; d", "{1: 'c'}"),
+        ("{[1]: 2}", "TypeError: unhashable type: 'list'"),
+        ("d = {'a': 1}; d['b']", "KeyError: 'b'"),
+        ("s = {1, 2}; s.add(3); sorted(s)", "[1, 2, 3]"),
+        ("{1, 2} | {3}", "{1, 2, 3}"),
+        ("{1, 2} & {2, 3}", "{2}"),
+        (
+            "d = {'a': 1, 'b': 2}; [k for k, v in d.items() if v > 1]",
+            "['b']",
+        ),
+        ("d = {'x': 1}; d.update({'y': 2}); d", "{'x': 1, 'y': 2}"),
+        ("d = dict(a=1, b=2); d.pop('a'); d", "{'b': 2}"),
+        ("{'a': 1} == {'a': 1.0}", "True"),
+    ]);
+}
+
+#[test]
+fn functions_closures_and_comprehensions() {
+    check(&[
+        ("def f(x, y=2):\n    return x * y\nf(3)", "6"),
+        ("def f(x, y=2):\n    return x * y\nf(3, y=4)", "12"),
+        ("def f(x): return x\nf()", "TypeError: f() missing 1 required positional argument: 'x'"),
+        ("def f(x): return x\nf(1, 2)", "TypeError: f() takes 1 positional argument but 2 were given"),
+        ("def fact(n):\n    return 1 if n <= 1 else n * fact(n - 1)\nfact(10)", "3628800"),
+        ("def outer():\n    def inner(n):\n        return 0 if n == 0 else 1 + inner(n - 1)\n    return inner(5)\nouter()", "5"),
+        ("def counter():\n    n = [0]\n    def inc():\n        n[0] += 1\n        return n[0]\n    return inc\nc = counter(); c(); c()", "2"),
+        ("fs = [lambda: i for i in range(3)]; [f() for f in fs]", "[2, 2, 2]"),
+        ("fs = [lambda i=i: i for i in range(3)]; [f() for f in fs]", "[0, 1, 2]"),
+        ("[x * y for x in range(3) for y in range(3) if x != y]", "[0, 0, 0, 2, 0, 2]"),
+        ("{x: x * x for x in range(4)}", "{0: 0, 1: 1, 2: 4, 3: 9}"),
+        ("{x % 3 for x in range(10)}", "{0, 1, 2}"),
+        ("sum(x for x in range(101))", "5050"),
+        ("any(x > 5 for x in range(10))", "True"),
+        ("all(x < 5 for x in range(10))", "False"),
+        ("max([3, 9, 2], key=lambda x: -x)", "2"),
+        ("min([])", "ValueError: min() iterable argument is empty"),
+        ("list(map(lambda x: x + 1, [1, 2]))", "[2, 3]"),
+        ("list(filter(None, [0, 1, '', 'a']))", "[1, 'a']"),
+        ("list(zip('ab', range(5)))", "[('a', 0), ('b', 1)]"),
+        ("list(enumerate('ab', 1))", "[(1, 'a'), (2, 'b')]"),
+        ("x = 1\ndef f():\n    return x\nx = 2\nf()", "2"),
+        ("def f():\n    y = y + 1\nf()", "UnboundLocalError: cannot access local variable 'y' where it is not associated with a value"),
+        ("undefined_name", "NameError: name 'undefined_name' is not defined"),
+        ("[y for y in range(3)]; y", "NameError: name 'y' is not defined"),
+    ]);
+}
+
+#[test]
+fn statements_and_strings() {
+    check(&[
+        ("t = 0\nfor i in range(10):\n    if i % 2:\n        continue\n    if i > 6:\n        break\n    t += i\nt", "12"),
+        ("i = 0\nwhile True:\n    i += 1\n    if i == 5: break\ni", "5"),
+        ("for i in range(3):\n    pass\nelse:\n    i = 'done'\ni", "'done'"),
+        ("x = 5\nif x > 3:\n    r = 'big'\nelif x > 1:\n    r = 'mid'\nelse:\n    r = 'small'\nr", "'big'"),
+        ("n = 3; w = 7; f'{n:>{w}}|{n!r}|{3.14159:.2f}|{255:x}|{1234567:,}'", "'      3|3|3.14|ff|1,234,567'"),
+        ("f'{\"a\" + \"b\"}'", "'ab'"),
+        ("'a,b,,c'.split(',')", "['a', 'b', '', 'c']"),
+        ("'  a b  '.split()", "['a', 'b']"),
+        ("'-'.join(['a', 'b'])", "'a-b'"),
+        ("'hello'.replace('l', 'L', 1)", "'heLlo'"),
+        ("'Hello World'.lower().title()", "'Hello World'"),
+        ("'abc'.find('c')", "2"),
+        ("'{} {x}'.format(1, x=2)", "'1 2'"),
+        ("'a' in 'cat'", "True"),
+        ("repr('it\\'s')", "'\"it\\'s\"'"),
+        ("str(1.0)", "'1.0'"),
+        ("str(None)", "'None'"),
+        ("assert 1 == 2, 'nope'", "AssertionError: nope"),
+        ("return 5\n6", "5"),
+        ("x = 1", "None"),
+        ("isinstance(True, int)", "True"),
+        ("isinstance([], (dict, list))", "True"),
+    ]);
+}
+
+#[test]
+fn refused_constructs_name_themselves() {
+    check(&[
+        ("import os", "NotSupported: import is not supported in okdb scripts"),
+        ("class A: pass", "NotSupported: class definitions are not supported in okdb scripts"),
+        ("try:\n    x = 1\nexcept: pass", "NotSupported: try statements are not supported in okdb scripts"),
+        ("def g():\n    yield 1", "NotSupported: yield (generators) are not supported in okdb scripts"),
+        ("x.__class__", "NotSupported: attribute access to internals ('.__class__') is not supported in okdb scripts"),
+        ("[].foo", "AttributeError: 'list' object has no attribute 'foo'"),
+        ("1 +", "SyntaxError: unexpected end of line"),
+        ("(1, 2", "SyntaxError: unexpected end of script: a bracket is not closed"),
+        ("if 1:\nx = 2", "IndentationError: expected an indented block"),
+    ]);
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(
+        run(&deep).starts_with("SyntaxError: too many nested brackets"),
+        "{}",
+        run(&deep)
+    );
+    let unary = format!("{}1", "-".repeat(100_000));
+    assert!(run(&unary).starts_with("SyntaxError: too deeply nested"));
+    let nots = format!("{}1", "not ".repeat(100_000));
+    assert!(run(&nots).starts_with("SyntaxError: too deeply nested"));
+    let mut blocks = String::new();
+    for i in 0..200 {
+        blocks.push_str(&" ".repeat(i));
+        blocks.push_str("if 1:\n");
+    }
+    blocks.push_str(&" ".repeat(200));
+    blocks.push_str("x = 1\n");
+    assert!(
+        run(&blocks).contains("too deeply nested"),
+        "{}",
+        run(&blocks)
+    );
+}
+
+#[test]
+fn budgets_stop_hostile_scripts() {
+    let small = Limits {
+        steps: 100_000,
+        memory: 1 << 20,
+        time: std::time::Duration::from_millis(200),
+        depth: 50,
+    };
+    let mut host = MapHost::default();
+    let mut budget = |src: &str| run_with(&mut host, src, small);
+    assert!(budget("while True: pass").starts_with("BUDGET: the script ran more than 100000 steps"));
+    assert!(budget("'x' * 10**12").starts_with("BUDGET: the script allocated more than"));
+    assert!(budget("[0] * 10**9").starts_with("BUDGET"));
+    assert!(budget("xs = []\nwhile True: xs.append(xs)").starts_with("BUDGET"));
+    assert!(budget("def f(n): return f(n + 1)\nf(0)")
+        .starts_with("BUDGET: calls nested more than 50 deep"));
+    assert!(budget("[x for x in range(10**9)]").starts_with("BUDGET"));
+    assert!(budget("sum(x for x in range(10**9))").starts_with("BUDGET"));
+    let slow = Limits {
+        steps: u64::MAX,
+        ..small
+    };
+    let t = std::time::Instant::now();
+    let r = run_with(&mut host, "while True: pass", slow);
+    assert!(
+        r.starts_with("BUDGET: the script ran longer than 200 ms"),
+        "{r}"
+    );
+    assert!(t.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn commands_are_functions_and_keys_read_with_dollar() {
+    let mut host = MapHost::default();
+    assert_eq!(
+        run_with(&mut host, "SET('a', 21)", Limits::default()),
+        "'OK'"
+    );
+    assert_eq!(
+        run_with(&mut host, "SET('b', $a * 2); GET('b')", Limits::default()),
+        "42"
+    );
+    assert_eq!(
+        run_with(
+            &mut host,
+            "x = GET('b'); SET('c', x * 2 if x > 20 else x * 3); $c",
+            Limits::default()
+        ),
+        "84"
+    );
+    assert_eq!(
+        run_with(&mut host, "$missing is None", Limits::default()),
+        "True"
+    );
+}
+
+#[test]
+fn stored_values_are_read_without_a_copy_and_change_where_they_live() {
+    let mut host = MapHost::default();
+    let users =
+        okdb_value::json::from_str(r#"[{"name": "a", "age": 30}, {"name": "b", "age": 40}]"#)
+            .unwrap();
+    host.keys.insert("users".into(), users);
+    let run = |host: &mut MapHost, src: &str| run_with(host, src, Limits::default());
+    assert_eq!(
+        run(
+            &mut host,
+            "[u['name'] for u in GET('users') if u['age'] > 30]"
+        ),
+        "['b']"
+    );
+    assert_eq!(
+        run(
+            &mut host,
+            "us = GET('users'); us[0]['age'] = 31; us[0]['age']"
+        ),
+        "31"
+    );
+    assert_eq!(
+        run(
+            &mut host,
+            "us = GET('users'); us.append({'name': 'c'}); SET('users', us); len($users)"
+        ),
+        "'OK'".replace("'OK'", "3")
+    );
+    assert_eq!(run(&mut host, "$users[0]['age']"), "30");
+}
+
+#[test]
+fn regular_expressions() {
+    check(&[
+        ("re.match(r'(\\d+)-(\\d+)', '12-34').groups()", "('12', '34')"),
+        ("re.match(r'\\d+', 'x12')", "None"),
+        ("re.search(r'\\d+', 'x12').group()", "'12'"),
+        ("re.findall(r'\\d', 'a1b2')", "['1', '2']"),
+        ("re.sub(r'(\\w)(\\d)', r'\\2\\1', 'a1 b2')", "'1a 2b'"),
+        ("re.split(r',\\s*', 'a, b,c')", "['a', 'b', 'c']"),
+        ("re.fullmatch(r'a+', 'aab')", "None"),
+        ("m = re.search(r'(?P<y>\\d{4})', 'in 2026'); (m['y'], m.start(), m.span())", "('2026', 3, (3, 7))"),
+        ("re.match(r'(a)\\1', 'aa')", "ValueError: invalid regular expression: regex parse error:\n    (a)\\1\n       ^^\nerror: backreferences are not supported"),
+    ]);
+}
