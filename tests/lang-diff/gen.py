@@ -565,7 +565,7 @@ class Gen:
             (1, lambda: f"list({self.idict_expr(d - 1)})"),
             (1, lambda: f"list({self.tuple_expr(d - 1)})"),
             (1, lambda: (v := self.var(ILIST)) and f"{v}.copy()"),
-            (1, lambda: f"[len({x}) for {x} in {self.slist_expr(d - 1)}]" if (x := self.comp_var()) else None),
+            (1, lambda: (x := self.comp_var()) and f"[len({x}) for {x} in {self.slist_expr(d - 1)}]"),
             (1, lambda: f"[fn(10) for fn in [lambda p: p + i for i in range({r.randint(1, 4)})]]"),
             (2, lambda: self.call(ILIST, d)),
         ])
@@ -682,17 +682,20 @@ class Gen:
         return self.pick(leaves + [
             (2, lambda: (w := self.comp_var()) and f"{{{w}: len({w}) for {w} in {self.slist_expr(d - 1)}}}"),
             (2, lambda: f"dict(zip({self.slist_expr(d - 1)}, {self.ilist_expr(d - 1)}))"),
-            (2, lambda: (v := self.comp_var()) and
-                f"{{k: {self.with_binding(v, INT, lambda: self.int_expr(1))} for k, {v} in {self.dict_expr(d - 1)}.items()"
-                f"{self.with_binding(v, INT, lambda: ' if ' + self.bool_expr(0) if self.chance(0.5) else '')}}}"),
+            (2, lambda: self.dict_comp(d)),
             (1, lambda: (v := self.var(DICT)) and f"{v}.copy()"),
             (1, lambda: f"dict({self.dict_expr(d - 1)})"),
             (1, lambda: f"dict([({self.key_lit()}, {self.int_expr(0)}), ({self.key_lit()}, {self.int_expr(0)})])"),
         ])
 
-    def with_binding(self, name, kind, make):
-        with self.binding(name, kind):
-            return make()
+    def dict_comp(self, d):
+        src = self.dict_expr(d - 1)
+        k = self.comp_var()
+        v = self.comp_var(avoid=k)
+        with self.binding(k, STR), self.binding(v, INT):
+            body = self.int_expr(1)
+            cond = f" if {self.bool_expr(0)}" if self.chance(0.5) else ""
+        return f"{{{k}: {body} for {k}, {v} in {src}.items(){cond}}}"
 
     def idict_expr(self, d=2):
         r = self.rng
@@ -755,7 +758,7 @@ class Gen:
         name = self.fresh(PREFIXES[kind])
         self.emit(f"{name} = {value}")
         self.define(name, kind)
-        if self.in_def and kind in CONTAINERS:  # it may be a global's list: a def changes none
+        if self.in_def and kind in CONTAINERS:  # it may be a global one (`xs = nums`)
             self.frozen.add(name)
         return name
 
@@ -1010,7 +1013,10 @@ class Gen:
             (1, lambda: (a := self.var(ILIST)) and (b := self.var(SLIST)) and (x := loop_var()) and (w := self.fresh(("w", "name"))) and (
                 f"for {x}, {w} in zip({a}, {b})", {x: INT, w: STR}, ILIST)),
         ]
+        acc_kind = acc and self.env.pop(acc)  # walk something other than the (empty) accumulator
         header, bound, walked = self.pick(choices)
+        if acc:
+            self.env[acc] = acc_kind
         # A loop never changes a value of the kind it walks (it might be the one walked, or an
         # alias of it; a string walked while it grows would grow without end); the accumulator
         # is new, so it may.
@@ -1130,7 +1136,9 @@ class Gen:
         self.define(name, kind)
 
     def hazard_stmt(self):
-        """A statement or expression that raises (or, for some values, may)."""
+        """A statement that raises (a few only for some values): wrong types, a missing key or
+        item, a zero divisor, an undefined name, a bad unpacking, a call with too many
+        arguments."""
         r = self.rng
         i = lambda: self.var(INT) or self.int_lit()  # noqa: E731
         self.emit(self.pick([
@@ -1153,7 +1161,7 @@ class Gen:
             (1, lambda: f"{self.fresh(PREFIXES[INT])} = int({self.str_lit(('x1', 'abc', '1.5', '', 'one'))})"),
             (1, lambda: f"{self.fresh(PREFIXES[FLOAT])} = float({self.str_lit(('x', 'one', ''))})"),
             (2, lambda: f"{self.fresh(PREFIXES[INT])} = {r.choice(UNDEFINED)} + {i()}"),
-            (1, lambda: f"{self.fresh(PREFIXES[INT])} = [x for x in range(3)][0] + x" if "x" not in self.env else None),
+            (1, lambda: "x" not in self.env and f"{self.fresh(PREFIXES[INT])} = [x for x in range(3)][0] + x"),
             (1, lambda: f"{self.fresh(PREFIXES[INT])}, {self.fresh(PREFIXES[INT])} = {r.choice(('[1, 2, 3]', '(1,)', '[]', 'range(4)'))}"),
             (1, lambda: (v := self.var(STR)) and f"{v}[0] = {self.str_lit(SHORT)}"),
             (1, lambda: (v := self.var(TUPLE)) and f"{v}[0] = {i()}"),
@@ -1162,7 +1170,7 @@ class Gen:
             (1, lambda: (f := next(iter(self.funcs.values()), None)) and f"{self.fresh(PREFIXES[f.ret])} = {f.name}({', '.join(['1'] * (f.hi + 1))})"),
             (1, lambda: (v := self.var(INT)) and f"{self.fresh(PREFIXES[INT])} = {v}()"),
             (1, lambda: f"{self.fresh(PREFIXES[DICT])} = {{[1]: 2}}"),
-            (1, lambda: f"{self.fresh(PREFIXES[ILIST])} = list(range({r.choice(('1.5', repr('3')))}))"),
+            (1, lambda: f"{self.fresh(PREFIXES[ILIST])} = list(range({r.choice(('1.5', self.str_lit(('3',))))}))"),
             (1, lambda: f"{self.fresh(PREFIXES[ILIST])} = list(range(1, 5, 0))"),
             (1, lambda: f"{self.fresh(PREFIXES[STR])} = {self.str_lit()} * 1.5"),
             (1, lambda: f"{self.fresh(PREFIXES[INT])} = {self.var(ILIST) or self.ilist_lit()}[1.0 + 1]"),
@@ -1231,7 +1239,9 @@ class Gen:
         return self.render(one_line)
 
     def render(self, one_line):
-        r = self.rng
+        """The program's text. Now and then a header holds its one-line body (`if x: y += 1`)
+        and simple statements share a line (`a = 1; b = 2`); a one-line program is all one
+        line."""
         if one_line and all(line.simple and line.indent == 0 for line in self.lines):
             return "; ".join(line.text for line in self.lines) + "\n"
         out: list[tuple[int, str]] = []
@@ -1241,14 +1251,12 @@ class Gen:
             line = lines[idx]
             nxt = lines[idx + 1] if idx + 1 < len(lines) else None
             after = lines[idx + 2] if idx + 2 < len(lines) else None
-            # a header whose body is one simple line may hold it: `if x: y += 1`
             if (not line.simple and line.text.endswith(":") and nxt and nxt.simple
                     and nxt.indent == line.indent + 1 and (after is None or after.indent <= line.indent)
                     and self.chance(0.3)):
                 out.append((line.indent, f"{line.text} {nxt.text}"))
                 idx += 2
                 continue
-            # simple statements side by side: `a = 1; b = 2`
             if (line.simple and out and out[-1][0] == line.indent and idx > 0 and lines[idx - 1].simple
                     and lines[idx - 1].indent == line.indent and self.chance(0.15)
                     and len(out[-1][1]) + len(line.text) < 90):

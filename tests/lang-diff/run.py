@@ -25,6 +25,7 @@ import time
 import warnings
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen import generate  # noqa: E402
 

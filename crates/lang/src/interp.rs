@@ -33,6 +33,14 @@ pub type Sink<'s, 'h> = dyn FnMut(&mut Interp<'h>, Val, Option<Val>) -> Result<b
 /// Keyword arguments of a call, in order.
 pub type Kwargs = Vec<(SmolStr, Val)>;
 
+/// How deeply expressions and calls may nest together (each level is a few Rust frames; the
+/// bound keeps a script within the stack of the thread that runs it).
+pub const MAX_NEST: u32 = 1000;
+/// Below this much stack left, evaluation continues on a new segment of `STACK_SEGMENT`.
+pub const STACK_RED_ZONE: usize = 128 << 10;
+pub const STACK_SEGMENT: usize = 2 << 20;
+const CALL_WEIGHT: u32 = 4;
+
 /// Bytes charged for one item of a container (its slot).
 pub const ITEM_BYTES: usize = 32;
 
@@ -59,6 +67,8 @@ pub struct Interp<'h> {
     allocated: usize,
     deadline: Instant,
     depth: u32,
+    /// Nested evaluations now (see `MAX_NEST`).
+    nest: u32,
     /// The value of the last expression statement the script ran.
     pub last: Val,
     /// What `print` wrote.
@@ -109,6 +119,7 @@ impl<'h> Interp<'h> {
             steps: 0,
             allocated: 0,
             depth: 0,
+            nest: 0,
             last: NONE,
             log: Vec::new(),
             made: Vec::new(),
@@ -524,7 +535,23 @@ impl<'h> Interp<'h> {
 
     // ---- expressions ----
 
+    /// Evaluates an expression. Nesting (of expressions and calls together) is bounded, so
+    /// no script can overflow the thread's stack.
     pub fn eval(&mut self, f: &mut Frame, e: &Expr) -> Result<Val> {
+        self.nest += 1;
+        if self.nest > MAX_NEST {
+            self.nest -= 1;
+            return Err(Exc::budget(format!(
+                "expressions and calls nest more than {MAX_NEST} levels deep"
+            )));
+        }
+        // Deep nesting runs on a stack segment of its own rather than overflow the thread's.
+        let r = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.eval_inner(f, e));
+        self.nest -= 1;
+        r
+    }
+
+    fn eval_inner(&mut self, f: &mut Frame, e: &Expr) -> Result<Val> {
         match e {
             Expr::Const(v) => Ok(Val::V(v.clone())),
             Expr::Name(n) => self.load(f, n),
@@ -926,7 +953,16 @@ impl<'h> Interp<'h> {
             module: false,
         };
         self.depth += 1;
-        let r = self.exec_block(&mut frame, &def.body);
+        // A call's own frames weigh as much as a few nested expressions.
+        self.nest += CALL_WEIGHT;
+        let r = if self.nest > MAX_NEST {
+            Err(Exc::budget(format!(
+                "expressions and calls nest more than {MAX_NEST} levels deep"
+            )))
+        } else {
+            self.exec_block(&mut frame, &def.body)
+        };
+        self.nest -= CALL_WEIGHT;
         self.depth -= 1;
         match r? {
             Flow::Return(v) => Ok(v),

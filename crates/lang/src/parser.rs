@@ -613,7 +613,11 @@ impl Parser<'_> {
 
     pub(crate) fn expr(&mut self) -> Result<Expr> {
         self.enter()?;
-        let e = self.expr_inner();
+        let e = stacker::maybe_grow(
+            crate::interp::STACK_RED_ZONE,
+            crate::interp::STACK_SEGMENT,
+            || self.expr_inner(),
+        );
         self.leave();
         e
     }

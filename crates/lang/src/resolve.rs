@@ -236,6 +236,14 @@ fn comp_target(stack: &mut [Scope], t: &mut Target) {
 }
 
 fn expr(stack: &mut Vec<Scope>, e: &mut Expr) {
+    stacker::maybe_grow(
+        crate::interp::STACK_RED_ZONE,
+        crate::interp::STACK_SEGMENT,
+        || expr_inner(stack, e),
+    )
+}
+
+fn expr_inner(stack: &mut Vec<Scope>, e: &mut Expr) {
     match e {
         Expr::Const(_) | Expr::Key(_) => {}
         Expr::Name(n) => n.var = lookup(stack, &n.id),

@@ -419,3 +419,32 @@ fn regular_expressions() {
         ("re.match(r'(a)\\1', 'aa')", "ValueError: invalid regular expression: regex parse error:\n    (a)\\1\n       ^^\nerror: backreferences are not supported"),
     ]);
 }
+
+#[test]
+fn nesting_never_overflows_the_stack() {
+    // Calls and nested expressions as deep as the bounds allow run on a thread with a small
+    // stack (evaluation moves to a new stack segment when it runs low); deeper is BUDGET.
+    let cases = [
+        (21, 40, "840"),
+        (160, 0, "0"),
+        (90, 5, "450"),
+        (1000, 0, "BUDGET"),
+    ];
+    for (depth, width, want) in cases {
+        let inner = format!("{}f(n - 1){}", "1 + (".repeat(width), ")".repeat(width));
+        let src = format!("def f(n):\n    return 0 if n == 0 else {inner}\nf({depth})");
+        let got = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || {
+                let limits = Limits {
+                    depth: 1000,
+                    ..Limits::default()
+                };
+                run_with(&mut MapHost::default(), &src, limits)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(got.starts_with(want), "depth {depth} width {width}: {got}");
+    }
+}
