@@ -20,6 +20,7 @@ import collections
 import copy
 import math
 import random
+import signal
 import sys
 import time
 import warnings
@@ -41,6 +42,7 @@ SKIPPED_EXCEPTIONS = (OverflowError, MemoryError, RecursionError)
 RETURNABLE = (type(None), bool, int, float, str, list, tuple, dict, set, frozenset)
 
 SELF_CHECK_SECONDS = 0.1
+CPYTHON_LIMIT_SECONDS = 5.0  # a program still running then is the generator's bug
 SELF_CHECK_MIN_SUCCESS = 0.70
 
 
@@ -48,6 +50,14 @@ SELF_CHECK_MIN_SUCCESS = 0.70
 
 class I64Overflow(Exception):
     """An int outside 64 bits was made: okdb raises OverflowError there."""
+
+
+class TooSlow(BaseException):
+    """CPython ran a program for CPYTHON_LIMIT_SECONDS (a BaseException: no program catches it)."""
+
+
+def too_slow(signum, frame):
+    raise TooSlow
 
 
 def check_i64(value):
@@ -116,15 +126,24 @@ def run_cpython(program):
     if problem:
         return ("raise", "SyntaxError", problem) if problem.startswith("SyntaxError") else ("skip", problem)
     namespace = {"_i64": check_i64}
+    limited = hasattr(signal, "setitimer")
+    if limited:
+        signal.signal(signal.SIGALRM, too_slow)
+        signal.setitimer(signal.ITIMER_REAL, CPYTHON_LIMIT_SECONDS)
     try:
         exec(head, namespace)
         value = eval(last, namespace)
+    except TooSlow:
+        return ("skip", f"CPython ran it for {CPYTHON_LIMIT_SECONDS:.0f} s")
     except I64Overflow:
         return ("raise", "OverflowError", "int out of 64-bit range")
     except SKIPPED_EXCEPTIONS as e:
         return ("skip", f"CPython raised {type(e).__name__}")
     except Exception as e:  # noqa: BLE001 - the outcome under test
         return ("raise", type(e).__name__, str(e))
+    finally:
+        if limited:
+            signal.setitimer(signal.ITIMER_REAL, 0)
     for item in walk(value):
         if not isinstance(item, RETURNABLE):
             return ("skip", f"result holds a {type(item).__name__}")

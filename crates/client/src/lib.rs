@@ -140,7 +140,7 @@ pub fn to_value(frame: &Frame) -> Option<Value> {
                 };
                 d.insert(key, to_value(v)?);
             }
-            Value::Dict(Box::new(d))
+            Value::Dict(d)
         }
         _ => return None,
     })

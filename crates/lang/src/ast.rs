@@ -110,6 +110,8 @@ pub struct Comp {
     /// The value of a dict comprehension.
     pub value: Option<Expr>,
     pub gens: Vec<Generator>,
+    /// A scan the planner recognised (crate::plan), run natively over the stored value.
+    pub plan: Option<Box<crate::plan::Scan>>,
 }
 
 #[derive(Debug, Clone)]

@@ -427,6 +427,11 @@ impl Interp<'_> {
 pub fn stream(interp: &mut Interp, f: &mut Frame, b: Builtin, c: &Comp) -> Result<Option<Val>> {
     match b {
         Builtin::Sum => {
+            if let Some(scan) = c.plan.as_deref().filter(|p| p.yields_one) {
+                if let Some(v) = interp.run_scan(scan)? {
+                    return Ok(Some(v));
+                }
+            }
             let mut acc = Val::int(0);
             let mut err = None;
             interp.comp_loop(f, c, 0, &mut |i, v, _| {

@@ -143,7 +143,14 @@ impl<'h> Interp<'h> {
                 self.limits.steps
             )));
         }
-        if self.steps & 1023 == 0 && Instant::now() > self.deadline {
+        if self.steps & 1023 == 0 {
+            self.check_deadline()?;
+        }
+        Ok(())
+    }
+
+    fn check_deadline(&self) -> Result<()> {
+        if Instant::now() > self.deadline {
             return Err(Exc::budget(format!(
                 "the script ran longer than {} ms (script-time-limit)",
                 self.limits.time.as_millis()
@@ -698,7 +705,43 @@ impl<'h> Interp<'h> {
 
     // ---- comprehensions ----
 
+    /// Runs a scan the planner recognised over the stored list, natively; None if the value
+    /// is not a list or an item needs the interpreter (which then runs the comprehension).
+    pub fn run_scan(&mut self, scan: &crate::plan::Scan) -> Result<Option<Val>> {
+        let Some(Value::List(list)) = self.host.read(&scan.key)? else {
+            return Ok(None);
+        };
+        // A step per item, as the interpreter counts them.
+        self.steps += list.len() as u64;
+        self.tick()?;
+        // The items found make a list of stored values (each an O(1) clone), which the
+        // script turns into a list of its own only if it changes it.
+        let mut out = okdb_value::List::new();
+        let mut count = 0i64;
+        for (i, item) in list.iter().enumerate() {
+            if i & 0xffff == 0xffff {
+                self.check_deadline()?;
+            }
+            match crate::plan::matches(scan, item) {
+                None => return Ok(None),
+                Some(false) => {}
+                Some(true) if scan.yields_item => out.push_back(item.clone()),
+                Some(true) => count += 1,
+            }
+        }
+        if scan.yields_item {
+            self.charge_items(out.len())?;
+            return Ok(Some(Val::V(Value::List(Box::new(out)))));
+        }
+        Ok(Some(Val::int(count)))
+    }
+
     fn eval_comp(&mut self, f: &mut Frame, c: &Comp) -> Result<Val> {
+        if let Some(scan) = c.plan.as_deref().filter(|p| p.yields_item) {
+            if let Some(v) = self.run_scan(scan)? {
+                return Ok(v);
+            }
+        }
         match c.kind {
             CompKind::List | CompKind::Gen => {
                 let mut out = Vec::new();

@@ -21,6 +21,7 @@ pub mod iter;
 pub mod lexer;
 pub mod methods;
 pub mod parser;
+pub mod plan;
 pub mod re;
 pub mod resolve;
 pub mod val;

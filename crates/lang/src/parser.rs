@@ -1187,6 +1187,7 @@ impl Parser<'_> {
             elt,
             value,
             gens,
+            plan: None,
         })))
     }
 }

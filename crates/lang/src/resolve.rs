@@ -298,6 +298,7 @@ fn expr_inner(stack: &mut Vec<Scope>, e: &mut Expr) {
                 expr(stack, v);
             }
             stack.last_mut().expect("a scope").blocks.pop();
+            c.plan = crate::plan::detect(c).map(Box::new);
         }
     }
 }

@@ -542,7 +542,7 @@ fn to_value_at(v: &Val, depth: usize) -> Result<Value> {
                 };
                 out.insert(key, to_value_at(v, depth + 1)?);
             }
-            Value::Dict(Box::new(out))
+            Value::Dict(out)
         }
         Val::Set(s) => {
             let items = s

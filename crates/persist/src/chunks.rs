@@ -139,7 +139,7 @@ pub fn for_each_chunk(v: &Value, mut f: impl FnMut(Value)) -> bool {
         Value::Dict(d) => split(
             d.iter().map(|(k, v)| (k.clone(), v.clone())),
             |(k, v): &(SmolStr, Value)| format!("{k}\u{0}{}", to_json(v)),
-            |run| f(Value::Dict(Box::new(run.into_iter().collect::<Dict>()))),
+            |run| f(Value::Dict(run.into_iter().collect::<Dict>())),
         ),
         Value::Deque(d) => split(d.items.iter().cloned(), to_json, |run| {
             let items = run.into_iter().collect::<List>();
@@ -341,11 +341,11 @@ mod tests {
         let s = Value::Set(Box::new((0..5000).map(Value::Int).collect::<Set>()));
         assert_eq!(join(split_value(&s).unwrap()).unwrap(), s);
 
-        let d = Value::Dict(Box::new(
+        let d = Value::Dict(
             (0..5000)
                 .map(|i| (SmolStr::from(format!("f{i}")), Value::Int(i)))
                 .collect::<Dict>(),
-        ));
+        );
         let back = join(split_value(&d).unwrap()).unwrap();
         assert_eq!(
             okdb_value::json::to_string(&back),
@@ -381,11 +381,11 @@ mod tests {
     #[test]
     fn a_few_large_elements_are_chunked_by_size() {
         let big = "y".repeat(BYTES_CHUNK / 2);
-        let d = Value::Dict(Box::new(
+        let d = Value::Dict(
             (0..20)
                 .map(|i| (SmolStr::from(format!("f{i}")), Value::str(&big)))
                 .collect::<Dict>(),
-        ));
+        );
         let parts = split_value(&d).expect("20 half-MiB fields are chunked");
         assert!(parts.len() >= 10, "{} chunks", parts.len());
         for p in &parts {

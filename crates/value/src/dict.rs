@@ -1,42 +1,43 @@
-//! An insertion-ordered dict with O(1) clone and O(log n) get/insert/remove.
+//! An insertion-ordered dict with O(1) clone.
 //!
-//! Two persistent maps: `index` maps a key to its insertion sequence number, `entries` maps the
-//! sequence number to the entry. Iteration walks `entries`, so it is in insertion order; removing a
-//! key removes its sequence number, so there are no tombstones to skip.
+//! Small dicts (up to [`SMALL`] entries: most records) are one shared array of entries in
+//! insertion order: a lookup is a short scan of one allocation, and a change copies the few
+//! entries when the array is shared. Larger dicts are two persistent maps: `index` maps a key
+//! to its insertion sequence number, `entries` maps the sequence number to the entry, so
+//! get/insert/remove are O(log n), iteration walks `entries` in insertion order, and removing
+//! a key leaves no tombstone.
+
+use std::sync::Arc;
 
 use crate::{SmolStr, Value};
 
+/// The most entries a dict keeps in its small form.
+pub const SMALL: usize = 8;
+
+#[derive(Clone)]
+pub struct Dict(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Small(Arc<[(SmolStr, Value)]>),
+    Large(Box<Large>),
+}
+
 #[derive(Clone, Default)]
-pub struct Dict {
+struct Large {
     index: imbl::HashMap<SmolStr, u64>,
     entries: imbl::OrdMap<u64, (SmolStr, Value)>,
     next: u64,
 }
 
-impl Dict {
-    pub fn new() -> Dict {
-        Dict::default()
+impl Default for Dict {
+    fn default() -> Self {
+        Dict(Repr::Small(Arc::new([])))
     }
+}
 
-    pub fn len(&self) -> usize {
-        self.index.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
-    }
-
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        let seq = self.index.get(key)?;
-        self.entries.get(seq).map(|(_, v)| v)
-    }
-
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.index.contains_key(key)
-    }
-
-    /// Inserts or replaces; a replaced key keeps its position, as in Python.
-    pub fn insert(&mut self, key: SmolStr, value: Value) -> Option<Value> {
+impl Large {
+    fn insert(&mut self, key: SmolStr, value: Value) -> Option<Value> {
         if let Some(seq) = self.index.get(&key) {
             let slot = self.entries.get_mut(seq).expect("index and entries agree");
             return Some(std::mem::replace(&mut slot.1, value));
@@ -47,10 +48,100 @@ impl Dict {
         self.entries.insert(seq, (key, value));
         None
     }
+}
+
+/// Key equality for the small form's scan: keys are short, and most differ in length, so
+/// this beats a call to `memcmp` per entry.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl Dict {
+    pub fn new() -> Dict {
+        Dict::default()
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Repr::Small(e) => e.len(),
+            Repr::Large(l) => l.index.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match &self.0 {
+            Repr::Small(e) => e.iter().find(|(k, _)| same(k, key)).map(|(_, v)| v),
+            Repr::Large(l) => {
+                let seq = l.index.get(key)?;
+                l.entries.get(seq).map(|(_, v)| v)
+            }
+        }
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Inserts or replaces; a replaced key keeps its position, as in Python.
+    pub fn insert(&mut self, key: SmolStr, value: Value) -> Option<Value> {
+        match &mut self.0 {
+            Repr::Small(e) => {
+                if let Some(i) = e.iter().position(|(k, _)| *k == key) {
+                    // Copy on write: the array is shared with every clone of this dict.
+                    let mut v = e.to_vec();
+                    let old = std::mem::replace(&mut v[i].1, value);
+                    *e = v.into();
+                    return Some(old);
+                }
+                if e.len() < SMALL {
+                    let mut v = Vec::with_capacity(e.len() + 1);
+                    v.extend(e.iter().cloned());
+                    v.push((key, value));
+                    *e = v.into();
+                    return None;
+                }
+                let mut large = Large::default();
+                for (k, v) in e.iter() {
+                    large.insert(k.clone(), v.clone());
+                }
+                large.insert(key, value);
+                self.0 = Repr::Large(Box::new(large));
+                None
+            }
+            Repr::Large(l) => l.insert(key, value),
+        }
+    }
 
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let seq = self.index.remove(key)?;
-        self.entries.remove(&seq).map(|(_, v)| v)
+        match &mut self.0 {
+            Repr::Small(e) => {
+                let i = e.iter().position(|(k, _)| k == key)?;
+                let mut v = e.to_vec();
+                let (_, old) = v.remove(i);
+                *e = v.into();
+                Some(old)
+            }
+            Repr::Large(l) => {
+                let seq = l.index.remove(key)?;
+                l.entries.remove(&seq).map(|(_, v)| v)
+            }
+        }
     }
 
     /// Entries sorted by key: the order-independent view equality and ordering use.
@@ -61,13 +152,19 @@ impl Dict {
     }
 
     /// Entries in insertion order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&SmolStr, &Value)> + '_ {
-        self.entries.values().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> Iter<'_> {
+        match &self.0 {
+            Repr::Small(e) => Iter::Small(e.iter()),
+            Repr::Large(l) => Iter::Large(l.entries.values()),
+        }
     }
 
     /// Consumes the dict, yielding its entries in insertion order.
-    pub fn into_entries(self) -> impl Iterator<Item = (SmolStr, Value)> {
-        self.entries.into_iter().map(|(_, entry)| entry)
+    pub fn into_entries(self) -> Box<dyn Iterator<Item = (SmolStr, Value)>> {
+        match self.0 {
+            Repr::Small(e) => Box::new(e.to_vec().into_iter()),
+            Repr::Large(l) => Box::new(l.entries.into_iter().map(|(_, entry)| entry)),
+        }
     }
 
     /// The key and value of a one-entry dict.
@@ -77,6 +174,38 @@ impl Dict {
         } else {
             None
         }
+    }
+}
+
+/// The entries of a dict, in insertion order.
+pub enum Iter<'a> {
+    Small(std::slice::Iter<'a, (SmolStr, Value)>),
+    Large(imbl::ordmap::Values<'a, u64, (SmolStr, Value), imbl::shared_ptr::DefaultSharedPtr>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a SmolStr, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Small(i) => i.next().map(|(k, v)| (k, v)),
+            Iter::Large(i) => i.next().map(|(k, v)| (k, v)),
+        }
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Small(i) => i.next_back().map(|(k, v)| (k, v)),
+            Iter::Large(i) => i.next_back().map(|(k, v)| (k, v)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Iter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("dict::Iter")
     }
 }
 
@@ -113,5 +242,25 @@ mod tests {
         assert_eq!(keys, ["a", "c", "b"]);
         assert_eq!(d.get("a"), Some(&Value::Int(1)));
         assert_eq!(d.len(), 3);
+    }
+
+    #[test]
+    fn grows_from_small_to_large_keeping_order_and_clones_apart() {
+        let mut d = Dict::new();
+        for i in 0..20 {
+            d.insert(SmolStr::new(format!("k{i}")), Value::Int(i));
+            let before = d.clone();
+            d.insert("k0".into(), Value::Int(-1));
+            assert_eq!(
+                before.get("k0"),
+                Some(&Value::Int(if i == 0 { 0 } else { -1 }))
+            );
+            assert_eq!(d.len(), i as usize + 1);
+        }
+        let keys: Vec<String> = d.iter().map(|(k, _)| k.to_string()).collect();
+        assert_eq!(keys, (0..20).map(|i| format!("k{i}")).collect::<Vec<_>>());
+        assert_eq!(d.remove("k5"), Some(Value::Int(5)));
+        assert_eq!(d.get("k5"), None);
+        assert_eq!(d.iter().rev().next().map(|(k, _)| k.as_str()), Some("k19"));
     }
 }

@@ -469,12 +469,12 @@ pub(crate) mod tests {
     use crate::SmolStr;
 
     fn dict(entries: &[(&str, Value)]) -> Value {
-        Value::Dict(Box::new(
+        Value::Dict(
             entries
                 .iter()
                 .map(|(k, v)| (SmolStr::new(k), v.clone()))
                 .collect(),
-        ))
+        )
     }
 
     fn set(items: &[Value]) -> Value {

@@ -56,7 +56,7 @@ pub enum Value {
     /// Binary data: what a non-UTF-8 argument becomes.
     Bytes(Arc<[u8]>),
     List(Box<List>),
-    Dict(Box<Dict>),
+    Dict(Dict),
     Set(Box<Set>),
     /// String members with float scores, ordered by (score, member).
     SortedSet(Box<SortedSet>),
@@ -446,11 +446,11 @@ mod tests {
         let ba: Dict = [("b".into(), Value::Int(2)), ("a".into(), Value::Int(1))]
             .into_iter()
             .collect();
-        assert_eq!(Value::Dict(Box::new(ab.clone())), Value::Dict(Box::new(ba)));
+        assert_eq!(Value::Dict(ab.clone()), Value::Dict(ba));
         let ac: Dict = [("a".into(), Value::Int(1)), ("c".into(), Value::Int(2))]
             .into_iter()
             .collect();
-        assert!(Value::Dict(Box::new(ab)) < Value::Dict(Box::new(ac)));
+        assert!(Value::Dict(ab) < Value::Dict(ac));
     }
 
     #[test]

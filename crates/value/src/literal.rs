@@ -828,13 +828,13 @@ impl Parser<'_> {
                 Braced::OneKey(tag, payload) if escapes % 2 == 0 => {
                     break decode_tag(&tag, payload, &|msg| self.fail(at, msg))?;
                 }
-                Braced::OneKey(key, v) => break Value::Dict(Box::new(Dict::from_iter([(key, v)]))),
-                Braced::Dict(d) => break Value::Dict(Box::new(d)),
+                Braced::OneKey(key, v) => break Value::Dict(Dict::from_iter([(key, v)])),
+                Braced::Dict(d) => break Value::Dict(d),
             }
         };
         for level in (0..escapes).rev() {
             if level % 2 == 1 {
-                v = Value::Dict(Box::new(Dict::from_iter([(SmolStr::new("$dict"), v)])));
+                v = Value::Dict(Dict::from_iter([(SmolStr::new("$dict"), v)]));
             }
         }
         Ok(v)
@@ -1120,7 +1120,7 @@ impl Args {
         Ok(match v {
             Value::List(l) => *l,
             Value::Set(s) => (*s).into_iter().collect(),
-            Value::Dict(d) => (*d)
+            Value::Dict(d) => d
                 .into_entries()
                 .map(|(k, _)| Value::Str(k.into()))
                 .collect(),
@@ -1309,7 +1309,7 @@ fn construct_dict(args: Args) -> Result<Value, ValueError> {
     let (first, args) = args.at_most_one()?;
     let mut dict = match first {
         None => Dict::new(),
-        Some(Value::Dict(d)) => *d,
+        Some(Value::Dict(d)) => d,
         Some(Value::List(pairs)) => {
             let mut d = Dict::new();
             for pair in pairs.iter() {
@@ -1335,7 +1335,7 @@ fn construct_dict(args: Args) -> Result<Value, ValueError> {
     for (k, v) in args.keywords {
         dict.insert(k, v);
     }
-    Ok(Value::Dict(Box::new(dict)))
+    Ok(Value::Dict(dict))
 }
 
 fn construct_bytes(args: Args) -> Result<Value, ValueError> {

@@ -772,7 +772,7 @@ fn gen_value(r: &mut Rng, depth: usize) -> Value {
             let dict: Dict = (0..n)
                 .map(|_| (gen_string(r).into(), gen_value(r, depth - 1)))
                 .collect();
-            Value::Dict(Box::new(dict))
+            Value::Dict(dict)
         }
         _ => Value::set((0..r.below(5)).map(|_| gen_scalar(r))).unwrap(),
     }
