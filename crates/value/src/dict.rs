@@ -162,7 +162,7 @@ impl Dict {
     /// Consumes the dict, yielding its entries in insertion order.
     pub fn into_entries(self) -> Box<dyn Iterator<Item = (SmolStr, Value)>> {
         match self.0 {
-            Repr::Small(e) => Box::new(e.to_vec().into_iter()),
+            Repr::Small(e) => Box::new((0..e.len()).map(move |i| e[i].clone())),
             Repr::Large(l) => Box::new(l.entries.into_iter().map(|(_, entry)| entry)),
         }
     }
@@ -261,6 +261,6 @@ mod tests {
         assert_eq!(keys, (0..20).map(|i| format!("k{i}")).collect::<Vec<_>>());
         assert_eq!(d.remove("k5"), Some(Value::Int(5)));
         assert_eq!(d.get("k5"), None);
-        assert_eq!(d.iter().rev().next().map(|(k, _)| k.as_str()), Some("k19"));
+        assert_eq!(d.iter().next_back().map(|(k, _)| k.as_str()), Some("k19"));
     }
 }

@@ -350,7 +350,7 @@ fn decode(j: &serde_json::Value, depth: usize, nesting: usize) -> Result<Value, 
                     if tag == "$dict" {
                         return match payload {
                             J::Object(inner) => {
-                                plain_dict(inner, depth, nesting + 1).map(|d| Value::Dict(d.into()))
+                                plain_dict(inner, depth, nesting + 1).map(Value::Dict)
                             }
                             other => decode(other, depth, nesting + 1)
                                 .and_then(|v| decode_tag(tag, v, &json_error)),
@@ -362,7 +362,7 @@ fn decode(j: &serde_json::Value, depth: usize, nesting: usize) -> Result<Value, 
                     }
                 }
             }
-            plain_dict(map, depth, nesting).map(|d| Value::Dict(d.into()))
+            plain_dict(map, depth, nesting).map(Value::Dict)
         }
     }
 }
