@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the workspace's unit and wire tests, then the real server driven by the real
 # redis-cli and by redis-py, then Redis's own test suite (scripts/redis-suite.sh: no unit may pass
-# fewer tests than tests/redis-suite/expected.txt), then a seconds-long smoke run of the
+# fewer tests than tests/redis-suite/expected.txt), then the language's differential test against
+# CPython (scripts/lang-diff.sh, 1,000 random programs), then a seconds-long smoke run of the
 # side-by-side benchmark harnesses (throughput, and maxmemory under every policy).
 # Installs what it needs when missing: make/gcc, Redis (redis-server, redis-tools), tcl, redis-py.
 set -euo pipefail
@@ -13,6 +14,7 @@ cargo test --workspace
 cargo build --release --bin okdb
 bash scripts/smoke-redis-cli.sh target/release/okdb
 bash scripts/redis-suite.sh target/release/okdb
+bash scripts/lang-diff.sh target/release/okdb 1000
 python3 bench/compare.py --smoke --okdb target/release/okdb >/dev/null
 python3 bench/evict.py --smoke --okdb target/release/okdb >/dev/null
 echo "bench smoke: ok"

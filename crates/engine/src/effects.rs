@@ -345,7 +345,7 @@ pub(crate) fn apply(store: &mut Store, now: u64, effects: &[Effect]) -> Result<(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::time::Duration;
 
     use bytes::Bytes;
@@ -354,7 +354,7 @@ mod tests {
     use crate::journal::{Body, Record};
     use crate::{Config, Engine};
 
-    fn journaling() -> (Engine, std::sync::Arc<crate::journal::Queue>) {
+    pub(crate) fn journaling() -> (Engine, std::sync::Arc<crate::journal::Queue>) {
         let engine = Engine::new(Config::default());
         let queue = engine.start_journal(1);
         (engine, queue)
@@ -522,7 +522,7 @@ mod tests {
     }
 
     /// Every key of every keyspace: (keyspace, key, value, expiry), sorted.
-    fn contents(engine: &Engine) -> Vec<(String, Vec<u8>, String, u64)> {
+    pub(crate) fn contents(engine: &Engine) -> Vec<(String, Vec<u8>, String, u64)> {
         let cap = engine.capture(|_, _| true);
         let mut out: Vec<_> = cap
             .spaces
@@ -545,7 +545,7 @@ mod tests {
 
     /// A random command over a few keys of every type (many of them fail, which is part of
     /// the test: a failure journals nothing).
-    fn random_command(rng: &mut fastrand::Rng, n: usize) -> String {
+    pub(crate) fn random_command(rng: &mut fastrand::Rng, n: usize) -> String {
         let l = ["l1", "l2"][rng.usize(..2)];
         let s = ["s1", "s2"][rng.usize(..2)];
         let v = format!("v{}", rng.usize(..8));

@@ -403,3 +403,149 @@ impl Executor<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+
+    use crate::effects::tests::{contents, journaling, random_command};
+    use crate::journal::Record;
+    use crate::{Config, Engine, Reply, Session};
+
+    fn call(engine: &Engine, s: &mut Session, args: &[&str]) -> Reply {
+        let args: Vec<Bytes> = args
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        // One clock for the whole test: no key expires between two looks at the store.
+        engine.lock_at(1_700_000_000_000).execute(s, &args)
+    }
+
+    /// A command line as a call of the language (`RPUSH l a` → `RPUSH('l', 'a')`).
+    fn as_call(cmd: &str) -> String {
+        let mut parts = cmd.split_whitespace();
+        let name = parts.next().expect("a name");
+        let args: Vec<String> = parts.map(|a| format!("{a:?}")).collect();
+        format!("{name}({})", args.join(", "))
+    }
+
+    #[test]
+    fn a_script_is_one_record_and_replays_to_the_same_store() {
+        let (engine, queue) = journaling();
+        let mut s = engine.connect("test".into()).unwrap();
+        call(&engine, &mut s, &["RPUSH", "l", "a", "b"]);
+        queue.take(Duration::ZERO);
+        let script = "SET('a', 1)\nRPUSH('l', 'c')\nINCR('a', 41)\nEXPIRE('l', 100)\nSADD('s', 'x', 'y')\n$a";
+        assert_eq!(call(&engine, &mut s, &["RUN", script]), Reply::Int(42));
+        let records = queue.take(Duration::ZERO);
+        assert_eq!(records.len(), 1, "{records:?}");
+        let crate::journal::Body::Effects(effects) = &records[0].body else {
+            panic!("an effects record")
+        };
+        assert!(effects.len() >= 4, "{effects:?}");
+        // A script that only reads journals nothing.
+        assert_eq!(call(&engine, &mut s, &["RUN", "len($l)"]), Reply::Int(3));
+        assert!(queue.take(Duration::ZERO).is_empty());
+    }
+
+    #[test]
+    fn a_failing_script_leaves_the_store_as_it_was_and_journals_nothing() {
+        let (engine, queue) = journaling();
+        let mut s = engine.connect("test".into()).unwrap();
+        for cmd in [
+            "RPUSH l a b c",
+            "HSET h f 1",
+            "SET str hello",
+            "SET tmp x",
+            "PEXPIRE tmp 100000",
+            "ZADD z 1 m",
+        ] {
+            let args: Vec<&str> = cmd.split(' ').collect();
+            call(&engine, &mut s, &args);
+        }
+        queue.take(Duration::ZERO);
+        let before = contents(&engine);
+        let writes = "RPUSH('l', 'd'); LPOP('l'); HSET('h', 'g', 2); APPEND('str', '!'); \
+                      DEL('tmp'); SET('new', 1); RENAME('str', 'moved'); PERSIST('z'); \
+                      ZADD('z', 5, 'n'); EXPIRE('h', 10); LPUSH('l2', 1)";
+        for failure in ["1/0", "MULTI()", "GET('l')[99]", "while True: pass"] {
+            let script = format!("{writes}\n{failure}");
+            let reply = call(&engine, &mut s, &["RUN", &script]);
+            assert!(matches!(reply, Reply::Error(_)), "{failure}: {reply:?}");
+            assert_eq!(contents(&engine), before, "after {failure}");
+            assert!(queue.take(Duration::ZERO).is_empty(), "{failure}");
+        }
+        // The same writes without the failure commit, as one record.
+        assert!(!matches!(
+            call(&engine, &mut s, &["RUN", writes]),
+            Reply::Error(_)
+        ));
+        assert_ne!(contents(&engine), before);
+        assert_eq!(queue.take(Duration::ZERO).len(), 1);
+    }
+
+    #[test]
+    fn random_scripts_commit_whole_or_not_at_all_and_replay() {
+        for seed in 0..6u64 {
+            let (engine, queue) = journaling();
+            let mut s = engine.connect("test".into()).unwrap();
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut records: Vec<Record> = Vec::new();
+            let (mut committed, mut undone) = (0, 0);
+            for n in 0..300 {
+                let calls: Vec<String> = (0..rng.usize(1..6))
+                    .map(|_| as_call(&random_command(&mut rng, n)))
+                    .collect();
+                // Some scripts fail at the end, after their writes.
+                let fail = rng.usize(..4) == 0;
+                let script = format!("{}{}", calls.join("\n"), if fail { "\n1/0" } else { "" });
+                let before = contents(&engine);
+                let reply = call(&engine, &mut s, &["RUN", &script]);
+                let got = queue.take(Duration::ZERO);
+                if matches!(reply, Reply::Error(_)) {
+                    assert_eq!(contents(&engine), before, "seed {seed}: {script}");
+                    assert!(got.is_empty(), "seed {seed}: {script}");
+                    undone += 1;
+                } else {
+                    assert!(got.len() <= 1, "seed {seed}: {script}");
+                    committed += 1;
+                }
+                records.extend(got);
+            }
+            assert!(committed > 50 && undone > 50, "{committed} {undone}");
+            let copy = Engine::new(Config::default());
+            copy.start_tracking(1);
+            for r in &records {
+                let reply = copy.replay(r);
+                assert!(!matches!(reply, Reply::Error(_)), "seed {seed}: {reply:?}");
+            }
+            assert_eq!(contents(&copy), contents(&engine), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn exec_is_one_record() {
+        let (engine, queue) = journaling();
+        let mut s = engine.connect("test".into()).unwrap();
+        call(&engine, &mut s, &["MULTI"]);
+        call(&engine, &mut s, &["SET", "a", "1"]);
+        call(&engine, &mut s, &["RPUSH", "l", "x"]);
+        call(&engine, &mut s, &["INCR", "a"]);
+        call(&engine, &mut s, &["EXEC"]);
+        assert_eq!(queue.take(Duration::ZERO).len(), 1);
+    }
+
+    #[test]
+    fn scripts_are_cached_and_the_cache_stays_bounded() {
+        let engine = Engine::new(Config::default());
+        let mut s = engine.connect("test".into()).unwrap();
+        for i in 0..3000 {
+            let script = format!("{i} + 1");
+            assert_eq!(call(&engine, &mut s, &["RUN", &script]), Reply::Int(i + 1));
+        }
+        let cached = engine.lock().store.scripts.len();
+        assert!(cached <= super::CACHE_ENTRIES, "{cached}");
+    }
+}

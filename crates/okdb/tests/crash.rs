@@ -241,3 +241,77 @@ fn failpoints_in_checkpoint_and_rotation_lose_nothing() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Scripts under kill -9: each writer's `RUN` sets ten keys to its counter and pushes the
+/// counter onto a log, as one transaction. After the restart every writer's ten keys agree,
+/// the log holds exactly 1..=that counter, and nothing acknowledged is lost (`always`).
+#[test]
+fn kill_9_never_shows_half_a_script() {
+    let dir = std::env::temp_dir().join(format!("okdb-crash-scripts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    const SCRIPT: &str = "n = ARGS[1]\nfor i in range(10):\n    SET(f'{ARGS[0]}:{i}', n)\nRPUSH(ARGS[0] + ':log', n)\nn";
+    let mut total = 0;
+    for round in 0..rounds() {
+        let (mut child, port) = start(&dir, "always", &[]);
+        let addr = format!("127.0.0.1:{port}");
+        let stop = Arc::new(AtomicBool::new(false));
+        let acked: Vec<Arc<AtomicU64>> =
+            (0..WRITERS).map(|_| Arc::new(AtomicU64::new(0))).collect();
+        let handles: Vec<_> = acked
+            .iter()
+            .enumerate()
+            .map(|(w, acked)| {
+                let (acked, stop, addr) = (acked.clone(), stop.clone(), addr.clone());
+                std::thread::spawn(move || {
+                    let Ok(mut c) = Client::connect(&addr) else {
+                        return;
+                    };
+                    let prefix = format!("r{round}w{w}");
+                    for j in 1..=1_000_000u64 {
+                        if stop.load(SeqCst) {
+                            return;
+                        }
+                        match c.call(&["RUN", SCRIPT, &prefix, &j.to_string()]) {
+                            Ok(Frame::Integer(n)) if n as u64 == j => acked.store(j, SeqCst),
+                            Ok(other) => panic!("unexpected reply {other:?}"),
+                            Err(_) => return,
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(fastrand::u64(100..600)));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        stop.store(true, SeqCst);
+        for h in handles {
+            h.join().unwrap();
+        }
+        let (mut child, port) = start(&dir, "always", &[]);
+        let mut c = Client::connect(&format!("127.0.0.1:{port}")).unwrap();
+        for (w, acked) in acked.iter().enumerate() {
+            let prefix = format!("r{round}w{w}");
+            let acked = acked.load(SeqCst);
+            let values: Vec<u64> = (0..10)
+                .map(|i| int(&c.call(&["GET", &format!("{prefix}:{i}")]).unwrap()))
+                .collect();
+            let last = values[0];
+            assert!(
+                values.iter().all(|v| *v == last),
+                "half a script: {values:?}"
+            );
+            assert!(
+                last >= acked && last <= acked + 1,
+                "acked {acked}, found {last}"
+            );
+            let len = int(&c.call(&["LLEN", &format!("{prefix}:log")]).unwrap());
+            assert_eq!(len, last, "the log of {prefix}");
+            total += acked;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    assert!(total > 100, "only {total} scripts acknowledged");
+    eprintln!("scripts: {} kill -9 rounds, {total} acknowledged", rounds());
+    let _ = std::fs::remove_dir_all(&dir);
+}
