@@ -8,7 +8,17 @@ use crate::CmdError;
 
 /// An argument as a value under a literal mode (SPEC.md §1): faithful never fails.
 pub fn value(mode: Literals, arg: &[u8]) -> Result<Value, CmdError> {
-    mode.parse(arg).map_err(|e| CmdError::err(e.to_string()))
+    let v = mode.parse(arg).map_err(|e| CmdError::err(e.to_string()))?;
+    // A function literal is stored only if it is a function of the language.
+    if let Value::Function(src) = &v {
+        okdb_lang::Program::lambda(src).map_err(|e| {
+            CmdError::new(
+                crate::script::static_kind(&e.kind),
+                format!("not a function: {}", e.msg),
+            )
+        })?;
+    }
+    Ok(v)
 }
 
 /// An argument that must be a 64-bit integer, written as Redis writes one ([`redis_int`]).

@@ -85,7 +85,7 @@ pub fn exc_reply(e: &Exc) -> Reply {
     Reply::Error(CmdError::new(prefix, msg))
 }
 
-fn static_kind(kind: &str) -> &'static str {
+pub(crate) fn static_kind(kind: &str) -> &'static str {
     const KINDS: &[&str] = &[
         "SyntaxError",
         "IndentationError",
@@ -112,6 +112,43 @@ fn static_kind(kind: &str) -> &'static str {
         "NOSCRIPT",
     ];
     KINDS.iter().find(|k| **k == kind).copied().unwrap_or("ERR")
+}
+
+/// The scripts `EVAL`, `APPLY` and `FILTER` run: `ARGS` is the key, the function (a
+/// `lambda …` literal, or the name of a key that holds one) and, for `FILTER … STORE`, the
+/// destination.
+const EVAL_SCRIPT: &str = "f = ARGS[1]\nif isinstance(f, str): f = GET(f)\nf(GET(ARGS[0]))";
+const APPLY_SCRIPT: &str = "f = ARGS[1]\nif isinstance(f, str): f = GET(f)\nv = f(GET(ARGS[0]))\nSET(ARGS[0], v, 'KEEPTTL')\nv";
+const FILTER_SCRIPT: &str = "f = ARGS[1]\nif isinstance(f, str): f = GET(f)\nr = [x for x in GET(ARGS[0]) if f(x)]\nif len(ARGS) > 2: SET(ARGS[2], r)\nr";
+
+/// The script and arguments of `EVAL key f`, `APPLY key f`, `FILTER key f [STORE dest]`.
+fn function_command(name: &[u8], args: &[Bytes]) -> Result<(&'static str, Vec<Value>), CmdError> {
+    let text = |b: &Bytes| Value::from_bytes(b);
+    let function = |b: &Bytes| -> Result<Value, CmdError> {
+        match std::str::from_utf8(b) {
+            Ok(t) if okdb_value::literal::is_lambda(t) => crate::args::value(Literals::Strict, b),
+            _ => Ok(text(b)),
+        }
+    };
+    let cmd = String::from_utf8_lossy(name).into_owned();
+    match name {
+        b"EVAL" if args.len() != 3 || crate::args::redis_int(&args[2]).is_some() => {
+            Err(CmdError::err(
+                "okdb's EVAL is EVAL key function; okdb runs scripts of its own language, not Lua: use RUN script [arg ...] (docs/language.md)",
+            ))
+        }
+        b"EVAL" | b"APPLY" if args.len() == 3 => Ok((
+            if name == b"EVAL" { EVAL_SCRIPT } else { APPLY_SCRIPT },
+            vec![text(&args[1]), function(&args[2])?],
+        )),
+        b"FILTER" if args.len() == 3 => Ok((FILTER_SCRIPT, vec![text(&args[1]), function(&args[2])?])),
+        b"FILTER" if args.len() == 5 && args[3].eq_ignore_ascii_case(b"STORE") => Ok((
+            FILTER_SCRIPT,
+            vec![text(&args[1]), function(&args[2])?, text(&args[4])],
+        )),
+        b"FILTER" => Err(CmdError::syntax()),
+        _ => Err(CmdError::arity(&cmd)),
+    }
 }
 
 /// A command a script may not call.
@@ -300,22 +337,43 @@ impl Host for ScriptHost<'_, '_> {
 }
 
 impl Executor<'_> {
-    /// `RUN script [arg …]`: runs the script as one transaction (see the module's docs).
+    /// `RUN script [arg …]`, and `EVAL`/`APPLY`/`FILTER`, which run a script of their own
+    /// over a key and a function: each as one transaction (see the module's docs).
     pub(crate) fn run_script(&mut self, session: &mut Session, args: &[Bytes]) -> Reply {
-        let Ok(src) = std::str::from_utf8(&args[1]) else {
-            return Reply::Error(CmdError::err("a script must be UTF-8 text"));
+        let name = args[0].to_ascii_uppercase();
+        let (src, script_args) = match &name[..] {
+            b"RUN" => {
+                let Ok(src) = std::str::from_utf8(&args[1]) else {
+                    return Reply::Error(CmdError::err("a script must be UTF-8 text"));
+                };
+                let mut script_args = Vec::with_capacity(args.len() - 2);
+                for a in &args[2..] {
+                    match crate::args::value(session.literals, a) {
+                        Ok(v) => script_args.push(v),
+                        Err(e) => return Reply::Error(e),
+                    }
+                }
+                (src, script_args)
+            }
+            _ => match function_command(&name, args) {
+                Ok(call) => call,
+                Err(e) => return Reply::Error(e),
+            },
         };
         let program = match self.store.scripts.get(src) {
             Ok(p) => p,
             Err(e) => return exc_reply(&e),
         };
-        let mut script_args = Vec::with_capacity(args.len() - 2);
-        for a in &args[2..] {
-            match crate::args::value(session.literals, a) {
-                Ok(v) => script_args.push(v),
-                Err(e) => return Reply::Error(e),
-            }
-        }
+        self.transaction(session, &program, script_args)
+    }
+
+    /// Runs a compiled script as one transaction.
+    fn transaction(
+        &mut self,
+        session: &mut Session,
+        program: &Program,
+        script_args: Vec<Value>,
+    ) -> Reply {
         let limits = self.shared.config.script_limits();
         let outer = self.tx_effects.is_some();
         let mark = self.tx_effects.as_ref().map_or(0, Vec::len);

@@ -77,6 +77,8 @@ pub struct Interp<'h> {
     made: Vec<std::rc::Weak<RefCell<Vec<Val>>>>,
     made_dicts: Vec<std::rc::Weak<RefCell<PyDict>>>,
     pub rng: u64,
+    /// Stored functions this script called, compiled.
+    functions: std::collections::HashMap<std::sync::Arc<str>, Val>,
     /// Patterns compiled by this script.
     pub regex_cache: std::collections::HashMap<String, Rc<regex::Regex>>,
 }
@@ -126,6 +128,7 @@ impl<'h> Interp<'h> {
             made_dicts: Vec::new(),
             rng: seed | 1,
             regex_cache: std::collections::HashMap::new(),
+            functions: std::collections::HashMap::new(),
         }
     }
 
@@ -904,6 +907,10 @@ impl<'h> Interp<'h> {
                 let (recv, name) = &**m;
                 crate::methods::call(self, recv.clone(), name, args, kwargs)
             }
+            Val::V(Value::Function(src)) => {
+                let f = self.stored_function(src)?;
+                self.call(&f, args, kwargs)
+            }
             Val::Command(name) => {
                 if !kwargs.is_empty() {
                     return Err(Exc::type_error(format!(
@@ -1011,6 +1018,17 @@ impl<'h> Interp<'h> {
             Flow::Return(v) => Ok(v),
             _ => Ok(NONE),
         }
+    }
+
+    /// The function a stored function's source defines (compiled once per script run).
+    pub fn stored_function(&mut self, src: &std::sync::Arc<str>) -> Result<Val> {
+        if let Some(f) = self.functions.get(src) {
+            return Ok(f.clone());
+        }
+        let program = crate::Program::lambda(src)?;
+        let f = program.function(self)?;
+        self.functions.insert(src.clone(), f.clone());
+        Ok(f)
     }
 
     pub fn random(&mut self) -> u64 {

@@ -89,6 +89,40 @@ impl Program {
         Ok(Program { body, slots })
     }
 
+    /// A stored function's source (`lambda x: x * 2`): one lambda expression, which uses no
+    /// variable of a script (only its parameters, builtins and commands).
+    pub fn lambda(src: &str) -> Result<Program, Exc> {
+        let program = Program::compile(src)?;
+        let ok = matches!(
+            &program.body[..],
+            [ast::Stmt { kind: ast::StmtKind::Expr(ast::Expr::Lambda(def)), .. }] if def.frees.is_empty()
+        );
+        if !ok {
+            return Err(Exc::syntax(
+                "a stored function is one lambda expression (lambda x: …)",
+                1,
+                1,
+            ));
+        }
+        Ok(program)
+    }
+
+    /// Evaluates a lambda's program (see [`Program::lambda`]) to the function it defines.
+    pub fn function(&self, interp: &mut Interp) -> Result<Val, Exc> {
+        let mut frame = interp::Frame {
+            slots: vec![Val::Unbound; self.slots.max(1) as usize],
+            frees: Vec::new(),
+            module: false,
+        };
+        match &self.body[..] {
+            [ast::Stmt {
+                kind: ast::StmtKind::Expr(e),
+                ..
+            }] => interp.eval(&mut frame, e),
+            _ => Err(Exc::type_error("not a function")),
+        }
+    }
+
     /// Runs the script: `args` become `ARGS`; the value is that of the last expression
     /// statement run at the top level, or of a top-level `return`. `finish` sees it before
     /// the script's objects are freed.

@@ -557,6 +557,22 @@ fn to_value_at(v: &Val, depth: usize) -> Result<Value> {
             let n = range_len(*a, *b, *s);
             Value::list((0..n).map(|i| Value::Int(a + i * s)))
         }
+        Val::Func(f) => match &f.def.source {
+            Some(src) if f.frees.is_empty() && f.defaults.is_empty() => {
+                Value::Function(src.as_str().into())
+            }
+            Some(_) => {
+                return Err(Exc::type_error(
+                    "cannot store a lambda that uses variables of its script or has defaults",
+                ))
+            }
+            None => {
+                return Err(Exc::type_error(format!(
+                    "cannot store function '{}': only lambdas are stored",
+                    f.def.name
+                )))
+            }
+        },
         other => {
             return Err(Exc::type_error(format!(
                 "cannot store a value of type '{}'",

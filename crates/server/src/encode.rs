@@ -56,6 +56,8 @@ fn value(e: &mut Encoder<'_>, v: &Value) {
         Value::Decimal(d) => e.bulk(d.to_string().as_bytes()),
         Value::Date(d) => e.bulk(d.to_string().as_bytes()),
         Value::DateTime(t) => e.bulk(t.to_string().as_bytes()),
+        // A function reads as its source, in both protocols.
+        Value::Function(f) => e.bulk(f.as_bytes()),
         _ if !e.resp3() => e.bulk(json::to_string(v).as_bytes()),
         Value::Null => e.null(),
         Value::Bool(b) => e.boolean(*b),

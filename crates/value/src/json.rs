@@ -20,6 +20,7 @@
 //! | date, datetime | `{"$date": "2026-11-28"}`, `{"$datetime": "2026-11-28T10:00:00+01:00"}` |
 //! | deque | `{"$deque": [1, 2]}`, bounded: `{"$deque": {"items": [1, 2], "maxlen": 100}}` |
 //! | pqueue | `{"$pqueue": [[1, "urgent"], [5, "later"]]}` (in the order they are popped) |
+//! | function | `{"$function": "lambda x: x * 2"}` |
 //!
 //! Decoding rules:
 //! - A number without `.` or exponent is an int; outside the 64-bit range it is an error
@@ -147,6 +148,7 @@ impl Serialize for Typed<'_> {
                 }
             },
             Value::PQueue(q) => tagged(s, "$pqueue", &Prioritized(q)),
+            Value::Function(f) => tagged(s, "$function", &**f),
             Value::Dict(d) => match d.single() {
                 Some((k, _)) if k.starts_with('$') => tagged(s, "$dict", &PlainDict(d)),
                 _ => PlainDict(d).serialize(s),
@@ -275,6 +277,15 @@ pub(crate) fn decode_tag(
             Value::List(pairs) => pqueue(pairs.iter()).map_err(|e| fail(format!("$pqueue: {e}"))),
             other => Err(fail(format!(
                 "$pqueue takes a list of [priority, item] pairs, got {}",
+                other.type_name()
+            ))),
+        },
+        "$function" => match payload {
+            Value::Str(t) if crate::literal::is_lambda(t.as_str()) => {
+                Ok(Value::Function(t.as_str().into()))
+            }
+            other => Err(fail(format!(
+                "$function takes the source of a lambda, got {}",
                 other.type_name()
             ))),
         },

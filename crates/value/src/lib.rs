@@ -64,6 +64,9 @@ pub enum Value {
     Deque(Box<Deque>),
     /// Items handed out lowest priority first, FIFO among equals.
     PQueue(Box<PQueue>),
+    /// A function of the okdb language (`lambda x: x * 2`), kept as its source text; scripts
+    /// and `EVAL`/`APPLY`/`FILTER` call it.
+    Function(std::sync::Arc<str>),
 }
 
 impl Value {
@@ -132,6 +135,7 @@ impl Value {
             Value::SortedSet(_) => 12,
             Value::Deque(_) => 13,
             Value::PQueue(_) => 14,
+            Value::Function(_) => 15,
         }
     }
 
@@ -197,6 +201,7 @@ impl Value {
             Value::Decimal(d) => Some(Cow::Owned(d.to_string().into_bytes())),
             Value::Date(d) => Some(Cow::Owned(d.to_string().into_bytes())),
             Value::DateTime(t) => Some(Cow::Owned(t.to_string().into_bytes())),
+            Value::Function(f) => Some(Cow::Borrowed(f.as_bytes())),
             Value::List(_)
             | Value::Dict(_)
             | Value::Set(_)
@@ -302,6 +307,7 @@ impl Ord for Value {
                 .cmp(b.items.iter())
                 .then(a.maxlen.cmp(&b.maxlen)),
             (PQueue(a), PQueue(b)) => a.iter().cmp(b.iter()),
+            (Function(a), Function(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),
         }
     }

@@ -146,6 +146,7 @@ pub fn parse_arg_faithful(arg: &[u8]) -> Value {
         (Some(b'0'..=b'9' | b'-'), _) => canonical_number(text),
         (Some(b'['), Some(b']')) | (Some(b'{'), Some(b'}')) => parse_text(text, Syntax::Json).ok(),
         (Some(b'a'..=b'z' | b'A'..=b'Z' | b'_'), last) => match text {
+            _ if is_lambda(text) => Some(Value::Function(text.into())),
             "true" => Some(Value::Bool(true)),
             "false" => Some(Value::Bool(false)),
             "null" => Some(Value::Null),
@@ -155,6 +156,13 @@ pub fn parse_arg_faithful(arg: &[u8]) -> Value {
         _ => None,
     };
     typed.unwrap_or_else(|| Value::Str(Str::new(text)))
+}
+
+/// Whether an argument is a function literal: it begins with the word `lambda` (the
+/// language checks the rest when the function is stored or called).
+pub fn is_lambda(text: &str) -> bool {
+    text.strip_prefix("lambda")
+        .is_some_and(|rest| rest.starts_with([' ', ':', '\t']))
 }
 
 /// An int's canonical text (as okdb prints it, and as Redis's `string2ll` reads it): an
@@ -203,6 +211,9 @@ pub fn parse_arg(arg: &[u8]) -> Result<Value, ValueError> {
             }
         }
         b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+            if is_lambda(text) {
+                return Ok(Value::Function(text.into()));
+            }
             if let Some(v) = keyword(text, Syntax::Literal) {
                 return Ok(v);
             }

@@ -212,6 +212,14 @@ pub static TYPES: &[TypeDecl] = &[
         caps: Caps::LEN.or(Caps::PRIORITY).or(Caps::ITERABLE),
         summary: "Items handed out lowest priority first, first in first out among equal priorities; O(log n) add and pop.",
     },
+    TypeDecl {
+        name: "function",
+        redis: "string",
+        literal: "lambda x: x * 2",
+        json: "{\"$function\": \"lambda x: x * 2\"}",
+        caps: Caps::NONE,
+        summary: "A function of the okdb language, kept as its source; EVAL, APPLY, FILTER and scripts call it.",
+    },
 ];
 
 impl Value {

@@ -85,8 +85,8 @@ pub fn exec(_: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     Err(CmdError::err("EXEC without MULTI"))
 }
 
-/// `RUN` is run by the executor as a transaction (crate::script); the table entry only
-/// declares it.
+/// `RUN`, `EVAL`, `APPLY` and `FILTER` are run by the executor as transactions
+/// (crate::script); their table entries only declare them.
 pub fn run(_: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     Err(CmdError::err("RUN runs only through the executor"))
 }

@@ -70,6 +70,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("EXEC", 1, Flags::CONNECTION.or(Flags::TX), NOKEYS, "connection", "", "Redis's EXEC: runs the queued commands with no other client's command between them; an array of their replies (a failing command does not undo the others, as in Redis).", connection::exec),
     // scripts
     cmd("RUN", -2, W.or(Flags::DENYOOM).or(Flags::SCRIPT), NOKEYS, "scripts", "script [arg ...]", "Runs a script of the okdb language as one transaction: all its writes or none, no other client between them; answers the value of its last expression statement (or of return). The args are the list ARGS.", connection::run),
+    cmd("EVAL", -3, W.or(Flags::DENYOOM).or(Flags::SCRIPT), KEY1, "scripts", "key function", "Calls a function (a `lambda …` literal, or the name of a key holding one) on a key's value and answers the result. Redis's EVAL (Lua: `EVAL script numkeys …`) is refused with a pointer to RUN.", connection::run),
+    cmd("APPLY", 3, W.or(Flags::DENYOOM).or(Flags::SCRIPT), KEY1, "scripts", "key function", "Calls a function on a key's value, stores the result in the key (keeping its expiry) and answers it.", connection::run),
+    cmd("FILTER", -3, W.or(Flags::DENYOOM).or(Flags::SCRIPT), KEY1, "scripts", "key function [STORE dest]", "The items of a key's list (or other iterable) for which the function is true, as a list; with STORE, also stored in dest.", connection::run),
     // values
     cmd("SET", -3, WG, (1, -1, 2), "values", "key value [key value ...] | key value [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] [GET]", "Stores values (several pairs at once, atomically), with Redis's options for one pair.", values::set),
     cmd("GET", -2, RF, ALLKEYS, "values", "key [key ...]", "Returns the value of a key, or a list of values for several keys.", values::get),

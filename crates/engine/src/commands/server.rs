@@ -523,6 +523,7 @@ fn encoding(v: &okdb_value::Value) -> &'static str {
         Value::SortedSet(_) => "sorted-vector",
         Value::Deque(_) => "rrb-vector",
         Value::PQueue(_) => "ordered-map",
+        Value::Function(_) => "source",
     }
 }
 
