@@ -278,6 +278,7 @@ mod tests {
             Value::SortedSet(Default::default()),
             Value::Deque(Default::default()),
             Value::PQueue(Default::default()),
+            Value::Function("lambda x: x".into()),
         ];
         assert_eq!(samples.len(), TYPES.len());
         for (i, v) in samples.iter().enumerate() {

@@ -871,6 +871,7 @@ fn py_repr(v: &Value, r: &mut Rng, out: &mut String) {
         }
         Value::Float(f) => out.push_str(&format!("{f:?}")),
         Value::Str(s) => py_string(s, r, out),
+        Value::Function(_) => unreachable!("the random values hold no functions"),
         Value::Bytes(b) => {
             if r.chance(2) {
                 out.push_str(&format!("bytes('{}')", json::BASE64.encode(b)));
