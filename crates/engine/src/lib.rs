@@ -255,6 +255,8 @@ pub struct Session {
     /// while queueing (then `EXEC` discards them all).
     multi: Option<Vec<Vec<Bytes>>>,
     multi_failed: bool,
+    /// The open queue is a `BEGIN` block (all or nothing at `END`), not a `MULTI`.
+    block: bool,
     /// Running the commands of an `EXEC`: waiting pops do not wait.
     in_exec: bool,
     /// Keys this connection `WATCH`es (keyspace, key).
@@ -297,6 +299,7 @@ impl Session {
             blocked: None,
             multi: None,
             multi_failed: false,
+            block: false,
             in_exec: false,
             watching: Vec::new(),
             watch_deadline: 0,
@@ -745,8 +748,25 @@ impl Executor<'_> {
         // Redis's DISCARD has no arguments; okdb's set DISCARD (with arguments) is a write.
         let tx = spec.flags.has(Flags::TX) && !(spec.name == "DISCARD" && args.len() > 1);
         if tx {
-            if spec.name == "EXEC" && session.multi.is_some() {
-                return self.exec(session);
+            match (spec.name, session.multi.is_some(), session.block) {
+                ("EXEC", true, false) => return self.exec(session),
+                ("END", true, true) => {
+                    let queued = session.multi.take().unwrap_or_default();
+                    session.block = false;
+                    if std::mem::take(&mut session.multi_failed) {
+                        return Reply::Error(CmdError::new(
+                            "EXECABORT",
+                            "the block was discarded: a command in it was refused while queueing",
+                        ));
+                    }
+                    return self.end_block(session, queued);
+                }
+                ("EXEC", true, true) => {
+                    return Reply::Error(CmdError::err(
+                        "a BEGIN block ends with END (EXEC ends MULTI)",
+                    ))
+                }
+                _ => {}
             }
         } else if let Some(queue) = session.multi.as_mut() {
             queue.push(args.to_vec());
@@ -1219,6 +1239,18 @@ impl Ctx<'_> {
         }
         self.session.multi = Some(Vec::new());
         self.session.multi_failed = false;
+        self.session.block = false;
+        Ok(())
+    }
+
+    /// `BEGIN`: starts queueing commands for `END`, which runs them all or none.
+    pub(crate) fn begin(&mut self) -> Result<(), CmdError> {
+        if self.session.multi.is_some() {
+            return Err(CmdError::err("BEGIN inside MULTI or BEGIN is not allowed"));
+        }
+        self.session.multi = Some(Vec::new());
+        self.session.multi_failed = false;
+        self.session.block = true;
         Ok(())
     }
 
@@ -1281,6 +1313,7 @@ impl Ctx<'_> {
             return Err(CmdError::err("DISCARD without MULTI"));
         }
         self.session.multi_failed = false;
+        self.session.block = false;
         self.unwatch();
         Ok(())
     }

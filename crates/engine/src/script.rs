@@ -273,6 +273,18 @@ fn to_reply(interp: &mut okdb_lang::Interp, v: &Val, depth: usize) -> Result<Rep
     })
 }
 
+/// What `begin_tx` saved, for `end_tx`.
+struct Tx {
+    /// Inside another transaction, whose record this one's effects join.
+    outer: bool,
+    /// This transaction keeps the undo log (none outside it did).
+    undo: bool,
+    effects: usize,
+    deferred: usize,
+    in_exec: bool,
+    keyspace: (smol_str::SmolStr, Option<usize>),
+}
+
 struct ScriptHost<'e, 'a> {
     exec: &'e mut Executor<'a>,
     session: &'e mut Session,
@@ -375,15 +387,7 @@ impl Executor<'_> {
         script_args: Vec<Value>,
     ) -> Reply {
         let limits = self.shared.config.script_limits();
-        let outer = self.tx_effects.is_some();
-        let mark = self.tx_effects.as_ref().map_or(0, Vec::len);
-        if !outer {
-            self.tx_effects = Some(Vec::new());
-        }
-        let deferred = self.deferred.len();
-        self.store.undoing = true;
-        let in_exec = std::mem::replace(&mut session.in_exec, true);
-        let keyspace = (session.keyspace.clone(), session.keyspace_index);
+        let tx = self.begin_tx(session);
         let result = {
             let mut host = ScriptHost {
                 exec: self,
@@ -401,36 +405,99 @@ impl Executor<'_> {
                 ]))
             })
         };
-        session.in_exec = in_exec;
-        (session.keyspace, session.keyspace_index) = keyspace;
-        self.store.undoing = false;
-        let committed = result.is_ok();
-        self.end_undo(!committed);
-        if committed {
-            if !outer {
+        self.end_tx(session, tx, result.is_ok());
+        match result {
+            Ok(reply) => reply,
+            Err(e) => exc_reply(&e),
+        }
+    }
+
+    /// `END` of a `BEGIN` block: runs the queued commands as one transaction. The first that
+    /// fails undoes them all; its error names it.
+    pub(crate) fn end_block(&mut self, session: &mut Session, queued: Vec<Vec<Bytes>>) -> Reply {
+        let tx = self.begin_tx(session);
+        let mut replies = Vec::with_capacity(queued.len());
+        let mut failed = None;
+        for (i, c) in queued.iter().enumerate() {
+            match self.execute(session, c) {
+                Reply::Error(e) => {
+                    failed = Some((i, e));
+                    break;
+                }
+                r => replies.push(r),
+            }
+        }
+        self.end_tx(session, tx, failed.is_none());
+        match failed {
+            None => Reply::Array(replies),
+            Some((i, e)) => {
+                let text: Vec<String> = queued[i]
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect();
+                Reply::Error(CmdError::new(
+                    e.prefix,
+                    format!(
+                        "{} (command {} of the block: {}; nothing it wrote remains)",
+                        e.message,
+                        i + 1,
+                        text.join(" ")
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Starts an all-or-nothing transaction: writes save what they replace, effects gather
+    /// into one record, waiters wait for the end. Inside another transaction (a script in a
+    /// block, a script in `EXEC`) it joins that one: a failure there fails the outer one,
+    /// whose undo covers everything.
+    fn begin_tx(&mut self, session: &mut Session) -> Tx {
+        let outer = self.tx_effects.is_some();
+        if !outer {
+            self.tx_effects = Some(Vec::new());
+        }
+        let undo = !self.store.undoing;
+        self.store.undoing = true;
+        Tx {
+            outer,
+            undo,
+            effects: self.tx_effects.as_ref().map_or(0, Vec::len),
+            deferred: self.deferred.len(),
+            in_exec: std::mem::replace(&mut session.in_exec, true),
+            keyspace: (session.keyspace.clone(), session.keyspace_index),
+        }
+    }
+
+    /// Ends a transaction: commits (one journal record, waiters served) or undoes it.
+    fn end_tx(&mut self, session: &mut Session, tx: Tx, commit: bool) {
+        session.in_exec = tx.in_exec;
+        (session.keyspace, session.keyspace_index) = tx.keyspace;
+        if tx.undo {
+            self.store.undoing = false;
+            self.end_undo(!commit);
+        }
+        if commit {
+            if !tx.outer {
                 let done = self.tx_effects.take().unwrap_or_default();
                 if !done.is_empty() {
                     self.journal(session.keyspace.clone(), done);
                 }
             }
-            if !in_exec {
-                for (keyspace, key) in self.deferred.split_off(deferred) {
+            if !tx.in_exec {
+                for (keyspace, key) in self.deferred.split_off(tx.deferred) {
                     self.serve_waiters(&keyspace, &key);
                 }
             }
         } else {
-            if outer {
-                if let Some(tx) = &mut self.tx_effects {
-                    tx.truncate(mark);
+            if tx.outer {
+                if let Some(effects) = &mut self.tx_effects {
+                    effects.truncate(tx.effects);
                 }
             } else {
                 self.tx_effects = None;
             }
-            self.deferred.truncate(deferred);
-        }
-        match result {
-            Ok(reply) => reply,
-            Err(e) => exc_reply(&e),
+            self.deferred.truncate(tx.deferred);
         }
     }
 
@@ -581,6 +648,40 @@ mod tests {
             }
             assert_eq!(contents(&copy), contents(&engine), "seed {seed}");
         }
+    }
+
+    #[test]
+    fn a_block_is_all_or_nothing_and_one_record() {
+        let (engine, queue) = journaling();
+        let mut s = engine.connect("test".into()).unwrap();
+        call(&engine, &mut s, &["SET", "a", "1"]);
+        queue.take(Duration::ZERO);
+        let before = contents(&engine);
+        // A script that fails inside a block fails the block: nothing remains.
+        for failing in [&["RUN", "SET('b', 2)\n1/0"][..], &["INCR", "s"][..]] {
+            call(&engine, &mut s, &["SET", "s", "x"]);
+            queue.take(Duration::ZERO);
+            let before = contents(&engine);
+            assert_eq!(call(&engine, &mut s, &["BEGIN"]), Reply::Ok);
+            call(&engine, &mut s, &["SET", "a", "5"]);
+            call(&engine, &mut s, &["RPUSH", "l", "x"]);
+            call(&engine, &mut s, failing);
+            let reply = call(&engine, &mut s, &["END"]);
+            assert!(
+                matches!(&reply, Reply::Error(e) if e.message.contains("command 3 of the block")),
+                "{reply:?}"
+            );
+            assert_eq!(contents(&engine), before);
+            assert!(queue.take(Duration::ZERO).is_empty());
+        }
+        call(&engine, &mut s, &["DEL", "s"]);
+        queue.take(Duration::ZERO);
+        assert_eq!(contents(&engine), before);
+        call(&engine, &mut s, &["BEGIN"]);
+        call(&engine, &mut s, &["SET", "a", "5"]);
+        call(&engine, &mut s, &["RUN", "RPUSH('l', 'x')"]);
+        assert!(matches!(call(&engine, &mut s, &["END"]), Reply::Array(r) if r.len() == 2));
+        assert_eq!(queue.take(Duration::ZERO).len(), 1);
     }
 
     #[test]

@@ -618,6 +618,12 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("RUN 'x = ('", "-SyntaxError unexpected end of script: a bracket is not closed (line 1, column 6)", ""),
     ("RUN 'import os'", "-NotSupported import is not supported in okdb scripts (line 1, column 1)", ""),
     ("MULTI; MULTI", "-ERR MULTI calls can not be nested", ""),
+    ("BEGIN; SET k 1; INCR k; END", "[+OK, :2]", ""),
+    ("SET k 1; SET s x; BEGIN; SET k 2; INCR s; END", "-ERR value is not an integer or out of range (command 2 of the block: INCR s; nothing it wrote remains)", ""),
+    ("SET k 1; SET s x; BEGIN; SET k 2; INCR s; END; GET k", "\"1\"", ":1"),
+    ("BEGIN; SET k 1; NOPE; END", "-EXECABORT the block was discarded", ""),
+    ("BEGIN; SET k 1; EXEC", "-ERR a BEGIN block ends with END", ""),
+    ("END", "-ERR END without BEGIN", ""),
     ("EXEC", "-ERR EXEC without MULTI", ""),
     ("MULTI; NOPE; EXEC", "-EXECABORT Transaction discarded because of previous errors.", ""),
     ("MULTI; SET k 1; DISCARD; GET k", "nil", ""),
@@ -785,7 +791,7 @@ fn run_table(proto: u8) {
             ));
         }
         // A script that leaves a transaction open ends it first.
-        if script.contains("MULTI") {
+        if script.contains("MULTI") || script.contains("BEGIN") {
             c.call("DISCARD");
         }
         // Errors never cost the connection (QUIT is the one command that ends it).

@@ -91,6 +91,17 @@ pub fn run(_: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     Err(CmdError::err("RUN runs only through the executor"))
 }
 
+/// `BEGIN`: starts a block of commands that `END` runs all or nothing.
+pub fn begin(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    ctx.begin()?;
+    Ok(Reply::Ok)
+}
+
+/// `END` outside a block (inside, the executor runs the block).
+pub fn end(_: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    Err(CmdError::err("END without BEGIN"))
+}
+
 /// `DISCARD`: drops the commands queued since `MULTI`.
 pub fn discard(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     ctx.discard()?;

@@ -67,6 +67,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("MULTI", 1, CT, NOKEYS, "connection", "", "Redis's MULTI: queues the following commands (each answers QUEUED) until EXEC.", connection::multi),
     cmd("WATCH", -2, CT, ALLKEYS, "connection", "key [key ...]", "Redis's WATCH: the next EXEC fails (answers nil) if another write touches one of these keys first.", connection::watch),
     cmd("UNWATCH", 1, CT, NOKEYS, "connection", "", "Redis's UNWATCH: forgets the watched keys.", connection::unwatch),
+    cmd("BEGIN", 1, CT, NOKEYS, "connection", "", "Starts a block: the following commands are queued (each answers QUEUED) until END, which runs them as one transaction: all or nothing, no other client between them; DISCARD drops the block.", connection::begin),
+    cmd("END", 1, Flags::CONNECTION.or(Flags::TX), NOKEYS, "connection", "", "Ends a BEGIN block: runs its commands as one transaction and answers their replies; if one fails, nothing the block wrote remains and the error names the failing command.", connection::end),
     cmd("EXEC", 1, Flags::CONNECTION.or(Flags::TX), NOKEYS, "connection", "", "Redis's EXEC: runs the queued commands with no other client's command between them; an array of their replies (a failing command does not undo the others, as in Redis).", connection::exec),
     // scripts
     cmd("RUN", -2, W.or(Flags::DENYOOM).or(Flags::SCRIPT), NOKEYS, "scripts", "script [arg ...]", "Runs a script of the okdb language as one transaction: all its writes or none, no other client between them; answers the value of its last expression statement (or of return). The args are the list ARGS.", connection::run),
