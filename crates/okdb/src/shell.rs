@@ -268,6 +268,38 @@ fn failure(result: Result<Frame, ClientError>) -> Option<String> {
     }
 }
 
+/// A line cut at each `;` outside quotes and brackets (a block typed on one line).
+fn statements(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quote, mut depth) = (0, None, 0usize);
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '[' | '{' | '(' => depth += 1,
+            ']' | '}' | ')' => depth = depth.saturating_sub(1),
+            ';' if depth == 0 => {
+                out.push(line[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(line[start..].trim());
+    out.retain(|s| !s.is_empty());
+    out
+}
+
 pub fn repl(addr: &str) -> anyhow::Result<ExitCode> {
     let mut session = Session::new(|| Client::connect(addr))
         .map_err(|e| anyhow::anyhow!("{e}\n(start a server with `okdb server`)"))?;
@@ -303,6 +335,50 @@ pub fn repl(addr: &str) -> anyhow::Result<ExitCode> {
                 let _ = editor.append_history(h);
             }
         }
+        // `RUN` alone starts a multi-line script, ended by an empty line.
+        if line.eq_ignore_ascii_case("RUN") {
+            let mut script = Vec::new();
+            loop {
+                match editor.readline("...> ") {
+                    Ok(l) if l.trim().is_empty() => break,
+                    Ok(l) => script.push(l),
+                    Err(rustyline::error::ReadlineError::Interrupted) => {
+                        script.clear();
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            if script.is_empty() {
+                continue;
+            }
+            let words = vec!["RUN".to_string(), script.join("\n")];
+            if !show(&mut session, &words) {
+                return Ok(ExitCode::FAILURE);
+            }
+            continue;
+        }
+        // A block on one line: `BEGIN; SET a 1; INCR a; END` sends each command in turn.
+        let parts = if line.len() > 5 && line[..5].eq_ignore_ascii_case("BEGIN") {
+            statements(line)
+        } else {
+            vec![line]
+        };
+        if parts.len() > 1 {
+            for part in parts {
+                let Ok(words) = split_inline(part) else {
+                    println!("(error) cannot read `{part}`");
+                    break;
+                };
+                if words.is_empty() {
+                    continue;
+                }
+                if !show(&mut session, &words) {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            continue;
+        }
         let words = match split_inline(line) {
             Ok(w) => w,
             Err(e) => {
@@ -324,13 +400,24 @@ pub fn repl(addr: &str) -> anyhow::Result<ExitCode> {
             "EXIT" | "QUIT" => break,
             _ => {}
         }
-        match session.send(&words, &mut |note| println!("{note}")) {
-            Outcome::Reply(reply) => println!("{}", format_reply(&reply)),
-            Outcome::NotSent => {}
-            Outcome::Unreachable => return Ok(ExitCode::FAILURE),
+        if !show(&mut session, &words) {
+            return Ok(ExitCode::FAILURE);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sends a command and prints its reply; false if the server cannot be reached.
+fn show<C: Connection, F: FnMut() -> Result<C, ClientError>>(
+    session: &mut Session<C, F>,
+    words: &[String],
+) -> bool {
+    match session.send(words, &mut |note| println!("{note}")) {
+        Outcome::Reply(reply) => println!("{}", format_reply(&reply)),
+        Outcome::NotSent => {}
+        Outcome::Unreachable => return false,
+    }
+    true
 }
 
 #[cfg(test)]
@@ -338,6 +425,20 @@ mod tests {
     use super::*;
     use std::cell::RefCell;
     use std::rc::Rc;
+
+    #[test]
+    fn a_block_on_one_line_splits_at_semicolons_outside_quotes() {
+        assert_eq!(
+            statements("BEGIN; SET a 'x;y'; RUN \"a = 1; a\"; SET b [1, {\"k\": \";\"}]; END"),
+            [
+                "BEGIN",
+                "SET a 'x;y'",
+                "RUN \"a = 1; a\"",
+                "SET b [1, {\"k\": \";\"}]",
+                "END"
+            ]
+        );
+    }
 
     #[test]
     fn formats_typed_replies() {
