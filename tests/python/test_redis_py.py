@@ -165,6 +165,33 @@ def collections(r, tag, protocol):
             check(f"{tag} watch", "executed", "WatchError")
         except redis.WatchError:
             check(f"{tag} watch", "WatchError", "WatchError")
+    # redis-py's WATCH retry helper.
+    def add_two(p):
+        v = int(p.get("wr") or 0)
+        p.multi()
+        p.set("wr", v + 2)
+    r.set("wr", 1)
+    r.transaction(add_two, "wr")
+    check(f"{tag} transaction helper", r.get("wr"), 3 if three else "3")
+    # Scripts: RUN is one all-or-nothing transaction.
+    check(f"{tag} run", r.execute_command("RUN", "a = 7; [x * a for x in range(3)]"), [0, 7, 14])
+    r.set("cnt", 5)
+    check(f"{tag} run incr", r.execute_command("RUN", "SET('cnt', GET('cnt') + 1); GET('cnt')"), 6)
+    check(f"{tag} run args", r.execute_command("RUN", "ARGS[0] * 2", 21), 42)
+    try:
+        r.execute_command("RUN", "SET('cnt', 0)\n1/0")
+        check(f"{tag} run error", "no error", "error")
+    except redis.ResponseError as e:
+        check(f"{tag} run error", str(e), "ZeroDivisionError division by zero (line 2)")
+    check(f"{tag} run rolled back", r.get("cnt"), 6 if three else "6")
+    check(f"{tag} run strings", r.execute_command("RUN", "'-'.join(['a', 'b'])"), "a-b")
+    r.set("double", "lambda x: x * 2")
+    check(f"{tag} apply", r.execute_command("APPLY", "cnt", "double"), 12)
+    check(f"{tag} function reads back", r.get("double"), "lambda x: x * 2")
+    r.execute_command("BEGIN")
+    r.execute_command("SET", "cnt", 1)
+    r.execute_command("INCR", "nonnumeric-is-fine")
+    check(f"{tag} block", r.execute_command("END"), ["OK", 1])
     check(f"{tag} type names", [r.type(k) for k in ("l2", "h", "s2", "z2", "tx")], ["list", "hash", "set", "zset", "string"])
 
 
