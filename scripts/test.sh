@@ -17,4 +17,5 @@ bash scripts/redis-suite.sh target/release/okdb
 bash scripts/lang-diff.sh target/release/okdb 1000
 python3 bench/compare.py --smoke --okdb target/release/okdb >/dev/null
 python3 bench/evict.py --smoke --okdb target/release/okdb >/dev/null
+python3 bench/scripts.py --smoke --okdb target/release/okdb >/dev/null
 echo "bench smoke: ok"
