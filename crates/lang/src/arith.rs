@@ -282,16 +282,10 @@ impl Interp<'_> {
                     Ok(Val::list(out))
                 }
                 _ => {
-                    if a.as_str().is_some() || b.as_str().is_some() {
-                        let (other, pos) = if a.as_str().is_some() {
-                            (b, "")
-                        } else {
-                            (a, "")
-                        };
-                        let _ = pos;
+                    if a.as_str().is_some() {
                         return Err(Exc::type_error(format!(
                             "can only concatenate str (not \"{}\") to str",
-                            other.type_name()
+                            b.type_name()
                         )));
                     }
                     if matches!(a, Val::List(_) | Val::V(Value::List(_))) {

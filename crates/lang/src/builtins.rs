@@ -8,7 +8,7 @@ use okdb_value::{SmolStr, Value};
 
 use crate::ast::Comp;
 use crate::error::{Exc, Result};
-use crate::interp::{op_error, Frame, Interp};
+use crate::interp::{Frame, Interp};
 use crate::iter::Iter;
 use crate::val::*;
 
@@ -998,8 +998,4 @@ pub fn call(
             })
         }
     }
-}
-
-pub fn wrong(e: okdb_ops::OpError) -> Exc {
-    op_error(e)
 }

@@ -3,7 +3,7 @@
 use okdb_value::Value;
 
 use crate::error::{Exc, Result};
-use crate::val::{range_len, Val, MAX_NEST};
+use crate::val::{Val, MAX_NEST};
 
 pub fn repr(v: &Val) -> Result<String> {
     let mut out = String::new();
@@ -249,7 +249,6 @@ fn write_repr(v: &Val, out: &mut String, depth: usize) -> Result<()> {
             } else {
                 out.push_str(&format!("range({a}, {b}, {s})"))
             }
-            let _ = range_len(*a, *b, *s);
         }
         Val::Iter(_) => out.push_str("<iterator object>"),
         Val::Module(m) => out.push_str(&format!("<module '{m}'>")),
