@@ -861,7 +861,9 @@ impl Executor<'_> {
         }
         let oom = || CmdError::new("OOM", "command not allowed when used memory > 'maxmemory'.");
         let policy = cfg.policy();
-        if policy == evict::Policy::NoEviction {
+        // An all-or-nothing transaction does not evict: an eviction could not be undone with
+        // it. The write is refused (and the transaction undone) instead.
+        if policy == evict::Policy::NoEviction || self.store.undoing {
             return Err(oom());
         }
         let samples = cfg.maxmemory_samples.load(Relaxed);
@@ -892,7 +894,11 @@ impl Executor<'_> {
                     keyspace: keyspace.clone(),
                     key,
                 };
-                self.journal(keyspace, vec![del]);
+                // Inside EXEC the eviction takes its place in the transaction's record.
+                match &mut self.tx_effects {
+                    Some(tx) => tx.push(del),
+                    None => self.journal(keyspace, vec![del]),
+                }
             }
         }
         self.shared.memory_freed(freed_total);

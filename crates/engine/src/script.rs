@@ -227,7 +227,10 @@ fn to_reply(interp: &mut okdb_lang::Interp, v: &Val, depth: usize) -> Result<Rep
             "the result nests too deeply to send (does it contain itself?)",
         ));
     }
+    // Every element of the reply is charged to the script: a reply built of shared parts
+    // (`[[big] * 1000] * 1000`) cannot expand without bound.
     let items = |interp: &mut okdb_lang::Interp, xs: &[Val]| -> Result<Vec<Reply>, Exc> {
+        interp.charge_items(xs.len())?;
         xs.iter().map(|x| to_reply(interp, x, depth + 1)).collect()
     };
     Ok(match v {
@@ -250,6 +253,7 @@ fn to_reply(interp: &mut okdb_lang::Interp, v: &Val, depth: usize) -> Result<Rep
                 .iter()
                 .map(|(k, v)| (k.0.clone(), v.clone()))
                 .collect();
+            interp.charge_items(pairs.len() * 2)?;
             let mut out = Vec::with_capacity(pairs.len());
             for (k, v) in pairs {
                 out.push((
@@ -388,10 +392,12 @@ impl Executor<'_> {
     ) -> Reply {
         let limits = self.shared.config.script_limits();
         let tx = self.begin_tx(session);
-        let result = {
+        // A panic (a bug) undoes the transaction before it reaches the connection's handler,
+        // so the undo log and the journal never stay half open.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut host = ScriptHost {
-                exec: self,
-                session,
+                exec: &mut *self,
+                session: &mut *session,
             };
             program.run(&mut host, limits, script_args, |interp, v| {
                 let value = to_reply(interp, &v, 0)?;
@@ -404,6 +410,13 @@ impl Executor<'_> {
                     (Reply::text("log"), Reply::Array(log)),
                 ]))
             })
+        }));
+        let result = match run {
+            Ok(r) => r,
+            Err(panic) => {
+                self.end_tx(session, tx, false);
+                std::panic::resume_unwind(panic);
+            }
         };
         self.end_tx(session, tx, result.is_ok());
         match result {
@@ -418,14 +431,20 @@ impl Executor<'_> {
         let tx = self.begin_tx(session);
         let mut replies = Vec::with_capacity(queued.len());
         let mut failed = None;
-        for (i, c) in queued.iter().enumerate() {
-            match self.execute(session, c) {
-                Reply::Error(e) => {
-                    failed = Some((i, e));
-                    break;
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for (i, c) in queued.iter().enumerate() {
+                match self.execute(session, c) {
+                    Reply::Error(e) => {
+                        failed = Some((i, e));
+                        break;
+                    }
+                    r => replies.push(r),
                 }
-                r => replies.push(r),
             }
+        }));
+        if let Err(panic) = run {
+            self.end_tx(session, tx, false);
+            std::panic::resume_unwind(panic);
         }
         self.end_tx(session, tx, failed.is_none());
         match failed {

@@ -203,6 +203,15 @@ impl Interp<'_> {
         match (a, b) {
             (Val::V(Int(x)), Val::V(Int(y))) => return int_op(op, *x, *y),
             (Val::V(Float(x)), Val::V(Float(y))) => return float_op(op, *x, *y),
+            (Val::V(Bool(x)), Val::V(Bool(y)))
+                if matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor) =>
+            {
+                return Ok(Val::bool(match op {
+                    BinOp::BitAnd => x & y,
+                    BinOp::BitOr => x | y,
+                    _ => x ^ y,
+                }));
+            }
             (Val::V(Int(_) | Bool(_)), Val::V(Int(_) | Bool(_))) => {
                 let (x, y) = (a.as_int().expect("int"), b.as_int().expect("int"));
                 return int_op(op, x, y);
@@ -242,9 +251,13 @@ impl Interp<'_> {
                 }
                 Err(unsupported(op, a, b))
             }
-            BinOp::Sub | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor => set_op(op, a, b)
-                .or_else(|| dict_union(op, a, b))
-                .unwrap_or_else(|| Err(unsupported(op, a, b))),
+            BinOp::Sub | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor => {
+                let r = set_op(op, a, b)
+                    .or_else(|| dict_union(op, a, b))
+                    .unwrap_or_else(|| Err(unsupported(op, a, b)))?;
+                self.charge_items(crate::builtins::len_of(&r).unwrap_or(0) as usize)?;
+                Ok(self.made(r))
+            }
             BinOp::Mod if a.as_str().is_some() => Err(Exc::raise(
                 "NotSupported",
                 "'%' string formatting is not supported in okdb scripts; use an f-string",
@@ -267,7 +280,7 @@ impl Interp<'_> {
             }
             (Val::Tuple(x), Val::Tuple(y)) => {
                 self.charge_items(x.len() + y.len())?;
-                Ok(Val::tuple(x.iter().chain(y.iter()).cloned().collect()))
+                Ok(self.new_tuple(x.iter().chain(y.iter()).cloned().collect()))
             }
             (Val::V(Value::List(x)), Val::V(Value::List(y))) => {
                 let mut l = (**x).clone();
@@ -279,7 +292,7 @@ impl Interp<'_> {
                     self.charge_items(x.len() + y.len())?;
                     let mut out = x;
                     out.extend(y);
-                    Ok(Val::list(out))
+                    Ok(self.new_list(out))
                 }
                 _ => {
                     if a.as_str().is_some() {
@@ -321,21 +334,23 @@ impl Interp<'_> {
                 Val::V(Value::Bytes(b.repeat(n).into()))
             }
             Val::Tuple(t) => {
+                let n = if t.is_empty() { 0 } else { n };
                 self.charge_items(t.len().saturating_mul(n))?;
                 let mut out = Vec::with_capacity(t.len() * n);
                 for _ in 0..n {
                     out.extend(t.iter().cloned());
                 }
-                Val::tuple(out)
+                self.new_tuple(out)
             }
             _ => match self.list_items(v) {
                 Some(items) => {
+                    let n = if items.is_empty() { 0 } else { n };
                     self.charge_items(items.len().saturating_mul(n))?;
                     let mut out = Vec::with_capacity(items.len() * n);
                     for _ in 0..n {
                         out.extend(items.iter().cloned());
                     }
-                    Val::list(out)
+                    self.new_list(out)
                 }
                 None => return Ok(None),
             },
@@ -462,11 +477,9 @@ impl Interp<'_> {
             }
             Val::Range(a, b, s) => Ok(match item.as_int() {
                 Some(i) if matches!(item, Val::V(Value::Int(_) | Value::Bool(_))) => {
-                    let n = range_len(*a, *b, *s);
-                    n > 0 && (i - a) % s == 0 && {
-                        let k = (i - a) / s;
-                        (0..n).contains(&k)
-                    }
+                    let n = range_len(*a, *b, *s) as i128;
+                    let (d, s) = (i as i128 - *a as i128, *s as i128);
+                    n > 0 && d % s == 0 && (0..n).contains(&(d / s))
                 }
                 _ => false,
             }),
@@ -482,6 +495,7 @@ impl Interp<'_> {
             Val::Iter(_) => {
                 let mut it = self.iter_of(container)?;
                 while let Some(x) = it.next(self)? {
+                    self.tick()?;
                     if py_eq(&x, item) {
                         return Ok(true);
                     }
@@ -513,7 +527,7 @@ impl Interp<'_> {
                     .try_borrow_mut()
                     .map_err(|_| Exc::value_error("list changed while in use"))?;
                 let i = seq_index(l.len(), "list")?;
-                Ok(share(&mut l[i]))
+                self.share(&mut l[i])
             }
             Val::Tuple(t) => Ok(t[seq_index(t.len(), "tuple")?].clone()),
             Val::V(Value::List(l)) => Ok(Val::V(l[seq_index(l.len(), "list")?].clone())),
@@ -539,7 +553,7 @@ impl Interp<'_> {
                     .try_borrow_mut()
                     .map_err(|_| Exc::value_error("dict changed while in use"))?;
                 match d.get_mut(&k) {
-                    Some(v) => Ok(share(v)),
+                    Some(v) => self.share(v),
                     None => Err(Exc::raise("KeyError", crate::format::repr(idx)?)),
                 }
             }
@@ -598,7 +612,7 @@ impl Interp<'_> {
     /// `obj[start:stop:step]`.
     pub fn getslice(&mut self, obj: &Val, bounds: [Option<i64>; 3]) -> Result<Val> {
         let [start, stop, step] = bounds;
-        let step = step.unwrap_or(1);
+        let step = step.unwrap_or(1).max(-i64::MAX);
         let slice = |len: usize| {
             Slice::new(len, start, stop, step)
                 .map_err(|_| Exc::value_error("slice step cannot be zero"))
@@ -608,11 +622,14 @@ impl Interp<'_> {
                 let l = l.borrow();
                 let s = slice(l.len())?;
                 self.charge_items(s.count)?;
-                Ok(Val::list(s.positions().map(|i| l[i].clone()).collect()))
+                let items = s.positions().map(|i| l[i].clone()).collect();
+                drop(l);
+                Ok(self.new_list(items))
             }
             Val::Tuple(t) => {
                 let s = slice(t.len())?;
-                Ok(Val::tuple(s.positions().map(|i| t[i].clone()).collect()))
+                self.charge_items(s.count)?;
+                Ok(self.new_tuple(s.positions().map(|i| t[i].clone()).collect()))
             }
             Val::V(Value::List(l)) => {
                 let s = slice(l.len())?;
@@ -626,6 +643,7 @@ impl Interp<'_> {
             }
             Val::V(Value::Str(text)) => {
                 let t = text.as_str();
+                self.charge(t.len().min(slice(t.len())?.count.saturating_mul(4)))?;
                 if t.is_ascii() {
                     let s = slice(t.len())?;
                     let b = t.as_bytes();
@@ -642,6 +660,7 @@ impl Interp<'_> {
             }
             Val::V(Value::Bytes(b)) => {
                 let s = slice(b.len())?;
+                self.charge(s.count)?;
                 Ok(Val::V(Value::Bytes(
                     s.positions().map(|i| b[i]).collect::<Vec<u8>>().into(),
                 )))
@@ -650,12 +669,12 @@ impl Interp<'_> {
                 let n = range_len(*a, *b, *st) as usize;
                 let s = slice(n)?;
                 let first = a + s.start * st;
-                let new_step = st * s.step;
-                Ok(Val::Range(
-                    first,
-                    first + s.count as i64 * new_step,
-                    new_step,
-                ))
+                let new_step = st.checked_mul(s.step).ok_or_else(Exc::overflow)?;
+                let stop = (s.count as i64)
+                    .checked_mul(new_step)
+                    .and_then(|d| first.checked_add(d))
+                    .ok_or_else(Exc::overflow)?;
+                Ok(Val::Range(first, stop, new_step))
             }
             other => Err(Exc::type_error(format!(
                 "'{}' object is not subscriptable",
@@ -691,13 +710,17 @@ impl Interp<'_> {
                 Ok(())
             }
             Val::Boxed(b) => {
+                let stored = match &*b.borrow() {
+                    Value::Deque(_) => Some(to_value(&value)?),
+                    _ => None,
+                };
                 let mut b = b.borrow_mut();
                 match &mut *b {
                     Value::Deque(d) => {
                         let i = idx.index("deque")?;
                         let i = okdb_ops::seq::index_of(d.items.len(), i)
                             .ok_or_else(|| Exc::index_error("deque index out of range"))?;
-                        d.items.set(i, to_value(&value)?);
+                        d.items.set(i, stored.expect("read above"));
                         Ok(())
                     }
                     Value::SortedSet(z) => {

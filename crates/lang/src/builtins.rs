@@ -750,7 +750,10 @@ pub fn call(
             arity(name, &args, 0, 1)?;
             match args.first() {
                 Some(t @ Val::Tuple(_)) => Ok(t.clone()),
-                Some(v) => Ok(Val::tuple(interp.collect(v)?)),
+                Some(v) => {
+                    let items = interp.collect(v)?;
+                    Ok(interp.new_tuple(items))
+                }
                 None => Ok(Val::tuple(Vec::new())),
             }
         }
@@ -763,7 +766,7 @@ pub fn call(
                     s.insert(HKey::new(x)?);
                 }
             }
-            Ok(Val::Set(Rc::new(RefCell::new(s))))
+            Ok(interp.new_set(s))
         }
         Builtin::Dict => {
             arity(name, &args, 0, 1)?;
@@ -772,7 +775,7 @@ pub fn call(
                 match src {
                     Val::Dict(x) => d = x.borrow().clone(),
                     Val::V(Value::Dict(_)) => {
-                        if let Val::Dict(x) = promote(src.clone()) {
+                        if let Val::Dict(x) = interp.promote(src.clone())? {
                             d = x.borrow().clone();
                         }
                     }
@@ -850,8 +853,9 @@ pub fn call(
                         "base is not invertible for the given modulus",
                     ));
                 }
-                let (mut r, mut b, mut e, m128) =
-                    (1i128, (b as i128).rem_euclid(m as i128), e, m as i128);
+                let m128 = m as i128;
+                let (mut r, mut b, mut e) =
+                    (1i128.rem_euclid(m128), (b as i128).rem_euclid(m128), e);
                 while e > 0 {
                     if e & 1 == 1 {
                         r = (r * b).rem_euclid(m128);

@@ -1,5 +1,7 @@
 //! `repr`, `str` and `format` as Python spells them.
 
+use std::rc::Rc;
+
 use okdb_value::Value;
 
 use crate::error::{Exc, Result};
@@ -7,8 +9,21 @@ use crate::val::{Val, MAX_NEST};
 
 pub fn repr(v: &Val) -> Result<String> {
     let mut out = String::new();
-    write_repr(v, &mut out, 0)?;
+    write_repr(v, &mut out, 0, &mut Vec::new())?;
     Ok(out)
+}
+
+/// The longest text `repr`/`str` make.
+pub const MAX_REPR: usize = 64 << 20;
+
+/// The shared object a container is, to see it again inside itself.
+fn identity(v: &Val) -> Option<*const ()> {
+    match v {
+        Val::List(l) => Some(Rc::as_ptr(l) as *const ()),
+        Val::Dict(d) => Some(Rc::as_ptr(d) as *const ()),
+        Val::Set(s) => Some(Rc::as_ptr(s) as *const ()),
+        _ => None,
+    }
 }
 
 /// `str(v)`: a string is itself; everything else is its repr.
@@ -164,22 +179,92 @@ fn value_repr(v: &Value, out: &mut String) -> Result<()> {
             out.push('}');
         }
         // The okdb-only types read as their literals.
-        other => out.push_str(&okdb_value::json::to_string(other)),
+        Value::Deque(d) => {
+            out.push_str("deque([");
+            for (i, x) in d.items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                value_repr(x, out)?;
+            }
+            out.push(']');
+            if let Some(m) = d.maxlen {
+                out.push_str(&format!(", maxlen={m}"));
+            }
+            out.push(')');
+        }
+        Value::SortedSet(z) => {
+            out.push_str("sortedset({");
+            for (i, (m, score)) in z.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&str_repr(m));
+                out.push_str(": ");
+                out.push_str(&float_repr(score));
+            }
+            out.push_str("})");
+        }
+        Value::PQueue(q) => {
+            out.push_str("pqueue([");
+            for (i, (p, x)) in q.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push('[');
+                value_repr(p, out)?;
+                out.push_str(", ");
+                value_repr(x, out)?;
+                out.push(']');
+            }
+            out.push_str("])");
+        }
+        Value::Function(f) => out.push_str(f),
     }
     Ok(())
 }
 
-fn write_repr(v: &Val, out: &mut String, depth: usize) -> Result<()> {
-    if depth > MAX_NEST {
-        out.push_str("[...]");
-        return Ok(());
+fn write_repr(v: &Val, out: &mut String, depth: usize, open: &mut Vec<*const ()>) -> Result<()> {
+    if out.len() > MAX_REPR {
+        return Err(Exc::budget(format!(
+            "the text of a value is longer than {MAX_REPR} bytes"
+        )));
     }
-    let items = |out: &mut String, items: &[Val], depth: usize| -> Result<()> {
+    if depth > MAX_NEST {
+        return Err(Exc::value_error("value nests too deeply to print"));
+    }
+    // A container inside itself prints as Python prints it: `[...]`, `{...}`.
+    let id = identity(v);
+    if let Some(id) = id {
+        if open.contains(&id) {
+            out.push_str(if matches!(v, Val::List(_)) {
+                "[...]"
+            } else {
+                "{...}"
+            });
+            return Ok(());
+        }
+        open.push(id);
+    }
+    let r = write_repr_inner(v, out, depth, open);
+    if id.is_some() {
+        open.pop();
+    }
+    r
+}
+
+fn write_repr_inner(
+    v: &Val,
+    out: &mut String,
+    depth: usize,
+    open: &mut Vec<*const ()>,
+) -> Result<()> {
+    let items = |out: &mut String, items: &[Val], open: &mut Vec<*const ()>| -> Result<()> {
         for (i, x) in items.iter().enumerate() {
             if i > 0 {
                 out.push_str(", ");
             }
-            write_repr(x, out, depth + 1)?;
+            write_repr(x, out, depth + 1, open)?;
         }
         Ok(())
     };
@@ -190,12 +275,12 @@ fn write_repr(v: &Val, out: &mut String, depth: usize) -> Result<()> {
                 .try_borrow()
                 .map_err(|_| Exc::value_error("list changed while it was printed"))?;
             out.push('[');
-            items(out, &l, depth)?;
+            items(out, &l, open)?;
             out.push(']');
         }
         Val::Tuple(t) => {
             out.push('(');
-            items(out, t, depth)?;
+            items(out, t, open)?;
             if t.len() == 1 {
                 out.push(',');
             }
@@ -210,9 +295,9 @@ fn write_repr(v: &Val, out: &mut String, depth: usize) -> Result<()> {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_repr(&k.0, out, depth + 1)?;
+                write_repr(&k.0, out, depth + 1, open)?;
                 out.push_str(": ");
-                write_repr(x, out, depth + 1)?;
+                write_repr(x, out, depth + 1, open)?;
             }
             out.push('}');
         }
@@ -228,7 +313,7 @@ fn write_repr(v: &Val, out: &mut String, depth: usize) -> Result<()> {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    write_repr(&k.0, out, depth + 1)?;
+                    write_repr(&k.0, out, depth + 1, open)?;
                 }
                 out.push('}');
             }

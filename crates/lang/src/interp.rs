@@ -74,8 +74,11 @@ pub struct Interp<'h> {
     /// What `print` wrote.
     pub log: Vec<String>,
     /// Containers the script made, emptied when it ends (so cycles it built are freed).
-    made: Vec<std::rc::Weak<RefCell<Vec<Val>>>>,
-    made_dicts: Vec<std::rc::Weak<RefCell<PyDict>>>,
+    /// Every shared object the script made (containers, tuples, functions, cells), held until
+    /// it ends: then containers are emptied and everything is dropped newest first, so no
+    /// cycle outlives the script and no drop recurses down a deep chain.
+    made: Vec<Val>,
+    cells: Vec<Rc<RefCell<Val>>>,
     pub rng: u64,
     /// Stored functions this script called, compiled.
     functions: std::collections::HashMap<std::sync::Arc<str>, Val>,
@@ -94,19 +97,42 @@ impl std::fmt::Debug for Interp<'_> {
 
 impl Drop for Interp<'_> {
     fn drop(&mut self) {
-        for w in self.made.drain(..) {
-            if let Some(l) = w.upgrade() {
-                if let Ok(mut l) = l.try_borrow_mut() {
-                    l.clear();
+        // Empty every container first (their items wait here), then drop newest first:
+        // each drop then frees at most one level.
+        let mut items: Vec<Val> = Vec::new();
+        for v in &self.made {
+            match v {
+                Val::List(l) => {
+                    if let Ok(mut l) = l.try_borrow_mut() {
+                        items.append(&mut l);
+                    }
                 }
+                Val::Dict(d) => {
+                    if let Ok(mut d) = d.try_borrow_mut() {
+                        for (k, v) in std::mem::take(&mut *d) {
+                            items.push(k.0);
+                            items.push(v);
+                        }
+                    }
+                }
+                Val::Set(s) => {
+                    if let Ok(mut s) = s.try_borrow_mut() {
+                        items.extend(std::mem::take(&mut *s).into_iter().map(|k| k.0));
+                    }
+                }
+                _ => {}
             }
         }
-        for w in self.made_dicts.drain(..) {
-            if let Some(d) = w.upgrade() {
-                if let Ok(mut d) = d.try_borrow_mut() {
-                    d.clear();
-                }
+        for c in self.cells.drain(..) {
+            if let Ok(mut c) = c.try_borrow_mut() {
+                items.push(std::mem::replace(&mut *c, Val::Unbound));
             }
+        }
+        while let Some(v) = items.pop() {
+            drop(v);
+        }
+        while let Some(v) = self.made.pop() {
+            drop(v);
         }
     }
 }
@@ -125,7 +151,7 @@ impl<'h> Interp<'h> {
             last: NONE,
             log: Vec::new(),
             made: Vec::new(),
-            made_dicts: Vec::new(),
+            cells: Vec::new(),
             rng: seed | 1,
             regex_cache: std::collections::HashMap::new(),
             functions: std::collections::HashMap::new(),
@@ -178,17 +204,70 @@ impl<'h> Interp<'h> {
         self.charge(n.saturating_mul(ITEM_BYTES))
     }
 
-    /// A new list the script made (tracked so a cycle in it is freed at the end).
+    /// A shared object the script made, held until it ends (see `made`).
+    pub fn made(&mut self, v: Val) -> Val {
+        if matches!(
+            v,
+            Val::List(_) | Val::Dict(_) | Val::Set(_) | Val::Tuple(_) | Val::Func(_) | Val::Iter(_)
+        ) {
+            self.made.push(v.clone());
+        }
+        v
+    }
+
     pub fn new_list(&mut self, items: Vec<Val>) -> Val {
-        let l = Rc::new(RefCell::new(items));
-        self.made.push(Rc::downgrade(&l));
-        Val::List(l)
+        self.made(Val::list(items))
     }
 
     pub fn new_dict(&mut self, d: PyDict) -> Val {
-        let d = Rc::new(RefCell::new(d));
-        self.made_dicts.push(Rc::downgrade(&d));
-        Val::Dict(d)
+        self.made(Val::Dict(Rc::new(RefCell::new(d))))
+    }
+
+    pub fn new_set(&mut self, s: PySet) -> Val {
+        self.made(Val::Set(Rc::new(RefCell::new(s))))
+    }
+
+    pub fn new_tuple(&mut self, items: Vec<Val>) -> Val {
+        self.made(Val::tuple(items))
+    }
+
+    /// `promote`, with the new object held like every other the script makes.
+    pub fn promote(&mut self, v: Val) -> Result<Val> {
+        if !is_snapshot(&v) {
+            return Ok(v);
+        }
+        let n = match &v {
+            Val::V(x) => x.len().unwrap_or(0),
+            _ => 0,
+        };
+        self.charge_items(n)?;
+        self.tick_n(n as u64)?;
+        Ok(self.made(promote(v)))
+    }
+
+    /// `share`, likewise.
+    pub fn share(&mut self, slot: &mut Val) -> Result<Val> {
+        if is_snapshot(slot) {
+            let v = std::mem::replace(slot, NONE);
+            *slot = self.promote(v)?;
+        }
+        Ok(slot.clone())
+    }
+
+    /// Steps for work proportional to `n` items done in one go (a copy, a sort, a compare).
+    pub fn tick_n(&mut self, n: u64) -> Result<()> {
+        let before = self.steps;
+        self.steps += n / 8;
+        if self.steps > self.limits.steps {
+            return Err(Exc::budget(format!(
+                "the script ran more than {} steps (script-max-steps)",
+                self.limits.steps
+            )));
+        }
+        if self.steps >> 10 != before >> 10 {
+            self.check_deadline()?;
+        }
+        Ok(())
     }
 
     // ---- statements ----
@@ -334,17 +413,18 @@ impl<'h> Interp<'h> {
                     }
                     let cell = Rc::new(RefCell::new(std::mem::replace(slot, Val::Unbound)));
                     *slot = Val::Cell(cell.clone());
+                    self.cells.push(cell.clone());
                     cell
                 }
                 Capture::Free(i) => f.frees[*i as usize].clone(),
             })
             .collect();
         self.charge(64)?;
-        Ok(Val::Func(Rc::new(Function {
+        Ok(self.made(Val::Func(Rc::new(Function {
             def: def.clone(),
             defaults,
             frees,
-        })))
+        }))))
     }
 
     // ---- names ----
@@ -509,8 +589,7 @@ impl<'h> Interp<'h> {
             Expr::Name(n) => {
                 let v = self.load(f, n)?;
                 if is_snapshot(&v) {
-                    self.charge_items(v_len(&v))?;
-                    let p = promote(v);
+                    let p = self.promote(v)?;
                     self.store(f, n, p.clone());
                     return Ok(p);
                 }
@@ -570,14 +649,17 @@ impl<'h> Interp<'h> {
                 let items = self.eval_items(f, items)?;
                 Ok(self.new_list(items))
             }
-            Expr::Tuple(items) => Ok(Val::tuple(self.eval_items(f, items)?)),
+            Expr::Tuple(items) => {
+                let items = self.eval_items(f, items)?;
+                Ok(self.new_tuple(items))
+            }
             Expr::Set(items) => {
                 let items = self.eval_items(f, items)?;
                 let mut s = PySet::default();
                 for x in items {
                     s.insert(HKey::new(x)?);
                 }
-                Ok(Val::Set(Rc::new(RefCell::new(s))))
+                Ok(self.new_set(s))
             }
             Expr::Dict(pairs) => {
                 let mut d = PyDict::default();
@@ -692,6 +774,19 @@ impl<'h> Interp<'h> {
 
     pub fn compare(&mut self, op: CmpOp, a: &Val, b: &Val) -> Result<bool> {
         use std::cmp::Ordering::*;
+        // Comparing containers, and `in` over a sequence, is work in proportion to its size.
+        let scans = match op {
+            CmpOp::In | CmpOp::NotIn => {
+                matches!(b, Val::List(_) | Val::Tuple(_) | Val::V(Value::List(_)))
+            }
+            CmpOp::Is | CmpOp::IsNot => false,
+            _ => !matches!(b, Val::V(Value::Str(_) | Value::Bytes(_))),
+        };
+        if scans {
+            if let Some(n) = container_len(b) {
+                self.tick_n(n as u64)?;
+            }
+        }
         Ok(match op {
             CmpOp::Eq => py_eq(a, b),
             CmpOp::Ne => !py_eq(a, b),
@@ -748,7 +843,8 @@ impl<'h> Interp<'h> {
         match c.kind {
             CompKind::List | CompKind::Gen => {
                 let mut out = Vec::new();
-                self.comp_loop(f, c, 0, &mut |_, v, _| {
+                self.comp_loop(f, c, 0, &mut |i, v, _| {
+                    i.charge_items(1)?;
                     out.push(v);
                     Ok(true)
                 })?;
@@ -762,8 +858,9 @@ impl<'h> Interp<'h> {
             CompKind::Set => {
                 let mut out = PySet::default();
                 let mut err = None;
-                self.comp_loop(f, c, 0, &mut |_, v, _| match HKey::new(v) {
+                self.comp_loop(f, c, 0, &mut |i, v, _| match HKey::new(v) {
                     Ok(k) => {
+                        i.charge_items(1)?;
                         out.insert(k);
                         Ok(true)
                     }
@@ -775,13 +872,14 @@ impl<'h> Interp<'h> {
                 if let Some(e) = err {
                     return Err(e);
                 }
-                Ok(Val::Set(Rc::new(RefCell::new(out))))
+                Ok(self.new_set(out))
             }
             CompKind::Dict => {
                 let mut out = PyDict::default();
                 let mut err = None;
-                self.comp_loop(f, c, 0, &mut |_, k, v| match HKey::new(k) {
+                self.comp_loop(f, c, 0, &mut |i, k, v| match HKey::new(k) {
                     Ok(k) => {
+                        i.charge_items(2)?;
                         out.insert(k, v.unwrap_or(NONE));
                         Ok(true)
                     }
@@ -829,7 +927,6 @@ impl<'h> Interp<'h> {
                 Some(e) => Some(self.eval(f, e)?),
                 None => None,
             };
-            self.charge_items(1)?;
             if !sink(self, v, w)? {
                 return Ok(false);
             }
@@ -1042,10 +1139,15 @@ impl<'h> Interp<'h> {
     }
 }
 
-fn v_len(v: &Val) -> usize {
+/// The number of items of a container (not of a string), cheaply; None for the rest.
+fn container_len(v: &Val) -> Option<usize> {
     match v {
-        Val::V(v) => v.len().unwrap_or(0),
-        _ => 0,
+        Val::List(l) => l.try_borrow().map(|l| l.len()).ok(),
+        Val::Tuple(t) => Some(t.len()),
+        Val::Dict(d) => d.try_borrow().map(|d| d.len()).ok(),
+        Val::Set(s) => s.try_borrow().map(|s| s.len()).ok(),
+        Val::V(x @ (Value::List(_) | Value::Dict(_) | Value::Set(_))) => x.len(),
+        _ => None,
     }
 }
 

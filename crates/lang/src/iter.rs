@@ -73,7 +73,7 @@ impl Iter {
                 if *i >= l.len() {
                     return Ok(None);
                 }
-                let v = share(&mut l[*i]);
+                let v = interp.share(&mut l[*i])?;
                 *i += 1;
                 Ok(Some(v))
             }
@@ -246,16 +246,19 @@ impl Interp<'_> {
     pub fn collect(&mut self, v: &Val) -> Result<Vec<Val>> {
         match v {
             Val::List(l) => {
-                let l = l.borrow();
-                self.charge_items(l.len())?;
-                return Ok(l.clone());
+                let n = l.borrow().len();
+                self.charge_items(n)?;
+                self.tick_n(n as u64)?;
+                return Ok(l.borrow().clone());
             }
             Val::Tuple(t) => {
                 self.charge_items(t.len())?;
+                self.tick_n(t.len() as u64)?;
                 return Ok(t.to_vec());
             }
             Val::V(Value::List(l)) => {
                 self.charge_items(l.len())?;
+                self.tick_n(l.len() as u64)?;
                 return Ok(l.iter().map(|x| Val::V(x.clone())).collect());
             }
             _ => {}

@@ -53,6 +53,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, Exc> {
         out: Vec::new(),
         indents: vec![0],
         brackets: 0,
+        col_cache: std::cell::Cell::new((0, 1)),
     }
     .run()
 }
@@ -66,11 +67,23 @@ struct Lexer<'a> {
     out: Vec<Token>,
     indents: Vec<usize>,
     brackets: usize,
+    /// The last position whose column was counted, and that column.
+    col_cache: std::cell::Cell<(usize, u32)>,
 }
 
 impl<'a> Lexer<'a> {
+    /// The column of the current position, counted on from the last one asked for on the same
+    /// line (so a long line costs linear time, not quadratic).
     fn col(&self) -> u32 {
-        (self.src[self.line_start..self.pos].chars().count() + 1) as u32
+        let (at, n) = self.col_cache.get();
+        let (from, base) = if at >= self.line_start && at <= self.pos {
+            (at, n)
+        } else {
+            (self.line_start, 1)
+        };
+        let col = base + self.src[from..self.pos].chars().count() as u32;
+        self.col_cache.set((self.pos, col));
+        col
     }
 
     fn err(&self, msg: impl Into<String>) -> Exc {

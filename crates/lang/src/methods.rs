@@ -227,7 +227,7 @@ pub fn call(
         return Err(no_attr(&recv, name));
     }
     let recv = if mutates(name) && is_snapshot(&recv) {
-        promote(recv)
+        interp.promote(recv)?
     } else {
         recv
     };
@@ -246,9 +246,12 @@ pub fn call(
         Val::List(l) => list_method(interp, l, name, args, kwargs),
         Val::V(Value::List(_)) | Val::Tuple(_) => seq_method(interp, &recv, name, args),
         Val::Dict(d) => dict_method(interp, d, name, args),
+        Val::V(Value::Dict(d)) if matches!(name, "get" | "keys" | "values" | "items") => {
+            stored_dict_method(interp, d, name, args)
+        }
         Val::V(Value::Dict(_)) => {
-            // Reading methods of a stored dict: work on a one-level view.
-            let p = promote(recv.clone());
+            // Other reading methods of a stored dict: work on a one-level view.
+            let p = interp.promote(recv.clone())?;
             let Val::Dict(d) = &p else {
                 unreachable!("a dict promotes to a dict")
             };
@@ -256,7 +259,7 @@ pub fn call(
         }
         Val::Set(s) => set_method(interp, s, name, args),
         Val::V(Value::Set(_)) => {
-            let p = promote(recv.clone());
+            let p = interp.promote(recv.clone())?;
             let Val::Set(s) = &p else {
                 unreachable!("a set promotes to a set")
             };
@@ -375,10 +378,12 @@ fn list_method(
         }
         "remove" => {
             arity(name, &args, 1, 1)?;
-            let mut l = l.try_borrow_mut().map_err(|_| busy())?;
-            match l.iter().position(|x| py_eq(x, &args[0])) {
+            // Compared on a copy: the item may be the list itself.
+            let items = l.try_borrow().map_err(|_| busy())?.clone();
+            interp.tick_n(items.len() as u64)?;
+            match items.iter().position(|x| py_eq(x, &args[0])) {
                 Some(i) => {
-                    l.remove(i);
+                    l.try_borrow_mut().map_err(|_| busy())?.remove(i);
                     Ok(NONE)
                 }
                 None => Err(Exc::value_error("list.remove(x): x not in list")),
@@ -438,6 +443,42 @@ fn list_method(
     }
 }
 
+/// `get`, `keys`, `values` and `items` of a stored dict, read in place (no copy of the dict).
+fn stored_dict_method(
+    interp: &mut Interp,
+    d: &okdb_value::Dict,
+    name: &str,
+    args: Vec<Val>,
+) -> Result<Val> {
+    if name == "get" {
+        arity(name, &args, 1, 2)?;
+        let found = match args[0].as_str() {
+            Some(k) => d.get(k),
+            None => {
+                check_hashable(&args[0])?;
+                None
+            }
+        };
+        return Ok(match found {
+            Some(v) => Val::V(v.clone()),
+            None => args.get(1).cloned().unwrap_or(NONE),
+        });
+    }
+    arity(name, &args, 0, 0)?;
+    interp.charge_items(d.len())?;
+    interp.tick_n(d.len() as u64)?;
+    let key = |k: &SmolStr| Val::str(k);
+    let items: Vec<Val> = match name {
+        "keys" => d.iter().map(|(k, _)| key(k)).collect(),
+        "values" => d.iter().map(|(_, v)| Val::V(v.clone())).collect(),
+        _ => d
+            .iter()
+            .map(|(k, v)| Val::tuple(vec![key(k), Val::V(v.clone())]))
+            .collect(),
+    };
+    Ok(interp.new_list(items))
+}
+
 fn dict_method(
     interp: &mut Interp,
     d: &Rc<RefCell<PyDict>>,
@@ -450,25 +491,26 @@ fn dict_method(
             arity(name, &args, 1, 2)?;
             let k = HKey::new(args[0].clone())?;
             let mut d = d.try_borrow_mut().map_err(|_| busy())?;
-            Ok(match d.get_mut(&k) {
-                Some(v) => share(v),
-                None => args.get(1).cloned().unwrap_or(NONE),
-            })
+            match d.get_mut(&k) {
+                Some(v) => interp.share(v),
+                None => Ok(args.get(1).cloned().unwrap_or(NONE)),
+            }
         }
         "keys" | "values" | "items" => {
             arity(name, &args, 0, 0)?;
             let mut d = d.try_borrow_mut().map_err(|_| busy())?;
             let n = d.len();
-            let items: Vec<Val> = match name {
-                "keys" => d.keys().map(|k| k.0.clone()).collect(),
-                "values" => d.values_mut().map(share).collect(),
-                _ => d
-                    .iter_mut()
-                    .map(|(k, v)| Val::tuple(vec![k.0.clone(), share(v)]))
-                    .collect(),
-            };
-            drop(d);
             interp.charge_items(n)?;
+            interp.tick_n(n as u64)?;
+            let mut items: Vec<Val> = Vec::with_capacity(n);
+            for (k, v) in d.iter_mut() {
+                items.push(match name {
+                    "keys" => k.0.clone(),
+                    "values" => interp.share(v)?,
+                    _ => Val::tuple(vec![k.0.clone(), interp.share(v)?]),
+                });
+            }
+            drop(d);
             Ok(interp.new_list(items))
         }
         "pop" => {
@@ -499,7 +541,7 @@ fn dict_method(
             let slot = d
                 .entry(k)
                 .or_insert_with(|| args.get(1).cloned().unwrap_or(NONE));
-            Ok(share(slot))
+            interp.share(slot)
         }
         "update" => {
             arity(name, &args, 0, 1)?;
@@ -551,7 +593,7 @@ fn set_method(
             })
             .collect()
     };
-    let new_set = |set: PySet| Val::Set(Rc::new(RefCell::new(set)));
+    let new_set = |interp: &mut Interp, set: PySet| interp.new_set(set);
     match name {
         "add" => {
             arity(name, &args, 1, 1)?;
@@ -593,7 +635,7 @@ fn set_method(
                 };
             }
             interp.charge_items(acc.len())?;
-            Ok(new_set(acc))
+            Ok(new_set(interp, acc))
         }
         "update" | "intersection_update" | "difference_update" => {
             let os = others(interp, &args)?;
@@ -619,7 +661,7 @@ fn set_method(
         }
         "copy" => {
             arity(name, &args, 0, 0)?;
-            Ok(new_set(s.borrow().clone()))
+            Ok(new_set(interp, s.borrow().clone()))
         }
         "clear" => {
             arity(name, &args, 0, 0)?;
@@ -641,6 +683,14 @@ fn boxed_method(
     args: Vec<Val>,
 ) -> Result<Val> {
     let values = args.iter().map(to_value).collect::<Result<Vec<_>>>()?;
+    // An argument that is this very value is compared with a copy of it.
+    let args: Vec<Val> = args
+        .into_iter()
+        .map(|a| match &a {
+            Val::Boxed(x) if Rc::ptr_eq(x, b) => Val::V(x.borrow().clone()),
+            _ => a,
+        })
+        .collect();
     let mut v = b
         .try_borrow_mut()
         .map_err(|_| Exc::value_error("value changed while in use"))?;
@@ -921,7 +971,22 @@ fn str_method(
             Ok(interp.new_list(items))
         }
         "splitlines" => {
-            let items: Vec<Val> = s.lines().map(Val::str).collect();
+            // Lines end at \n, \r or \r\n; a final line break ends the last line.
+            let mut items = Vec::new();
+            let mut rest = s;
+            while !rest.is_empty() {
+                match rest.find(['\n', '\r']) {
+                    Some(i) => {
+                        items.push(Val::str(&rest[..i]));
+                        let skip = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+                        rest = &rest[i + skip..];
+                    }
+                    None => {
+                        items.push(Val::str(rest));
+                        break;
+                    }
+                }
+            }
             interp.charge_items(items.len())?;
             Ok(interp.new_list(items))
         }
@@ -1215,7 +1280,9 @@ fn str_format(
                     Some('s') => Val::string(crate::format::to_str(&v)?),
                     _ => v,
                 };
-                out.push_str(&crate::format::format_value(&v, spec)?);
+                let piece = crate::format::format_value(&v, spec)?;
+                interp.charge(piece.len())?;
+                out.push_str(&piece);
             }
             c => out.push(c),
         }

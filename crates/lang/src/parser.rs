@@ -13,6 +13,9 @@ use crate::lexer::{tokenize, Tok, Token};
 
 /// How deeply expressions and blocks may nest.
 pub const MAX_DEPTH: usize = 100;
+/// The most binary operators (or calls, indexes and attributes) chained at one level: each
+/// nests the tree one level deeper.
+pub const MAX_CHAIN: usize = 1000;
 
 pub fn parse(src: &str) -> Result<Vec<Stmt>> {
     let toks = tokenize(src)?;
@@ -21,6 +24,7 @@ pub fn parse(src: &str) -> Result<Vec<Stmt>> {
         pos: 0,
         depth: 0,
         src,
+        line_starts: line_starts(src),
     };
     let mut body = Vec::new();
     while !p.at_eof() {
@@ -40,6 +44,7 @@ pub fn parse_expr(src: &str) -> Result<Expr> {
         pos: 0,
         depth: 0,
         src,
+        line_starts: line_starts(src),
     };
     let e = p.expr_list()?;
     while p.eat(&Tok::Newline) {}
@@ -73,6 +78,8 @@ struct Parser<'a> {
     pos: usize,
     depth: usize,
     src: &'a str,
+    /// Where each line begins (a lambda's source is cut out by line and column).
+    line_starts: Vec<usize>,
 }
 
 impl Parser<'_> {
@@ -676,21 +683,7 @@ impl Parser<'_> {
     /// The source from a token's position up to the current token (a lambda's text).
     fn text_between(&self, line: u32, col: u32) -> Option<String> {
         let offset = |line: u32, col: u32| -> Option<usize> {
-            let mut l = 1;
-            let mut start = 0;
-            for (i, c) in self.src.char_indices() {
-                if l == line {
-                    start = i;
-                    break;
-                }
-                if c == '\n' {
-                    l += 1;
-                    start = i + 1;
-                }
-            }
-            if l != line && line != 1 {
-                start = self.src.len();
-            }
+            let start = *self.line_starts.get(line as usize - 1)?;
             let rest = &self.src[start..];
             let skip: usize = rest
                 .chars()
@@ -798,10 +791,17 @@ impl Parser<'_> {
         next: fn(&mut Self) -> Result<Expr>,
     ) -> Result<Expr> {
         let mut left = next(self)?;
+        let mut chain = 0;
         loop {
             let Some(op) = ops.iter().find(|(s, _)| self.is_op(s)).map(|(_, op)| *op) else {
                 return Ok(left);
             };
+            chain += 1;
+            if chain > MAX_CHAIN {
+                return Err(self.err_here(format!(
+                    "expression too long (more than {MAX_CHAIN} operators in a row)"
+                )));
+            }
             self.advance();
             let right = next(self)?;
             left = Expr::Bin(op, Box::new(left), Box::new(right));
@@ -881,7 +881,14 @@ impl Parser<'_> {
 
     fn primary(&mut self) -> Result<Expr> {
         let mut e = self.atom()?;
+        let mut chain = 0;
         loop {
+            chain += 1;
+            if chain > MAX_CHAIN {
+                return Err(self.err_here(format!(
+                    "expression too long (more than {MAX_CHAIN} calls, indexes or attributes in a row)"
+                )));
+            }
             if self.eat_op("(") {
                 let (args, kwargs) = self.call_args()?;
                 e = Expr::Call {
@@ -1190,6 +1197,12 @@ impl Parser<'_> {
             plan: None,
         })))
     }
+}
+
+fn line_starts(src: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 pub fn is_keyword(n: &str) -> bool {

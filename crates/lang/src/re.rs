@@ -187,6 +187,19 @@ fn replacement(repl: &str) -> String {
 fn sub(interp: &mut Interp, r: &regex::Regex, repl: &Val, text: &str, count: usize) -> Result<Val> {
     if let Some(p) = repl.as_str() {
         let rep = replacement(p);
+        // The output's size first: it is charged before it is made.
+        let mut found = 0usize;
+        for _ in r.find_iter(text) {
+            found += 1;
+            interp.tick()?;
+            if count > 0 && found >= count {
+                break;
+            }
+        }
+        interp.charge(
+            text.len()
+                .saturating_add(found.saturating_mul(rep.len() + 16)),
+        )?;
         let s = r.replacen(text, count, rep.as_str()).into_owned();
         interp.charge(s.len())?;
         return Ok(Val::string(s));

@@ -448,3 +448,66 @@ fn nesting_never_overflows_the_stack() {
         assert!(got.starts_with(want), "depth {depth} width {width}: {got}");
     }
 }
+
+#[test]
+fn hostile_scripts_found_in_review_fail_cleanly() {
+    check(&[
+        ("-1 in range(9223372036854775807, 0, -1)", "False"),
+        (
+            "xs = [1]; xs.remove(xs)",
+            "ValueError: list.remove(x): x not in list",
+        ),
+        (
+            "d = deque([1]); d.index(d)",
+            "ValueError: deque([1]) is not in deque",
+        ),
+        ("a = []; a.append(a); a == a", "True"),
+        ("a = []; a.append(a); a in [a]", "True"),
+        (
+            "a = []; a.append(a); a.append(a); str(a)",
+            "'[[...], [...]]'",
+        ),
+        ("d = {}; d['d'] = d; repr(d)", "\"{'d': {...}}\""),
+        ("a = None\nfor i in range(100000): a = [a]\n1", "1"),
+        ("a = (1,)\nfor i in range(100000): a = (a,)\n1", "1"),
+        (
+            "def f():\n    a = None\n    for i in range(100000): a = {'k': a}\n    return 2\nf()",
+            "2",
+        ),
+        ("True & True", "True"),
+        ("True | False", "True"),
+        ("pow(2, 0, 1)", "0"),
+        ("'a\\rb\\r\\nc\\n'.splitlines()", "['a', 'b', 'c']"),
+        ("[] * 2**62", "[]"),
+        ("() * 2**62", "()"),
+        (
+            "range(0, 2**62, 2**32)[::2**32]",
+            "OverflowError: integer result out of range (okdb ints are 64-bit)",
+        ),
+    ]);
+    let long = format!("x = {}1", "1 + ".repeat(5000));
+    assert!(
+        run(&long).starts_with("SyntaxError: expression too long"),
+        "{}",
+        run(&long)
+    );
+    let small = Limits {
+        steps: 1_000_000,
+        memory: 1 << 20,
+        time: std::time::Duration::from_millis(2000),
+        depth: 50,
+    };
+    let mut host = MapHost::default();
+    let mut budget = |src: &str| run_with(&mut host, src, small);
+    assert_eq!(budget("sum(i for i in range(100000))"), "4999950000");
+    for src in [
+        "-1 in iter(range(2**62))",
+        "re.sub('', 'x' * 10**5, 'a' * 10**5)",
+        "('{0:99999}' * 100000).format(1)",
+        "SET('k', range(10**12))",
+        "a = [0] * 1000; b = [a] * 1000; str([b] * 1000)",
+    ] {
+        let got = budget(src);
+        assert!(got.starts_with("BUDGET"), "{src}: {got}");
+    }
+}

@@ -313,7 +313,11 @@ fn hash_val<H: Hasher>(v: &Val, h: &mut H) {
         Val::Tuple(items) => {
             items.len().hash(h);
             for x in items.iter() {
-                hash_val(x, h);
+                stacker::maybe_grow(
+                    crate::interp::STACK_RED_ZONE,
+                    crate::interp::STACK_SEGMENT,
+                    || hash_val(x, h),
+                );
             }
         }
         Val::Func(f) => (Rc::as_ptr(f) as usize).hash(h),
@@ -385,8 +389,30 @@ fn list_view(v: &Val) -> Option<Seq<'_>> {
     }
 }
 
-/// Python's `==`.
+/// The same shared object: equal to itself, as Python's containers compare their items.
+fn same_object(a: &Val, b: &Val) -> bool {
+    match (a, b) {
+        (Val::List(x), Val::List(y)) => Rc::ptr_eq(x, y),
+        (Val::Dict(x), Val::Dict(y)) => Rc::ptr_eq(x, y),
+        (Val::Set(x), Val::Set(y)) => Rc::ptr_eq(x, y),
+        (Val::Tuple(x), Val::Tuple(y)) => Rc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+/// Python's `==`. Deep values compare on a fresh stack segment when the stack runs low.
 pub fn py_eq(a: &Val, b: &Val) -> bool {
+    if same_object(a, b) {
+        return true;
+    }
+    stacker::maybe_grow(
+        crate::interp::STACK_RED_ZONE,
+        crate::interp::STACK_SEGMENT,
+        || py_eq_inner(a, b),
+    )
+}
+
+fn py_eq_inner(a: &Val, b: &Val) -> bool {
     if let (Some(x), Some(y)) = (num(a), num(b)) {
         return num_cmp(&x, &y) == Some(Ordering::Equal);
     }
@@ -488,6 +514,14 @@ pub fn py_cmp(a: &Val, b: &Val, op: &str) -> Result<Option<Ordering>> {
 }
 
 fn seq_cmp(x: &Seq, y: &Seq, op: &str) -> Result<Option<Ordering>> {
+    stacker::maybe_grow(
+        crate::interp::STACK_RED_ZONE,
+        crate::interp::STACK_SEGMENT,
+        || seq_cmp_inner(x, y, op),
+    )
+}
+
+fn seq_cmp_inner(x: &Seq, y: &Seq, op: &str) -> Result<Option<Ordering>> {
     for i in 0..x.len().min(y.len()) {
         let (p, q) = (x.get(i), y.get(i));
         if !py_eq(&p, &q) {
@@ -511,26 +545,36 @@ pub const MAX_NEST: usize = 200;
 /// The okdb value a script's value stands for, to store it or send it: tuples become lists,
 /// dict keys become strings (as JSON does).
 pub fn to_value(v: &Val) -> Result<Value> {
-    to_value_at(v, 0)
+    to_value_at(v, 0, &mut 0)
 }
 
-fn to_value_at(v: &Val, depth: usize) -> Result<Value> {
+/// The most values (items at every level) one conversion makes: a value built of shared
+/// parts (`[[big] * 1000] * 1000`) must not expand without bound.
+pub const MAX_NODES: usize = 50_000_000;
+
+fn to_value_at(v: &Val, depth: usize, nodes: &mut usize) -> Result<Value> {
     if depth > MAX_NEST {
         return Err(Exc::value_error(
             "value nests too deeply to store (does it contain itself?)",
         ));
+    }
+    *nodes += 1;
+    if *nodes > MAX_NODES {
+        return Err(Exc::budget(format!(
+            "the value has more than {MAX_NODES} items in all"
+        )));
     }
     Ok(match v {
         Val::V(v) => v.clone(),
         Val::List(l) => Value::list(
             l.borrow()
                 .iter()
-                .map(|x| to_value_at(x, depth + 1))
+                .map(|x| to_value_at(x, depth + 1, nodes))
                 .collect::<Result<Vec<_>>>()?,
         ),
         Val::Tuple(t) => Value::list(
             t.iter()
-                .map(|x| to_value_at(x, depth + 1))
+                .map(|x| to_value_at(x, depth + 1, nodes))
                 .collect::<Result<Vec<_>>>()?,
         ),
         Val::Dict(d) => {
@@ -540,7 +584,7 @@ fn to_value_at(v: &Val, depth: usize) -> Result<Value> {
                     Val::V(Value::Str(s)) => SmolStr::new(s.as_str()),
                     other => SmolStr::new(crate::format::to_str(other)?),
                 };
-                out.insert(key, to_value_at(v, depth + 1)?);
+                out.insert(key, to_value_at(v, depth + 1, nodes)?);
             }
             Value::Dict(out)
         }
@@ -548,13 +592,19 @@ fn to_value_at(v: &Val, depth: usize) -> Result<Value> {
             let items = s
                 .borrow()
                 .iter()
-                .map(|k| to_value_at(&k.0, depth + 1))
+                .map(|k| to_value_at(&k.0, depth + 1, nodes))
                 .collect::<Result<Vec<_>>>()?;
             Value::set(items).map_err(|e| Exc::type_error(e.to_string()))?
         }
         Val::Boxed(b) => b.borrow().clone(),
         Val::Range(a, b, s) => {
             let n = range_len(*a, *b, *s);
+            *nodes += n as usize;
+            if *nodes > MAX_NODES {
+                return Err(Exc::budget(format!(
+                    "the value has more than {MAX_NODES} items in all"
+                )));
+            }
             Value::list((0..n).map(|i| Value::Int(a + i * s)))
         }
         Val::Func(f) => match &f.def.source {
