@@ -764,7 +764,7 @@ impl Interp<'_> {
             .map_err(|_| Exc::value_error("list changed while in use"))?;
         let [start, stop, step] = bounds;
         let step = step.unwrap_or(1);
-        let s = Slice::new(l.len(), start, stop, step)
+        let s = Slice::new(l.len(), start, stop, step.max(-i64::MAX))
             .map_err(|_| Exc::value_error("slice step cannot be zero"))?;
         if step == 1 {
             let from = s.start.max(0) as usize;
@@ -819,7 +819,7 @@ impl Interp<'_> {
         };
         let mut l = l.borrow_mut();
         let [start, stop, step] = bounds;
-        let s = Slice::new(l.len(), start, stop, step.unwrap_or(1))
+        let s = Slice::new(l.len(), start, stop, step.unwrap_or(1).max(-i64::MAX))
             .map_err(|_| Exc::value_error("slice step cannot be zero"))?;
         let mut drop: Vec<usize> = s.positions().collect();
         drop.sort_unstable();

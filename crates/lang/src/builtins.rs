@@ -157,6 +157,22 @@ pub fn to_int(v: &Val, base: Option<i64>) -> Result<i64> {
         let s = v
             .as_str()
             .ok_or_else(|| Exc::type_error("int() can't convert non-string with explicit base"))?;
+        if b == 0 {
+            // Base 0: the prefix says (0x, 0o, 0b), else decimal.
+            let t = s.trim().trim_start_matches(['+', '-']).to_ascii_lowercase();
+            let base = match t.get(..2) {
+                Some("0x") => 16,
+                Some("0o") => 8,
+                Some("0b") => 2,
+                _ => 10,
+            };
+            return parse_int(s, base).ok_or_else(|| {
+                Exc::value_error(format!(
+                    "invalid literal for int() with base 0: {}",
+                    crate::format::str_repr(s)
+                ))
+            });
+        }
         if !(2..=36).contains(&b) {
             return Err(Exc::value_error("int() base must be >= 2 and <= 36, or 0"));
         }
@@ -259,7 +275,7 @@ fn round_float(x: f64, nd: i64) -> f64 {
         // Correctly rounded decimal text, read back: CPython's result.
         format!("{:.*}", nd as usize, x).parse().unwrap_or(x)
     } else {
-        let p = 10f64.powi((-nd).min(308) as i32);
+        let p = 10f64.powi(nd.saturating_neg().min(308) as i32);
         let y = x / p;
         y.round_ties_even() * p
     }

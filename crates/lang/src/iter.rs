@@ -101,7 +101,7 @@ impl Iter {
             Iter::Enumerate { inner, n } => match inner.next(interp)? {
                 Some(v) => {
                     let i = *n;
-                    *n += 1;
+                    *n = n.checked_add(1).ok_or_else(Exc::overflow)?;
                     Ok(Some(Val::tuple(vec![Val::int(i), v])))
                 }
                 None => Ok(None),

@@ -480,6 +480,13 @@ fn hostile_scripts_found_in_review_fail_cleanly() {
         ("'a\\rb\\r\\nc\\n'.splitlines()", "['a', 'b', 'c']"),
         ("[] * 2**62", "[]"),
         ("() * 2**62", "()"),
+        ("int('0x10', 0)", "16"),
+        ("round(1.5, -9223372036854775807 - 1)", "0.0"),
+        (
+            "list(enumerate('ab', 2**63 - 1))",
+            "OverflowError: integer result out of range (okdb ints are 64-bit)",
+        ),
+        ("[1, 2, 3][::-9223372036854775807 - 1]", "[3]"),
         (
             "range(0, 2**62, 2**32)[::2**32]",
             "OverflowError: integer result out of range (okdb ints are 64-bit)",
