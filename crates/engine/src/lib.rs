@@ -787,7 +787,7 @@ impl Executor<'_> {
             }
         }
         counters.calls.fetch_add(1, Relaxed);
-        if spec.flags.has(Flags::SCRIPT) {
+        if spec.flags.has(Flags::SCRIPT) || script::sorts_by_function(spec.name, args) {
             let reply = self.run_script(session, args);
             if let Reply::Error(e) = &reply {
                 counters.failed.fetch_add(1, Relaxed);

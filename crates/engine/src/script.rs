@@ -121,7 +121,18 @@ const EVAL_SCRIPT: &str = "f = ARGS[1]\nif isinstance(f, str): f = GET(f)\nf(GET
 const APPLY_SCRIPT: &str = "f = ARGS[1]\nif isinstance(f, str): f = GET(f)\nv = f(GET(ARGS[0]))\nSET(ARGS[0], v, 'KEEPTTL')\nv";
 const FILTER_SCRIPT: &str = "f = ARGS[1]\nif isinstance(f, str): f = GET(f)\nr = [x for x in GET(ARGS[0]) if f(x)]\nif len(ARGS) > 2: SET(ARGS[2], r)\nr";
 
-/// The script and arguments of `EVAL key f`, `APPLY key f`, `FILTER key f [STORE dest]`.
+const SORT_SCRIPT: &str = "xs = GET(ARGS[0])\nif not isinstance(xs, list): xs = list(xs) if xs is not None else None\nSET(ARGS[0], sorted(xs, key=ARGS[1], reverse=len(ARGS) > 2), 'KEEPTTL')";
+
+/// `SORT key lambda [REVERSE]`: okdb's in-place sort by a key function (told apart from the
+/// other SORTs by its lambda), run as a script.
+pub(crate) fn sorts_by_function(name: &str, args: &[Bytes]) -> bool {
+    name == "SORT"
+        && (args.len() == 3 || (args.len() == 4 && args[3].eq_ignore_ascii_case(b"REVERSE")))
+        && std::str::from_utf8(&args[2]).is_ok_and(okdb_value::literal::is_lambda)
+}
+
+/// The script and arguments of `EVAL key f`, `APPLY key f`, `FILTER key f [STORE dest]`,
+/// `SORT key f [REVERSE]`.
 fn function_command(name: &[u8], args: &[Bytes]) -> Result<(&'static str, Vec<Value>), CmdError> {
     let text = |b: &Bytes| Value::from_bytes(b);
     let function = |b: &Bytes| -> Result<Value, CmdError> {
@@ -147,6 +158,13 @@ fn function_command(name: &[u8], args: &[Bytes]) -> Result<(&'static str, Vec<Va
             vec![text(&args[1]), function(&args[2])?, text(&args[4])],
         )),
         b"FILTER" => Err(CmdError::syntax()),
+        b"SORT" => {
+            let mut a = vec![text(&args[1]), function(&args[2])?];
+            if args.len() == 4 {
+                a.push(Value::Bool(true));
+            }
+            Ok((SORT_SCRIPT, a))
+        }
         _ => Err(CmdError::arity(&cmd)),
     }
 }

@@ -612,6 +612,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("SET n 2; EVAL n 'lambda v: v + 1'", ":3", ""),
     ("RPUSH l 1 5 8; FILTER l 'lambda x: x > 3' STORE big; LRANGE big 0 -1", "[\"5\", \"8\"]", "[:5, :8]"),
     ("EVAL 'return 1' 0", "-ERR okdb's EVAL is EVAL key function", ""),
+    ("RPUSH l apple Fig banana; SORT l 'lambda s: s.lower()' REVERSE; LRANGE l 0 -1", "[\"Fig\", \"banana\", \"apple\"]", ""),
     ("SET f 'lambda x: x +'", "-SyntaxError not a function", ""),
     ("RUN 'SET(\"k\", 1);1/0'; GET k", "nil", ""),
     ("RUN 'MULTI()'", "-ERR MULTI cannot be called from a script (line 1)", ""),
