@@ -716,19 +716,31 @@ impl std::fmt::Debug for Executor<'_> {
 impl Executor<'_> {
     /// Runs one command (`args[0]` is its name). Every failure is an error reply.
     pub fn execute(&mut self, session: &mut Session, args: &[Bytes]) -> Reply {
-        self.executed += 1;
         let Some(name) = args.first() else {
+            self.executed += 1;
             return Reply::Error(CmdError::err("empty command"));
         };
-        let stats = &self.shared.stats;
         let Some(index) = command::lookup_index(name) else {
+            self.executed += 1;
             if session.multi.is_some() {
                 session.multi_failed = true;
             }
             let e = CmdError::unknown_command(args);
-            stats.error(&e);
+            self.shared.stats.error(&e);
             return Reply::Error(e);
         };
+        self.execute_at(session, index, args)
+    }
+
+    /// Runs the command at `index` of the table (`args[0]` names it), looked up already.
+    pub(crate) fn execute_at(
+        &mut self,
+        session: &mut Session,
+        index: usize,
+        args: &[Bytes],
+    ) -> Reply {
+        self.executed += 1;
+        let stats = &self.shared.stats;
         let spec = &COMMANDS[index];
         if !spec.flags.has(Flags::FAST) {
             self.slow += 1;

@@ -341,7 +341,7 @@ impl Host for ScriptHost<'_, '_> {
         }
         let batch = std::mem::replace(&mut self.session.preparsed, values);
         let mode = std::mem::replace(&mut self.session.literals, Literals::Strict);
-        let reply = self.exec.execute(self.session, &raw);
+        let reply = self.exec.execute_at(self.session, index, &raw);
         self.session.preparsed = batch;
         self.session.literals = mode;
         reply_to_val(reply)
