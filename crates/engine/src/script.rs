@@ -31,6 +31,8 @@ use crate::{CmdError, Executor, Preparsed, Reply, Session};
 #[derive(Debug, Default)]
 pub struct Cache {
     map: HashMap<Arc<str>, Arc<Program>>,
+    /// Stored functions, compiled, by source (`APPLY n double` compiles `double` once).
+    lambdas: HashMap<Arc<str>, Arc<Program>>,
     bytes: usize,
 }
 
@@ -43,27 +45,55 @@ impl Cache {
             return Ok(p.clone());
         }
         let program = Arc::new(Program::compile(src)?);
-        if src.len() <= CACHE_BYTES / 16 {
-            while self.map.len() >= CACHE_ENTRIES || self.bytes + src.len() > CACHE_BYTES {
-                // Any entry: a script sent once per call must not pin others forever.
-                let Some(victim) = self.map.keys().next().cloned() else {
-                    break;
-                };
-                self.bytes -= victim.len();
-                self.map.remove(&victim);
-            }
-            self.bytes += src.len();
-            self.map.insert(src.into(), program.clone());
-        }
+        self.keep(src, program.clone(), false);
         Ok(program)
     }
 
+    /// A stored function's program (`Program::lambda`), compiled once.
+    pub fn lambda(&mut self, src: &str) -> Result<Arc<Program>, Exc> {
+        if let Some(p) = self.lambdas.get(src) {
+            return Ok(p.clone());
+        }
+        let program = Arc::new(Program::lambda(src)?);
+        self.keep(src, program.clone(), true);
+        Ok(program)
+    }
+
+    /// Keeps a compiled program within the bounds (counted over scripts and functions).
+    fn keep(&mut self, src: &str, program: Arc<Program>, lambda: bool) {
+        if src.len() > CACHE_BYTES / 16 {
+            return;
+        }
+        while self.map.len() + self.lambdas.len() >= CACHE_ENTRIES
+            || self.bytes + src.len() > CACHE_BYTES
+        {
+            // Any entry: a script sent once per call must not pin others forever.
+            let from = if self.map.is_empty() {
+                &mut self.lambdas
+            } else {
+                &mut self.map
+            };
+            let Some(victim) = from.keys().next().cloned() else {
+                break;
+            };
+            self.bytes -= victim.len();
+            from.remove(&victim);
+        }
+        self.bytes += src.len();
+        let to = if lambda {
+            &mut self.lambdas
+        } else {
+            &mut self.map
+        };
+        to.insert(src.into(), program);
+    }
+
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.map.len() + self.lambdas.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len() == 0
     }
 }
 
@@ -367,6 +397,10 @@ impl Host for ScriptHost<'_, '_> {
 
     fn seed(&self) -> u64 {
         fastrand::u64(..)
+    }
+
+    fn lambda(&mut self, src: &str) -> Result<Arc<Program>, Exc> {
+        self.exec.store.scripts.lambda(src)
     }
 }
 
@@ -743,5 +777,16 @@ mod tests {
         }
         let cached = engine.lock().store.scripts.len();
         assert!(cached <= super::CACHE_ENTRIES, "{cached}");
+        // A stored function is compiled once, whatever calls it.
+        call(&engine, &mut s, &["SET", "n", "1"]);
+        call(&engine, &mut s, &["SET", "double", "lambda x: x * 2"]);
+        for _ in 0..3 {
+            call(&engine, &mut s, &["APPLY", "n", "double"]);
+        }
+        assert_eq!(
+            call(&engine, &mut s, &["RUN", "$n + GET('double')(1)"]),
+            Reply::Int(10)
+        );
+        assert_eq!(engine.lock().store.scripts.lambdas.len(), 1);
     }
 }

@@ -1122,7 +1122,7 @@ impl<'h> Interp<'h> {
         if let Some(f) = self.functions.get(src) {
             return Ok(f.clone());
         }
-        let program = crate::Program::lambda(src)?;
+        let program = self.host.lambda(src)?;
         let f = program.function(self)?;
         self.functions.insert(src.clone(), f.clone());
         Ok(f)

@@ -46,6 +46,10 @@ pub trait Host {
     fn now_ms(&self) -> u64;
     /// The seed of `random()` for this run.
     fn seed(&self) -> u64;
+    /// A stored function's source, compiled (a host may keep them across runs).
+    fn lambda(&mut self, src: &str) -> Result<std::sync::Arc<Program>, Exc> {
+        Program::lambda(src).map(std::sync::Arc::new)
+    }
 }
 
 /// A script's budget. On any limit it stops with a `BUDGET` error.
