@@ -249,6 +249,21 @@ impl Interp<'_> {
                         return Ok(r);
                     }
                 }
+                let sequence = |v: &Val| {
+                    matches!(
+                        v,
+                        Val::V(Value::Str(_) | Value::Bytes(_) | Value::List(_))
+                            | Val::List(_)
+                            | Val::Tuple(_)
+                    )
+                };
+                if sequence(a) || sequence(b) {
+                    let other = if sequence(a) { b } else { a };
+                    return Err(Exc::type_error(format!(
+                        "can't multiply sequence by non-int of type '{}'",
+                        other.type_name()
+                    )));
+                }
                 Err(unsupported(op, a, b))
             }
             BinOp::Sub | BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor => {

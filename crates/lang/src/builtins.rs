@@ -409,7 +409,7 @@ impl Interp<'_> {
             (Some((_, x)), _) => Ok(x),
             (None, Some(d)) => Ok(d),
             (None, None) => Err(Exc::value_error(format!(
-                "{name}() iterable argument is empty"
+                "{name}() arg is an empty sequence"
             ))),
         }
     }
