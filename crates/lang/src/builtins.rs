@@ -46,7 +46,26 @@ builtins! {
     Bytes = "bytes",
 }
 
-fn arity(name: &str, args: &[Val], min: usize, max: usize) -> Result<()> {
+/// A whole float as an int (`int(x)`, `round(x)`), with Python's errors.
+fn float_to_int(f: f64) -> Result<i64> {
+    if f.is_nan() {
+        return Err(Exc::value_error("cannot convert float NaN to integer"));
+    }
+    if f.is_infinite() {
+        return Err(Exc::raise(
+            "OverflowError",
+            "cannot convert float infinity to integer",
+        ));
+    }
+    if f.abs() >= 9.223_372_036_854_776e18 {
+        return Err(Exc::overflow());
+    }
+    Ok(f as i64)
+}
+
+/// `name() takes … arguments (n given)` unless `min <= args.len() <= max` (builtins and
+/// methods alike).
+pub(crate) fn arity(name: &str, args: &[Val], min: usize, max: usize) -> Result<()> {
     if args.len() < min || args.len() > max {
         let expected = if min == max {
             format!("exactly {min} argument{}", if min == 1 { "" } else { "s" })
@@ -186,22 +205,7 @@ pub fn to_int(v: &Val, base: Option<i64>) -> Result<i64> {
     match v {
         Val::V(Value::Int(i)) => Ok(*i),
         Val::V(Value::Bool(b)) => Ok(*b as i64),
-        Val::V(Value::Float(f)) => {
-            if f.is_nan() {
-                return Err(Exc::value_error("cannot convert float NaN to integer"));
-            }
-            if f.is_infinite() {
-                return Err(Exc::raise(
-                    "OverflowError",
-                    "cannot convert float infinity to integer",
-                ));
-            }
-            let t = f.trunc();
-            if t.abs() >= 9.223_372_036_854_776e18 {
-                return Err(Exc::overflow());
-            }
-            Ok(t as i64)
-        }
+        Val::V(Value::Float(f)) => float_to_int(f.trunc()),
         Val::V(Value::Decimal(d)) => i64::try_from(d.trunc()).map_err(|_| Exc::overflow()),
         Val::V(Value::Str(s)) => {
             let t = s.as_str();
@@ -563,22 +567,7 @@ pub fn call(
             let nd = nd.or_else(|| args.get(1).cloned()).filter(|v| !v.is_none());
             let x = &args[0];
             match (x, nd) {
-                (Val::V(Value::Float(f)), None) => {
-                    if f.is_nan() {
-                        return Err(Exc::value_error("cannot convert float NaN to integer"));
-                    }
-                    if f.is_infinite() {
-                        return Err(Exc::raise(
-                            "OverflowError",
-                            "cannot convert float infinity to integer",
-                        ));
-                    }
-                    let r = f.round_ties_even();
-                    if r.abs() >= 9.223_372_036_854_776e18 {
-                        return Err(Exc::overflow());
-                    }
-                    Ok(Val::int(r as i64))
-                }
+                (Val::V(Value::Float(f)), None) => Ok(Val::int(float_to_int(f.round_ties_even())?)),
                 (Val::V(Value::Float(f)), Some(n)) => {
                     Ok(Val::float(round_float(*f, n.index("ndigits")?)))
                 }

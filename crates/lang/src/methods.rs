@@ -7,6 +7,7 @@ use std::rc::Rc;
 use okdb_ops::seq::End;
 use okdb_value::{SmolStr, Value};
 
+use crate::builtins::arity;
 use crate::error::{Exc, Result};
 use crate::interp::{op_error, Interp};
 use crate::val::*;
@@ -187,23 +188,6 @@ pub fn attribute(v: Val, name: &str) -> Result<Val> {
         return Ok(Val::Method(Rc::new((v, SmolStr::new(name)))));
     }
     Err(no_attr(&v, name))
-}
-
-fn arity(method: &str, args: &[Val], min: usize, max: usize) -> Result<()> {
-    if args.len() < min || args.len() > max {
-        let want = if min == max {
-            format!("exactly {min} argument{}", if min == 1 { "" } else { "s" })
-        } else if args.len() < min {
-            format!("at least {min} argument{}", if min == 1 { "" } else { "s" })
-        } else {
-            format!("at most {max} argument{}", if max == 1 { "" } else { "s" })
-        };
-        return Err(Exc::type_error(format!(
-            "{method}() takes {want} ({} given)",
-            args.len()
-        )));
-    }
-    Ok(())
 }
 
 fn str_arg<'a>(method: &str, v: &'a Val) -> Result<&'a str> {

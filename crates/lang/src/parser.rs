@@ -1097,15 +1097,20 @@ impl Parser<'_> {
             }
             return Ok(first);
         }
+        Ok(Expr::Tuple(self.rest_of_display(first, ")")?))
+    }
+
+    /// The items after the first of a tuple, list or set display, through its closing bracket.
+    fn rest_of_display(&mut self, first: Expr, close: &str) -> Result<Vec<Expr>> {
         let mut items = vec![first];
         while self.eat_op(",") {
-            if self.is_op(")") {
+            if self.is_op(close) {
                 break;
             }
             items.push(self.star_or_expr()?);
         }
-        self.expect_op(")")?;
-        Ok(Expr::Tuple(items))
+        self.expect_op(close)?;
+        Ok(items)
     }
 
     fn list_display(&mut self) -> Result<Expr> {
@@ -1118,15 +1123,7 @@ impl Parser<'_> {
             self.expect_op("]")?;
             return Ok(comp);
         }
-        let mut items = vec![first];
-        while self.eat_op(",") {
-            if self.is_op("]") {
-                break;
-            }
-            items.push(self.star_or_expr()?);
-        }
-        self.expect_op("]")?;
-        Ok(Expr::List(items))
+        Ok(Expr::List(self.rest_of_display(first, "]")?))
     }
 
     fn brace_display(&mut self) -> Result<Expr> {
@@ -1164,15 +1161,7 @@ impl Parser<'_> {
             self.expect_op("}")?;
             return Ok(comp);
         }
-        let mut items = vec![first];
-        while self.eat_op(",") {
-            if self.is_op("}") {
-                break;
-            }
-            items.push(self.star_or_expr()?);
-        }
-        self.expect_op("}")?;
-        Ok(Expr::Set(items))
+        Ok(Expr::Set(self.rest_of_display(first, "}")?))
     }
 
     fn comp_tail(&mut self, kind: CompKind, elt: Expr, value: Option<Expr>) -> Result<Expr> {
