@@ -59,6 +59,12 @@ pub struct Config {
     /// so `CONFIG GET` reads back what was set; okdb has one representation per type and
     /// ignores them.
     pub encoding_hints: [std::sync::atomic::AtomicI64; ENCODING_HINTS.len()],
+    /// `notify-keyspace-events`: which keyspace notifications are published (crate::notify
+    /// bits; 0: none).
+    pub notify_keyspace_events: AtomicU32,
+    /// How much of the journal the change feed keeps for `LISTEN … FROM`: bytes and seconds.
+    pub feed_retention_bytes: AtomicU64,
+    pub feed_retention_seconds: AtomicU64,
     /// A script's budget (`RUN`): steps, bytes it allocates, milliseconds, call depth.
     pub script_max_steps: AtomicU64,
     pub script_max_memory: AtomicU64,
@@ -173,6 +179,9 @@ impl Default for Config {
                 OutputLimit::new(32 << 20, 8 << 20, 60),
             ],
             encoding_hints: ENCODING_HINTS.map(|(_, v)| std::sync::atomic::AtomicI64::new(v)),
+            notify_keyspace_events: AtomicU32::new(0),
+            feed_retention_bytes: AtomicU64::new(64 << 20),
+            feed_retention_seconds: AtomicU64::new(3600),
             script_max_steps: AtomicU64::new(50_000_000),
             script_max_memory: AtomicU64::new(64 << 20),
             script_time_limit: AtomicU64::new(500),
@@ -506,6 +515,35 @@ pub static SETTINGS: &[Setting] = &[
         get: |c| c.script_max_depth.load(Relaxed).to_string(),
         set: Some(|c, v| {
             c.script_max_depth.store(parse_in(v, 1, 200)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "notify-keyspace-events",
+        doc: "which keyspace notifications are published, as Redis's letters (K keyspace, E keyevent, g generic, $ string, l list, s set, h hash, z zset, x expired, e evicted, A all); empty: none",
+        get: |c| crate::notify::flags_to_string(c.notify_keyspace_events.load(Relaxed)),
+        set: Some(|c, v| {
+            let f = crate::notify::parse_flags(v)
+                .ok_or_else(|| format!("Invalid event class character in '{v}'"))?;
+            c.notify_keyspace_events.store(f, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "feed-retention-bytes",
+        doc: "journal bytes the change feed keeps for LISTEN … FROM (in memory, and the journal segments holding them on disk); units as maxmemory",
+        get: |c| c.feed_retention_bytes.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.feed_retention_bytes.store(parse_memory(v)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "feed-retention-seconds",
+        doc: "seconds of changes the change feed keeps for LISTEN … FROM (0: only by bytes)",
+        get: |c| c.feed_retention_seconds.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.feed_retention_seconds.store(parse_in(v, 0, 365 * 86_400)?, Relaxed);
             Ok(())
         }),
     },

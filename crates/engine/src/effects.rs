@@ -64,6 +64,9 @@ pub enum Effect {
     FlushAll,
     /// Two keyspaces exchanged their contents (`SWAPDB`).
     Swap { a: SmolStr, b: SmolStr },
+    /// Names the effects after it (up to the next `Op`): the op of the command that made them
+    /// (crate::notify). Replay skips it; the change feed reads it.
+    Op(SmolStr),
 }
 
 impl Effect {
@@ -77,7 +80,8 @@ impl Effect {
             Effect::Rename { .. }
             | Effect::Flush { .. }
             | Effect::FlushAll
-            | Effect::Swap { .. } => None,
+            | Effect::Swap { .. }
+            | Effect::Op(_) => None,
         }
     }
 }
@@ -134,12 +138,15 @@ pub(crate) fn collect(store: &mut Store, now: u64) -> Vec<Effect> {
     let mut out = std::mem::take(&mut store.declared);
     let mut deltas = std::mem::take(&mut store.deltas);
     let mut covered = std::mem::take(&mut store.covered);
+    let track = store.tracking;
+    let mut new_keys = store.new_keys.take();
     each_space_notes(store, |store, i, touches| {
         let name: SmolStr = store.spaces[i].0.clone();
         let ks = store.space(i);
         for t in touches.drain(..) {
-            // Recording implies tracking: the key goes into the next checkpoint.
-            ks.mark_dirty(t.key.as_bytes());
+            if track {
+                ks.mark_dirty(t.key.as_bytes());
+            }
             if covered.iter().any(|(s, k)| *s == i && *k == t.key) {
                 continue;
             }
@@ -153,9 +160,15 @@ pub(crate) fn collect(store: &mut Store, now: u64) -> Vec<Effect> {
                 }
             }
             let after = ks.peek(t.key.as_bytes(), now);
+            if let Some(new) = &mut new_keys {
+                if after.is_some() && !t.before.is_some_and(|e| live(e, now)) {
+                    new.push((name.clone(), t.key.clone()));
+                }
+            }
             key_effects(&name, t, now, after, mine, &mut out);
         }
     });
+    store.new_keys = new_keys;
     deltas.clear();
     covered.clear();
     store.deltas = deltas;
@@ -332,6 +345,7 @@ pub(crate) fn apply(store: &mut Store, now: u64, effects: &[Effect]) -> Result<(
                 let (a, b) = (store.create(a), store.create(b));
                 store.swap(a, b);
             }
+            Effect::Op(_) => {}
         }
         if track {
             if let Some((keyspace, key)) = e.key() {

@@ -68,6 +68,9 @@ pub struct Keyspace {
     /// script's writes can be undone.
     pub(crate) undo: Option<Box<Undo>>,
     notes: Notes,
+    /// Keys removed because their time had come, since the executor last took them: each is
+    /// journaled as a `DEL` named `expired` (the change feed and notifications report it).
+    pub(crate) expired: Vec<Key>,
 }
 
 /// What a script's writes replaced, key by key, in the order first written.
@@ -252,7 +255,9 @@ impl Keyspace {
     fn expire_if_due(&mut self, key: &[u8], now: u64) -> bool {
         match self.map.get(key) {
             Some(e) if e.expire_at != 0 && e.expire_at <= now => {
-                self.remove_entry(key);
+                if let Some((_, k, _)) = self.remove_entry_full(key) {
+                    self.expired.push(k);
+                }
                 true
             }
             _ => false,
@@ -271,7 +276,9 @@ impl Keyspace {
         let i = self.map.get_index_of(key)?;
         let expire_at = self.map[i].expire_at;
         if expire_at != 0 && expire_at <= now {
-            self.remove_entry(key);
+            if let Some((_, k, _)) = self.remove_entry_full(key) {
+                self.expired.push(k);
+            }
             return None;
         }
         let e = &mut self.map[i];
@@ -465,13 +472,18 @@ impl Keyspace {
 
     /// Removes a key without noting it as a write: expiry, which replay repeats by itself.
     fn remove_entry(&mut self, key: &[u8]) -> Option<Entry> {
+        self.remove_entry_full(key).map(|(_, _, e)| e)
+    }
+
+    /// [`Keyspace::remove_entry`], giving back the key too.
+    fn remove_entry_full(&mut self, key: &[u8]) -> Option<(usize, Key, Entry)> {
         let (i, k, old) = self.map.swap_remove_full(key)?;
         // The last entry moved into slot i: its changed bit moves with it. A changed key that
         // goes (a write, or expiry after a write) is noted as removed.
         let last = self.map.len();
         if self.changes.get(i) {
             self.changes.clear(i);
-            self.changes.removed.push(k);
+            self.changes.removed.push(k.clone());
         }
         if i != last && self.changes.get(last) {
             self.changes.clear(last);
@@ -480,7 +492,7 @@ impl Keyspace {
         if old.expire_at != 0 {
             self.volatile.swap_remove(key);
         }
-        Some(old)
+        Some((i, k, old))
     }
 
     /// Sets or clears (0) the expiry of an existing key; false if the key is missing.
@@ -578,7 +590,7 @@ impl Keyspace {
 /// All keyspaces. A keyspace is created on its first write and never dropped over the wire.
 #[derive(Debug)]
 pub struct Store {
-    names: std::collections::HashMap<SmolStr, usize>,
+    pub(crate) names: std::collections::HashMap<SmolStr, usize>,
     pub(crate) spaces: Vec<(SmolStr, Keyspace)>,
     /// True while changed keys are noted for checkpoints (persistence is on).
     pub(crate) tracking: bool,
@@ -616,6 +628,11 @@ pub struct Store {
     pub(crate) undo_spaces: Vec<usize>,
     /// Compiled scripts by their text (crate::script).
     pub(crate) scripts: crate::script::Cache,
+    /// Channels, patterns and their subscribers (crate::pubsub).
+    pub(crate) pubsub: crate::pubsub::PubSub,
+    /// While `new` keyspace notifications are wanted: the keys writes created, until they
+    /// are notified with their write's record.
+    pub(crate) new_keys: Option<Vec<(SmolStr, Key)>>,
 }
 
 /// The keyspace a connection starts in, and the one `SELECT 0` names.
@@ -643,6 +660,8 @@ impl Default for Store {
             undoing: false,
             undo_spaces: Vec::new(),
             scripts: Default::default(),
+            pubsub: Default::default(),
+            new_keys: None,
         };
         s.create(DEFAULT_KEYSPACE);
         s

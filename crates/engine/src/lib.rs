@@ -35,6 +35,8 @@ pub mod glob;
 pub mod journal;
 pub mod key;
 pub mod keyspace;
+pub mod notify;
+pub mod pubsub;
 mod reply;
 pub mod script;
 pub mod time;
@@ -269,6 +271,40 @@ pub struct Session {
     /// Large arguments of the current batch already read as values, outside the store's lock
     /// ([`Session::set_preparsed`]).
     preparsed: Vec<Preparsed>,
+    /// Its pub/sub subscriptions and the outbox their messages wait in (crate::pubsub).
+    pub(crate) subs: Option<Box<pubsub::Subscriptions>>,
+    /// `CLIENT REPLY`: whether the server sends the replies of its commands.
+    pub reply: ReplyMode,
+}
+
+/// `CLIENT REPLY ON|OFF|SKIP`: which replies a connection gets (pub/sub messages always go).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    #[default]
+    On,
+    Off,
+    /// `SKIP` was just run: no reply to it, nor to the next command.
+    SkipThis,
+    /// No reply to the next command.
+    SkipNext,
+}
+
+impl ReplyMode {
+    /// Whether the reply of the command just run goes out; moves SKIP along.
+    pub fn take(&mut self) -> bool {
+        match *self {
+            ReplyMode::On => true,
+            ReplyMode::Off => false,
+            ReplyMode::SkipThis => {
+                *self = ReplyMode::SkipNext;
+                false
+            }
+            ReplyMode::SkipNext => {
+                *self = ReplyMode::On;
+                false
+            }
+        }
+    }
 }
 
 /// An argument read as a value before the batch took the lock: the argument (its bytes stay
@@ -306,7 +342,19 @@ impl Session {
             keyspace,
             keyspace_index: None,
             preparsed: Vec::new(),
+            subs: None,
+            reply: ReplyMode::On,
         }
+    }
+
+    /// The outbox of its pub/sub messages, once it has subscribed to something.
+    pub fn outbox(&self) -> Option<&std::sync::Arc<pubsub::Outbox>> {
+        self.subs.as_ref().map(|s| &s.outbox)
+    }
+
+    /// In Redis's subscribed state: subscribed to a channel, pattern or shard channel.
+    pub fn subscribed(&self) -> bool {
+        self.subs.as_ref().is_some_and(|s| s.active())
     }
 
     /// Hands over arguments of the coming batch read as values ahead of the lock (large
@@ -395,9 +443,13 @@ impl Engine {
         Ok(Session::new(id, 2, DEFAULT_KEYSPACE.into()))
     }
 
-    pub fn disconnect(&self, session: &Session) {
+    pub fn disconnect(&self, session: &mut Session) {
         if !session.watching.is_empty() {
             unwatch(&mut lock(&self.shared.store), session.id, &session.watching);
+        }
+        if session.subs.is_some() {
+            let mut store = lock(&self.shared.store);
+            pubsub::leave_all(&mut store.pubsub, &mut session.subs, session.id);
         }
         lock(&self.shared.clients).remove(&session.id);
     }
@@ -425,8 +477,17 @@ impl Engine {
 
     /// Locks the store with the batch clock set to `now` (replay runs at the recorded time).
     pub fn lock_at(&self, now: u64) -> Executor<'_> {
+        let store = lock(&self.shared.store);
+        let notify = self.shared.config.notify_keyspace_events.load(Relaxed);
+        let wanted = notify & (notify::KEYSPACE | notify::KEYEVENT) != 0
+            && notify & !(notify::KEYSPACE | notify::KEYEVENT) != 0
+            && !store.pubsub.is_idle();
+        let notify = if wanted { notify } else { 0 };
+        let mut store = store;
+        store.new_keys = (notify & notify::NEW != 0).then(Vec::new);
         Executor {
-            store: lock(&self.shared.store),
+            store,
+            notify,
             shared: &self.shared,
             now,
             executed: 0,
@@ -682,10 +743,14 @@ pub struct Executor<'a> {
     /// While a transaction runs (`EXEC`, a script): the effects of its commands so far, made
     /// one journal record when it ends (crate::script).
     pub(crate) tx_effects: Option<Vec<effects::Effect>>,
+    /// The keyspace notifications to publish (`notify-keyspace-events`, 0 when none would reach
+    /// a subscriber).
+    notify: u32,
 }
 
 impl Drop for Executor<'_> {
     fn drop(&mut self) {
+        self.flush_expired();
         if self.executed > 0 {
             self.shared.stats.commands.fetch_add(self.executed, Relaxed);
         }
@@ -751,6 +816,27 @@ impl Executor<'_> {
             stats.error(&e);
             Reply::Error(e)
         };
+        if session.proto == 2
+            && session.subscribed()
+            && !matches!(
+                spec.name,
+                "SUBSCRIBE"
+                    | "UNSUBSCRIBE"
+                    | "PSUBSCRIBE"
+                    | "PUNSUBSCRIBE"
+                    | "SSUBSCRIBE"
+                    | "SUNSUBSCRIBE"
+                    | "PING"
+                    | "QUIT"
+                    | "RESET"
+            )
+        {
+            return rejected(CmdError::err(format!(
+                "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET \
+                 are allowed in this context",
+                spec.name.to_ascii_lowercase()
+            )));
+        }
         if !spec.arity_ok(args.len()) {
             if session.multi.is_some() {
                 session.multi_failed = true;
@@ -807,7 +893,8 @@ impl Executor<'_> {
             }
             return reply;
         }
-        self.store.recording = write && (self.store.tracking || self.store.undoing);
+        self.store.recording =
+            write && (self.store.tracking || self.store.undoing || self.notify != 0);
         let mut ctx = Ctx {
             store: &mut self.store,
             session,
@@ -831,7 +918,7 @@ impl Executor<'_> {
             self.break_watches(spec, session, args);
         }
         if write {
-            self.record(session);
+            self.record(session, spec, args);
             if !self.store.waiting.is_empty() && !self.replaying {
                 let keyspace = session.keyspace.clone();
                 if session.in_exec {
@@ -899,17 +986,20 @@ impl Executor<'_> {
             freed_total += freed;
             evicted += 1;
             grows = here.is_some_and(|h| self.store.space(h).growth_bytes() > 0);
-            if self.store.tracking {
-                self.store.space(i).mark_dirty(key.as_bytes());
+            if self.store.tracking || self.notify != 0 {
+                if self.store.tracking {
+                    self.store.space(i).mark_dirty(key.as_bytes());
+                }
                 let keyspace: SmolStr = self.store.name_of(i).into();
                 let del = effects::Effect::Del {
                     keyspace: keyspace.clone(),
                     key,
                 };
+                let op = effects::Effect::Op(SmolStr::new_static("evicted"));
                 // Inside EXEC the eviction takes its place in the transaction's record.
                 match &mut self.tx_effects {
-                    Some(tx) => tx.push(del),
-                    None => self.journal(keyspace, vec![del]),
+                    Some(tx) => tx.extend([op, del]),
+                    None => self.journal(keyspace, vec![op, del]),
                 }
             }
         }
@@ -1079,31 +1169,65 @@ impl Executor<'_> {
         self.slow
     }
 
-    /// After a successful write: turns what it did into effects (crate::effects), marks the
-    /// keys they write as changed, and journals them under one LSN when journaling is on. A
-    /// write that changed nothing is not journaled.
-    fn record(&mut self, session: &Session) {
+    /// After a successful write: turns what it did into effects (crate::effects), each named
+    /// by its op (crate::notify), marks the keys they write as changed, and journals them
+    /// under one LSN when journaling is on. A write that changed nothing is not journaled.
+    fn record(&mut self, session: &Session, spec: &CommandSpec, args: &[Bytes]) {
         if !self.store.recording {
             return;
         }
-        if !self.store.tracking {
+        if !self.store.tracking && self.notify == 0 {
             // Recording only for a script's undo log (crate::script).
             effects::forget(&mut self.store);
             return;
         }
+        // Keys that expired on the way come first: they were gone before this write.
+        self.flush_expired();
         let done = effects::collect(&mut self.store, self.now);
+        if done.is_empty() {
+            return;
+        }
+        let named = name_effects(spec, args, &session.keyspace, done);
         if let Some(tx) = &mut self.tx_effects {
-            tx.extend(done);
-        } else if !done.is_empty() {
-            self.journal(session.keyspace.clone(), done);
+            tx.extend(named);
+        } else {
+            self.journal(session.keyspace.clone(), named);
+        }
+    }
+
+    /// Records the keys that expired since the last call (found by a read, a write or active
+    /// expiry), each a `DEL` named `expired`, when they are journaled or notified.
+    fn flush_expired(&mut self) {
+        let wanted = self.store.journaling || self.notify != 0;
+        for i in 0..self.store.spaces.len() {
+            if self.store.spaces[i].1.expired.is_empty() {
+                continue;
+            }
+            let keys = std::mem::take(&mut self.store.spaces[i].1.expired);
+            if !wanted || self.replaying {
+                continue;
+            }
+            let keyspace: SmolStr = self.store.spaces[i].0.clone();
+            for key in keys {
+                let del = effects::Effect::Del {
+                    keyspace: keyspace.clone(),
+                    key,
+                };
+                let op = effects::Effect::Op(SmolStr::new_static("expired"));
+                self.journal(keyspace.clone(), vec![op, del]);
+            }
         }
     }
 
     /// Gives a write its LSN and, when journaling, queues its record: the one path for a
-    /// command's effects and for the `DEL` of an eviction.
+    /// command's effects and for the `DEL` of an eviction or an expiry. Its keyspace
+    /// notifications go out here, so a transaction that is undone notifies nothing.
     fn journal(&mut self, keyspace: SmolStr, effects: Vec<effects::Effect>) {
         let lsn = self.store.next_lsn;
         self.store.next_lsn += 1;
+        if self.notify != 0 {
+            self.notify_effects(&effects);
+        }
         if self.store.journaling {
             self.records.push(journal::Record {
                 lsn,
@@ -1114,6 +1238,84 @@ impl Executor<'_> {
             self.last_lsn = lsn;
         }
     }
+
+    /// Publishes the keyspace notifications of a record's effects.
+    fn notify_effects(&mut self, effects: &[effects::Effect]) {
+        let mut events = Vec::new();
+        let store = &mut *self.store;
+        if let Some(new) = &mut store.new_keys {
+            events.extend(new.drain(..).map(|(keyspace, key)| notify::Event {
+                keyspace,
+                key,
+                event: SmolStr::new_static("new"),
+                class: notify::NEW,
+            }));
+        }
+        let now = self.now;
+        let (spaces, names) = (&mut store.spaces, &store.names);
+        notify::events(
+            effects,
+            |ks, key| {
+                let i = *names.get(ks)?;
+                let v = spaces[i].1.peek(key.as_bytes(), now).map(|e| &e.value);
+                Some(notify::class_of_value(v))
+            },
+            &mut events,
+        );
+        let flags = self.notify;
+        for e in events {
+            if flags & e.class == 0 {
+                continue;
+            }
+            if flags & notify::KEYSPACE != 0 {
+                let channel = notify::channel("keyspace", &e.keyspace, e.key.as_bytes());
+                let payload = Bytes::copy_from_slice(e.event.as_bytes());
+                store.pubsub.publish(&self.shared.config, &channel, &payload, false);
+            }
+            if flags & notify::KEYEVENT != 0 {
+                let channel = notify::channel("keyevent", &e.keyspace, e.event.as_bytes());
+                let payload = Bytes::copy_from_slice(e.key.as_bytes());
+                store.pubsub.publish(&self.shared.config, &channel, &payload, false);
+            }
+        }
+    }
+}
+
+/// Puts the op of each effect in front of it (crate::notify): one `Op` for a command's
+/// effects, and another where a command writes two keys differently (`SMOVE`'s `srem` and
+/// `sadd`, `LMOVE`'s pop and push, `MOVE`'s two keyspaces).
+fn name_effects(
+    spec: &CommandSpec,
+    args: &[Bytes],
+    keyspace: &str,
+    done: Vec<effects::Effect>,
+) -> Vec<effects::Effect> {
+    let two_sided = matches!(
+        spec.name,
+        "SMOVE" | "RPOPLPUSH" | "BRPOPLPUSH" | "LMOVE" | "BLMOVE" | "MOVE"
+    );
+    let mut out = Vec::with_capacity(done.len() + 1);
+    if !two_sided {
+        out.push(effects::Effect::Op(notify::event_of(spec.name, args, 0)));
+        out.extend(done);
+        return out;
+    }
+    let mut last: Option<usize> = None;
+    for e in done {
+        let pos = match (&e, spec.name) {
+            (_, "MOVE") => usize::from(e.key().is_some_and(|(ks, _)| ks != keyspace)),
+            _ => usize::from(
+                e.key()
+                    .is_some_and(|(_, k)| args.get(1).is_none_or(|a| a[..] != *k.as_bytes())),
+            ),
+        };
+        if last != Some(pos) {
+            out.push(effects::Effect::Op(notify::event_of(spec.name, args, pos)));
+            last = Some(pos);
+        }
+        out.push(e);
+    }
+    out
 }
 
 /// What a command handler works with.
@@ -1207,6 +1409,17 @@ impl Ctx<'_> {
 
     /// Declares an effect that covers `keys` of the current keyspace (`RENAME`): the notes of
     /// those keys make no effect of their own.
+    /// Says that a write reached `key` but left it as it was (an `SREM` of no member): it makes
+    /// no effect, so nothing is journaled or notified for it.
+    pub(crate) fn unchanged(&mut self, key: &[u8]) {
+        if !self.store.recording {
+            return;
+        }
+        if let Some(i) = self.ks_index() {
+            self.store.covered.push((i, key::Key::new(key)));
+        }
+    }
+
     pub(crate) fn declare_covering(&mut self, effect: effects::Effect, keys: &[&[u8]]) {
         if !self.store.recording {
             return;

@@ -32,6 +32,12 @@ pub enum Reply {
     /// A stored value: RESP3 gives it typed; RESP2 gives strings raw and the rest as typed JSON.
     Value(Value),
     Error(CmdError),
+    /// Out-of-band data (a pub/sub message, a subscription's confirmation, a change of the
+    /// feed): a push in RESP3, an array in RESP2.
+    Push(Vec<Reply>),
+    /// Several replies to one command, sent one after the other (`SUBSCRIBE a b` confirms
+    /// each channel with a reply of its own).
+    Many(Vec<Reply>),
 }
 
 impl Reply {

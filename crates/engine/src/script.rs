@@ -238,7 +238,7 @@ fn reply_to_val(reply: Reply) -> Result<Val, Exc> {
         },
         Reply::Text(s) => Val::string(s),
         Reply::Null | Reply::NullArray => Val::V(Value::Null),
-        Reply::Array(items) => Val::list(
+        Reply::Array(items) | Reply::Push(items) | Reply::Many(items) => Val::list(
             items
                 .into_iter()
                 .map(reply_to_val)
@@ -567,6 +567,10 @@ impl Executor<'_> {
                 }
             } else {
                 self.tx_effects = None;
+            }
+            if let Some(new) = &mut self.store.new_keys {
+                // The keys an undone transaction created are not new.
+                new.clear();
             }
             self.deferred.truncate(tx.deferred);
         }

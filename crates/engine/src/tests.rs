@@ -26,7 +26,7 @@ fn render(r: &Reply) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Reply::Array(items) | Reply::Set(items) => {
+        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) | Reply::Many(items) => {
             format!(
                 "[{}]",
                 items.iter().map(render).collect::<Vec<_>>().join(", ")

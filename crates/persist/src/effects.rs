@@ -37,6 +37,7 @@ const FLUSH: u8 = 5;
 const FLUSH_ALL: u8 = 6;
 const SWAP: u8 = 7;
 const RENAME: u8 = 8;
+const OP: u8 = 9;
 
 /// Appends the payload of an effects record.
 pub fn encode(now: u64, keyspace: &str, effects: &[Effect], out: &mut Vec<u8>) {
@@ -102,6 +103,10 @@ pub fn encode(now: u64, keyspace: &str, effects: &[Effect], out: &mut Vec<u8>) {
                 out.push(SWAP);
                 str16(out, a);
                 str16(out, b);
+            }
+            Effect::Op(op) => {
+                out.push(OP);
+                str16(out, op);
             }
         }
     }
@@ -339,6 +344,7 @@ pub fn decode(p: &[u8]) -> Option<(u64, SmolStr, Vec<Effect>)> {
                 a: r.str16()?,
                 b: r.str16()?,
             },
+            OP => Effect::Op(r.str16()?),
             _ => return None,
         });
     }
@@ -597,6 +603,7 @@ mod tests {
                 a: "0".into(),
                 b: "1".into(),
             },
+            Effect::Op("lpush".into()),
             Effect::Rename {
                 keyspace: "other".into(),
                 from: k("old"),

@@ -32,8 +32,10 @@
 //! - [`OP_LOST`], written by `okdb journal repair` where damage took records: the `lsn` field is
 //!   the first LSN lost, the payload (u64) the last. Replay passes over the gap it names.
 //!
-//! Version 1 segments (no marks) and version 2 segments (commands) are read as they always
-//! were; the writer never appends to a segment of an older version.
+//! Version 4 adds one kind of effect, the op that names the effects after it (the command
+//! family the change feed and keyspace notifications report); version 3 segments are the
+//! same records without it. Version 1 segments (no marks) and version 2 segments (commands) are
+//! read as they always were; the writer never appends to a segment of an older version.
 
 use bytes::Bytes;
 use okdb_engine::journal::{Body, Record};
@@ -41,7 +43,7 @@ use okdb_value::literal::Literals;
 
 pub const MAGIC: &[u8; 8] = b"OKDBJRNL";
 /// The version the writer gives new segments.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 /// The oldest version this okdb reads.
 pub const OLDEST_VERSION: u32 = 1;
 pub const HEADER_LEN: usize = 16;

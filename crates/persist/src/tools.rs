@@ -241,6 +241,7 @@ pub fn describe(rec: &okdb_engine::journal::Record) -> String {
             Effect::Swap { a, b } => {
                 write!(part, "SWAP {} {}", quote(a.as_bytes()), quote(b.as_bytes()))
             }
+            Effect::Op(op) => write!(part, "OP {op}"),
         };
         parts.push(part);
     }

@@ -45,6 +45,11 @@ fn encode_reply(e: &mut Encoder<'_>, r: &Reply) {
         Reply::Bool(b) => e.boolean(*b),
         Reply::Value(v) => value(e, v),
         Reply::Error(err) => e.error(&err.to_string()),
+        Reply::Push(items) => {
+            e.push(items.len());
+            items.iter().for_each(|i| encode_reply(e, i));
+        }
+        Reply::Many(replies) => replies.iter().for_each(|r| encode_reply(e, r)),
     }
 }
 
@@ -110,7 +115,9 @@ pub fn estimate(reply: &Reply) -> usize {
         Reply::Text(t) => t.len() + 16,
         Reply::Status(s) => s.len() + 3,
         Reply::Error(e) => e.prefix.len() + e.message.len() + 4,
-        Reply::Array(items) | Reply::Set(items) => 16 + items.iter().map(estimate).sum::<usize>(),
+        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) | Reply::Many(items) => {
+            16 + items.iter().map(estimate).sum::<usize>()
+        }
         Reply::Values(items) => 16 + items.iter().map(value_estimate).sum::<usize>(),
         Reply::Map(pairs) => {
             16 + pairs
@@ -126,7 +133,9 @@ pub fn estimate(reply: &Reply) -> usize {
 /// Whether `reply` holds a stored list, set or dict (whose size is its elements').
 pub fn holds_container(reply: &Reply) -> bool {
     match reply {
-        Reply::Array(items) | Reply::Set(items) => items.iter().any(holds_container),
+        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) | Reply::Many(items) => {
+            items.iter().any(holds_container)
+        }
         Reply::Values(items) => items.iter().any(is_container),
         Reply::Map(pairs) => pairs
             .iter()
@@ -255,6 +264,11 @@ impl<'a> Stream<'a> {
                         e.set(items.len());
                         self.many(items.iter().map(Item::Reply));
                     }
+                    Reply::Push(items) => {
+                        e.push(items.len());
+                        self.many(items.iter().map(Item::Reply));
+                    }
+                    Reply::Many(replies) => self.many(replies.iter().map(Item::Reply)),
                     Reply::Values(items) => {
                         e.array(items.len());
                         self.many(items.iter().map(Item::Value));

@@ -294,11 +294,23 @@ async fn connection(
     tokio::pin!(stopped);
     'reads: loop {
         conn.reserve();
+        let outbox = client.session.outbox().cloned();
         let n = tokio::select! {
             r = stream.read_buf(&mut conn.rbuf) => match r {
                 Ok(n) => n,
                 Err(_) => break,
             },
+            () = messages(outbox.as_deref()) => {
+                // Pub/sub messages for this subscribed connection, between its requests.
+                let Some(outbox) = outbox else { continue };
+                if !conn.take_messages(&outbox, client.session.proto, peer) {
+                    break;
+                }
+                if conn.write_replies(&mut stream, None).await.is_err() {
+                    break;
+                }
+                continue;
+            }
             _ = member.watch.closed() => 0,
             _ = &mut stopped => break,
         };
@@ -478,6 +490,14 @@ async fn connection(
     }
 }
 
+/// Resolves when a subscribed connection's outbox has messages (never without one).
+async fn messages(outbox: Option<&okdb_engine::pubsub::Outbox>) {
+    match outbox {
+        Some(o) => std::future::poll_fn(|cx| o.poll_ready(cx)).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Bytes of encoded replies after which they are written out, even mid-reply.
 const FLUSH_AT: usize = 1 << 20;
 /// Budget of one hold of the store's lock: after a command that brings the hold past this
@@ -566,7 +586,7 @@ struct Registered<'a> {
 
 impl Drop for Registered<'_> {
     fn drop(&mut self) {
-        self.engine.disconnect(&self.session);
+        self.engine.disconnect(&mut self.session);
     }
 }
 
@@ -677,6 +697,22 @@ impl Connection<'_> {
                 break;
             }
             let mut reply = exec.execute(session, args);
+            if let Some(outbox) = session.outbox() {
+                // Messages that came meanwhile (from this very command too, as with a PUBLISH to
+                // a channel it subscribes to) go before its reply, as in Redis.
+                if !outbox.is_empty() {
+                    let mut pushes = Vec::new();
+                    if let Err(reason) = outbox.drain(&mut pushes) {
+                        tracing::warn!("client {} closed: {reason}", session.id);
+                        outcome.close = true;
+                    }
+                    for p in pushes {
+                        let size = encode::estimate(&p);
+                        outcome.pending += size;
+                        self.replies.push((p, session.proto, size));
+                    }
+                }
+            }
             let bytes = encode::estimate(&reply);
             if hard > 0 && outcome.pending + bytes > hard {
                 tracing::warn!(
@@ -690,16 +726,26 @@ impl Connection<'_> {
                 )));
                 outcome.close = true;
             }
+            // `CLIENT REPLY OFF|SKIP`: the reply is dropped (once the checks below are done).
+            // Subscription confirmations are pushes: they go whatever the mode, as in Redis.
+            let push = matches!(reply, Reply::Push(_) | Reply::Many(_));
+            let send = session.reply.take() || outcome.close || push;
             outcome.pending += bytes;
             self.replies.push((reply, session.proto, bytes));
             if let Some(wait) = session.wait_checkpoint.take() {
-                outcome.save = Some((self.replies.len() - 1, wait));
+                if send {
+                    outcome.save = Some((self.replies.len() - 1, wait));
+                }
             }
             if let Some(blocked) = session.blocked.take() {
                 // Parked: its reply comes later; the rest of the batch waits for it.
                 self.replies.pop();
                 outcome.block = Some(blocked);
                 break;
+            }
+            if !send {
+                self.replies.pop();
+                outcome.pending -= bytes;
             }
             if session.quit || outcome.close {
                 break;
@@ -719,6 +765,27 @@ impl Connection<'_> {
         }
         outcome.last_lsn = exec.last_lsn();
         outcome
+    }
+
+    /// Moves the messages waiting in a subscribed connection's outbox to its replies; false
+    /// when it went over `client-output-buffer-limit pubsub` (the connection is closed, as
+    /// Redis closes it).
+    fn take_messages(
+        &mut self,
+        outbox: &okdb_engine::pubsub::Outbox,
+        proto: u8,
+        peer: SocketAddr,
+    ) -> bool {
+        let mut pushes = Vec::new();
+        if let Err(reason) = outbox.drain(&mut pushes) {
+            tracing::warn!("client {peer} closed for overcoming output buffer limits: {reason}");
+            return false;
+        }
+        for p in pushes {
+            let size = encode::estimate(&p);
+            self.replies.push((p, proto, size));
+        }
+        true
     }
 
     /// Encodes and writes the replies of a hold, a piece at a time (at most about

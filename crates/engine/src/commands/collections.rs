@@ -93,6 +93,23 @@ pub(crate) fn write_as<R>(
     Ok(r)
 }
 
+/// As [`write_as`], for a removal that answers how many it removed: removing nothing changes
+/// nothing (no effect, no notification), as in Redis.
+pub(crate) fn remove_counted(
+    ctx: &mut Ctx,
+    key: &[u8],
+    delta: Delta,
+    f: impl FnOnce(&mut Value) -> ops::Result<usize>,
+) -> Result<usize, CmdError> {
+    let n = write(ctx, key, None, Empty::Delete, f)?.unwrap_or(0);
+    if n > 0 {
+        ctx.delta(key, delta);
+    } else {
+        ctx.unchanged(key);
+    }
+    Ok(n)
+}
+
 pub(crate) fn is_empty_container(v: &Value) -> bool {
     matches!(
         v,

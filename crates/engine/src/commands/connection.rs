@@ -5,7 +5,12 @@ use bytes::Bytes;
 use crate::args::{self, is};
 use crate::{CmdError, Ctx, Reply};
 
-pub fn ping(_: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn ping(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if ctx.session.proto == 2 && ctx.session.subscribed() {
+        // Redis's answer in RESP2's subscribed state: a pong message.
+        let msg = a.get(1).cloned().unwrap_or_default();
+        return Ok(Reply::Array(vec![Reply::text("pong"), Reply::Bulk(msg)]));
+    }
     match a {
         [_] => Ok(Reply::status("PONG")),
         [_, msg] => Ok(Reply::Bulk(msg.clone())),

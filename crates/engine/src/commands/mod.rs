@@ -7,6 +7,7 @@ mod compat;
 mod connection;
 mod keys;
 mod keyspaces;
+mod pubsub;
 mod redis_types;
 mod redis_zset;
 mod sequences;
@@ -69,6 +70,17 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("UNWATCH", 1, CT, NOKEYS, "connection", "", "Redis's UNWATCH: forgets the watched keys.", connection::unwatch),
     cmd("BEGIN", 1, CT, NOKEYS, "connection", "", "Starts a block: the following commands are queued (each answers QUEUED) until END, which runs them as one transaction: all or nothing, no other client between them; DISCARD drops the block.", connection::begin),
     cmd("END", 1, Flags::CONNECTION.or(Flags::TX), NOKEYS, "connection", "", "Ends a BEGIN block: runs its commands as one transaction and answers their replies; if one fails, nothing the block wrote remains and the error names the failing command.", connection::end),
+    cmd("RESET", 1, CT, NOKEYS, "connection", "", "Puts the connection back as it was when it connected: ends a MULTI or BEGIN, its watches and subscriptions; RESP2, keyspace 0, faithful literals, no name. Answers RESET.", pubsub::reset),
+    // pub/sub
+    cmd("SUBSCRIBE", -2, C, NOKEYS, "pubsub", "channel [channel ...]", "Receives the messages published to these channels (a confirmation per channel; in RESP2 the connection then takes only subscription commands, PING, QUIT and RESET).", pubsub::subscribe),
+    cmd("UNSUBSCRIBE", -1, C, NOKEYS, "pubsub", "[channel ...]", "Stops receiving from these channels, or from every channel.", pubsub::unsubscribe),
+    cmd("PSUBSCRIBE", -2, C, NOKEYS, "pubsub", "pattern [pattern ...]", "Receives the messages published to every channel matching these glob patterns.", pubsub::psubscribe),
+    cmd("PUNSUBSCRIBE", -1, C, NOKEYS, "pubsub", "[pattern ...]", "Stops receiving for these patterns, or for every pattern.", pubsub::punsubscribe),
+    cmd("SSUBSCRIBE", -2, C, NOKEYS, "pubsub", "shardchannel [shardchannel ...]", "Redis's shard channels: on one node, channels of their own (SPUBLISH reaches them).", pubsub::ssubscribe),
+    cmd("SUNSUBSCRIBE", -1, C, NOKEYS, "pubsub", "[shardchannel ...]", "Stops receiving from these shard channels, or from every one.", pubsub::sunsubscribe),
+    cmd("PUBLISH", 3, Flags::FAST, NOKEYS, "pubsub", "channel message", "Sends a message to a channel's subscribers and to the matching patterns'; answers how many received it.", pubsub::publish),
+    cmd("SPUBLISH", 3, Flags::FAST, NOKEYS, "pubsub", "shardchannel message", "Sends a message to a shard channel's subscribers; answers how many received it.", pubsub::spublish),
+    cmd("PUBSUB", -2, Flags::FAST, NOKEYS, "pubsub", "CHANNELS [pattern] | NUMSUB [channel ...] | NUMPAT | SHARDCHANNELS [pattern] | SHARDNUMSUB [shardchannel ...]", "Which channels have subscribers, and how many.", pubsub::pubsub),
     cmd("EXEC", 1, Flags::CONNECTION.or(Flags::TX), NOKEYS, "connection", "", "Redis's EXEC: runs the queued commands with no other client's command between them; an array of their replies (a failing command does not undo the others, as in Redis).", connection::exec),
     // scripts
     cmd("RUN", -2, W.or(Flags::DENYOOM).or(Flags::SCRIPT), NOKEYS, "scripts", "script [arg ...]", "Runs a script of the okdb language as one transaction: all its writes or none, no other client between them; answers the value of its last expression statement (or of return). The args are the list ARGS.", connection::run),

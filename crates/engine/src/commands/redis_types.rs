@@ -11,7 +11,7 @@ use okdb_ops::{self as ops, OpError};
 use okdb_value::types::Caps;
 use okdb_value::{SmolStr, Value};
 
-use super::collections::{
+use super::collections::{remove_counted, 
     change, field, list_reply, new_dict, new_list, new_set, values, write_as, Empty,
 };
 use crate::args::{self, is};
@@ -378,10 +378,10 @@ pub fn hgetall(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn hdel(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let fields: Vec<&str> = a[2..].iter().map(|f| field(f)).collect::<Result<_, _>>()?;
     let delta = Delta::DeleteFields(fields.iter().map(SmolStr::new).collect());
-    let n = write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
+    let n = remove_counted(ctx, &a[1], delta, |v| {
         ops::map::delete("HDEL", v, fields)
     })?;
-    Ok(Reply::Int(n.unwrap_or(0) as i64))
+    Ok(Reply::Int(n as i64))
 }
 
 pub fn hexists(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
@@ -646,10 +646,10 @@ pub fn sadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn srem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let members = values(ctx, &a[2..])?;
     let delta = Delta::DiscardMembers(members.clone());
-    let n = write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
+    let n = remove_counted(ctx, &a[1], delta, |v| {
         ops::members::discard("SREM", v, &members)
     })?;
-    Ok(Reply::Int(n.unwrap_or(0) as i64))
+    Ok(Reply::Int(n as i64))
 }
 
 fn members_of(v: Option<&Value>, verb: &'static str) -> Result<Vec<Value>, CmdError> {

@@ -7,7 +7,7 @@ use okdb_ops::scored::{self, AddIf, LexBound, ScoreBound};
 use okdb_ops::{self as ops};
 use okdb_value::{SmolStr, SortedSet, Value};
 
-use super::collections::{change, field, write_as, Empty};
+use super::collections::{change, field, remove_counted, Empty};
 use crate::args::{self, is};
 use crate::{CmdError, Ctx, Reply};
 
@@ -135,10 +135,10 @@ pub fn zincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn zrem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let ms: Vec<SmolStr> = a[2..].iter().map(|m| member(m)).collect::<Result<_, _>>()?;
     let delta = Delta::RemoveScored(ms.clone());
-    let n = write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
+    let n = remove_counted(ctx, &a[1], delta, |v| {
         scored::remove("ZREM", v, ms.iter().map(|m| m.as_str()))
     })?;
-    Ok(Reply::Int(n.unwrap_or(0) as i64))
+    Ok(Reply::Int(n as i64))
 }
 
 /// Adds (member, score) pairs under the conditions (`scored::add`); journaled as the scores

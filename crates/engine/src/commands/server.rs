@@ -640,7 +640,7 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let id = ctx.session.id;
     let sub = &a[1];
     let usage = || {
-        CmdError::err("unknown CLIENT subcommand or wrong number of arguments: use ID, GETNAME, SETNAME name, LIST, INFO, LITERALS [strict|faithful], UNBLOCK id [TIMEOUT|ERROR] or SETINFO attr value")
+        CmdError::err("unknown CLIENT subcommand or wrong number of arguments: use ID, GETNAME, SETNAME name, LIST, INFO, LITERALS [strict|faithful], REPLY ON|OFF|SKIP, UNBLOCK id [TIMEOUT|ERROR] or SETINFO attr value")
     };
     let line = |id: &u64, c: &crate::ClientInfo| {
         format!(
@@ -677,6 +677,19 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
                 .unwrap_or_default(),
         )),
         2 if is(sub, "LITERALS") => Ok(Reply::text(ctx.session.literals.name())),
+        3 if is(sub, "REPLY") => {
+            use crate::ReplyMode;
+            ctx.session.reply = if is(&a[2], "ON") {
+                ReplyMode::On
+            } else if is(&a[2], "OFF") {
+                ReplyMode::Off
+            } else if is(&a[2], "SKIP") {
+                ReplyMode::SkipThis
+            } else {
+                return Err(CmdError::syntax());
+            };
+            Ok(Reply::Ok)
+        }
         3 if is(sub, "LITERALS") => {
             ctx.session.literals = if is(&a[2], "STRICT") {
                 Literals::Strict

@@ -1,0 +1,156 @@
+//! Pub/sub commands (Redis's): SUBSCRIBE and its kin, PUBLISH, PUBSUB; and RESET. The registry
+//! and the outboxes are in crate::pubsub.
+
+use bytes::Bytes;
+
+use crate::args::is;
+use crate::pubsub::{self, Kind};
+use crate::{CmdError, Ctx, Reply};
+
+fn sub(ctx: &mut Ctx, a: &[Bytes], kind: Kind) -> Result<Reply, CmdError> {
+    if ctx.session.multi.is_some() || ctx.session.in_exec {
+        return Err(CmdError::err(format!(
+            "{} isn't allowed in a transaction",
+            String::from_utf8_lossy(&a[0]).to_ascii_uppercase()
+        )));
+    }
+    let id = ctx.session.id;
+    pubsub::subscribe(&mut ctx.store.pubsub, &mut ctx.session.subs, id, kind, &a[1..])
+}
+
+fn unsub(ctx: &mut Ctx, a: &[Bytes], kind: Kind) -> Result<Reply, CmdError> {
+    let id = ctx.session.id;
+    Ok(pubsub::unsubscribe(
+        &mut ctx.store.pubsub,
+        &mut ctx.session.subs,
+        id,
+        kind,
+        &a[1..],
+    ))
+}
+
+pub fn subscribe(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    sub(ctx, a, Kind::Channel)
+}
+
+pub fn psubscribe(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    sub(ctx, a, Kind::Pattern)
+}
+
+pub fn ssubscribe(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    sub(ctx, a, Kind::Shard)
+}
+
+pub fn unsubscribe(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    unsub(ctx, a, Kind::Channel)
+}
+
+pub fn punsubscribe(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    unsub(ctx, a, Kind::Pattern)
+}
+
+pub fn sunsubscribe(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    unsub(ctx, a, Kind::Shard)
+}
+
+/// `PUBLISH channel message`: how many subscribers received it.
+pub fn publish(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let n = ctx
+        .store
+        .pubsub
+        .publish(&ctx.shared.config, &a[1], &a[2], false);
+    Ok(Reply::Int(n))
+}
+
+/// `SPUBLISH shardchannel message`: one node holds every shard.
+pub fn spublish(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let n = ctx
+        .store
+        .pubsub
+        .publish(&ctx.shared.config, &a[1], &a[2], true);
+    Ok(Reply::Int(n))
+}
+
+/// `PUBSUB CHANNELS [pattern] | NUMSUB [channel …] | NUMPAT | SHARDCHANNELS [pattern] |
+/// SHARDNUMSUB [channel …] | HELP`.
+pub fn pubsub(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let ps = &ctx.store.pubsub;
+    let sub = &a[1];
+    let shard = is(sub, "SHARDCHANNELS") || is(sub, "SHARDNUMSUB");
+    if is(sub, "CHANNELS") || is(sub, "SHARDCHANNELS") {
+        let pattern = match a {
+            [_, _] => None,
+            [_, _, p] => Some(crate::glob::Pattern::new(p).map_err(|e| {
+                CmdError::err(format!(
+                    "pattern of {} bytes is longer than the {} allowed",
+                    e.0,
+                    crate::glob::MAX_PATTERN_LEN
+                ))
+            })?),
+            _ => return Err(wrong_sub(sub)),
+        };
+        let mut names = ps.channels(shard, pattern.as_ref());
+        names.sort();
+        return Ok(Reply::Array(names.into_iter().map(Reply::Bulk).collect()));
+    }
+    if is(sub, "NUMSUB") || is(sub, "SHARDNUMSUB") {
+        let mut out = Vec::with_capacity((a.len() - 2) * 2);
+        for c in &a[2..] {
+            out.push(Reply::Bulk(c.clone()));
+            out.push(Reply::Int(ps.numsub(shard, c) as i64));
+        }
+        return Ok(Reply::Array(out));
+    }
+    if is(sub, "NUMPAT") {
+        if a.len() != 2 {
+            return Err(wrong_sub(sub));
+        }
+        return Ok(Reply::Int(ps.numpat() as i64));
+    }
+    if is(sub, "HELP") {
+        let lines = [
+            "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "CHANNELS [<pattern>]",
+            "    Return the currently active channels matching a <pattern> (default: '*').",
+            "NUMPAT",
+            "    Return number of subscriptions to patterns.",
+            "NUMSUB [<channel> ...]",
+            "    Return the number of subscribers for the specified channels, excluding",
+            "    pattern subscriptions(default: no channels).",
+            "SHARDCHANNELS [<pattern>]",
+            "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+            "SHARDNUMSUB [<shardchannel> ...]",
+            "    Return the number of subscribers for the specified shard level channel(s)",
+        ];
+        return Ok(Reply::Array(lines.iter().map(|l| Reply::status(l)).collect()));
+    }
+    Err(CmdError::err(format!(
+        "unknown subcommand '{}'. Try PUBSUB HELP.",
+        String::from_utf8_lossy(sub)
+    )))
+}
+
+fn wrong_sub(sub: &[u8]) -> CmdError {
+    CmdError::err(format!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+        String::from_utf8_lossy(sub)
+    ))
+}
+
+/// `RESET`: the connection as it was when it connected: no transaction or watches, no
+/// subscriptions, RESP2, keyspace 0, faithful literals, no name.
+pub fn reset(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    if ctx.session.multi.is_some() {
+        let _ = ctx.discard();
+    }
+    ctx.unwatch();
+    let id = ctx.session.id;
+    pubsub::leave_all(&mut ctx.store.pubsub, &mut ctx.session.subs, id);
+    ctx.session.proto = 2;
+    ctx.session.literals = okdb_value::literal::Literals::Faithful;
+    ctx.use_keyspace(crate::DEFAULT_KEYSPACE);
+    if let Some(c) = ctx.clients().get_mut(&id) {
+        c.name = None;
+    }
+    Ok(Reply::status("RESET"))
+}

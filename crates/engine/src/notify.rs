@@ -1,0 +1,289 @@
+//! Change names and Redis's keyspace notifications.
+//!
+//! Every write's effects are named by an *op*: the event Redis's keyspace notifications give
+//! that command (`set`, `incrby`, `lpush`, `hdel`, `rename_from`, …; [`event_of`]), or for
+//! okdb's own verbs their lower-case name (`push`, `pop`, `insert`, …). Expiry is `expired`,
+//! eviction `evicted`. The op goes into the journal record in front of the effects it names
+//! ([`crate::effects::Effect::Op`]), so the change feed gives the same op live and when it reads
+//! the journal back.
+//!
+//! Keyspace notifications (`notify-keyspace-events`) are published from the same effects after
+//! each write (after the commit for a transaction: an undone script notifies nothing), to
+//! `__keyspace@<keyspace>__:<key>` (the event) and `__keyevent@<keyspace>__:<event>` (the key),
+//! where `<keyspace>` is the database number for `SELECT`'s keyspaces and the name for others.
+
+use smol_str::SmolStr;
+
+use crate::effects::Effect;
+
+/// Notification classes, Redis's bits.
+pub const KEYSPACE: u32 = 1 << 0;
+pub const KEYEVENT: u32 = 1 << 1;
+pub const GENERIC: u32 = 1 << 2;
+pub const STRING: u32 = 1 << 3;
+pub const LIST: u32 = 1 << 4;
+pub const SET: u32 = 1 << 5;
+pub const HASH: u32 = 1 << 6;
+pub const ZSET: u32 = 1 << 7;
+pub const EXPIRED: u32 = 1 << 8;
+pub const EVICTED: u32 = 1 << 9;
+pub const STREAM: u32 = 1 << 10;
+pub const KEY_MISS: u32 = 1 << 11;
+pub const MODULE: u32 = 1 << 12;
+pub const NEW: u32 = 1 << 13;
+/// `A`: every class but key misses and new keys.
+pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+
+/// Reads `notify-keyspace-events` as Redis does (`KEA`, `Ex`, `""`); None for an unknown letter.
+pub fn parse_flags(s: &str) -> Option<u32> {
+    let mut f = 0;
+    for c in s.chars() {
+        f |= match c {
+            'A' => ALL,
+            'g' => GENERIC,
+            '$' => STRING,
+            'l' => LIST,
+            's' => SET,
+            'h' => HASH,
+            'z' => ZSET,
+            'x' => EXPIRED,
+            'e' => EVICTED,
+            'K' => KEYSPACE,
+            'E' => KEYEVENT,
+            't' => STREAM,
+            'm' => KEY_MISS,
+            'd' => MODULE,
+            'n' => NEW,
+            _ => return None,
+        };
+    }
+    Some(f)
+}
+
+/// The setting as `CONFIG GET` spells it (Redis's order).
+pub fn flags_to_string(f: u32) -> String {
+    let mut s = String::new();
+    if f & ALL == ALL {
+        s.push('A');
+    } else {
+        for (bit, c) in [
+            (GENERIC, 'g'),
+            (STRING, '$'),
+            (LIST, 'l'),
+            (SET, 's'),
+            (HASH, 'h'),
+            (ZSET, 'z'),
+            (EXPIRED, 'x'),
+            (EVICTED, 'e'),
+            (STREAM, 't'),
+            (MODULE, 'd'),
+        ] {
+            if f & bit != 0 {
+                s.push(c);
+            }
+        }
+    }
+    if f & NEW != 0 {
+        s.push('n');
+    }
+    for (bit, c) in [(KEYSPACE, 'K'), (KEYEVENT, 'E'), (KEY_MISS, 'm')] {
+        if f & bit != 0 {
+            s.push(c);
+        }
+    }
+    s
+}
+
+/// The op of a command's write to the key at position `key_pos` among its keys (0: the first):
+/// Redis's event name for Redis's commands, the lower-case name for okdb's own.
+pub fn event_of(command: &str, args: &[bytes::Bytes], key_pos: usize) -> SmolStr {
+    let arg_is = |i: usize, s: &str| args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(s.as_bytes()));
+    let from_to = |from: &'static str, to: &'static str| if key_pos == 0 { from } else { to };
+    let e: &str = match command {
+        "SET" | "SETNX" | "SETEX" | "PSETEX" | "GETSET" | "MSET" | "MSETNX" => "set",
+        "INCR" | "DECR" | "INCRBY" | "DECRBY" => "incrby",
+        "INCRBYFLOAT" => "incrbyfloat",
+        "UNLINK" | "GETDEL" => "del",
+        "EXPIRE" | "PEXPIRE" | "EXPIREAT" | "PEXPIREAT" => "expire",
+        "LPUSHX" => "lpush",
+        "RPUSHX" => "rpush",
+        "BLPOP" => "lpop",
+        "BRPOP" => "rpop",
+        "LMPOP" | "BLMPOP" => {
+            if args.iter().any(|a| a.eq_ignore_ascii_case(b"RIGHT")) {
+                "rpop"
+            } else {
+                "lpop"
+            }
+        }
+        "RPOPLPUSH" | "BRPOPLPUSH" => from_to("rpop", "lpush"),
+        "LMOVE" | "BLMOVE" => {
+            if key_pos == 0 {
+                if arg_is(3, "LEFT") {
+                    "lpop"
+                } else {
+                    "rpop"
+                }
+            } else if arg_is(4, "LEFT") {
+                "lpush"
+            } else {
+                "rpush"
+            }
+        }
+        "HMSET" | "HSETNX" => "hset",
+        "SMOVE" => from_to("srem", "sadd"),
+        "ZINCRBY" => "zincr",
+        "ZADD" if args.iter().any(|a| a.eq_ignore_ascii_case(b"INCR")) => "zincr",
+        "BZPOPMIN" => "zpopmin",
+        "BZPOPMAX" => "zpopmax",
+        "ZMPOP" | "BZMPOP" => {
+            if args.iter().any(|a| a.eq_ignore_ascii_case(b"MAX")) {
+                "zpopmax"
+            } else {
+                "zpopmin"
+            }
+        }
+        "RENAME" | "RENAMENX" => from_to("rename_from", "rename_to"),
+        "COPY" => "copy_to",
+        "MOVE" => from_to("move_from", "move_to"),
+        "SORT" => "sortstore",
+        _ => return SmolStr::new(command.to_ascii_lowercase()),
+    };
+    SmolStr::new_static(e)
+}
+
+/// The class of an event, by its name; None for okdb's own verbs (their class comes from the
+/// value's type, [`class_of_value`]).
+fn class_of_event(event: &str) -> Option<u32> {
+    Some(match event {
+        "del" | "expire" | "persist" | "rename_from" | "rename_to" | "copy_to" | "move_from"
+        | "move_to" | "restore" | "sortstore" => GENERIC,
+        "expired" => EXPIRED,
+        "evicted" => EVICTED,
+        "set" | "incrby" | "incrbyfloat" | "append" | "setrange" => STRING,
+        "lpush" | "rpush" | "lpop" | "rpop" | "linsert" | "lset" | "lrem" | "ltrim" => LIST,
+        "hset" | "hincrby" | "hincrbyfloat" | "hdel" => HASH,
+        "sadd" | "srem" | "spop" | "sinterstore" | "sunionstore" | "sdiffstore" => SET,
+        e if e.starts_with('z') => ZSET,
+        _ => return None,
+    })
+}
+
+/// The class of a change to a value of this type.
+pub fn class_of_value(v: Option<&okdb_value::Value>) -> u32 {
+    use okdb_value::Value;
+    match v {
+        Some(Value::List(_) | Value::Deque(_)) => LIST,
+        Some(Value::Set(_)) => SET,
+        Some(Value::Dict(_)) => HASH,
+        Some(Value::SortedSet(_)) => ZSET,
+        Some(_) => STRING,
+        None => GENERIC,
+    }
+}
+
+/// One keyspace notification to publish.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub keyspace: SmolStr,
+    pub key: crate::key::Key,
+    pub event: SmolStr,
+    pub class: u32,
+}
+
+/// The notifications of a record's effects: each effect is named by the [`Effect::Op`] before
+/// it. `value_of` looks up a key's value now (the class of okdb's own verbs comes from it).
+pub fn events(
+    effects: &[Effect],
+    mut value_of: impl FnMut(&str, &crate::key::Key) -> Option<u32>,
+    out: &mut Vec<Event>,
+) {
+    let mut op = SmolStr::new_static("set");
+    let mut push = |ks: &SmolStr, key: &crate::key::Key, event: SmolStr, class: u32| {
+        out.push(Event {
+            keyspace: ks.clone(),
+            key: key.clone(),
+            event,
+            class,
+        })
+    };
+    for e in effects {
+        match e {
+            Effect::Op(o) => op = o.clone(),
+            Effect::Put {
+                keyspace,
+                key,
+                value,
+                expire_at,
+            } => {
+                let class = class_of_event(&op).unwrap_or_else(|| class_of_value(Some(value)));
+                push(keyspace, key, op.clone(), class);
+                if *expire_at != 0 && matches!(op.as_str(), "set" | "getex") {
+                    push(keyspace, key, SmolStr::new_static("expire"), GENERIC);
+                }
+            }
+            Effect::Change { keyspace, key, .. } => {
+                let class = class_of_event(&op)
+                    .or_else(|| value_of(keyspace, key))
+                    .unwrap_or(STRING);
+                push(keyspace, key, op.clone(), class);
+            }
+            Effect::Del { keyspace, key } => match op.as_str() {
+                "del" | "expire" | "getex" => push(keyspace, key, "del".into(), GENERIC),
+                "expired" => push(keyspace, key, op.clone(), EXPIRED),
+                "evicted" => push(keyspace, key, op.clone(), EVICTED),
+                "move_from" | "rename_from" => push(keyspace, key, op.clone(), GENERIC),
+                _ => {
+                    // A pop or removal that emptied the container: its event, then `del`.
+                    if let Some(class) = class_of_event(&op).filter(|c| *c != GENERIC) {
+                        push(keyspace, key, op.clone(), class);
+                    }
+                    push(keyspace, key, "del".into(), GENERIC);
+                }
+            },
+            Effect::Expire { keyspace, key, at } => {
+                let event = if *at == 0 { "persist" } else { "expire" };
+                push(keyspace, key, SmolStr::new_static(event), GENERIC);
+            }
+            Effect::Rename { keyspace, from, to } => {
+                push(keyspace, from, "rename_from".into(), GENERIC);
+                push(keyspace, to, "rename_to".into(), GENERIC);
+            }
+            Effect::Flush { .. } | Effect::FlushAll | Effect::Swap { .. } => {}
+        }
+    }
+}
+
+/// The channel part naming a keyspace: `SELECT`'s keyspaces are numbers already.
+pub fn channel(kind: &str, keyspace: &str, name: &[u8]) -> bytes::Bytes {
+    let mut c = Vec::with_capacity(16 + keyspace.len() + name.len());
+    c.extend_from_slice(b"__");
+    c.extend_from_slice(kind.as_bytes());
+    c.push(b'@');
+    c.extend_from_slice(keyspace.as_bytes());
+    c.extend_from_slice(b"__:");
+    c.extend_from_slice(name);
+    c.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_read_and_print_as_redis_does() {
+        assert_eq!(parse_flags("KEA").map(flags_to_string).as_deref(), Some("AKE"));
+        assert_eq!(parse_flags("Ex").map(flags_to_string).as_deref(), Some("xE"));
+        assert_eq!(parse_flags("").map(flags_to_string).as_deref(), Some(""));
+        assert_eq!(parse_flags("Kq"), None);
+        assert_eq!(parse_flags("g$lshzxetdKE").map(flags_to_string).as_deref(), Some("AKE"));
+    }
+
+    #[test]
+    fn redis_commands_keep_redis_event_names() {
+        assert_eq!(event_of("INCR", &[], 0), "incrby");
+        assert_eq!(event_of("LPUSH", &[], 0), "lpush");
+        assert_eq!(event_of("RENAME", &[], 1), "rename_to");
+        assert_eq!(event_of("PUSH", &[], 0), "push");
+    }
+}
