@@ -31,6 +31,7 @@ mod commands;
 pub mod config;
 pub mod effects;
 pub mod evict;
+pub mod feed;
 pub mod glob;
 pub mod journal;
 pub mod key;
@@ -200,6 +201,8 @@ pub struct Shared {
     pub config_writer: Option<ConfigWriter>,
     /// Set once persistence starts journaling.
     journal: std::sync::OnceLock<std::sync::Arc<journal::Queue>>,
+    /// The change feed (`LISTEN`).
+    pub feed: feed::Feed,
 }
 
 /// Writes (setting name, value) pairs to the config file the server started with.
@@ -275,6 +278,8 @@ pub struct Session {
     pub(crate) subs: Option<Box<pubsub::Subscriptions>>,
     /// `CLIENT REPLY`: whether the server sends the replies of its commands.
     pub reply: ReplyMode,
+    /// What it follows of the change feed, after `LISTEN` (crate::feed).
+    pub listen: Option<Box<feed::Listener>>,
 }
 
 /// `CLIENT REPLY ON|OFF|SKIP`: which replies a connection gets (pub/sub messages always go).
@@ -344,6 +349,7 @@ impl Session {
             preparsed: Vec::new(),
             subs: None,
             reply: ReplyMode::On,
+            listen: None,
         }
     }
 
@@ -354,7 +360,7 @@ impl Session {
 
     /// In Redis's subscribed state: subscribed to a channel, pattern or shard channel.
     pub fn subscribed(&self) -> bool {
-        self.subs.as_ref().is_some_and(|s| s.active())
+        self.subs.as_ref().is_some_and(|s| s.active()) || self.listen.is_some()
     }
 
     /// Hands over arguments of the coming batch read as values ahead of the lock (large
@@ -413,6 +419,7 @@ impl Engine {
                 memory: Mutex::new((0, 0)),
                 config_writer,
                 journal: std::sync::OnceLock::new(),
+                feed: Default::default(),
             }),
         }
     }
@@ -450,6 +457,9 @@ impl Engine {
         if session.subs.is_some() {
             let mut store = lock(&self.shared.store);
             pubsub::leave_all(&mut store.pubsub, &mut session.subs, session.id);
+        }
+        if session.listen.take().is_some() {
+            self.shared.feed.listeners.fetch_sub(1, Relaxed);
         }
         lock(&self.shared.clients).remove(&session.id);
     }
@@ -502,6 +512,11 @@ impl Engine {
         }
     }
 
+    /// The change feed (`LISTEN`).
+    pub fn feed(&self) -> &feed::Feed {
+        &self.shared.feed
+    }
+
     /// The journal queue, once persistence has started journaling.
     pub fn journal(&self) -> Option<&std::sync::Arc<journal::Queue>> {
         self.shared.journal.get()
@@ -520,6 +535,7 @@ impl Engine {
         let queue = self.shared.journal.get_or_init(Default::default).clone();
         let mut store = lock(&self.shared.store);
         store.next_lsn = store.next_lsn.max(next_lsn).max(1);
+        self.shared.feed.start_after(store.next_lsn - 1);
         store.tracking = true;
         store.journaling = true;
         queue
@@ -763,7 +779,21 @@ impl Drop for Executor<'_> {
             misses.fetch_add(self.lookups.misses, Relaxed);
         }
         if !self.records.is_empty() {
-            if let Some(q) = self.shared.journal.get() {
+            if self.feeding() {
+                let cfg = &self.shared.config;
+                let retention = (
+                    cfg.feed_retention_bytes.load(Relaxed),
+                    cfg.feed_retention_seconds.load(Relaxed),
+                );
+                let records = std::mem::take(&mut self.records).into_iter().map(|r| {
+                    let size = match &r.body {
+                        journal::Body::Effects(e) => feed::estimate(e),
+                        journal::Body::Command { .. } => 64,
+                    };
+                    (r, size)
+                });
+                self.shared.feed.append(records, retention);
+            } else if let Some(q) = self.shared.journal.get() {
                 q.push(&mut self.records);
             }
         }
@@ -829,6 +859,8 @@ impl Executor<'_> {
                     | "PING"
                     | "QUIT"
                     | "RESET"
+                    | "LISTEN"
+                    | "UNLISTEN"
             )
         {
             return rejected(CmdError::err(format!(
@@ -893,8 +925,8 @@ impl Executor<'_> {
             }
             return reply;
         }
-        self.store.recording =
-            write && (self.store.tracking || self.store.undoing || self.notify != 0);
+        self.store.recording = write
+            && (self.store.tracking || self.store.undoing || self.notify != 0 || self.feeding());
         let mut ctx = Ctx {
             store: &mut self.store,
             session,
@@ -1176,7 +1208,7 @@ impl Executor<'_> {
         if !self.store.recording {
             return;
         }
-        if !self.store.tracking && self.notify == 0 {
+        if !self.store.tracking && self.notify == 0 && !self.feeding() {
             // Recording only for a script's undo log (crate::script).
             effects::forget(&mut self.store);
             return;
@@ -1198,7 +1230,7 @@ impl Executor<'_> {
     /// Records the keys that expired since the last call (found by a read, a write or active
     /// expiry), each a `DEL` named `expired`, when they are journaled or notified.
     fn flush_expired(&mut self) {
-        let wanted = self.store.journaling || self.notify != 0;
+        let wanted = self.store.journaling || self.notify != 0 || self.feeding();
         for i in 0..self.store.spaces.len() {
             if self.store.spaces[i].1.expired.is_empty() {
                 continue;
@@ -1228,7 +1260,23 @@ impl Executor<'_> {
         if self.notify != 0 {
             self.notify_effects(&effects);
         }
-        if self.store.journaling {
+        if self.shared.feed.listeners.load(Relaxed) > 0 {
+            // Listeners get the values keys were changed to in place; the journal has only
+            // the change.
+            let mut after = Vec::new();
+            for (i, e) in effects.iter().enumerate() {
+                if let effects::Effect::Change { keyspace, key, .. } = e {
+                    let Some(ks) = self.store.index_of(keyspace) else { continue };
+                    if let Some(entry) = self.store.spaces[ks].1.peek(key.as_bytes(), self.now) {
+                        after.push((i, entry.value.clone()));
+                    }
+                }
+            }
+            if !after.is_empty() {
+                self.shared.feed.note_after(lsn, after);
+            }
+        }
+        if self.store.journaling || self.feeding() {
             self.records.push(journal::Record {
                 lsn,
                 now: self.now,
@@ -1237,6 +1285,11 @@ impl Executor<'_> {
             });
             self.last_lsn = lsn;
         }
+    }
+
+    /// No journal, but a listener has come: records go to the feed from the executor.
+    fn feeding(&self) -> bool {
+        !self.store.journaling && self.shared.feed.in_memory.load(Relaxed)
     }
 
     /// Publishes the keyspace notifications of a record's effects.

@@ -251,6 +251,9 @@ pub struct Writer {
     /// How long to wait before trying a failed journal again.
     pub retry: Duration,
     pub rotate: Arc<AtomicBool>,
+    /// Records written but not yet handed to the change feed (with their size in bytes): the
+    /// feed gets a record once it is written, and under `always` once it is fsynced.
+    unfed: Vec<(Record, u64)>,
 }
 
 /// Bounds on how long a group commit waits for its clients (see [`Queue::take_group`]).
@@ -300,6 +303,7 @@ impl Writer {
             failed: false,
             retry: Duration::from_secs(1),
             rotate: Arc::new(AtomicBool::new(false)),
+            unfed: Vec::new(),
         };
         if let Some((seg, valid_len)) = last {
             w.file = Some(w.storage.open(&seg.path)?);
@@ -332,14 +336,15 @@ impl Writer {
             } else {
                 self.queue.take(tick)
             };
-            for r in &records {
+            for r in records {
                 if self.pending.is_empty() {
                     self.pending_first_lsn = r.lsn;
                 }
-                format::encode(r, &mut self.pending);
+                let before = self.pending.len();
+                format::encode(&r, &mut self.pending);
                 self.pending_last_lsn = r.lsn;
+                self.unfed.push((r, (self.pending.len() - before) as u64));
             }
-            drop(records);
             if self.failed {
                 if stopping {
                     tracing::error!(
@@ -352,6 +357,7 @@ impl Writer {
             } else {
                 self.step(policy);
             }
+            self.feed(policy);
             if stopping && self.pending.is_empty() && !self.failed {
                 // The last sync mark is synced too, so a clean stop leaves every record
                 // vouched for.
@@ -376,7 +382,29 @@ impl Writer {
         }
     }
 
-    /// Writes what is pending and syncs as the policy says.
+    /// Hands the change feed the records it may send now: written ones, and under `always`
+    /// only fsynced ones (a listener never hears of a write a crash could still take back).
+    fn feed(&mut self, policy: Fsync) {
+        if self.unfed.is_empty() {
+            return;
+        }
+        let upto = if policy == Fsync::Always {
+            self.queue.durable()
+        } else {
+            self.queue.stats.last_lsn_written.load(Relaxed)
+        };
+        let n = self.unfed.partition_point(|(r, _)| r.lsn <= upto);
+        if n == 0 {
+            return;
+        }
+        let cfg = self.engine.config();
+        let retention = (
+            cfg.feed_retention_bytes.load(Relaxed),
+            cfg.feed_retention_seconds.load(Relaxed),
+        );
+        self.engine.feed().append(self.unfed.drain(..n), retention);
+    }
+
     /// Writes what is pending and syncs as the policy says; false if that failed.
     fn step(&mut self, policy: Fsync) -> bool {
         if !self.pending.is_empty() {

@@ -285,6 +285,8 @@ impl Persistence {
         let mut truncated_tail = None;
         let mut last_valid_len = 0;
         let mut last_version = 0;
+        let mut fill = Vec::new();
+        let mut scratch = Vec::new();
         for (i, seg) in segments.iter().enumerate() {
             let newest = i + 1 == segments.len();
             // Every write gets the next LSN, so the records above the checkpoint follow each
@@ -338,6 +340,15 @@ impl Persistence {
                         }
                         last_applied = rec.lsn;
                         replayed += 1;
+                        scratch.clear();
+                        format::encode(&rec, &mut scratch);
+                        fill.push((rec, scratch.len() as u64));
+                    }
+                    // At or below the checkpoint: not replayed, but the change feed keeps it.
+                    journal::Item::Record(rec) => {
+                        scratch.clear();
+                        format::encode(&rec, &mut scratch);
+                        fill.push((rec, scratch.len() as u64));
                     }
                     journal::Item::Lost { from, to } if to > last_applied => {
                         tracing::warn!(
@@ -350,6 +361,14 @@ impl Persistence {
                 }
             })
             .map_err(|e| PersistError::Read(seg.path.clone(), e))?;
+            // The change feed keeps what recovery read, within its retention (`LISTEN … FROM`
+            // across a restart).
+            let cfg = engine.config();
+            let retention = (
+                cfg.feed_retention_bytes.load(Relaxed),
+                cfg.feed_retention_seconds.load(Relaxed),
+            );
+            engine.feed().append(fill.drain(..), retention);
             if let Some((lsn, command, error)) = failed {
                 return Err(PersistError::Replay {
                     path: seg.path.clone(),
@@ -669,7 +688,9 @@ pub fn run_checkpoint(
     // The open segment holds records past the capture too: start a new one at the next write so
     // this one can go at the next checkpoint.
     rotate.store(true, Relaxed);
-    remove_covered(storage, dir, capture.covered_lsn, st)
+    // Segments the change feed still holds records of stay (`feed-retention-*`).
+    let keep_after = capture.covered_lsn.min(engine.feed().floor());
+    remove_covered(storage, dir, keep_after, st)
 }
 
 /// Removes every segment all of whose records are at or below `covered` (all but the newest,

@@ -295,7 +295,19 @@ async fn connection(
     'reads: loop {
         conn.reserve();
         let outbox = client.session.outbox().cloned();
+        let listening = client.session.listen.as_ref().map(|l| l.cursor);
         let n = tokio::select! {
+            () = changes(&engine, listening) => {
+                // Changes from the feed for this listener, between its requests.
+                if !conn.take_changes(&mut client.session, peer) {
+                    let _ = conn.write_replies(&mut stream, None).await;
+                    break;
+                }
+                if conn.write_replies(&mut stream, None).await.is_err() {
+                    break;
+                }
+                continue;
+            }
             r = stream.read_buf(&mut conn.rbuf) => match r {
                 Ok(n) => n,
                 Err(_) => break,
@@ -494,6 +506,14 @@ async fn connection(
 async fn messages(outbox: Option<&okdb_engine::pubsub::Outbox>) {
     match outbox {
         Some(o) => std::future::poll_fn(|cx| o.poll_ready(cx)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the change feed has a record after a listener's cursor (never without one).
+async fn changes(engine: &Engine, cursor: Option<u64>) {
+    match cursor {
+        Some(c) => std::future::poll_fn(|cx| engine.feed().poll_after(c, cx)).await,
         None => std::future::pending().await,
     }
 }
@@ -786,6 +806,59 @@ impl Connection<'_> {
             self.replies.push((p, proto, size));
         }
         true
+    }
+
+    /// Moves the next records of the change feed after a listener's cursor to its replies (the
+    /// messages that match it); false when it fell too far behind (further than
+    /// `client-output-buffer-limit pubsub`'s hard limit, or past what the feed keeps): the
+    /// replies then end with an error giving the last seq it was sent, and it is closed.
+    fn take_changes(&mut self, session: &mut okdb_engine::Session, peer: SocketAddr) -> bool {
+        let Some(listener) = session.listen.as_mut() else {
+            return true;
+        };
+        let proto = session.proto;
+        let feed = self.engine.feed();
+        let hard = self
+            .engine
+            .config()
+            .output_limit(OutputClass::Pubsub)
+            .hard
+            .load(Relaxed);
+        let behind = |why: String| {
+            let last = listener.cursor;
+            tracing::warn!("listener {peer} closed: {why}; the last seq it was sent is {last}");
+            Reply::Error(okdb_engine::CmdError::err(format!(
+                "LISTEN fell behind ({why}); the last seq sent was {last}: resume with \
+                 LISTEN … FROM {last}"
+            )))
+        };
+        match feed.read_after(listener.cursor, okdb_engine::feed::BATCH) {
+            Err(b) => {
+                let e = behind(format!("the feed no longer keeps seqs before {}", b.floor));
+                self.replies.push((e, proto, 64));
+                false
+            }
+            Ok((_, lag)) if hard > 0 && lag > hard => {
+                let e = behind(format!(
+                    "about {lag} bytes of changes not read, over client-output-buffer-limit \
+                     pubsub's hard limit {hard}"
+                ));
+                self.replies.push((e, proto, 64));
+                false
+            }
+            Ok((records, _)) => {
+                let mut out = Vec::new();
+                for rec in &records {
+                    listener.messages(rec, &mut out);
+                    listener.cursor = rec.lsn;
+                }
+                for m in out {
+                    let size = encode::estimate(&m);
+                    self.replies.push((m, proto, size));
+                }
+                true
+            }
+        }
     }
 
     /// Encodes and writes the replies of a hold, a piece at a time (at most about

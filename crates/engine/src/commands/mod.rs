@@ -80,6 +80,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("SUNSUBSCRIBE", -1, C, NOKEYS, "pubsub", "[shardchannel ...]", "Stops receiving from these shard channels, or from every one.", pubsub::sunsubscribe),
     cmd("PUBLISH", 3, Flags::FAST, NOKEYS, "pubsub", "channel message", "Sends a message to a channel's subscribers and to the matching patterns'; answers how many received it.", pubsub::publish),
     cmd("SPUBLISH", 3, Flags::FAST, NOKEYS, "pubsub", "shardchannel message", "Sends a message to a shard channel's subscribers; answers how many received it.", pubsub::spublish),
+    cmd("LISTEN", -2, C, NOKEYS, "pubsub", "pattern [pattern ...] [KEYSPACE name|*] [FROM seq] [VALUES|NOVALUES] [MAXVALUE bytes]", "Follows the change feed: a push per change to a key matching a pattern ({seq, index, keyspace, key, op, value, expire_at}), in the connection's keyspace unless KEYSPACE says; FROM resumes after a seq with nothing missed while the feed keeps it (docs/changefeed.md).", pubsub::listen),
+    cmd("UNLISTEN", 1, C, NOKEYS, "pubsub", "", "Stops following the change feed; answers the last seq sent.", pubsub::unlisten),
     cmd("PUBSUB", -2, Flags::FAST, NOKEYS, "pubsub", "CHANNELS [pattern] | NUMSUB [channel ...] | NUMPAT | SHARDCHANNELS [pattern] | SHARDNUMSUB [shardchannel ...]", "Which channels have subscribers, and how many.", pubsub::pubsub),
     cmd("EXEC", 1, Flags::CONNECTION.or(Flags::TX), NOKEYS, "connection", "", "Redis's EXEC: runs the queued commands with no other client's command between them; an array of their replies (a failing command does not undo the others, as in Redis).", connection::exec),
     // scripts

@@ -146,6 +146,12 @@ pub fn reset(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     ctx.unwatch();
     let id = ctx.session.id;
     pubsub::leave_all(&mut ctx.store.pubsub, &mut ctx.session.subs, id);
+    if ctx.session.listen.take().is_some() {
+        ctx.shared
+            .feed
+            .listeners
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
     ctx.session.proto = 2;
     ctx.session.literals = okdb_value::literal::Literals::Faithful;
     ctx.use_keyspace(crate::DEFAULT_KEYSPACE);
@@ -154,3 +160,114 @@ pub fn reset(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     }
     Ok(Reply::status("RESET"))
 }
+
+/// `LISTEN pattern… [KEYSPACE name|*] [FROM seq] [VALUES|NOVALUES] [MAXVALUE bytes]`: follows
+/// the change feed (crate::feed) for the keys matching the patterns; answers a `listen` push
+/// with the seq it follows from. Again while listening: replaces what it follows.
+pub fn listen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    use std::sync::atomic::Ordering::Relaxed;
+    if ctx.session.multi.is_some() || ctx.session.in_exec {
+        return Err(CmdError::err("LISTEN isn't allowed in a transaction"));
+    }
+    let mut patterns = Vec::new();
+    let mut keyspace = Some(ctx.session.keyspace.clone());
+    let mut from = None;
+    let mut values = true;
+    let mut max_value = DEFAULT_MAX_VALUE;
+    let mut i = 1;
+    while i < a.len() {
+        let arg = &a[i];
+        let next = a.get(i + 1);
+        if is(arg, "KEYSPACE") {
+            let name = next.ok_or_else(CmdError::syntax)?;
+            keyspace = if &name[..] == b"*" {
+                None
+            } else {
+                Some(std::str::from_utf8(name).map_err(|_| CmdError::err("keyspace names are UTF-8"))?.into())
+            };
+            i += 2;
+        } else if is(arg, "FROM") {
+            let n = crate::args::int(next.ok_or_else(CmdError::syntax)?)?;
+            if n < 0 {
+                return Err(CmdError::err("FROM takes a seq, 0 or more"));
+            }
+            from = Some(n as u64);
+            i += 2;
+        } else if is(arg, "MAXVALUE") {
+            let n = crate::args::int(next.ok_or_else(CmdError::syntax)?)?;
+            if n < 0 {
+                return Err(CmdError::err("MAXVALUE takes a number of bytes, 0 or more"));
+            }
+            max_value = n as usize;
+            i += 2;
+        } else if is(arg, "VALUES") {
+            values = true;
+            i += 1;
+        } else if is(arg, "NOVALUES") {
+            values = false;
+            i += 1;
+        } else {
+            let p = crate::glob::Pattern::new(arg).map_err(|e| {
+                CmdError::err(format!(
+                    "pattern of {} bytes is longer than the {} allowed",
+                    e.0,
+                    crate::glob::MAX_PATTERN_LEN
+                ))
+            })?;
+            patterns.push((arg.clone(), p));
+            i += 1;
+        }
+    }
+    if patterns.is_empty() {
+        return Err(CmdError::err("LISTEN needs at least one key pattern (* for every key)"));
+    }
+    let feed = &ctx.shared.feed;
+    let last = ctx.store.next_lsn - 1;
+    if !ctx.store.journaling && !feed.in_memory.swap(true, Relaxed) {
+        // No journal: the feed starts with the first listener.
+        feed.start_after(last);
+    }
+    let cursor = match from {
+        None => last,
+        Some(seq) if seq > last => {
+            return Err(CmdError::err(format!(
+                "seq {seq} is ahead of the last change ({last})"
+            )))
+        }
+        Some(seq) if seq < feed.floor() => {
+            return Err(CmdError::err(format!(
+                "seq {seq} is older than the feed keeps: the oldest seq to resume from is {}; \
+                 read the keys again, then LISTEN without FROM",
+                feed.floor()
+            )))
+        }
+        Some(seq) => seq,
+    };
+    let listener = crate::feed::Listener {
+        patterns,
+        keyspace,
+        cursor,
+        values,
+        max_value,
+    };
+    if ctx.session.listen.replace(Box::new(listener)).is_none() {
+        feed.listeners.fetch_add(1, Relaxed);
+    }
+    Ok(Reply::Push(vec![Reply::text("listen"), Reply::Int(cursor as i64)]))
+}
+
+/// `UNLISTEN`: stops following the change feed; answers the last seq it was sent.
+pub fn unlisten(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let cursor = match ctx.session.listen.take() {
+        Some(l) => {
+            ctx.shared.feed.listeners.fetch_sub(1, Relaxed);
+            l.cursor as i64
+        }
+        None => 0,
+    };
+    Ok(Reply::Push(vec![Reply::text("unlisten"), Reply::Int(cursor)]))
+}
+
+/// `LISTEN`'s `MAXVALUE` by default: larger values are sent as their type and size.
+pub const DEFAULT_MAX_VALUE: usize = 64 << 10;
