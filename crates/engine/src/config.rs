@@ -180,7 +180,7 @@ impl Default for Config {
             ],
             encoding_hints: ENCODING_HINTS.map(|(_, v)| std::sync::atomic::AtomicI64::new(v)),
             notify_keyspace_events: AtomicU32::new(0),
-            feed_retention_bytes: AtomicU64::new(64 << 20),
+            feed_retention_bytes: AtomicU64::new(32 << 20),
             feed_retention_seconds: AtomicU64::new(3600),
             script_max_steps: AtomicU64::new(50_000_000),
             script_max_memory: AtomicU64::new(64 << 20),

@@ -383,12 +383,19 @@ pub(crate) mod tests {
     }
 
     /// The effects of each record the commands wrote.
+    /// The effects of each record taken, without the ops that name them (every record has
+    /// one first: checked here).
     fn effects_of(queue: &crate::journal::Queue) -> Vec<Vec<Effect>> {
         queue
             .take(Duration::ZERO)
             .into_iter()
             .map(|r| match r.body {
-                Body::Effects(e) => e,
+                Body::Effects(e) => {
+                    assert!(matches!(e.first(), Some(Effect::Op(_))), "{e:?}");
+                    e.into_iter()
+                        .filter(|e| !matches!(e, Effect::Op(_)))
+                        .collect()
+                }
                 Body::Command { .. } => panic!("a command record"),
             })
             .collect()
@@ -678,6 +685,7 @@ pub(crate) mod tests {
                     Body::Effects(e) => e.iter(),
                     Body::Command { .. } => [].iter(),
                 })
+                .filter(|e| !matches!(e, Effect::Op(_)))
                 .collect();
             let count = |f: fn(&Effect) -> bool| all.iter().filter(|e| f(e)).count();
             let changes = count(|e| matches!(e, Effect::Change { .. }));

@@ -185,6 +185,21 @@ impl Feed {
         Ok((out, lag))
     }
 
+    /// How many bytes of records after `cursor` the feed holds; None when some after it are
+    /// gone already.
+    pub fn lag(&self, cursor: u64) -> Option<u64> {
+        let f = lock(&self.inner);
+        if cursor < f.floor {
+            return None;
+        }
+        let first = f.records.front().map_or(f.last + 1, |r| r.lsn);
+        let done = match (cursor + 1).checked_sub(first) {
+            Some(0) | None => f.total - f.bytes,
+            Some(n) => f.records.get(n as usize - 1).map_or(f.total, |r| r.end),
+        };
+        Some(f.total - done)
+    }
+
     /// Ready when there is a record after `cursor` (or the cursor fell behind the floor).
     pub fn poll_after(&self, cursor: u64, cx: &mut Context<'_>) -> Poll<()> {
         let mut f = lock(&self.inner);
@@ -196,6 +211,22 @@ impl Feed {
         }
         Poll::Pending
     }
+}
+
+/// The retention in force: `feed-retention-bytes` and `-seconds`, and while listeners are
+/// connected at least `client-output-buffer-limit pubsub`'s hard limit of bytes, so a listener
+/// is cut off by its own lag, not by a small retention.
+pub fn retention(cfg: &crate::Config, feed: &Feed) -> (u64, u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut bytes = cfg.feed_retention_bytes.load(Relaxed);
+    if feed.listeners.load(Relaxed) > 0 {
+        let hard = cfg
+            .output_limit(crate::config::OutputClass::Pubsub)
+            .hard
+            .load(Relaxed);
+        bytes = bytes.max(hard);
+    }
+    (bytes, cfg.feed_retention_seconds.load(Relaxed))
 }
 
 /// About how many bytes a record takes (records the executor hands over without a journal).
@@ -249,18 +280,19 @@ impl Listener {
         let mut op: SmolStr = SmolStr::new_static("set");
         let mut index = 0i64;
         for (i, e) in rec.effects.iter().enumerate() {
-            let mut msg = |keyspace: &str, key: Option<&[u8]>, op: &str, extra: Vec<(Reply, Reply)>| {
-                let mut m = vec![
-                    (t("seq"), Reply::Int(rec.lsn as i64)),
-                    (t("index"), Reply::Int(index)),
-                    (t("keyspace"), Reply::text(keyspace)),
-                    (t("key"), key.map_or(Reply::Null, Reply::bulk)),
-                    (t("op"), Reply::text(op)),
-                ];
-                m.extend(extra);
-                out.push(Reply::Push(vec![t("change"), Reply::Map(m)]));
-                index += 1;
-            };
+            let mut msg =
+                |keyspace: &str, key: Option<&[u8]>, op: &str, extra: Vec<(Reply, Reply)>| {
+                    let mut m = vec![
+                        (t("seq"), Reply::Int(rec.lsn as i64)),
+                        (t("index"), Reply::Int(index)),
+                        (t("keyspace"), Reply::text(keyspace)),
+                        (t("key"), key.map_or(Reply::Null, Reply::bulk)),
+                        (t("op"), Reply::text(op)),
+                    ];
+                    m.extend(extra);
+                    out.push(Reply::Push(vec![t("change"), Reply::Map(m)]));
+                    index += 1;
+                };
             match e {
                 Effect::Op(o) => op = o.clone(),
                 Effect::Put {
@@ -308,7 +340,10 @@ impl Listener {
                     }
                 }
                 Effect::Flush { keyspace }
-                    if self.keyspace.as_deref().is_none_or(|k| k == keyspace.as_str()) =>
+                    if self
+                        .keyspace
+                        .as_deref()
+                        .is_none_or(|k| k == keyspace.as_str()) =>
                 {
                     msg(keyspace, None, "flushdb", Vec::new());
                 }

@@ -781,10 +781,7 @@ impl Drop for Executor<'_> {
         if !self.records.is_empty() {
             if self.feeding() {
                 let cfg = &self.shared.config;
-                let retention = (
-                    cfg.feed_retention_bytes.load(Relaxed),
-                    cfg.feed_retention_seconds.load(Relaxed),
-                );
+                let retention = feed::retention(cfg, &self.shared.feed);
                 let records = std::mem::take(&mut self.records).into_iter().map(|r| {
                     let size = match &r.body {
                         journal::Body::Effects(e) => feed::estimate(e),
@@ -1266,7 +1263,9 @@ impl Executor<'_> {
             let mut after = Vec::new();
             for (i, e) in effects.iter().enumerate() {
                 if let effects::Effect::Change { keyspace, key, .. } = e {
-                    let Some(ks) = self.store.index_of(keyspace) else { continue };
+                    let Some(ks) = self.store.index_of(keyspace) else {
+                        continue;
+                    };
                     if let Some(entry) = self.store.spaces[ks].1.peek(key.as_bytes(), self.now) {
                         after.push((i, entry.value.clone()));
                     }
@@ -1323,12 +1322,16 @@ impl Executor<'_> {
             if flags & notify::KEYSPACE != 0 {
                 let channel = notify::channel("keyspace", &e.keyspace, e.key.as_bytes());
                 let payload = Bytes::copy_from_slice(e.event.as_bytes());
-                store.pubsub.publish(&self.shared.config, &channel, &payload, false);
+                store
+                    .pubsub
+                    .publish(&self.shared.config, &channel, &payload, false);
             }
             if flags & notify::KEYEVENT != 0 {
                 let channel = notify::channel("keyevent", &e.keyspace, e.event.as_bytes());
                 let payload = Bytes::copy_from_slice(e.key.as_bytes());
-                store.pubsub.publish(&self.shared.config, &channel, &payload, false);
+                store
+                    .pubsub
+                    .publish(&self.shared.config, &channel, &payload, false);
             }
         }
     }

@@ -32,7 +32,8 @@ pub const KEY_MISS: u32 = 1 << 11;
 pub const MODULE: u32 = 1 << 12;
 pub const NEW: u32 = 1 << 13;
 /// `A`: every class but key misses and new keys.
-pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+pub const ALL: u32 =
+    GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
 /// Reads `notify-keyspace-events` as Redis does (`KEA`, `Ex`, `""`); None for an unknown letter.
 pub fn parse_flags(s: &str) -> Option<u32> {
@@ -97,7 +98,10 @@ pub fn flags_to_string(f: u32) -> String {
 /// The op of a command's write to the key at position `key_pos` among its keys (0: the first):
 /// Redis's event name for Redis's commands, the lower-case name for okdb's own.
 pub fn event_of(command: &str, args: &[bytes::Bytes], key_pos: usize) -> SmolStr {
-    let arg_is = |i: usize, s: &str| args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(s.as_bytes()));
+    let arg_is = |i: usize, s: &str| {
+        args.get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(s.as_bytes()))
+    };
     let from_to = |from: &'static str, to: &'static str| if key_pos == 0 { from } else { to };
     let e: &str = match command {
         "SET" | "SETNX" | "SETEX" | "PSETEX" | "GETSET" | "MSET" | "MSETNX" => "set",
@@ -272,11 +276,20 @@ mod tests {
 
     #[test]
     fn flags_read_and_print_as_redis_does() {
-        assert_eq!(parse_flags("KEA").map(flags_to_string).as_deref(), Some("AKE"));
-        assert_eq!(parse_flags("Ex").map(flags_to_string).as_deref(), Some("xE"));
+        assert_eq!(
+            parse_flags("KEA").map(flags_to_string).as_deref(),
+            Some("AKE")
+        );
+        assert_eq!(
+            parse_flags("Ex").map(flags_to_string).as_deref(),
+            Some("xE")
+        );
         assert_eq!(parse_flags("").map(flags_to_string).as_deref(), Some(""));
         assert_eq!(parse_flags("Kq"), None);
-        assert_eq!(parse_flags("g$lshzxetdKE").map(flags_to_string).as_deref(), Some("AKE"));
+        assert_eq!(
+            parse_flags("g$lshzxetdKE").map(flags_to_string).as_deref(),
+            Some("AKE")
+        );
     }
 
     #[test]

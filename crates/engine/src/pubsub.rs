@@ -97,10 +97,10 @@ struct OutboxInner {
 
 impl Outbox {
     /// Queues a message unless the outbox is already over its limit; wakes the connection.
-    fn push(&self, m: Message, limit: (u64, u64, u64)) {
+    fn push(&self, m: Message, limit: (u64, u64, u64)) -> bool {
         let mut o = lock(&self.inner);
         if o.over.is_some() {
-            return;
+            return false;
         }
         o.bytes += m.size();
         o.queue.push_back(m);
@@ -125,6 +125,12 @@ impl Outbox {
         if let Some(w) = o.waker.take() {
             w.wake();
         }
+        o.over.is_none()
+    }
+
+    /// Went over its output limit: the connection is to be closed.
+    pub fn over(&self) -> bool {
+        lock(&self.inner).over.is_some()
     }
 
     /// Ready when a message waits or the outbox went over its limit.
@@ -218,8 +224,7 @@ impl PubSub {
                         payload: payload.clone(),
                     }
                 };
-                s.outbox.push(m, limit);
-                n += 1;
+                n += i64::from(s.outbox.push(m, limit));
             }
         }
         if !shard {
@@ -228,15 +233,12 @@ impl PubSub {
                     continue;
                 }
                 for s in subs {
-                    s.outbox.push(
-                        Message::PMessage {
-                            pattern: pattern.clone(),
-                            channel: channel_bytes(),
-                            payload: payload.clone(),
-                        },
-                        limit,
-                    );
-                    n += 1;
+                    let m = Message::PMessage {
+                        pattern: pattern.clone(),
+                        channel: channel_bytes(),
+                        payload: payload.clone(),
+                    };
+                    n += i64::from(s.outbox.push(m, limit));
                 }
             }
         }

@@ -455,7 +455,7 @@ fn connection_commands() {
         "ERR Client names cannot contain spaces, newlines or special characters."
     );
     check("CLIENT ID", "1");
-    check("CLIENT NOPE", "ERR unknown CLIENT subcommand or wrong number of arguments: use ID, GETNAME, SETNAME name, LIST, INFO, LITERALS [strict|faithful], UNBLOCK id [TIMEOUT|ERROR] or SETINFO attr value");
+    check("CLIENT NOPE", "ERR unknown CLIENT subcommand or wrong number of arguments: use ID, GETNAME, SETNAME name, LIST, INFO, LITERALS [strict|faithful], REPLY ON|OFF|SKIP, UNBLOCK id [TIMEOUT|ERROR] or SETINFO attr value");
 }
 
 #[test]

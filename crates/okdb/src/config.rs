@@ -25,6 +25,9 @@
 //! script-max-memory = "64mb"              # ... bytes it allocates,
 //! script-time-limit = 500                 # ... milliseconds,
 //! script-max-depth = 100                  # ... nested calls
+//! notify-keyspace-events = ""             # Redis's keyspace notifications ("KEA": all)
+//! feed-retention-bytes = "32mb"           # the change feed keeps this much of the journal
+//! feed-retention-seconds = 3600           # ... and at most this old (LISTEN … FROM)
 //! ```
 
 use std::path::Path;
@@ -61,6 +64,9 @@ pub struct FileConfig {
     pub script_max_memory: Option<Size>,
     pub script_time_limit: Option<u64>,
     pub script_max_depth: Option<u32>,
+    pub notify_keyspace_events: Option<String>,
+    pub feed_retention_bytes: Option<Size>,
+    pub feed_retention_seconds: Option<u64>,
 }
 
 /// A memory size: bytes as a number, or text with Redis's units (`"100mb"`).
@@ -193,6 +199,15 @@ impl FileConfig {
             (
                 "script-max-depth",
                 self.script_max_depth.map(|v| v.to_string()),
+            ),
+            ("notify-keyspace-events", self.notify_keyspace_events),
+            (
+                "feed-retention-bytes",
+                self.feed_retention_bytes.as_ref().map(Size::text),
+            ),
+            (
+                "feed-retention-seconds",
+                self.feed_retention_seconds.map(|v| v.to_string()),
             ),
         ];
         for (name, value) in settable {

@@ -192,7 +192,11 @@ fn damage_to_synced_records_in_the_newest_segment_stops_start_up_and_repair_salv
     let out = text(&dump.stdout);
     let records: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(records.len(), 19, "{out}");
-    assert!(records[0].ends_with(" 0 SET k1 1"), "{}", records[0]);
+    assert!(
+        records[0].ends_with(" 0 OP set ; SET k1 1"),
+        "{}",
+        records[0]
+    );
     assert!(
         out.contains(&format!("damaged at offset {offset}")),
         "{out}"

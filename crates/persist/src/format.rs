@@ -360,8 +360,8 @@ mod tests {
         v2[8..12].copy_from_slice(&2u32.to_le_bytes());
         assert_eq!(check_header(&v2), Ok(2));
         let mut new = segment_header();
-        new[8..12].copy_from_slice(&4u32.to_le_bytes());
-        assert!(check_header(&new).unwrap_err().contains("version 4"));
+        new[8..12].copy_from_slice(&5u32.to_le_bytes());
+        assert!(check_header(&new).unwrap_err().contains("version 5"));
         let mut h = segment_header();
         h[0] = b'X';
         assert!(check_header(&h).unwrap_err().contains("magic"));

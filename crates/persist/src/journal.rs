@@ -398,10 +398,7 @@ impl Writer {
             return;
         }
         let cfg = self.engine.config();
-        let retention = (
-            cfg.feed_retention_bytes.load(Relaxed),
-            cfg.feed_retention_seconds.load(Relaxed),
-        );
+        let retention = okdb_engine::feed::retention(cfg, self.engine.feed());
         self.engine.feed().append(self.unfed.drain(..n), retention);
     }
 

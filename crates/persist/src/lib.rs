@@ -364,10 +364,7 @@ impl Persistence {
             // The change feed keeps what recovery read, within its retention (`LISTEN … FROM`
             // across a restart).
             let cfg = engine.config();
-            let retention = (
-                cfg.feed_retention_bytes.load(Relaxed),
-                cfg.feed_retention_seconds.load(Relaxed),
-            );
+            let retention = okdb_engine::feed::retention(cfg, engine.feed());
             engine.feed().append(fill.drain(..), retention);
             if let Some((lsn, command, error)) = failed {
                 return Err(PersistError::Replay {

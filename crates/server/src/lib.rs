@@ -303,7 +303,19 @@ async fn connection(
                     let _ = conn.write_replies(&mut stream, None).await;
                     break;
                 }
-                if conn.write_replies(&mut stream, None).await.is_err() {
+                // A listener that stops reading is closed once it is as far behind as
+                // client-output-buffer-limit pubsub allows, even while a write to it waits.
+                let cursor = client.session.listen.as_ref().map_or(0, |l| l.cursor);
+                let write = conn.write_replies(&mut stream, None);
+                let behind = || {
+                    let hard = engine.config().output_limit(OutputClass::Pubsub).hard.load(Relaxed);
+                    engine.feed().lag(cursor).is_none_or(|l| hard > 0 && l > hard)
+                };
+                if !write_unless(write, behind).await {
+                    tracing::warn!(
+                        "listener {peer} closed for overcoming output buffer limits: it stopped \
+                         reading; the last seq it was sent is {cursor}"
+                    );
                     break;
                 }
                 continue;
@@ -318,7 +330,14 @@ async fn connection(
                 if !conn.take_messages(&outbox, client.session.proto, peer) {
                     break;
                 }
-                if conn.write_replies(&mut stream, None).await.is_err() {
+                // While a write to a subscriber that stopped reading waits, messages pile up
+                // in its outbox: past the limit it is closed.
+                let write = conn.write_replies(&mut stream, None);
+                if !write_unless(write, || outbox.over()).await {
+                    tracing::warn!(
+                        "client {peer} closed for overcoming output buffer limits: it stopped \
+                         reading its pub/sub messages"
+                    );
                     break;
                 }
                 continue;
@@ -499,6 +518,25 @@ async fn connection(
             break;
         }
         conn.reclaim();
+    }
+}
+
+/// Runs a write to a subscriber or listener, checking every 100 ms whether it fell too far
+/// behind meanwhile: true if the write completed, false if it failed or `behind` said so.
+async fn write_unless(
+    write: impl Future<Output = io::Result<()>>,
+    behind: impl Fn() -> bool,
+) -> bool {
+    tokio::pin!(write);
+    loop {
+        tokio::select! {
+            r = &mut write => return r.is_ok(),
+            () = tokio::time::sleep(Duration::from_millis(100)) => {
+                if behind() {
+                    return false;
+                }
+            }
+        }
     }
 }
 

@@ -84,6 +84,35 @@ const TABLE: &[(&str, &str, &str)] = &[
         "-ERR Client names cannot contain spaces",
         "",
     ),
+    ("CLIENT REPLY ON", "+OK", ""),
+    ("CLIENT REPLY MAYBE", "-ERR syntax error", ""),
+    // pub/sub (the run resets the connection after a script that subscribes)
+    ("PUBLISH ch hi", ":0", ""),
+    ("SPUBLISH ch hi", ":0", ""),
+    ("PUBLISH ch", "-ERR wrong number of arguments for 'publish' command", ""),
+    ("SUBSCRIBE ch", "[\"subscribe\", \"ch\", :1]", ">[\"subscribe\", \"ch\", :1]"),
+    ("SUBSCRIBE", "-ERR wrong number of arguments for 'subscribe' command", ""),
+    ("SUBSCRIBE ch; UNSUBSCRIBE ch", "[\"unsubscribe\", \"ch\", :0]", ">[\"unsubscribe\", \"ch\", :0]"),
+    ("UNSUBSCRIBE", "[\"unsubscribe\", nil, :0]", ">[\"unsubscribe\", nil, :0]"),
+    ("SUBSCRIBE ch; GET k", "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", "nil"),
+    ("SUBSCRIBE ch; PING", "[\"pong\", \"\"]", "+PONG"),
+    ("SUBSCRIBE ch; RESET", "+RESET", ""),
+    ("MULTI; SUBSCRIBE ch", "+QUEUED", ""),
+    ("PSUBSCRIBE 'c*'; PUNSUBSCRIBE", "[\"punsubscribe\", \"c*\", :0]", ">[\"punsubscribe\", \"c*\", :0]"),
+    ("SSUBSCRIBE s; SUNSUBSCRIBE s", "[\"sunsubscribe\", \"s\", :0]", ">[\"sunsubscribe\", \"s\", :0]"),
+    ("PUBSUB NUMPAT", ":0", ""),
+    ("PUBSUB CHANNELS", "[]", ""),
+    ("PUBSUB NUMSUB a", "[\"a\", :0]", ""),
+    ("PUBSUB SHARDCHANNELS", "[]", ""),
+    ("PUBSUB BOGUS", "-ERR unknown subcommand 'BOGUS'. Try PUBSUB HELP.", ""),
+    // the change feed (no journal here: the feed starts with the first listener)
+    ("LISTEN '*'", "[\"listen\", :0]", ">[\"listen\", :0]"),
+    ("SET k 1; LISTEN k KEYSPACE '*' NOVALUES MAXVALUE 10", "[\"listen\", :0]", ">[\"listen\", :0]"),
+    ("LISTEN", "-ERR wrong number of arguments for 'listen' command", ""),
+    ("LISTEN KEYSPACE x", "-ERR LISTEN needs at least one key pattern", ""),
+    ("LISTEN k FROM 9", "-ERR seq 9 is ahead of the last change (0)", ""),
+    ("LISTEN k FROM x", "-ERR value is not an integer", ""),
+    ("UNLISTEN", "[\"unlisten\", :0]", ">[\"unlisten\", :0]"),
     ("SET k 5; GET k", "\"5\"", ":5"),
     ("SET k 1.5; GET k", "\"1.5\"", ",1.5"),
     ("SET k hello; GET k", "\"hello\"", ""),
@@ -800,6 +829,10 @@ fn run_table(proto: u8) {
         // A script that leaves a transaction open ends it first.
         if script.contains("MULTI") || script.contains("BEGIN") {
             c.call("DISCARD");
+        }
+        // One that subscribes leaves RESP2's subscribed state.
+        if script.contains("SUBSCRIBE") || script.contains("LISTEN") {
+            c.call("RESET");
         }
         // Errors never cost the connection (QUIT is the one command that ends it).
         if !script.starts_with("QUIT") {

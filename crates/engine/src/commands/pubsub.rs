@@ -15,7 +15,13 @@ fn sub(ctx: &mut Ctx, a: &[Bytes], kind: Kind) -> Result<Reply, CmdError> {
         )));
     }
     let id = ctx.session.id;
-    pubsub::subscribe(&mut ctx.store.pubsub, &mut ctx.session.subs, id, kind, &a[1..])
+    pubsub::subscribe(
+        &mut ctx.store.pubsub,
+        &mut ctx.session.subs,
+        id,
+        kind,
+        &a[1..],
+    )
 }
 
 fn unsub(ctx: &mut Ctx, a: &[Bytes], kind: Kind) -> Result<Reply, CmdError> {
@@ -122,7 +128,9 @@ pub fn pubsub(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             "SHARDNUMSUB [<shardchannel> ...]",
             "    Return the number of subscribers for the specified shard level channel(s)",
         ];
-        return Ok(Reply::Array(lines.iter().map(|l| Reply::status(l)).collect()));
+        return Ok(Reply::Array(
+            lines.iter().map(|l| Reply::status(l)).collect(),
+        ));
     }
     Err(CmdError::err(format!(
         "unknown subcommand '{}'. Try PUBSUB HELP.",
@@ -183,7 +191,11 @@ pub fn listen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             keyspace = if &name[..] == b"*" {
                 None
             } else {
-                Some(std::str::from_utf8(name).map_err(|_| CmdError::err("keyspace names are UTF-8"))?.into())
+                Some(
+                    std::str::from_utf8(name)
+                        .map_err(|_| CmdError::err("keyspace names are UTF-8"))?
+                        .into(),
+                )
             };
             i += 2;
         } else if is(arg, "FROM") {
@@ -219,7 +231,9 @@ pub fn listen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
     }
     if patterns.is_empty() {
-        return Err(CmdError::err("LISTEN needs at least one key pattern (* for every key)"));
+        return Err(CmdError::err(
+            "LISTEN needs at least one key pattern (* for every key)",
+        ));
     }
     let feed = &ctx.shared.feed;
     let last = ctx.store.next_lsn - 1;
@@ -253,7 +267,10 @@ pub fn listen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if ctx.session.listen.replace(Box::new(listener)).is_none() {
         feed.listeners.fetch_add(1, Relaxed);
     }
-    Ok(Reply::Push(vec![Reply::text("listen"), Reply::Int(cursor as i64)]))
+    Ok(Reply::Push(vec![
+        Reply::text("listen"),
+        Reply::Int(cursor as i64),
+    ]))
 }
 
 /// `UNLISTEN`: stops following the change feed; answers the last seq it was sent.
@@ -266,7 +283,10 @@ pub fn unlisten(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
         }
         None => 0,
     };
-    Ok(Reply::Push(vec![Reply::text("unlisten"), Reply::Int(cursor)]))
+    Ok(Reply::Push(vec![
+        Reply::text("unlisten"),
+        Reply::Int(cursor),
+    ]))
 }
 
 /// `LISTEN`'s `MAXVALUE` by default: larger values are sent as their type and size.

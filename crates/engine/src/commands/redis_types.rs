@@ -11,8 +11,8 @@ use okdb_ops::{self as ops, OpError};
 use okdb_value::types::Caps;
 use okdb_value::{SmolStr, Value};
 
-use super::collections::{remove_counted, 
-    change, field, list_reply, new_dict, new_list, new_set, values, write_as, Empty,
+use super::collections::{
+    change, field, list_reply, new_dict, new_list, new_set, remove_counted, values, write_as, Empty,
 };
 use crate::args::{self, is};
 use crate::{CmdError, Ctx, Reply};
@@ -378,9 +378,7 @@ pub fn hgetall(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn hdel(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let fields: Vec<&str> = a[2..].iter().map(|f| field(f)).collect::<Result<_, _>>()?;
     let delta = Delta::DeleteFields(fields.iter().map(SmolStr::new).collect());
-    let n = remove_counted(ctx, &a[1], delta, |v| {
-        ops::map::delete("HDEL", v, fields)
-    })?;
+    let n = remove_counted(ctx, &a[1], delta, |v| ops::map::delete("HDEL", v, fields))?;
     Ok(Reply::Int(n as i64))
 }
 
