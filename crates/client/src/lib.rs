@@ -61,6 +61,11 @@ impl Client {
         self.read_frame()
     }
 
+    /// Reads the next frame the server sends (a push of `LISTEN` or `SUBSCRIBE`).
+    pub fn read(&mut self) -> Result<Frame, ClientError> {
+        self.read_frame()
+    }
+
     /// Reads one reply. The frame parser starts from the beginning of the buffer, so it is
     /// tried again only when the socket has nothing more to give right now or the buffer has
     /// doubled since the last try: a large reply costs O(size), not O(size²).

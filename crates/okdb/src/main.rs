@@ -64,6 +64,9 @@ enum Command {
     },
     /// An interactive shell with history, help and pretty-printed values.
     Shell,
+    /// Follows the change feed: one JSON line per change to a key matching a pattern
+    /// (docs/changefeed.md).
+    Listen(ListenArgs),
     /// Any other words are one command to send, e.g. `okdb GET k`.
     #[command(external_subcommand)]
     OneShot(Vec<String>),
@@ -90,6 +93,26 @@ struct ServerArgs {
     /// When a write is on disk before it is acknowledged: always, everysec (default), no.
     #[arg(long, value_parser = ["always", "everysec", "no"])]
     appendfsync: Option<String>,
+}
+
+/// `okdb listen` flags.
+#[derive(clap::Args, Debug)]
+struct ListenArgs {
+    /// Key patterns (Redis glob: `*`, `?`, `[…]`).
+    #[arg(required = true)]
+    patterns: Vec<String>,
+    /// Resume after this seq (the `seq` of the last line you processed).
+    #[arg(long)]
+    from: Option<u64>,
+    /// The keyspace to follow (default 0; `*` for every one).
+    #[arg(long)]
+    keyspace: Option<String>,
+    /// Leave the values out.
+    #[arg(long)]
+    novalues: bool,
+    /// Values larger than this many bytes come as their type and size.
+    #[arg(long)]
+    maxvalue: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -120,6 +143,7 @@ fn main() -> ExitCode {
         Some(Command::Server(args)) => run_server(args, cli.port),
         Some(Command::Journal { action }) => journal(action),
         Some(Command::Shell) | None => shell::repl(&addr),
+        Some(Command::Listen(args)) => listen(&addr, args),
         Some(Command::OneShot(words)) => shell::one_shot(&addr, &words),
     };
     match result {
@@ -128,6 +152,57 @@ fn main() -> ExitCode {
             eprintln!("okdb: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `okdb listen`: prints the change feed as JSON lines until the connection ends.
+fn listen(addr: &str, args: ListenArgs) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let mut c = okdb_client::Client::connect(addr)?;
+    let mut cmd: Vec<String> = vec!["LISTEN".into()];
+    cmd.extend(args.patterns);
+    if let Some(k) = args.keyspace {
+        cmd.extend(["KEYSPACE".into(), k]);
+    }
+    if let Some(f) = args.from {
+        cmd.extend(["FROM".into(), f.to_string()]);
+    }
+    if args.novalues {
+        cmd.push("NOVALUES".into());
+    }
+    if let Some(m) = args.maxvalue {
+        cmd.extend(["MAXVALUE".into(), m.to_string()]);
+    }
+    let mut last = match c.call(&cmd)? {
+        okdb_resp::Frame::Push(items) if items.len() == 2 => match &items[1] {
+            okdb_resp::Frame::Integer(n) => *n,
+            _ => 0,
+        },
+        okdb_resp::Frame::Error(e) => anyhow::bail!("{e}"),
+        other => anyhow::bail!("unexpected reply to LISTEN: {other:?}"),
+    };
+    let stdout = std::io::stdout();
+    loop {
+        let frame = match c.read() {
+            Ok(f) => f,
+            Err(e) => anyhow::bail!("{e} after seq {last}; resume with --from {last}"),
+        };
+        let map = match frame {
+            okdb_resp::Frame::Push(items) if items.len() == 2 => items.into_iter().nth(1),
+            okdb_resp::Frame::Error(e) => anyhow::bail!("{e}"),
+            _ => None,
+        };
+        let Some(v) = map.as_ref().and_then(okdb_client::to_value) else {
+            continue;
+        };
+        if let okdb_value::Value::Dict(d) = &v {
+            if let Some(okdb_value::Value::Int(seq)) = d.get("seq") {
+                last = *seq;
+            }
+        }
+        let mut out = stdout.lock();
+        writeln!(out, "{}", okdb_value::json::to_string(&v))?;
+        out.flush()?;
     }
 }
 
