@@ -134,8 +134,11 @@ pub(crate) fn forget(store: &mut Store) {
 /// Turns what the keyspaces noted during one write into its effects, after those it declared
 /// (`Store::declared`), and marks every key it touched changed for the next checkpoint. The
 /// deltas are those the handlers declared (`Store::deltas`), by keyspace index and key.
-pub(crate) fn collect(store: &mut Store, now: u64) -> Vec<Effect> {
+pub(crate) fn collect(store: &mut Store, now: u64, op: Option<Effect>) -> Vec<Effect> {
     let mut out = std::mem::take(&mut store.declared);
+    if let Some(op) = op {
+        out.insert(0, op);
+    }
     let mut deltas = std::mem::take(&mut store.deltas);
     let mut covered = std::mem::take(&mut store.covered);
     let track = store.tracking;

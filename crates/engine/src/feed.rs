@@ -27,24 +27,95 @@ use crate::glob::Pattern;
 use crate::journal::{Body, Record};
 use crate::{lock, Reply};
 
-/// One record as the feed keeps it.
+/// One record as a listener reads it.
 #[derive(Debug)]
 pub struct FeedRecord {
     pub lsn: u64,
-    pub now: u64,
     pub effects: Vec<Effect>,
     /// The values of keys changed in place (`Effect::Change`), by effect index, when a listener
     /// was connected as the write ran (the journal keeps only the change).
     pub after: Vec<(usize, Value)>,
-    /// Its size in the journal (or an estimate), for the retention and a listener's lag.
-    pub size: u64,
-    /// The sum of sizes up to and including this record, since the feed began.
-    end: u64,
+}
+
+/// Reads one record from its journal bytes (the persistence crate provides it).
+pub type Decoder = fn(&[u8]) -> Option<Record>;
+
+/// What a chunk holds its records as.
+#[derive(Debug)]
+enum Data {
+    /// The journal's own bytes (what the journal writer wrote, or recovery read): the memory
+    /// the retention counts is the memory it takes. `starts[i]` is where record i begins.
+    Encoded { bytes: Bytes, starts: Vec<u32> },
+    /// Records themselves (a server without a journal).
+    Records(Vec<Record>),
+}
+
+/// Records appended together (one pass of the journal writer), shared with listeners by one
+/// reference count.
+#[derive(Debug)]
+pub struct Chunk {
+    first: u64,
+    len: usize,
+    data: Data,
+    /// The running total of bytes at the end of each record (for a listener's lag).
+    ends: Vec<u64>,
+    /// The clock of its last record (for the retention in seconds).
+    last_now: u64,
+    bytes: u64,
+    /// Values after in-place changes, by LSN (only while listeners were connected).
+    after: Vec<(u64, Vec<(usize, Value)>)>,
+}
+
+impl Chunk {
+    fn last(&self) -> u64 {
+        self.first + self.len as u64 - 1
+    }
+
+    /// Record `i` as a listener reads it; None if it cannot be read (not an effects record).
+    fn record(&self, i: usize, decode: Option<Decoder>) -> Option<FeedRecord> {
+        let lsn = self.first + i as u64;
+        let rec = match &self.data {
+            Data::Encoded { bytes, starts } => {
+                let end = starts.get(i + 1).map_or(bytes.len(), |e| *e as usize);
+                decode?(&bytes[starts[i] as usize..end])?
+            }
+            Data::Records(records) => records[i].clone(),
+        };
+        let Body::Effects(effects) = rec.body else {
+            return None;
+        };
+        let after = self
+            .after
+            .iter()
+            .find(|(l, _)| *l == lsn)
+            .map(|(_, a)| a.clone())
+            .unwrap_or_default();
+        Some(FeedRecord {
+            lsn,
+            effects,
+            after,
+        })
+    }
+}
+
+/// Records handed to the feed in one go.
+#[derive(Debug)]
+pub enum Incoming {
+    /// Journal bytes holding records `first..` in order; `starts` where each begins, `sizes`
+    /// unused; `last_now` the clock of the last.
+    Encoded {
+        first: u64,
+        bytes: Bytes,
+        starts: Vec<u32>,
+        last_now: u64,
+    },
+    /// Records and their estimated sizes.
+    Records(Vec<(Record, u64)>),
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    records: VecDeque<Arc<FeedRecord>>,
+    chunks: VecDeque<Arc<Chunk>>,
     bytes: u64,
     /// Every record after this LSN is held (none were dropped after it).
     floor: u64,
@@ -57,6 +128,33 @@ struct Inner {
     after: HashMap<u64, Vec<(usize, Value)>>,
 }
 
+impl Inner {
+    fn clear(&mut self, floor: u64) {
+        self.chunks.clear();
+        self.bytes = 0;
+        self.floor = floor;
+    }
+
+    /// The chunk holding `lsn` and its index there.
+    fn find(&self, lsn: u64) -> Option<(usize, usize)> {
+        let i = self
+            .chunks
+            .partition_point(|c| c.first <= lsn)
+            .checked_sub(1)?;
+        let j = (lsn - self.chunks[i].first) as usize;
+        (j < self.chunks[i].len).then_some((i, j))
+    }
+
+    /// Bytes of records held after `cursor`.
+    fn lag(&self, cursor: u64) -> u64 {
+        match self.find(cursor) {
+            Some((i, j)) => self.total - self.chunks[i].ends[j],
+            None if cursor >= self.last => 0,
+            None => self.bytes,
+        }
+    }
+}
+
 /// The feed, shared by the executor, the journal writer and the listeners.
 #[derive(Debug, Default)]
 pub struct Feed {
@@ -66,6 +164,7 @@ pub struct Feed {
     /// Set once a listener has connected to a server without a journal: from then on the
     /// executor builds records for the feed itself.
     pub in_memory: AtomicBool,
+    decoder: std::sync::OnceLock<Decoder>,
 }
 
 /// How far back a `FROM` can reach, for the error that says it cannot.
@@ -75,62 +174,113 @@ pub struct Behind {
     pub floor: u64,
 }
 
+/// Records after a cursor: chunks, the index to start at in the first, how many in all.
+#[derive(Debug, Default)]
+pub struct Batch {
+    chunks: Vec<Arc<Chunk>>,
+    skip: usize,
+    take: usize,
+    decode: Option<Decoder>,
+}
+
+impl Batch {
+    /// The records, read from the journal's bytes one at a time (outside the feed's lock).
+    pub fn iter(&self) -> impl Iterator<Item = FeedRecord> + '_ {
+        self.chunks
+            .iter()
+            .flat_map(|c| (0..c.len).map(move |i| (c, i)))
+            .skip(self.skip)
+            .take(self.take)
+            .filter_map(|(c, i)| c.record(i, self.decode))
+    }
+}
+
 impl Feed {
+    /// Says how to read records from journal bytes (persistence, once, at start).
+    pub fn set_decoder(&self, decode: Decoder) {
+        let _ = self.decoder.set(decode);
+    }
+
     /// Appends records (in LSN order), drops what falls out of the retention, wakes listeners.
-    pub fn append(&self, records: impl IntoIterator<Item = (Record, u64)>, retention: (u64, u64)) {
+    pub fn append(&self, incoming: Incoming, retention: (u64, u64)) {
         let mut f = lock(&self.inner);
-        let mut any = false;
-        for (rec, size) in records {
-            let Body::Effects(effects) = rec.body else {
-                continue;
-            };
-            if rec.lsn <= f.last {
-                continue;
-            }
-            if f.last != 0 && rec.lsn != f.last + 1 {
-                // Records went missing (damage repaired away): the feed restarts after them.
-                f.records.clear();
-                f.bytes = 0;
-                f.floor = rec.lsn - 1;
-            } else if f.last == 0 && f.records.is_empty() && f.floor == 0 {
-                f.floor = rec.lsn - 1;
-            }
-            let after = f.after.remove(&rec.lsn).unwrap_or_default();
-            f.total += size;
-            f.bytes += size;
-            f.last = rec.lsn;
-            let end = f.total;
-            f.records.push_back(Arc::new(FeedRecord {
-                lsn: rec.lsn,
-                now: rec.now,
-                effects,
-                after,
-                size,
-                end,
-            }));
-            any = true;
-        }
-        if !any {
+        let (first, len) = match &incoming {
+            Incoming::Encoded { first, starts, .. } => (*first, starts.len()),
+            Incoming::Records(r) if r.is_empty() => return,
+            Incoming::Records(r) => (r[0].0.lsn, r.len()),
+        };
+        if len == 0 {
             return;
         }
+        let last = first + len as u64 - 1;
+        if last <= f.last {
+            return;
+        }
+        if f.last != 0 && first != f.last + 1 {
+            // Records went missing (damage repaired away), or these overlap what is held:
+            // the feed restarts before them.
+            f.clear(first - 1);
+        } else if f.last == 0 && f.chunks.is_empty() && f.floor == 0 {
+            f.floor = first - 1;
+        }
+        let mut ends = Vec::with_capacity(len);
+        let (data, bytes, last_now) = match incoming {
+            Incoming::Encoded {
+                bytes,
+                starts,
+                last_now,
+                ..
+            } => {
+                for i in 0..len {
+                    let end = starts.get(i + 1).map_or(bytes.len(), |e| *e as usize);
+                    f.total += (end - starts[i] as usize) as u64;
+                    ends.push(f.total);
+                }
+                let n = bytes.len() as u64;
+                (Data::Encoded { bytes, starts }, n, last_now)
+            }
+            Incoming::Records(records) => {
+                let mut n = 0;
+                for (_, size) in &records {
+                    f.total += size;
+                    n += size;
+                    ends.push(f.total);
+                }
+                let last_now = records.last().map_or(0, |(r, _)| r.now);
+                let records = records.into_iter().map(|(r, _)| r).collect();
+                (Data::Records(records), n, last_now)
+            }
+        };
+        let mut after = Vec::new();
+        if !f.after.is_empty() {
+            for lsn in first..=last {
+                if let Some(a) = f.after.remove(&lsn) {
+                    after.push((lsn, a));
+                }
+            }
+        }
+        f.last = last;
+        f.bytes += bytes;
+        f.chunks.push_back(Arc::new(Chunk {
+            first,
+            len,
+            data,
+            ends,
+            last_now,
+            bytes,
+            after,
+        }));
         let (max_bytes, max_secs) = retention;
-        let newest = f.records.back().map_or(0, |r| r.now);
-        while f.records.len() > 1 {
-            let oldest = &f.records[0];
-            let too_old = max_secs > 0 && newest.saturating_sub(oldest.now) > max_secs * 1000;
+        while let Some(oldest) = f.chunks.front() {
+            let too_old =
+                max_secs > 0 && last_now.saturating_sub(oldest.last_now) > max_secs * 1000;
             if f.bytes <= max_bytes && !too_old {
                 break;
             }
-            let r = f.records.pop_front().expect("more than one");
-            f.bytes -= r.size;
-            f.floor = r.lsn;
-        }
-        if f.bytes > max_bytes {
-            // Even the newest record alone is over the retention: keep none.
-            if let Some(r) = f.records.pop_front() {
-                f.bytes -= r.size;
-                f.floor = r.lsn;
-            }
+            let (lsn, bytes) = (oldest.last(), oldest.bytes);
+            f.chunks.pop_front();
+            f.bytes -= bytes;
+            f.floor = lsn;
         }
         for w in f.wakers.drain(..) {
             w.wake();
@@ -142,9 +292,7 @@ impl Feed {
     pub fn start_after(&self, last: u64) {
         let mut f = lock(&self.inner);
         if f.last != last {
-            f.records.clear();
-            f.bytes = 0;
-            f.floor = last;
+            f.clear(last);
             f.last = last;
         }
     }
@@ -164,40 +312,42 @@ impl Feed {
         lock(&self.inner).last
     }
 
-    /// Records after `cursor`, at most `max` of them; `Err` when some after it are gone.
-    pub fn read_after(
-        &self,
-        cursor: u64,
-        max: usize,
-    ) -> Result<(Vec<Arc<FeedRecord>>, u64), Behind> {
+    /// Records after `cursor`, at most `max` of them, and how many bytes of records the feed
+    /// holds after those; `Err` when some after the cursor are gone.
+    pub fn read_after(&self, cursor: u64, max: usize) -> Result<(Batch, u64), Behind> {
         let f = lock(&self.inner);
         if cursor < f.floor {
             return Err(Behind { floor: f.floor });
         }
-        let first = f.records.front().map_or(f.last + 1, |r| r.lsn);
-        let skip = (cursor + 1).saturating_sub(first) as usize;
-        let out: Vec<_> = f.records.iter().skip(skip).take(max).cloned().collect();
-        // How many bytes the listener is behind after these.
-        let lag = match out.last() {
-            Some(r) => f.total - r.end,
-            None => 0,
+        let decode = self.decoder.get().copied();
+        let Some((i, j)) = f.find(cursor + 1) else {
+            return Ok((Batch::default(), 0));
         };
-        Ok((out, lag))
+        let mut batch = Batch {
+            chunks: Vec::new(),
+            skip: j,
+            take: 0,
+            decode,
+        };
+        let mut last_end = 0;
+        for c in f.chunks.iter().skip(i) {
+            let from = if batch.chunks.is_empty() { j } else { 0 };
+            let n = (c.len - from).min(max - batch.take);
+            batch.chunks.push(c.clone());
+            batch.take += n;
+            last_end = c.ends[from + n - 1];
+            if batch.take == max {
+                break;
+            }
+        }
+        Ok((batch, f.total - last_end))
     }
 
     /// How many bytes of records after `cursor` the feed holds; None when some after it are
     /// gone already.
     pub fn lag(&self, cursor: u64) -> Option<u64> {
         let f = lock(&self.inner);
-        if cursor < f.floor {
-            return None;
-        }
-        let first = f.records.front().map_or(f.last + 1, |r| r.lsn);
-        let done = match (cursor + 1).checked_sub(first) {
-            Some(0) | None => f.total - f.bytes,
-            Some(n) => f.records.get(n as usize - 1).map_or(f.total, |r| r.end),
-        };
-        Some(f.total - done)
+        (cursor >= f.floor).then(|| f.lag(cursor))
     }
 
     /// Ready when there is a record after `cursor` (or the cursor fell behind the floor).
@@ -277,13 +427,14 @@ impl Listener {
     /// The messages of one record for this listener (all of them, or none: a transaction's
     /// changes go together).
     pub fn messages(&self, rec: &FeedRecord, out: &mut Vec<Reply>) {
+        let rec_lsn = rec.lsn;
         let mut op: SmolStr = SmolStr::new_static("set");
         let mut index = 0i64;
         for (i, e) in rec.effects.iter().enumerate() {
             let mut msg =
                 |keyspace: &str, key: Option<&[u8]>, op: &str, extra: Vec<(Reply, Reply)>| {
                     let mut m = vec![
-                        (t("seq"), Reply::Int(rec.lsn as i64)),
+                        (t("seq"), Reply::Int(rec_lsn as i64)),
                         (t("index"), Reply::Int(index)),
                         (t("keyspace"), Reply::text(keyspace)),
                         (t("key"), key.map_or(Reply::Null, Reply::bulk)),

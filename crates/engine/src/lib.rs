@@ -782,14 +782,19 @@ impl Drop for Executor<'_> {
             if self.feeding() {
                 let cfg = &self.shared.config;
                 let retention = feed::retention(cfg, &self.shared.feed);
-                let records = std::mem::take(&mut self.records).into_iter().map(|r| {
-                    let size = match &r.body {
-                        journal::Body::Effects(e) => feed::estimate(e),
-                        journal::Body::Command { .. } => 64,
-                    };
-                    (r, size)
-                });
-                self.shared.feed.append(records, retention);
+                let records = std::mem::take(&mut self.records)
+                    .into_iter()
+                    .map(|r| {
+                        let size = match &r.body {
+                            journal::Body::Effects(e) => feed::estimate(e),
+                            journal::Body::Command { .. } => 64,
+                        };
+                        (r, size)
+                    })
+                    .collect();
+                self.shared
+                    .feed
+                    .append(feed::Incoming::Records(records), retention);
             } else if let Some(q) = self.shared.journal.get() {
                 q.push(&mut self.records);
             }
@@ -947,7 +952,7 @@ impl Executor<'_> {
             self.break_watches(spec, session, args);
         }
         if write {
-            self.record(session, spec, args);
+            self.record(session, index, args);
             if !self.store.waiting.is_empty() && !self.replaying {
                 let keyspace = session.keyspace.clone();
                 if session.in_exec {
@@ -1201,7 +1206,7 @@ impl Executor<'_> {
     /// After a successful write: turns what it did into effects (crate::effects), each named
     /// by its op (crate::notify), marks the keys they write as changed, and journals them
     /// under one LSN when journaling is on. A write that changed nothing is not journaled.
-    fn record(&mut self, session: &Session, spec: &CommandSpec, args: &[Bytes]) {
+    fn record(&mut self, session: &Session, index: usize, args: &[Bytes]) {
         if !self.store.recording {
             return;
         }
@@ -1212,11 +1217,18 @@ impl Executor<'_> {
         }
         // Keys that expired on the way come first: they were gone before this write.
         self.flush_expired();
-        let done = effects::collect(&mut self.store, self.now);
-        if done.is_empty() {
-            return;
+        let spec = &COMMANDS[index];
+        let two_sided = two_sided(spec.name);
+        let op = (!two_sided).then(|| effects::Effect::Op(notify::op_of(index, args)));
+        let done = effects::collect(&mut self.store, self.now, op);
+        if done.len() <= usize::from(!two_sided) {
+            return; // nothing but the op: the write changed nothing
         }
-        let named = name_effects(spec, args, &session.keyspace, done);
+        let named = if two_sided {
+            name_effects(spec, args, &session.keyspace, done)
+        } else {
+            done
+        };
         if let Some(tx) = &mut self.tx_effects {
             tx.extend(named);
         } else {
@@ -1337,29 +1349,27 @@ impl Executor<'_> {
     }
 }
 
-/// Puts the op of each effect in front of it (crate::notify): one `Op` for a command's
-/// effects, and another where a command writes two keys differently (`SMOVE`'s `srem` and
-/// `sadd`, `LMOVE`'s pop and push, `MOVE`'s two keyspaces).
+/// Commands that write two keys differently (`SMOVE`'s `srem` and `sadd`, `LMOVE`'s pop and
+/// push, `MOVE`'s two keyspaces): their effects get an op each ([`name_effects`]).
+fn two_sided(command: &str) -> bool {
+    matches!(
+        command,
+        "SMOVE" | "RPOPLPUSH" | "BRPOPLPUSH" | "LMOVE" | "BLMOVE" | "MOVE"
+    )
+}
+
+/// Puts the op of each effect of a two-sided command in front of it, where it changes.
 fn name_effects(
     spec: &CommandSpec,
     args: &[Bytes],
     keyspace: &str,
     done: Vec<effects::Effect>,
 ) -> Vec<effects::Effect> {
-    let two_sided = matches!(
-        spec.name,
-        "SMOVE" | "RPOPLPUSH" | "BRPOPLPUSH" | "LMOVE" | "BLMOVE" | "MOVE"
-    );
-    let mut out = Vec::with_capacity(done.len() + 1);
-    if !two_sided {
-        out.push(effects::Effect::Op(notify::event_of(spec.name, args, 0)));
-        out.extend(done);
-        return out;
-    }
+    let mut out = Vec::with_capacity(done.len() + 2);
     let mut last: Option<usize> = None;
     for e in done {
-        let pos = match (&e, spec.name) {
-            (_, "MOVE") => usize::from(e.key().is_some_and(|(ks, _)| ks != keyspace)),
+        let pos = match spec.name {
+            "MOVE" => usize::from(e.key().is_some_and(|(ks, _)| ks != keyspace)),
             _ => usize::from(
                 e.key()
                     .is_some_and(|(_, k)| args.get(1).is_none_or(|a| a[..] != *k.as_bytes())),

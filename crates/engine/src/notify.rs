@@ -151,9 +151,41 @@ pub fn event_of(command: &str, args: &[bytes::Bytes], key_pos: usize) -> SmolStr
         "COPY" => "copy_to",
         "MOVE" => from_to("move_from", "move_to"),
         "SORT" => "sortstore",
-        _ => return SmolStr::new(command.to_ascii_lowercase()),
+        _ => {
+            let mut buf = [0u8; 32];
+            let n = command.len().min(buf.len());
+            buf[..n].copy_from_slice(&command.as_bytes()[..n]);
+            buf[..n].make_ascii_lowercase();
+            return SmolStr::new(std::str::from_utf8(&buf[..n]).unwrap_or(command));
+        }
     };
     SmolStr::new_static(e)
+}
+
+/// Commands whose op depends on their arguments.
+fn by_arguments(command: &str) -> bool {
+    matches!(
+        command,
+        "LMPOP" | "BLMPOP" | "LMOVE" | "BLMOVE" | "ZADD" | "ZMPOP" | "BZMPOP"
+    )
+}
+
+/// The op of the command at `index` of the command table writing its first key: computed
+/// once per command (a write pays a clone of an inline string), or from the arguments for the
+/// few whose op depends on them.
+pub fn op_of(index: usize, args: &[bytes::Bytes]) -> SmolStr {
+    static OPS: std::sync::OnceLock<Vec<SmolStr>> = std::sync::OnceLock::new();
+    let name = crate::COMMANDS[index].name;
+    if by_arguments(name) {
+        return event_of(name, args, 0);
+    }
+    let ops = OPS.get_or_init(|| {
+        crate::COMMANDS
+            .iter()
+            .map(|c| event_of(c.name, &[], 0))
+            .collect()
+    });
+    ops[index].clone()
 }
 
 /// The class of an event, by its name; None for okdb's own verbs (their class comes from the

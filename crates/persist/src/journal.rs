@@ -251,9 +251,19 @@ pub struct Writer {
     /// How long to wait before trying a failed journal again.
     pub retry: Duration,
     pub rotate: Arc<AtomicBool>,
-    /// Records written but not yet handed to the change feed (with their size in bytes): the
-    /// feed gets a record once it is written, and under `always` once it is fsynced.
-    unfed: Vec<(Record, u64)>,
+    /// Passes of records written but not yet handed to the change feed, as the bytes written:
+    /// the feed gets them once they are written, and under `always` once they are fsynced.
+    unfed: std::collections::VecDeque<Pass>,
+}
+
+/// The records one pass of the writer encoded, for the change feed.
+#[derive(Debug)]
+struct Pass {
+    first: u64,
+    last: u64,
+    last_now: u64,
+    bytes: bytes::Bytes,
+    starts: Vec<u32>,
 }
 
 /// Bounds on how long a group commit waits for its clients (see [`Queue::take_group`]).
@@ -303,7 +313,7 @@ impl Writer {
             failed: false,
             retry: Duration::from_secs(1),
             rotate: Arc::new(AtomicBool::new(false)),
-            unfed: Vec::new(),
+            unfed: Default::default(),
         };
         if let Some((seg, valid_len)) = last {
             w.file = Some(w.storage.open(&seg.path)?);
@@ -336,14 +346,29 @@ impl Writer {
             } else {
                 self.queue.take(tick)
             };
-            for r in records {
+            let pass_start = self.pending.len();
+            let mut starts = Vec::with_capacity(records.len());
+            let (first, last_now) = (
+                records.first().map(|r| r.lsn),
+                records.last().map(|r| r.now),
+            );
+            for r in &records {
                 if self.pending.is_empty() {
                     self.pending_first_lsn = r.lsn;
                 }
-                let before = self.pending.len();
-                format::encode(&r, &mut self.pending);
+                starts.push((self.pending.len() - pass_start) as u32);
+                format::encode(r, &mut self.pending);
                 self.pending_last_lsn = r.lsn;
-                self.unfed.push((r, (self.pending.len() - before) as u64));
+            }
+            drop(records);
+            if let (Some(first), Some(last_now)) = (first, last_now) {
+                self.unfed.push_back(Pass {
+                    first,
+                    last: self.pending_last_lsn,
+                    last_now,
+                    bytes: bytes::Bytes::copy_from_slice(&self.pending[pass_start..]),
+                    starts,
+                });
             }
             if self.failed {
                 if stopping {
@@ -393,13 +418,18 @@ impl Writer {
         } else {
             self.queue.stats.last_lsn_written.load(Relaxed)
         };
-        let n = self.unfed.partition_point(|(r, _)| r.lsn <= upto);
-        if n == 0 {
-            return;
+        let feed = self.engine.feed();
+        while self.unfed.front().is_some_and(|p| p.last <= upto) {
+            let p = self.unfed.pop_front().expect("checked");
+            let retention = okdb_engine::feed::retention(self.engine.config(), feed);
+            let incoming = okdb_engine::feed::Incoming::Encoded {
+                first: p.first,
+                bytes: p.bytes,
+                starts: p.starts,
+                last_now: p.last_now,
+            };
+            feed.append(incoming, retention);
         }
-        let cfg = self.engine.config();
-        let retention = okdb_engine::feed::retention(cfg, self.engine.feed());
-        self.engine.feed().append(self.unfed.drain(..n), retention);
     }
 
     /// Writes what is pending and syncs as the policy says; false if that failed.

@@ -285,8 +285,8 @@ impl Persistence {
         let mut truncated_tail = None;
         let mut last_valid_len = 0;
         let mut last_version = 0;
-        let mut fill = Vec::new();
-        let mut scratch = Vec::new();
+        engine.feed().set_decoder(decode_record);
+        let mut fill = FeedFill::default();
         for (i, seg) in segments.iter().enumerate() {
             let newest = i + 1 == segments.len();
             // Every write gets the next LSN, so the records above the checkpoint follow each
@@ -340,16 +340,10 @@ impl Persistence {
                         }
                         last_applied = rec.lsn;
                         replayed += 1;
-                        scratch.clear();
-                        format::encode(&rec, &mut scratch);
-                        fill.push((rec, scratch.len() as u64));
+                        fill.add(&rec, engine);
                     }
                     // At or below the checkpoint: not replayed, but the change feed keeps it.
-                    journal::Item::Record(rec) => {
-                        scratch.clear();
-                        format::encode(&rec, &mut scratch);
-                        fill.push((rec, scratch.len() as u64));
-                    }
+                    journal::Item::Record(rec) => fill.add(&rec, engine),
                     journal::Item::Lost { from, to } if to > last_applied => {
                         tracing::warn!(
                             "journal records {from}..={to} were lost to damage (`okdb journal \
@@ -363,9 +357,7 @@ impl Persistence {
             .map_err(|e| PersistError::Read(seg.path.clone(), e))?;
             // The change feed keeps what recovery read, within its retention (`LISTEN … FROM`
             // across a restart).
-            let cfg = engine.config();
-            let retention = okdb_engine::feed::retention(cfg, engine.feed());
-            engine.feed().append(fill.drain(..), retention);
+            fill.flush(engine);
             if let Some((lsn, command, error)) = failed {
                 return Err(PersistError::Replay {
                     path: seg.path.clone(),
@@ -688,6 +680,56 @@ pub fn run_checkpoint(
     // Segments the change feed still holds records of stay (`feed-retention-*`).
     let keep_after = capture.covered_lsn.min(engine.feed().floor());
     remove_covered(storage, dir, keep_after, st)
+}
+
+/// Reads one journal record back for the change feed.
+fn decode_record(bytes: &[u8]) -> Option<okdb_engine::journal::Record> {
+    match format::decode(bytes) {
+        format::Decoded::Record(rec, _) => Some(rec),
+        _ => None,
+    }
+}
+
+/// The records recovery reads, gathered into journal bytes for the change feed (in runs of
+/// consecutive LSNs).
+#[derive(Default)]
+struct FeedFill {
+    first: u64,
+    next: u64,
+    last_now: u64,
+    bytes: Vec<u8>,
+    starts: Vec<u32>,
+}
+
+impl FeedFill {
+    fn add(&mut self, rec: &okdb_engine::journal::Record, engine: &Engine) {
+        if !self.starts.is_empty() && (rec.lsn != self.next || self.bytes.len() >= 1 << 20) {
+            self.flush(engine);
+        }
+        if self.starts.is_empty() {
+            self.first = rec.lsn;
+        }
+        self.starts.push(self.bytes.len() as u32);
+        format::encode(rec, &mut self.bytes);
+        self.next = rec.lsn + 1;
+        self.last_now = rec.now;
+    }
+
+    fn flush(&mut self, engine: &Engine) {
+        if self.starts.is_empty() {
+            return;
+        }
+        let feed = engine.feed();
+        let retention = okdb_engine::feed::retention(engine.config(), feed);
+        let incoming = okdb_engine::feed::Incoming::Encoded {
+            first: self.first,
+            bytes: bytes::Bytes::copy_from_slice(&self.bytes),
+            starts: std::mem::take(&mut self.starts),
+            last_now: self.last_now,
+        };
+        feed.append(incoming, retention);
+        self.bytes.clear();
+    }
 }
 
 /// Removes every segment all of whose records are at or below `covered` (all but the newest,

@@ -886,8 +886,8 @@ impl Connection<'_> {
             }
             Ok((records, _)) => {
                 let mut out = Vec::new();
-                for rec in &records {
-                    listener.messages(rec, &mut out);
+                for rec in records.iter() {
+                    listener.messages(&rec, &mut out);
                     listener.cursor = rec.lsn;
                 }
                 for m in out {
