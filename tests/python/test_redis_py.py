@@ -96,6 +96,71 @@ def run(protocol):
         pipe.incr("counter")
     check(f"{tag} pipeline", pipe.execute()[-1], 100)
     collections(r, tag, protocol)
+    pubsub(r, tag, protocol)
+
+
+def pubsub(r, tag, protocol):
+    """redis-py's pubsub(): get_message, listen, run_in_thread; keyspace notifications."""
+    import threading
+    import time
+
+    p = r.pubsub()
+    p.subscribe("news")
+    p.psubscribe("n*")
+    check(f"{tag} subscribe", p.get_message(timeout=2)["type"], "subscribe")
+    check(f"{tag} psubscribe", p.get_message(timeout=2)["type"], "psubscribe")
+    check(f"{tag} publish", r.publish("news", "hello"), 2)
+    m = p.get_message(timeout=2)
+    check(f"{tag} message", (m["type"], m["channel"], m["data"]), ("message", "news", "hello"))
+    m = p.get_message(timeout=2)
+    check(f"{tag} pmessage", (m["type"], m["pattern"], m["data"]), ("pmessage", "n*", "hello"))
+    check(f"{tag} numsub", r.pubsub_numsub("news"), [("news", 1)])
+    check(f"{tag} numpat", r.pubsub_numpat(), 1)
+    check(f"{tag} channels", r.pubsub_channels(), ["news"])
+    r.publish("news", "second")
+    got = []
+    for m in p.listen():
+        if m["type"] == "message":
+            got.append(m["data"])
+            break
+    check(f"{tag} listen", got, ["second"])
+    p.close()
+
+    seen = []
+    done = threading.Event()
+
+    def handler(m):
+        seen.append(m["data"])
+        done.set()
+
+    p2 = r.pubsub()
+    p2.subscribe(**{"jobs": handler})
+    worker = p2.run_in_thread(sleep_time=0.01)
+    deadline = time.time() + 5
+    while r.publish("jobs", "job-1") == 0 and time.time() < deadline:
+        time.sleep(0.01)
+    done.wait(5)
+    worker.stop()
+    worker.join(5)
+    check(f"{tag} run_in_thread", seen[:1], ["job-1"])
+    p2.close()
+
+    r.config_set("notify-keyspace-events", "KEA")
+    p3 = r.pubsub()
+    p3.psubscribe(f"__keyspace@{10 + protocol}__:watched")
+    p3.get_message(timeout=2)
+    r.set("watched", "1")
+    r.incr("watched")
+    r.delete("watched")
+    events = []
+    while len(events) < 3:
+        m = p3.get_message(timeout=2)
+        if m is None:
+            break
+        events.append(m["data"])
+    check(f"{tag} keyspace events", events, ["set", "incrby", "del"])
+    r.config_set("notify-keyspace-events", "")
+    p3.close()
 
 
 def collections(r, tag, protocol):

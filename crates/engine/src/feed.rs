@@ -52,7 +52,6 @@ enum Data {
 
 /// Records appended together (one pass of the journal writer), shared with listeners by one
 /// reference count.
-#[derive(Debug)]
 pub struct Chunk {
     first: u64,
     len: usize,
@@ -64,9 +63,51 @@ pub struct Chunk {
     bytes: u64,
     /// Values after in-place changes, by LSN (only while listeners were connected).
     after: Vec<(u64, Vec<(usize, Value)>)>,
+    /// What the server made of it for listeners, by rendering variant (the messages encoded
+    /// once for every listener with the same options); kept for the newest chunks only.
+    cache: Mutex<Vec<(u64, Arc<dyn std::any::Any + Send + Sync>)>>,
 }
 
+impl std::fmt::Debug for Chunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chunk")
+            .field("first", &self.first)
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Chunks (the newest) whose rendered messages are kept.
+const CACHED_CHUNKS: usize = 16;
+
 impl Chunk {
+    /// The rendering of this chunk for `variant`, made by `make` the first time.
+    pub fn cached<T: std::any::Any + Send + Sync>(
+        &self,
+        variant: u64,
+        make: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let mut cache = lock(&self.cache);
+        if let Some((_, r)) = cache.iter().find(|(v, _)| *v == variant) {
+            if let Ok(t) = r.clone().downcast::<T>() {
+                return t;
+            }
+        }
+        let r = Arc::new(make());
+        cache.push((variant, r.clone()));
+        r
+    }
+
+    /// How many records it holds, and the LSN of the first.
+    pub fn span(&self) -> (u64, usize) {
+        (self.first, self.len)
+    }
+
+    /// Record `i` as a listener reads it (read from the journal's bytes).
+    pub fn read(&self, i: usize, feed: &Feed) -> Option<FeedRecord> {
+        self.record(i, feed.decoder.get().copied())
+    }
+
     fn last(&self) -> u64 {
         self.first + self.len as u64 - 1
     }
@@ -184,6 +225,18 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// The chunks and the range of record indexes in each.
+    pub fn parts(&self) -> impl Iterator<Item = (&Arc<Chunk>, std::ops::Range<usize>)> {
+        let mut skip = self.skip;
+        let mut left = self.take;
+        self.chunks.iter().map(move |c| {
+            let from = std::mem::take(&mut skip);
+            let n = (c.len - from).min(left);
+            left -= n;
+            (c, from..from + n)
+        })
+    }
+
     /// The records, read from the journal's bytes one at a time (outside the feed's lock).
     pub fn iter(&self) -> impl Iterator<Item = FeedRecord> + '_ {
         self.chunks
@@ -269,7 +322,12 @@ impl Feed {
             last_now,
             bytes,
             after,
+            cache: Mutex::new(Vec::new()),
         }));
+        if f.chunks.len() > CACHED_CHUNKS {
+            let old = f.chunks.len() - CACHED_CHUNKS - 1;
+            lock(&f.chunks[old].cache).clear();
+        }
         let (max_bytes, max_secs) = retention;
         while let Some(oldest) = f.chunks.front() {
             let too_old =
@@ -418,32 +476,75 @@ pub struct Listener {
 /// Most records read for a listener at a time.
 pub const BATCH: usize = 256;
 
+/// One change of a record, as a message, with what a listener filters it by.
+#[derive(Debug)]
+pub struct Change {
+    pub reply: Reply,
+    pub keyspace: SmolStr,
+    /// None for `flushdb`, `flushall` and `swapdb`.
+    pub key: Option<crate::key::Key>,
+    /// `swapdb`'s other keyspace.
+    pub with: Option<SmolStr>,
+    pub flushall: bool,
+}
+
 impl Listener {
-    fn matches(&self, keyspace: &str, key: &[u8]) -> bool {
-        self.keyspace.as_deref().is_none_or(|k| k == keyspace)
-            && self.patterns.iter().any(|(_, p)| p.matches(key))
+    /// Whether this listener follows the change.
+    pub fn wants(&self, c: &Change) -> bool {
+        let ks = |k: &str| self.keyspace.as_deref().is_none_or(|mine| mine == k);
+        match &c.key {
+            Some(key) => {
+                ks(&c.keyspace) && self.patterns.iter().any(|(_, p)| p.matches(key.as_bytes()))
+            }
+            None if c.flushall => true,
+            None => ks(&c.keyspace) || c.with.as_deref().is_some_and(ks),
+        }
     }
 
-    /// The messages of one record for this listener (all of them, or none: a transaction's
-    /// changes go together).
-    pub fn messages(&self, rec: &FeedRecord, out: &mut Vec<Reply>) {
+    /// A listener's rendering options, as one number: listeners with the same one get the same
+    /// bytes for a record (crate::feed's chunks cache them).
+    pub fn variant(&self, proto: u8) -> u64 {
+        u64::from(proto) | u64::from(self.values) << 8 | (self.max_value as u64) << 9
+    }
+
+    /// Every change of one record as a message under this listener's value options, in order,
+    /// each numbered by its place in the record (`index`); [`Listener::wants`] filters them.
+    pub fn changes(&self, rec: &FeedRecord, out: &mut Vec<Change>) {
         let rec_lsn = rec.lsn;
         let mut op: SmolStr = SmolStr::new_static("set");
         let mut index = 0i64;
         for (i, e) in rec.effects.iter().enumerate() {
-            let mut msg =
-                |keyspace: &str, key: Option<&[u8]>, op: &str, extra: Vec<(Reply, Reply)>| {
-                    let mut m = vec![
-                        (t("seq"), Reply::Int(rec_lsn as i64)),
-                        (t("index"), Reply::Int(index)),
-                        (t("keyspace"), Reply::text(keyspace)),
-                        (t("key"), key.map_or(Reply::Null, Reply::bulk)),
-                        (t("op"), Reply::text(op)),
-                    ];
-                    m.extend(extra);
-                    out.push(Reply::Push(vec![t("change"), Reply::Map(m)]));
-                    index += 1;
-                };
+            let mut msg = |keyspace: &SmolStr,
+                           key: Option<&crate::key::Key>,
+                           op: &str,
+                           extra: Vec<(Reply, Reply)>| {
+                let mut m = vec![
+                    (t("seq"), Reply::Int(rec_lsn as i64)),
+                    (t("index"), Reply::Int(index)),
+                    (t("keyspace"), Reply::text(keyspace)),
+                    (
+                        t("key"),
+                        key.map_or(Reply::Null, |k| Reply::bulk(k.as_bytes())),
+                    ),
+                    (t("op"), Reply::text(op)),
+                ];
+                let with = extra
+                    .iter()
+                    .find(|(k, _)| *k == t("with"))
+                    .and_then(|(_, v)| match v {
+                        Reply::Bulk(b) => std::str::from_utf8(b).ok().map(SmolStr::new),
+                        _ => None,
+                    });
+                m.extend(extra);
+                out.push(Change {
+                    reply: Reply::Push(vec![t("change"), Reply::Map(m)]),
+                    keyspace: keyspace.clone(),
+                    key: key.cloned(),
+                    with,
+                    flushall: op == "flushall",
+                });
+                index += 1;
+            };
             match e {
                 Effect::Op(o) => op = o.clone(),
                 Effect::Put {
@@ -451,12 +552,12 @@ impl Listener {
                     key,
                     value,
                     expire_at,
-                } if self.matches(keyspace, key.as_bytes()) => {
+                } => {
                     let mut extra = self.value_fields(Some(value));
                     extra.push((t("expire_at"), Reply::Int(*expire_at as i64)));
-                    msg(keyspace, Some(key.as_bytes()), &op, extra);
+                    msg(keyspace, Some(key), &op, extra);
                 }
-                Effect::Change { keyspace, key, .. } if self.matches(keyspace, key.as_bytes()) => {
+                Effect::Change { keyspace, key, .. } => {
                     let after = rec.after.iter().find(|(j, _)| *j == i).map(|(_, v)| v);
                     let mut extra = self.value_fields(after);
                     if after.is_none() && self.values {
@@ -464,50 +565,29 @@ impl Listener {
                         // only the change, so the listener reads the key again.
                         extra.push((t("reread"), Reply::Bool(true)));
                     }
-                    msg(keyspace, Some(key.as_bytes()), &op, extra);
+                    msg(keyspace, Some(key), &op, extra);
                 }
-                Effect::Del { keyspace, key } if self.matches(keyspace, key.as_bytes()) => {
+                Effect::Del { keyspace, key } => {
                     let op = match op.as_str() {
                         "expired" | "evicted" | "rename_from" | "move_from" => op.as_str(),
                         _ => "del",
                     };
-                    msg(keyspace, Some(key.as_bytes()), op, Vec::new());
+                    msg(keyspace, Some(key), op, Vec::new());
                 }
-                Effect::Expire { keyspace, key, at } if self.matches(keyspace, key.as_bytes()) => {
+                Effect::Expire { keyspace, key, at } => {
                     let op = if *at == 0 { "persist" } else { "expire" };
-                    msg(
-                        keyspace,
-                        Some(key.as_bytes()),
-                        op,
-                        vec![(t("expire_at"), Reply::Int(*at as i64))],
-                    );
+                    let extra = vec![(t("expire_at"), Reply::Int(*at as i64))];
+                    msg(keyspace, Some(key), op, extra);
                 }
                 Effect::Rename { keyspace, from, to } => {
-                    if self.matches(keyspace, from.as_bytes()) {
-                        msg(keyspace, Some(from.as_bytes()), "rename_from", Vec::new());
-                    }
-                    if self.matches(keyspace, to.as_bytes()) {
-                        msg(keyspace, Some(to.as_bytes()), "rename_to", Vec::new());
-                    }
+                    msg(keyspace, Some(from), "rename_from", Vec::new());
+                    msg(keyspace, Some(to), "rename_to", Vec::new());
                 }
-                Effect::Flush { keyspace }
-                    if self
-                        .keyspace
-                        .as_deref()
-                        .is_none_or(|k| k == keyspace.as_str()) =>
-                {
-                    msg(keyspace, None, "flushdb", Vec::new());
-                }
-                Effect::FlushAll => msg("*", None, "flushall", Vec::new()),
-                Effect::Swap { a, b }
-                    if self
-                        .keyspace
-                        .as_deref()
-                        .is_none_or(|k| k == a.as_str() || k == b.as_str()) =>
-                {
+                Effect::Flush { keyspace } => msg(keyspace, None, "flushdb", Vec::new()),
+                Effect::FlushAll => msg(&SmolStr::new_static("*"), None, "flushall", Vec::new()),
+                Effect::Swap { a, b } => {
                     msg(a, None, "swapdb", vec![(t("with"), Reply::text(b))]);
                 }
-                _ => {}
             }
         }
     }

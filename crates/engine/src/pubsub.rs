@@ -86,7 +86,8 @@ pub struct Outbox {
 
 #[derive(Debug, Default)]
 struct OutboxInner {
-    queue: VecDeque<Message>,
+    /// One message is shared by every subscriber it goes to.
+    queue: VecDeque<Arc<Message>>,
     bytes: usize,
     waker: Option<Waker>,
     /// Since when the queue has been over the soft limit.
@@ -97,13 +98,13 @@ struct OutboxInner {
 
 impl Outbox {
     /// Queues a message unless the outbox is already over its limit; wakes the connection.
-    fn push(&self, m: Message, limit: (u64, u64, u64)) -> bool {
+    fn push(&self, m: &Arc<Message>, size: usize, limit: (u64, u64, u64)) -> bool {
         let mut o = lock(&self.inner);
         if o.over.is_some() {
             return false;
         }
-        o.bytes += m.size();
-        o.queue.push_back(m);
+        o.bytes += size;
+        o.queue.push_back(m.clone());
         let (hard, soft, soft_secs) = limit;
         let bytes = o.bytes as u64;
         if hard > 0 && bytes > hard {
@@ -149,11 +150,21 @@ impl Outbox {
     /// Takes every waiting message (appended to `out` as pushes); `Err` with the reason when
     /// the outbox went over its limit (the connection is to be closed).
     pub fn drain(&self, out: &mut Vec<Reply>) -> Result<(), String> {
+        let mut messages = VecDeque::new();
+        self.drain_messages(&mut messages)?;
+        out.extend(messages.iter().map(|m| m.to_reply()));
+        Ok(())
+    }
+
+    /// Takes every waiting message as it is (the server encodes them straight into its
+    /// buffer); `Err` as [`Outbox::drain`].
+    pub fn drain_messages(&self, out: &mut VecDeque<Arc<Message>>) -> Result<(), String> {
         let mut o = lock(&self.inner);
         if let Some(reason) = &o.over {
             return Err(reason.clone());
         }
-        out.extend(o.queue.drain(..).map(|m| m.to_reply()));
+        out.clear();
+        std::mem::swap(out, &mut o.queue);
         o.bytes = 0;
         o.soft_since = None;
         Ok(())
@@ -212,19 +223,20 @@ impl PubSub {
                 .clone()
         };
         if let Some(subs) = map.get(channel) {
+            let m = Arc::new(if shard {
+                Message::SMessage {
+                    channel: channel_bytes(),
+                    payload: payload.clone(),
+                }
+            } else {
+                Message::Message {
+                    channel: channel_bytes(),
+                    payload: payload.clone(),
+                }
+            });
+            let size = m.size();
             for s in subs {
-                let m = if shard {
-                    Message::SMessage {
-                        channel: channel_bytes(),
-                        payload: payload.clone(),
-                    }
-                } else {
-                    Message::Message {
-                        channel: channel_bytes(),
-                        payload: payload.clone(),
-                    }
-                };
-                n += i64::from(s.outbox.push(m, limit));
+                n += i64::from(s.outbox.push(&m, size, limit));
             }
         }
         if !shard {
@@ -232,13 +244,14 @@ impl PubSub {
                 if subs.is_empty() || !glob.matches(channel) {
                     continue;
                 }
+                let m = Arc::new(Message::PMessage {
+                    pattern: pattern.clone(),
+                    channel: channel_bytes(),
+                    payload: payload.clone(),
+                });
+                let size = m.size();
                 for s in subs {
-                    let m = Message::PMessage {
-                        pattern: pattern.clone(),
-                        channel: channel_bytes(),
-                        payload: payload.clone(),
-                    };
-                    n += i64::from(s.outbox.push(m, limit));
+                    n += i64::from(s.outbox.push(&m, size, limit));
                 }
             }
         }

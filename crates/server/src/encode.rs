@@ -13,6 +13,37 @@ pub fn reply(out: &mut Vec<u8>, reply: &Reply, proto: u8) {
     encode_reply(&mut e, reply);
 }
 
+/// A pub/sub message, straight from its parts (no reply built for it).
+pub fn message(out: &mut Vec<u8>, m: &okdb_engine::pubsub::Message, proto: u8) {
+    use okdb_engine::pubsub::Message;
+    let mut e = Encoder::new(out, proto >= 3);
+    match m {
+        Message::Message { channel, payload } => {
+            e.push(3);
+            e.bulk(b"message");
+            e.bulk(channel);
+            e.bulk(payload);
+        }
+        Message::PMessage {
+            pattern,
+            channel,
+            payload,
+        } => {
+            e.push(4);
+            e.bulk(b"pmessage");
+            e.bulk(pattern);
+            e.bulk(channel);
+            e.bulk(payload);
+        }
+        Message::SMessage { channel, payload } => {
+            e.push(3);
+            e.bulk(b"smessage");
+            e.bulk(channel);
+            e.bulk(payload);
+        }
+    }
+}
+
 fn encode_reply(e: &mut Encoder<'_>, r: &Reply) {
     match r {
         Reply::Ok => e.ok(),

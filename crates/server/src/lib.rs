@@ -288,6 +288,7 @@ async fn connection(
         parser: RequestParser::new(Limits::default()),
         batch: Vec::new(),
         replies: Vec::new(),
+        messages: Default::default(),
     };
     // Registered once, not per read: the stop signal is checked while waiting for a request.
     let stopped = stop.changed();
@@ -548,6 +549,61 @@ async fn messages(outbox: Option<&okdb_engine::pubsub::Outbox>) {
     }
 }
 
+/// A chunk of the change feed encoded for listeners with one rendering: the bytes of every
+/// message, and where each is.
+struct Rendered {
+    bytes: Vec<u8>,
+    messages: Vec<RenderedMessage>,
+}
+
+struct RenderedMessage {
+    /// The record's index in the chunk.
+    record: usize,
+    start: usize,
+    end: usize,
+    /// What listeners filter it by (its reply dropped: the bytes are above).
+    change: okdb_engine::feed::Change,
+}
+
+fn render(
+    chunk: &okdb_engine::feed::Chunk,
+    like: &okdb_engine::feed::Listener,
+    proto: u8,
+    feed: &okdb_engine::feed::Feed,
+) -> Rendered {
+    let all = okdb_engine::feed::Listener {
+        patterns: Vec::new(),
+        keyspace: None,
+        cursor: 0,
+        values: like.values,
+        max_value: like.max_value,
+    };
+    let mut out = Rendered {
+        bytes: Vec::new(),
+        messages: Vec::new(),
+    };
+    let mut changes = Vec::new();
+    let (_, len) = chunk.span();
+    for record in 0..len {
+        let Some(rec) = chunk.read(record, feed) else {
+            continue;
+        };
+        all.changes(&rec, &mut changes);
+        for mut change in changes.drain(..) {
+            let start = out.bytes.len();
+            encode::reply(&mut out.bytes, &change.reply, proto);
+            change.reply = Reply::Null;
+            out.messages.push(RenderedMessage {
+                record,
+                start,
+                end: out.bytes.len(),
+                change,
+            });
+        }
+    }
+    out
+}
+
 /// Resolves when the change feed has a record after a listener's cursor (never without one).
 async fn changes(engine: &Engine, cursor: Option<u64>) {
     match cursor {
@@ -677,6 +733,8 @@ struct Connection<'a> {
     /// Each reply, the protocol it is spelled in, and its estimated size (`encode::estimate`,
     /// computed once under the lock for the budgets and reused to choose how to write it).
     replies: Vec<(Reply, u8, usize)>,
+    /// Pub/sub messages taken from the outbox, reused (crate::encode::message writes them).
+    messages: std::collections::VecDeque<std::sync::Arc<okdb_engine::pubsub::Message>>,
 }
 
 impl Connection<'_> {
@@ -834,15 +892,16 @@ impl Connection<'_> {
         proto: u8,
         peer: SocketAddr,
     ) -> bool {
-        let mut pushes = Vec::new();
-        if let Err(reason) = outbox.drain(&mut pushes) {
+        let mut messages = std::mem::take(&mut self.messages);
+        let drained = outbox.drain_messages(&mut messages);
+        if let Err(reason) = drained {
             tracing::warn!("client {peer} closed for overcoming output buffer limits: {reason}");
             return false;
         }
-        for p in pushes {
-            let size = encode::estimate(&p);
-            self.replies.push((p, proto, size));
+        for m in messages.drain(..) {
+            encode::message(&mut self.wbuf, &m, proto);
         }
+        self.messages = messages;
         true
     }
 
@@ -884,15 +943,20 @@ impl Connection<'_> {
                 self.replies.push((e, proto, 64));
                 false
             }
-            Ok((records, _)) => {
-                let mut out = Vec::new();
-                for rec in records.iter() {
-                    listener.messages(&rec, &mut out);
-                    listener.cursor = rec.lsn;
-                }
-                for m in out {
-                    let size = encode::estimate(&m);
-                    self.replies.push((m, proto, size));
+            Ok((batch, _)) => {
+                // Each chunk's messages are encoded once per rendering (protocol, values,
+                // MAXVALUE) and shared by every listener with the same; each copies those it
+                // follows.
+                let variant = listener.variant(proto);
+                for (chunk, range) in batch.parts() {
+                    let rendered = chunk.cached(variant, || render(chunk, listener, proto, feed));
+                    for m in &rendered.messages {
+                        if range.contains(&m.record) && listener.wants(&m.change) {
+                            self.wbuf.extend_from_slice(&rendered.bytes[m.start..m.end]);
+                        }
+                    }
+                    let (first, _) = chunk.span();
+                    listener.cursor = first + range.end as u64 - 1;
                 }
                 true
             }
