@@ -40,6 +40,14 @@ check "3" -n 3 USING
 check "OK" SET a 1 b 2
 check "2" DEL a b
 check "0" EXISTS a b
+# redis-cli SUBSCRIBE receives what PUBLISH sends (it stays subscribed: stopped by timeout).
+sub=$(mktemp)
+(timeout 3 redis-cli -p "$PORT" SUBSCRIBE smoke-ch >"$sub" 2>&1 || true) &
+subscriber=$!
+for _ in $(seq 100); do [ "$(redis-cli -p "$PORT" PUBLISH smoke-ch hi)" = "1" ] && break; sleep 0.03; done
+wait "$subscriber"
+if grep -qx hi "$sub" && grep -qx message "$sub"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: redis-cli SUBSCRIBE got: $(cat "$sub")"; fi
+rm -f "$sub"
 out=$(printf 'SET t hello\nGET t\n' | redis-cli -p "$PORT" || true)
 [ "$out" = "$(printf 'OK\nhello')" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: piped redis-cli: $out"; }
 check "(integer) 7" -3 --no-raw GET n

@@ -3,7 +3,8 @@
 # redis-cli and by redis-py, then Redis's own test suite (scripts/redis-suite.sh: no unit may pass
 # fewer tests than tests/redis-suite/expected.txt), then the language's differential test against
 # CPython (scripts/lang-diff.sh, 1,000 random programs), then a seconds-long smoke run of the
-# side-by-side benchmark harnesses (throughput, and maxmemory under every policy).
+# side-by-side benchmark harnesses (throughput, maxmemory under every policy, scripts, pub/sub and
+# the change feed).
 # Installs what it needs when missing: make/gcc, Redis (redis-server, redis-tools), tcl, redis-py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +19,5 @@ bash scripts/lang-diff.sh target/release/okdb 1000
 python3 bench/compare.py --smoke --okdb target/release/okdb >/dev/null
 python3 bench/evict.py --smoke --okdb target/release/okdb >/dev/null
 python3 bench/scripts.py --smoke --okdb target/release/okdb >/dev/null
+python3 bench/pubsub.py --smoke --okdb target/release/okdb >/dev/null
 echo "bench smoke: ok"

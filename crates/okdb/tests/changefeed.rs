@@ -14,7 +14,7 @@ use okdb_client::Client;
 use okdb_resp::Frame;
 
 mod common;
-use common::{spawn_server_on, OKDB};
+use common::{spawn_server, spawn_server_on, OKDB};
 
 fn fresh_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("okdb-feed-{name}-{}", std::process::id()));
@@ -190,7 +190,7 @@ fn run(policy: &str) {
         "--appendfsync".into(),
         policy.into(),
     ];
-    let (child, port) = spawn_server_on(0, &args, &[]);
+    let (child, port) = spawn_server(&args, &[]);
     let mut child = Some(child);
     let mut rng = fastrand::Rng::with_seed(11);
     let mut got = Vec::new();

@@ -102,9 +102,12 @@ pub(crate) fn remove_counted(
     f: impl FnOnce(&mut Value) -> ops::Result<usize>,
 ) -> Result<usize, CmdError> {
     let n = write(ctx, key, None, Empty::Delete, f)?.unwrap_or(0);
+    let now = ctx.now;
     if n > 0 {
         ctx.delta(key, delta);
-    } else {
+    } else if ctx.ks().is_some_and(|ks| ks.peek(key, now).is_some()) {
+        // (An empty container okdb's own verbs left is deleted by this removal all the same:
+        // that is a change.)
         ctx.unchanged(key);
     }
     Ok(n)
