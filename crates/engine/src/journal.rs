@@ -170,6 +170,10 @@ impl Queue {
         let wake = pending.sleeping
             && (pending.records.len() >= EAGER_AT
                 || (self.eager.load(Relaxed) && pending.pushes >= self.group_target.load(Relaxed)));
+        if wake {
+            // One wake-up is enough: the pushes until the writer runs need not repeat it.
+            pending.sleeping = false;
+        }
         drop(pending);
         if wake {
             self.ready.notify_one();
