@@ -611,3 +611,138 @@ impl Listener {
 fn t(s: &'static str) -> Reply {
     Reply::Bulk(Bytes::from_static(s.as_bytes()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::Key;
+
+    fn rec(lsn: u64, now: u64, key: &str) -> Record {
+        Record {
+            lsn,
+            now,
+            keyspace: "0".into(),
+            body: Body::Effects(vec![
+                Effect::Op("set".into()),
+                Effect::Put {
+                    keyspace: "0".into(),
+                    key: Key::new(key.as_bytes()),
+                    value: Value::Int(lsn as i64),
+                    expire_at: 0,
+                },
+            ]),
+        }
+    }
+
+    fn append(feed: &Feed, lsns: std::ops::RangeInclusive<u64>, now: u64, retention: (u64, u64)) {
+        let records = lsns.map(|l| (rec(l, now, &format!("k{l}")), 100)).collect();
+        feed.append(Incoming::Records(records), retention);
+    }
+
+    fn lsns(feed: &Feed, cursor: u64, max: usize) -> Vec<u64> {
+        let (batch, _) = feed.read_after(cursor, max).unwrap();
+        batch.iter().map(|r| r.lsn).collect()
+    }
+
+    #[test]
+    fn a_cursor_reads_what_follows_it_across_chunks() {
+        let feed = Feed::default();
+        feed.start_after(0);
+        append(&feed, 1..=3, 0, (u64::MAX, 0));
+        append(&feed, 4..=4, 0, (u64::MAX, 0));
+        append(&feed, 5..=9, 0, (u64::MAX, 0));
+        assert_eq!(lsns(&feed, 0, 100), (1..=9).collect::<Vec<_>>());
+        assert_eq!(lsns(&feed, 2, 3), vec![3, 4, 5]);
+        assert_eq!(lsns(&feed, 9, 10), Vec::<u64>::new());
+        // Lag: bytes held after the cursor.
+        assert_eq!(feed.lag(9), Some(0));
+        assert_eq!(feed.lag(6), Some(300));
+        assert_eq!(feed.lag(0), Some(900));
+        let (_, after) = feed.read_after(2, 3).unwrap();
+        assert_eq!(after, 400, "records 6..=9 remain after the batch");
+    }
+
+    #[test]
+    fn retention_drops_whole_chunks_and_raises_the_floor() {
+        let feed = Feed::default();
+        feed.start_after(0);
+        for c in 0..10u64 {
+            // 10 chunks of 10 records, 1,000 bytes each; keep at most 3,000 bytes.
+            append(&feed, c * 10 + 1..=c * 10 + 10, c * 1000, (3000, 0));
+        }
+        assert_eq!(feed.floor(), 70);
+        assert_eq!(lsns(&feed, 70, 1000).len(), 30);
+        assert!(
+            feed.read_after(69, 10).is_err(),
+            "69 is older than what is held"
+        );
+        assert_eq!(feed.lag(69), None);
+        // By age: a chunk more than 2 s older than the newest goes.
+        append(&feed, 101..=110, 20_000, (u64::MAX, 2));
+        assert_eq!(feed.floor(), 100);
+    }
+
+    #[test]
+    fn a_gap_restarts_the_feed_after_it_and_old_records_are_ignored() {
+        let feed = Feed::default();
+        feed.start_after(0);
+        append(&feed, 1..=5, 0, (u64::MAX, 0));
+        append(&feed, 3..=5, 0, (u64::MAX, 0)); // already held: ignored
+        assert_eq!(lsns(&feed, 0, 100), vec![1, 2, 3, 4, 5]);
+        append(&feed, 9..=10, 0, (u64::MAX, 0)); // 6..=8 lost
+        assert_eq!(feed.floor(), 8);
+        assert_eq!(lsns(&feed, 8, 100), vec![9, 10]);
+        assert!(feed.read_after(5, 10).is_err());
+    }
+
+    #[test]
+    fn listeners_filter_by_pattern_and_keyspace_and_number_changes_in_a_write() {
+        let listener = Listener {
+            patterns: vec![(Bytes::from_static(b"u*"), Pattern::new(b"u*").unwrap())],
+            keyspace: Some("0".into()),
+            cursor: 0,
+            values: true,
+            max_value: 4,
+        };
+        let r = FeedRecord {
+            lsn: 7,
+            effects: vec![
+                Effect::Op("set".into()),
+                Effect::Put {
+                    keyspace: "0".into(),
+                    key: Key::new(b"u1"),
+                    value: Value::Str("a long value".into()),
+                    expire_at: 0,
+                },
+                Effect::Del {
+                    keyspace: "0".into(),
+                    key: Key::new(b"x"),
+                },
+                Effect::Put {
+                    keyspace: "1".into(),
+                    key: Key::new(b"u2"),
+                    value: Value::Int(1),
+                    expire_at: 0,
+                },
+                Effect::Flush {
+                    keyspace: "0".into(),
+                },
+            ],
+            after: Vec::new(),
+        };
+        let mut out = Vec::new();
+        listener.changes(&r, &mut out);
+        assert_eq!(out.len(), 4, "every change, numbered");
+        let wanted: Vec<bool> = out.iter().map(|c| listener.wants(c)).collect();
+        assert_eq!(wanted, vec![true, false, false, true]);
+        // Over MAXVALUE: type and size instead of the value.
+        let Reply::Push(items) = &out[0].reply else {
+            panic!()
+        };
+        let Reply::Map(fields) = &items[1] else {
+            panic!()
+        };
+        assert!(fields.iter().any(|(k, _)| *k == t("type")));
+        assert!(!fields.iter().any(|(k, _)| *k == t("value")));
+    }
+}

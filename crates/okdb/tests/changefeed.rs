@@ -279,3 +279,8 @@ fn the_feed_resumed_after_drops_and_a_kill_9_is_the_journal_everysec() {
 fn the_feed_resumed_after_drops_and_a_kill_9_is_the_journal_always() {
     run("always");
 }
+
+#[test]
+fn the_feed_resumed_after_drops_and_a_kill_9_is_the_journal_no() {
+    run("no");
+}

@@ -220,6 +220,10 @@ fn listen_sends_each_change_with_its_op_value_and_seq() {
                 "RUN",
                 "SET('user:a', 1); SET('x', 2); SET('user:b', [1, 2])",
             ],
+            &["MULTI"],
+            &["SET", "user:m1", "1"],
+            &["SET", "user:m2", "2"],
+            &["EXEC"],
             &["SET", "temp", "1", "PX", "30"],
         ];
         for c in cmds {
@@ -242,6 +246,8 @@ fn listen_sends_each_change_with_its_op_value_and_seq() {
             ("t2", "del"),
             ("user:a", "set"),
             ("user:b", "set"),
+            ("user:m1", "set"),
+            ("user:m2", "set"),
             ("temp", "set"),
             ("temp", "expired"),
         ];
@@ -275,6 +281,10 @@ fn listen_sends_each_change_with_its_op_value_and_seq() {
         assert_eq!(seqs[8].0, seqs[9].0);
         // Numbered among all the write's changes (`x`, not followed here, was 1).
         assert_eq!((seqs[8].1.as_str(), seqs[9].1.as_str()), ("0", "2"));
+        // A MULTI/EXEC is one write too.
+        assert_eq!(seqs[10].0, seqs[11].0);
+        assert_eq!((seqs[10].1.as_str(), seqs[11].1.as_str()), ("0", "1"));
+        assert!(seqs[11].0 < seqs[12].0);
         if proto == 2 {
             call(&mut l, &["RESET"]);
         }
