@@ -333,3 +333,52 @@ fn no_server_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach okdb"));
 }
+
+#[test]
+fn okdb_listen_prints_changes_as_json_lines_and_says_where_to_resume() {
+    let dir = std::env::temp_dir().join(format!("okdb-cli-listen-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut server, port) = common::spawn_server(&["--dir", dir.to_str().unwrap()], &[]);
+    let mut listen = Command::new(OKDB)
+        .args(["-p", &port.to_string(), "listen", "user:*"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = listen.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Writes until the listener (started meanwhile) prints a change.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut n = 0;
+    let first = loop {
+        assert!(Instant::now() < deadline, "okdb listen printed nothing");
+        n += 1;
+        okdb(port, &["SET", "other", "1"]);
+        okdb(port, &["SET", &format!("user:{n}"), "{\"a\": [1, 2]}"]);
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            break line;
+        }
+    };
+    assert!(first.starts_with("{\"seq\":"), "{first}");
+    assert!(
+        first.contains("\"op\":\"set\"") && first.contains("\"value\":{\"a\":[1,2]}"),
+        "{first}"
+    );
+    assert!(!first.contains("other"), "{first}");
+    // The server goes away: the listener says the last seq it printed.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let status = listen.wait().unwrap();
+    assert!(!status.success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut listen.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("resume with --from"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

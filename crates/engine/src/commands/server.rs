@@ -143,6 +143,18 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
             line("evicted_keys", &st.evicted_keys.load(Relaxed));
             line("keyspace_hits", &st.keyspace_hits.load(Relaxed));
             line("keyspace_misses", &st.keyspace_misses.load(Relaxed));
+            line(
+                "pubsub_channels",
+                &ctx.store.pubsub.channels(false, None).len(),
+            );
+            line("pubsub_patterns", &ctx.store.pubsub.numpat());
+            line(
+                "pubsubshard_channels",
+                &ctx.store.pubsub.channels(true, None).len(),
+            );
+            line("feed_listeners", &ctx.shared.feed.listeners.load(Relaxed));
+            line("feed_oldest_seq", &ctx.shared.feed.floor());
+            line("feed_last_seq", &ctx.shared.feed.last());
             line("total_error_replies", &st.error_replies());
         }
         "replication" => {
