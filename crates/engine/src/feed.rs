@@ -510,86 +510,54 @@ impl Listener {
     /// Every change of one record as a message under this listener's value options, in order,
     /// each numbered by its place in the record (`index`); [`Listener::wants`] filters them.
     pub fn changes(&self, rec: &FeedRecord, out: &mut Vec<Change>) {
-        let rec_lsn = rec.lsn;
-        let mut op: SmolStr = SmolStr::new_static("set");
         let mut index = 0i64;
-        for (i, e) in rec.effects.iter().enumerate() {
-            let mut msg = |keyspace: &SmolStr,
-                           key: Option<&crate::key::Key>,
-                           op: &str,
-                           extra: Vec<(Reply, Reply)>| {
-                let mut m = vec![
-                    (t("seq"), Reply::Int(rec_lsn as i64)),
-                    (t("index"), Reply::Int(index)),
-                    (t("keyspace"), Reply::text(keyspace)),
-                    (
-                        t("key"),
-                        key.map_or(Reply::Null, |k| Reply::bulk(k.as_bytes())),
-                    ),
-                    (t("op"), Reply::text(op)),
-                ];
-                let with = extra
-                    .iter()
-                    .find(|(k, _)| *k == t("with"))
-                    .and_then(|(_, v)| match v {
-                        Reply::Bulk(b) => std::str::from_utf8(b).ok().map(SmolStr::new),
-                        _ => None,
-                    });
-                m.extend(extra);
-                out.push(Change {
-                    reply: Reply::Push(vec![t("change"), Reply::Map(m)]),
-                    keyspace: keyspace.clone(),
-                    key: key.cloned(),
-                    with,
-                    flushall: op == "flushall",
-                });
-                index += 1;
-            };
-            match e {
-                Effect::Op(o) => op = o.clone(),
+        crate::notify::each_change(&rec.effects, |c| {
+            let mut with = None;
+            let extra = match c.effect {
                 Effect::Put {
-                    keyspace,
-                    key,
-                    value,
-                    expire_at,
+                    value, expire_at, ..
                 } => {
                     let mut extra = self.value_fields(Some(value));
                     extra.push((t("expire_at"), Reply::Int(*expire_at as i64)));
-                    msg(keyspace, Some(key), &op, extra);
+                    extra
                 }
-                Effect::Change { keyspace, key, .. } => {
-                    let after = rec.after.iter().find(|(j, _)| *j == i).map(|(_, v)| v);
+                Effect::Change { .. } => {
+                    let after = rec.after.iter().find(|(j, _)| *j == c.at).map(|(_, v)| v);
                     let mut extra = self.value_fields(after);
                     if after.is_none() && self.values {
                         // Changed in place while no listener was connected: the journal holds
                         // only the change, so the listener reads the key again.
                         extra.push((t("reread"), Reply::Bool(true)));
                     }
-                    msg(keyspace, Some(key), &op, extra);
+                    extra
                 }
-                Effect::Del { keyspace, key } => {
-                    let op = match op.as_str() {
-                        "expired" | "evicted" | "rename_from" | "move_from" => op.as_str(),
-                        _ => "del",
-                    };
-                    msg(keyspace, Some(key), op, Vec::new());
+                Effect::Expire { at, .. } => vec![(t("expire_at"), Reply::Int(*at as i64))],
+                Effect::Swap { b, .. } => {
+                    with = Some(b.clone());
+                    vec![(t("with"), Reply::text(b))]
                 }
-                Effect::Expire { keyspace, key, at } => {
-                    let op = if *at == 0 { "persist" } else { "expire" };
-                    let extra = vec![(t("expire_at"), Reply::Int(*at as i64))];
-                    msg(keyspace, Some(key), op, extra);
-                }
-                Effect::Rename { keyspace, from, to } => {
-                    msg(keyspace, Some(from), "rename_from", Vec::new());
-                    msg(keyspace, Some(to), "rename_to", Vec::new());
-                }
-                Effect::Flush { keyspace } => msg(keyspace, None, "flushdb", Vec::new()),
-                Effect::FlushAll => msg(&SmolStr::new_static("*"), None, "flushall", Vec::new()),
-                Effect::Swap { a, b } => {
-                    msg(a, None, "swapdb", vec![(t("with"), Reply::text(b))]);
-                }
-            }
-        }
+                _ => Vec::new(),
+            };
+            let mut m = vec![
+                (t("seq"), Reply::Int(rec.lsn as i64)),
+                (t("index"), Reply::Int(index)),
+                (t("keyspace"), Reply::text(c.keyspace)),
+                (
+                    t("key"),
+                    c.key.map_or(Reply::Null, |k| Reply::bulk(k.as_bytes())),
+                ),
+                (t("op"), Reply::text(c.name)),
+            ];
+            m.extend(extra);
+            out.push(Change {
+                reply: Reply::Push(vec![t("change"), Reply::Map(m)]),
+                keyspace: c.keyspace.into(),
+                key: c.key.cloned(),
+                with,
+                flushall: matches!(c.effect, Effect::FlushAll),
+            });
+            index += 1;
+        });
     }
 
     fn value_fields(&self, v: Option<&Value>) -> Vec<(Reply, Reply)> {

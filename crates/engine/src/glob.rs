@@ -41,6 +41,12 @@ impl std::fmt::Display for TooLong {
 
 impl std::error::Error for TooLong {}
 
+impl From<TooLong> for crate::CmdError {
+    fn from(e: TooLong) -> Self {
+        crate::CmdError::err(e.to_string())
+    }
+}
+
 /// A compiled pattern. NFA state `i` means "the first `i` matchers have matched"; matcher `i`
 /// moves state `i` to `i + 1` on the bytes it accepts, and a `*` before matcher `i` (or at the
 /// end, for the last state) lets state `i` stay on any byte.

@@ -15,6 +15,7 @@
 use smol_str::SmolStr;
 
 use crate::effects::Effect;
+use crate::key::Key;
 
 /// Notification classes, Redis's bits.
 pub const KEYSPACE: u32 = 1 << 0;
@@ -222,72 +223,125 @@ pub fn class_of_value(v: Option<&okdb_value::Value>) -> u32 {
 #[derive(Debug, Clone)]
 pub struct Event {
     pub keyspace: SmolStr,
-    pub key: crate::key::Key,
+    pub key: Key,
     pub event: SmolStr,
     pub class: u32,
 }
 
-/// The notifications of a record's effects: each effect is named by the [`Effect::Op`] before
-/// it. `value_of` looks up a key's value now (the class of okdb's own verbs comes from it).
-pub fn events(
-    effects: &[Effect],
-    mut value_of: impl FnMut(&str, &crate::key::Key) -> Option<u32>,
-    out: &mut Vec<Event>,
-) {
-    let mut op = SmolStr::new_static("set");
-    let mut push = |ks: &SmolStr, key: &crate::key::Key, event: SmolStr, class: u32| {
-        out.push(Event {
-            keyspace: ks.clone(),
-            key: key.clone(),
-            event,
-            class,
-        })
-    };
-    for e in effects {
-        match e {
-            Effect::Op(o) => op = o.clone(),
-            Effect::Put {
-                keyspace,
-                key,
-                value,
-                expire_at,
-            } => {
-                let class = class_of_event(&op).unwrap_or_else(|| class_of_value(Some(value)));
-                push(keyspace, key, op.clone(), class);
-                if *expire_at != 0 && matches!(op.as_str(), "set" | "getex") {
-                    push(keyspace, key, SmolStr::new_static("expire"), GENERIC);
-                }
+/// One change a record made, with its name: the walk over a record's effects that the change
+/// feed and keyspace notifications share.
+#[derive(Debug, Clone, Copy)]
+pub struct Named<'a> {
+    /// The effect's place in the record.
+    pub at: usize,
+    /// The op of the command that made it ([`Effect::Op`]).
+    pub op: &'a str,
+    /// What the change is called: the op, or what the effect says itself (`del`, `expire`,
+    /// `persist`, `rename_from`, `rename_to`, `flushdb`, `flushall`, `swapdb`); a deletion by
+    /// expiry, eviction, `RENAME` or `MOVE` keeps the op (`expired`, `evicted`, …).
+    pub name: &'a str,
+    pub keyspace: &'a str,
+    /// None for the whole-keyspace writes.
+    pub key: Option<&'a Key>,
+    pub effect: &'a Effect,
+}
+
+/// Calls `f` with each change of a record, in order (a rename is two: `rename_from` then
+/// `rename_to`).
+pub fn each_change<'a>(effects: &'a [Effect], mut f: impl FnMut(Named<'a>)) {
+    let mut op: &str = "set";
+    for (at, effect) in effects.iter().enumerate() {
+        let named = |name, keyspace, key| Named {
+            at,
+            op,
+            name,
+            keyspace,
+            key,
+            effect,
+        };
+        let change = match effect {
+            Effect::Op(o) => {
+                op = o;
+                continue;
             }
-            Effect::Change { keyspace, key, .. } => {
-                let class = class_of_event(&op)
-                    .or_else(|| value_of(keyspace, key))
-                    .unwrap_or(STRING);
-                push(keyspace, key, op.clone(), class);
+            Effect::Put { keyspace, key, .. } | Effect::Change { keyspace, key, .. } => {
+                named(op, keyspace, Some(key))
             }
-            Effect::Del { keyspace, key } => match op.as_str() {
-                "del" | "expire" | "getex" => push(keyspace, key, "del".into(), GENERIC),
-                "expired" => push(keyspace, key, op.clone(), EXPIRED),
-                "evicted" => push(keyspace, key, op.clone(), EVICTED),
-                "move_from" | "rename_from" => push(keyspace, key, op.clone(), GENERIC),
-                _ => {
-                    // A pop or removal that emptied the container: its event, then `del`.
-                    if let Some(class) = class_of_event(&op).filter(|c| *c != GENERIC) {
-                        push(keyspace, key, op.clone(), class);
-                    }
-                    push(keyspace, key, "del".into(), GENERIC);
-                }
-            },
+            Effect::Del { keyspace, key } => {
+                let name = match op {
+                    "expired" | "evicted" | "rename_from" | "move_from" => op,
+                    _ => "del",
+                };
+                named(name, keyspace, Some(key))
+            }
             Effect::Expire { keyspace, key, at } => {
-                let event = if *at == 0 { "persist" } else { "expire" };
-                push(keyspace, key, SmolStr::new_static(event), GENERIC);
+                let name = if *at == 0 { "persist" } else { "expire" };
+                named(name, keyspace, Some(key))
             }
             Effect::Rename { keyspace, from, to } => {
-                push(keyspace, from, "rename_from".into(), GENERIC);
-                push(keyspace, to, "rename_to".into(), GENERIC);
+                f(named("rename_from", keyspace, Some(from)));
+                named("rename_to", keyspace, Some(to))
             }
-            Effect::Flush { .. } | Effect::FlushAll | Effect::Swap { .. } => {}
-        }
+            Effect::Flush { keyspace } => named("flushdb", keyspace, None),
+            Effect::FlushAll => named("flushall", "*", None),
+            Effect::Swap { a, .. } => named("swapdb", a, None),
+        };
+        f(change);
     }
+}
+
+/// The notifications of a record's effects ([`each_change`]; whole-keyspace writes notify
+/// nothing). `value_of` looks up a key's value now (the class of okdb's own verbs comes from
+/// it).
+pub fn events(
+    effects: &[Effect],
+    mut value_of: impl FnMut(&str, &Key) -> Option<u32>,
+    out: &mut Vec<Event>,
+) {
+    each_change(effects, |c| {
+        let Some(key) = c.key else { return };
+        let mut push = |event: &str, class: u32| {
+            out.push(Event {
+                keyspace: c.keyspace.into(),
+                key: key.clone(),
+                event: SmolStr::new(event),
+                class,
+            })
+        };
+        match c.effect {
+            Effect::Put {
+                value, expire_at, ..
+            } => {
+                let class = class_of_event(c.name).unwrap_or_else(|| class_of_value(Some(value)));
+                push(c.name, class);
+                if *expire_at != 0 && matches!(c.op, "set" | "getex") {
+                    push("expire", GENERIC);
+                }
+            }
+            Effect::Change { .. } => {
+                let class = class_of_event(c.name)
+                    .or_else(|| value_of(c.keyspace, key))
+                    .unwrap_or(STRING);
+                push(c.name, class);
+            }
+            Effect::Del { .. } => match c.name {
+                "expired" => push(c.name, EXPIRED),
+                "evicted" => push(c.name, EVICTED),
+                "del" => {
+                    // A pop or removal that emptied the container: its event, then `del`.
+                    if !matches!(c.op, "del" | "expire" | "getex") {
+                        if let Some(class) = class_of_event(c.op).filter(|c| *c != GENERIC) {
+                            push(c.op, class);
+                        }
+                    }
+                    push("del", GENERIC);
+                }
+                _ => push(c.name, GENERIC),
+            },
+            // expire, persist, rename_from, rename_to
+            _ => push(c.name, GENERIC),
+        }
+    });
 }
 
 /// The channel part naming a keyspace: `SELECT`'s keyspaces are numbers already.

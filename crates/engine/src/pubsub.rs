@@ -271,13 +271,7 @@ impl PubSub {
                 if let Some((_, subs)) = self.patterns.get_mut(name) {
                     subs.push(sub);
                 } else {
-                    let glob = Pattern::new(name).map_err(|e| {
-                        crate::CmdError::err(format!(
-                            "pattern of {} bytes is longer than the {} allowed",
-                            e.0,
-                            crate::glob::MAX_PATTERN_LEN
-                        ))
-                    })?;
+                    let glob = Pattern::new(name)?;
                     self.patterns.insert(name.clone(), (glob, vec![sub]));
                 }
             }

@@ -106,9 +106,7 @@ pub(crate) fn match_pattern(pattern: &[u8]) -> Result<Option<glob::Pattern>, Cmd
     if pattern == b"*" {
         return Ok(None);
     }
-    glob::Pattern::new(pattern)
-        .map(Some)
-        .map_err(|e| CmdError::err(e.to_string()))
+    Ok(Some(glob::Pattern::new(pattern)?))
 }
 
 /// `SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]` → `[next_cursor, [keys]]`.

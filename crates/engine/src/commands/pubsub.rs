@@ -86,13 +86,7 @@ pub fn pubsub(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if is(sub, "CHANNELS") || is(sub, "SHARDCHANNELS") {
         let pattern = match a {
             [_, _] => None,
-            [_, _, p] => Some(crate::glob::Pattern::new(p).map_err(|e| {
-                CmdError::err(format!(
-                    "pattern of {} bytes is longer than the {} allowed",
-                    e.0,
-                    crate::glob::MAX_PATTERN_LEN
-                ))
-            })?),
+            [_, _, p] => Some(crate::glob::Pattern::new(p)?),
             _ => return Err(wrong_sub(sub)),
         };
         let mut names = ps.channels(shard, pattern.as_ref());
@@ -219,13 +213,7 @@ pub fn listen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             values = false;
             i += 1;
         } else {
-            let p = crate::glob::Pattern::new(arg).map_err(|e| {
-                CmdError::err(format!(
-                    "pattern of {} bytes is longer than the {} allowed",
-                    e.0,
-                    crate::glob::MAX_PATTERN_LEN
-                ))
-            })?;
+            let p = crate::glob::Pattern::new(arg)?;
             patterns.push((arg.clone(), p));
             i += 1;
         }
