@@ -150,7 +150,7 @@ pub enum Incoming {
         starts: Vec<u32>,
         last_now: u64,
     },
-    /// Records and their estimated sizes.
+    /// Records and their sizes ([`estimate`]).
     Records(Vec<(Record, u64)>),
 }
 
@@ -438,7 +438,10 @@ pub fn retention(cfg: &crate::Config, feed: &Feed) -> (u64, u64) {
 }
 
 /// About how many bytes a record takes (records the executor hands over without a journal).
-pub fn estimate(effects: &[Effect]) -> u64 {
+pub fn estimate(rec: &Record) -> u64 {
+    let Body::Effects(effects) = &rec.body else {
+        return 64;
+    };
     effects
         .iter()
         .map(|e| {

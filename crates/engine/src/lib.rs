@@ -487,13 +487,12 @@ impl Engine {
 
     /// Locks the store with the batch clock set to `now` (replay runs at the recorded time).
     pub fn lock_at(&self, now: u64) -> Executor<'_> {
-        let store = lock(&self.shared.store);
+        let mut store = lock(&self.shared.store);
         let notify = self.shared.config.notify_keyspace_events.load(Relaxed);
         let wanted = notify & (notify::KEYSPACE | notify::KEYEVENT) != 0
             && notify & !(notify::KEYSPACE | notify::KEYEVENT) != 0
             && !store.pubsub.is_idle();
         let notify = if wanted { notify } else { 0 };
-        let mut store = store;
         store.new_keys = (notify & notify::NEW != 0).then(Vec::new);
         Executor {
             store,
@@ -780,15 +779,11 @@ impl Drop for Executor<'_> {
         }
         if !self.records.is_empty() {
             if self.feeding() {
-                let cfg = &self.shared.config;
-                let retention = feed::retention(cfg, &self.shared.feed);
+                let retention = feed::retention(&self.shared.config, &self.shared.feed);
                 let records = std::mem::take(&mut self.records)
                     .into_iter()
                     .map(|r| {
-                        let size = match &r.body {
-                            journal::Body::Effects(e) => feed::estimate(e),
-                            journal::Body::Command { .. } => 64,
-                        };
+                        let size = feed::estimate(&r);
                         (r, size)
                     })
                     .collect();
@@ -927,8 +922,7 @@ impl Executor<'_> {
             }
             return reply;
         }
-        self.store.recording = write
-            && (self.store.tracking || self.store.undoing || self.notify != 0 || self.feeding());
+        self.store.recording = write && (self.store.undoing || self.effects_wanted());
         let mut ctx = Ctx {
             store: &mut self.store,
             session,
@@ -1020,7 +1014,7 @@ impl Executor<'_> {
             freed_total += freed;
             evicted += 1;
             grows = here.is_some_and(|h| self.store.space(h).growth_bytes() > 0);
-            if self.store.tracking || self.notify != 0 {
+            if self.effects_wanted() {
                 if self.store.tracking {
                     self.store.space(i).mark_dirty(key.as_bytes());
                 }
@@ -1210,7 +1204,7 @@ impl Executor<'_> {
         if !self.store.recording {
             return;
         }
-        if !self.store.tracking && self.notify == 0 && !self.feeding() {
+        if !self.effects_wanted() {
             // Recording only for a script's undo log (crate::script).
             effects::forget(&mut self.store);
             return;
@@ -1296,6 +1290,12 @@ impl Executor<'_> {
             });
             self.last_lsn = lsn;
         }
+    }
+
+    /// Whether a write's effects are wanted: for checkpoints and the journal (tracking),
+    /// keyspace notifications, or the change feed without a journal.
+    fn effects_wanted(&self) -> bool {
+        self.store.tracking || self.notify != 0 || self.feeding()
     }
 
     /// No journal, but a listener has come: records go to the feed from the executor.
@@ -1473,8 +1473,6 @@ impl Ctx<'_> {
         }
     }
 
-    /// Declares an effect that covers `keys` of the current keyspace (`RENAME`): the notes of
-    /// those keys make no effect of their own.
     /// Says that a write reached `key` but left it as it was (an `SREM` of no member): it makes
     /// no effect, so nothing is journaled or notified for it.
     pub(crate) fn unchanged(&mut self, key: &[u8]) {
@@ -1486,6 +1484,8 @@ impl Ctx<'_> {
         }
     }
 
+    /// Declares an effect that covers `keys` of the current keyspace (`RENAME`): the notes of
+    /// those keys make no effect of their own.
     pub(crate) fn declare_covering(&mut self, effect: effects::Effect, keys: &[&[u8]]) {
         if !self.store.recording {
             return;
