@@ -21,7 +21,7 @@ use crate::glob::Pattern;
 use crate::{lock, Reply};
 
 /// One message for one subscriber.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     /// To a channel subscriber: `message channel payload`.
     Message { channel: Bytes, payload: Bytes },
@@ -36,35 +36,8 @@ pub enum Message {
 }
 
 impl Message {
-    /// The push a client receives.
-    pub fn to_reply(&self) -> Reply {
-        let b = |s: &'static str| Reply::Bulk(Bytes::from_static(s.as_bytes()));
-        match self {
-            Message::Message { channel, payload } => Reply::Push(vec![
-                b("message"),
-                Reply::Bulk(channel.clone()),
-                Reply::Bulk(payload.clone()),
-            ]),
-            Message::PMessage {
-                pattern,
-                channel,
-                payload,
-            } => Reply::Push(vec![
-                b("pmessage"),
-                Reply::Bulk(pattern.clone()),
-                Reply::Bulk(channel.clone()),
-                Reply::Bulk(payload.clone()),
-            ]),
-            Message::SMessage { channel, payload } => Reply::Push(vec![
-                b("smessage"),
-                Reply::Bulk(channel.clone()),
-                Reply::Bulk(payload.clone()),
-            ]),
-        }
-    }
-
     /// About its encoded size, for the output limit.
-    fn size(&self) -> usize {
+    pub fn size(&self) -> usize {
         match self {
             Message::Message { channel, payload } | Message::SMessage { channel, payload } => {
                 channel.len() + payload.len() + 40
@@ -147,17 +120,9 @@ impl Outbox {
         Poll::Pending
     }
 
-    /// Takes every waiting message (appended to `out` as pushes); `Err` with the reason when
-    /// the outbox went over its limit (the connection is to be closed).
-    pub fn drain(&self, out: &mut Vec<Reply>) -> Result<(), String> {
-        let mut messages = VecDeque::new();
-        self.drain_messages(&mut messages)?;
-        out.extend(messages.iter().map(|m| m.to_reply()));
-        Ok(())
-    }
-
-    /// Takes every waiting message as it is (the server encodes them straight into its
-    /// buffer); `Err` as [`Outbox::drain`].
+    /// Takes every waiting message (the server encodes them straight into its buffer, or as
+    /// [`Reply::Message`] among a batch's replies); `Err` with the reason when the outbox went
+    /// over its limit (the connection is to be closed).
     pub fn drain_messages(&self, out: &mut VecDeque<Arc<Message>>) -> Result<(), String> {
         let mut o = lock(&self.inner);
         if let Some(reason) = &o.over {

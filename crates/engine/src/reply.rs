@@ -38,6 +38,9 @@ pub enum Reply {
     /// Several replies to one command, sent one after the other (`SUBSCRIBE a b` confirms
     /// each channel with a reply of its own).
     Many(Vec<Reply>),
+    /// A pub/sub message (`message`, `pmessage`, `smessage`): a push, shared by every
+    /// subscriber it goes to.
+    Message(std::sync::Arc<crate::pubsub::Message>),
 }
 
 impl Reply {

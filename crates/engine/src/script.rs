@@ -237,7 +237,8 @@ fn reply_to_val(reply: Reply) -> Result<Val, Exc> {
             Err(_) => Val::V(Value::Bytes(b.to_vec().into())),
         },
         Reply::Text(s) => Val::string(s),
-        Reply::Null | Reply::NullArray => Val::V(Value::Null),
+        // A script cannot subscribe, so no message comes back to it.
+        Reply::Null | Reply::NullArray | Reply::Message(_) => Val::V(Value::Null),
         Reply::Array(items) | Reply::Push(items) | Reply::Many(items) => Val::list(
             items
                 .into_iter()

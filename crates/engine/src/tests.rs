@@ -18,6 +18,7 @@ fn render(r: &Reply) -> String {
         Reply::Bool(b) => b.to_string(),
         Reply::Value(v) => v.to_string(),
         Reply::Error(e) => e.to_string(),
+        Reply::Message(m) => format!("{m:?}"),
         Reply::Values(items) => format!(
             "[{}]",
             items

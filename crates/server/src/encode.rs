@@ -15,8 +15,11 @@ pub fn reply(out: &mut Vec<u8>, reply: &Reply, proto: u8) {
 
 /// A pub/sub message, straight from its parts (no reply built for it).
 pub fn message(out: &mut Vec<u8>, m: &okdb_engine::pubsub::Message, proto: u8) {
+    message_to(&mut Encoder::new(out, proto >= 3), m);
+}
+
+fn message_to(e: &mut Encoder<'_>, m: &okdb_engine::pubsub::Message) {
     use okdb_engine::pubsub::Message;
-    let mut e = Encoder::new(out, proto >= 3);
     match m {
         Message::Message { channel, payload } => {
             e.push(3);
@@ -81,6 +84,7 @@ fn encode_reply(e: &mut Encoder<'_>, r: &Reply) {
             items.iter().for_each(|i| encode_reply(e, i));
         }
         Reply::Many(replies) => replies.iter().for_each(|r| encode_reply(e, r)),
+        Reply::Message(m) => message_to(e, m),
     }
 }
 
@@ -157,6 +161,7 @@ pub fn estimate(reply: &Reply) -> usize {
                 .sum::<usize>()
         }
         Reply::Value(v) => value_estimate(v),
+        Reply::Message(m) => m.size(),
         _ => 24,
     }
 }

@@ -298,7 +298,7 @@ async fn connection(
         let outbox = client.session.outbox().cloned();
         let listening = client.session.listen.as_ref().map(|l| l.cursor);
         let n = tokio::select! {
-            () = changes(&engine, listening) => {
+            () = changes(&engine, listening), if listening.is_some() => {
                 // Changes from the feed for this listener, between its requests.
                 if !conn.take_changes(&mut client.session, peer) {
                     let _ = conn.write_replies(&mut stream, None).await;
@@ -325,7 +325,7 @@ async fn connection(
                 Ok(n) => n,
                 Err(_) => break,
             },
-            () = messages(outbox.as_deref()) => {
+            () = messages(outbox.as_deref()), if outbox.is_some() => {
                 // Pub/sub messages for this subscribed connection, between its requests.
                 let Some(outbox) = outbox else { continue };
                 if !conn.take_messages(&outbox, client.session.proto, peer) {
@@ -817,15 +817,14 @@ impl Connection<'_> {
                 // Messages that came meanwhile (from this very command too, as with a PUBLISH to
                 // a channel it subscribes to) go before its reply, as in Redis.
                 if !outbox.is_empty() {
-                    let mut pushes = Vec::new();
-                    if let Err(reason) = outbox.drain(&mut pushes) {
+                    if let Err(reason) = outbox.drain_messages(&mut self.messages) {
                         tracing::warn!("client {} closed: {reason}", session.id);
                         outcome.close = true;
                     }
-                    for p in pushes {
-                        let size = encode::estimate(&p);
+                    for m in self.messages.drain(..) {
+                        let size = m.size();
                         outcome.pending += size;
-                        self.replies.push((p, session.proto, size));
+                        self.replies.push((Reply::Message(m), session.proto, size));
                     }
                 }
             }
