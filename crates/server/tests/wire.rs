@@ -112,6 +112,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("LISTEN KEYSPACE x", "-ERR LISTEN needs at least one key pattern", ""),
     ("LISTEN k FROM 9", "-ERR seq 9 is ahead of the last change (0)", ""),
     ("LISTEN k FROM x", "-ERR value is not an integer", ""),
+    ("LISTEN k MAXVALUE -1", "-ERR MAXVALUE takes a number, 0 or more", ""),
+    ("LISTEN '['", "[\"listen\", :0]", ">[\"listen\", :0]"),
     ("UNLISTEN", "[\"unlisten\", :0]", ">[\"unlisten\", :0]"),
     ("SET k 5; GET k", "\"5\"", ":5"),
     ("SET k 1.5; GET k", "\"1.5\"", ",1.5"),

@@ -8,7 +8,7 @@ use crate::pubsub::{self, Kind};
 use crate::{CmdError, Ctx, Reply};
 
 fn sub(ctx: &mut Ctx, a: &[Bytes], kind: Kind) -> Result<Reply, CmdError> {
-    if ctx.session.multi.is_some() || ctx.session.in_exec {
+    if ctx.session.in_exec {
         return Err(CmdError::err(format!(
             "{} isn't allowed in a transaction",
             String::from_utf8_lossy(&a[0]).to_ascii_uppercase()
@@ -168,7 +168,7 @@ pub fn reset(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
 /// with the seq it follows from. Again while listening: replaces what it follows.
 pub fn listen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     use std::sync::atomic::Ordering::Relaxed;
-    if ctx.session.multi.is_some() || ctx.session.in_exec {
+    if ctx.session.in_exec {
         return Err(CmdError::err("LISTEN isn't allowed in a transaction"));
     }
     let mut patterns = Vec::new();
@@ -182,29 +182,24 @@ pub fn listen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         let next = a.get(i + 1);
         if is(arg, "KEYSPACE") {
             let name = next.ok_or_else(CmdError::syntax)?;
-            keyspace = if &name[..] == b"*" {
-                None
-            } else {
-                Some(
-                    std::str::from_utf8(name)
-                        .map_err(|_| CmdError::err("keyspace names are UTF-8"))?
-                        .into(),
-                )
+            keyspace = match crate::args::text(name)? {
+                "*" => None,
+                name => Some(name.into()),
             };
             i += 2;
-        } else if is(arg, "FROM") {
+        } else if is(arg, "FROM") || is(arg, "MAXVALUE") {
             let n = crate::args::int(next.ok_or_else(CmdError::syntax)?)?;
-            if n < 0 {
-                return Err(CmdError::err("FROM takes a seq, 0 or more"));
+            let n = u64::try_from(n).map_err(|_| {
+                CmdError::err(format!(
+                    "{} takes a number, 0 or more",
+                    String::from_utf8_lossy(arg).to_ascii_uppercase()
+                ))
+            })?;
+            if is(arg, "FROM") {
+                from = Some(n);
+            } else {
+                max_value = n as usize;
             }
-            from = Some(n as u64);
-            i += 2;
-        } else if is(arg, "MAXVALUE") {
-            let n = crate::args::int(next.ok_or_else(CmdError::syntax)?)?;
-            if n < 0 {
-                return Err(CmdError::err("MAXVALUE takes a number of bytes, 0 or more"));
-            }
-            max_value = n as usize;
             i += 2;
         } else if is(arg, "VALUES") {
             values = true;
