@@ -86,8 +86,8 @@ def main():
             r_ops, o_ops = med((pipeline, test, "redis"), 0), med((pipeline, test, "okdb"), 0)
             r_cpu, o_cpu = med((pipeline, test, "redis"), 1), med((pipeline, test, "okdb"), 1)
             mode = "-c 50" + (" -P 16" if pipeline > 1 else "")
-            print(f"| {test} | {mode} | {r_ops:,.0f} | {o_ops:,.0f} | {o_ops / r_ops:.2f} | "
-                  f"{r_cpu:.2f} | {o_cpu:.2f} | {o_cpu / r_cpu:.2f} |")
+            print(f"| {test} | {mode} | {r_ops:,.0f} | {o_ops:,.0f} | {compare.ratio(o_ops, r_ops)} | "
+                  f"{r_cpu:.2f} | {o_cpu:.2f} | {compare.ratio(o_cpu, r_cpu)} |")
 
 
 if __name__ == "__main__":

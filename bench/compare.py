@@ -114,6 +114,11 @@ def wait_ready(port, proc, timeout=20.0):
     raise RuntimeError(f"server on port {port} did not start")
 
 
+def ratio(a, b):
+    """`a / b` for a table cell; CPU is read in clock ticks, so a short (smoke) run can measure none."""
+    return f"{a / b:.2f}" if b else "n/a"
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()

@@ -291,8 +291,8 @@ def main():
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, pipeline in fan:
         r, o = ("fanout", n, pipeline, "redis"), ("fanout", n, pipeline, "okdb")
-        print(f"| {n:,} | {pipeline} | {med(r, 0):,.0f} | {med(o, 0):,.0f} | {med(o, 0) / med(r, 0):.2f} | "
-              f"{med(r, 1):.3f} | {med(o, 1):.3f} | {med(o, 1) / med(r, 1):.2f} |")
+        print(f"| {n:,} | {pipeline} | {med(r, 0):,.0f} | {med(o, 0):,.0f} | {compare.ratio(med(o, 0), med(r, 0))} | "
+              f"{med(r, 1):.3f} | {med(o, 1):.3f} | {compare.ratio(med(o, 1), med(r, 1))} |")
     print(f"\n`SET key:__rand_int__ value`, -c 50 -P 16, {args.writes:,} per run; both servers "
           "with `appendfsync everysec`:\n")
     print("| server | followers | SET ops/s | CPU µs/SET | vs okdb alone |")
@@ -306,7 +306,7 @@ def main():
         ("redis", "keyspace", "10 × `PSUBSCRIBE __keyspace@0__:*`, KA"),
     ]:
         k = ("writes", kind, name)
-        print(f"| {name} | {label} | {med(k, 0):,.0f} | {med(k, 1):.2f} | {med(k, 0) / alone:.2f} |")
+        print(f"| {name} | {label} | {med(k, 0):,.0f} | {med(k, 1):.2f} | {compare.ratio(med(k, 0), alone)} |")
     print(f"\nFrom a `SET`'s reply to its message at one follower, {latency_writes:,} writes one at "
           "a time (ms):\n")
     print("| server, policy | follower | p50 | p99 |")

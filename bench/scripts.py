@@ -188,14 +188,14 @@ def main():
         r_ops, o_ops = med((label, pipeline, "redis"), 0), med((label, pipeline, "okdb"), 0)
         r_cpu, o_cpu = med((label, pipeline, "redis"), 1), med((label, pipeline, "okdb"), 1)
         mode = "-c 50" + (" -P 16" if pipeline > 1 else "")
-        print(f"| {label} | {mode} | {r_ops:,.0f} | {o_ops:,.0f} | {o_ops / r_ops:.2f} | "
-              f"{r_cpu:.2f} | {o_cpu:.2f} | {o_cpu / r_cpu:.2f} |")
+        print(f"| {label} | {mode} | {r_ops:,.0f} | {o_ops:,.0f} | {compare.ratio(o_ops, r_ops)} | "
+              f"{r_cpu:.2f} | {o_cpu:.2f} | {compare.ratio(o_cpu, r_cpu)} |")
     r_ops, r_cpu = med(("tx3 MULTI", 1, "redis"), 0), med(("tx3 MULTI", 1, "redis"), 1)
     for opener in ("MULTI", "BEGIN"):
         o_ops, o_cpu = med((f"tx3 {opener}", 1, "okdb"), 0), med((f"tx3 {opener}", 1, "okdb"), 1)
         closer = "EXEC" if opener == "MULTI" else "END"
         print(f"| tx of 3 INCR: Redis MULTI/EXEC vs okdb {opener}/{closer} | 50 conns | {r_ops:,.0f} | "
-              f"{o_ops:,.0f} | {o_ops / r_ops:.2f} | {r_cpu:.2f} | {o_cpu:.2f} | {o_cpu / r_cpu:.2f} |")
+              f"{o_ops:,.0f} | {compare.ratio(o_ops, r_ops)} | {r_cpu:.2f} | {o_cpu:.2f} | {compare.ratio(o_cpu, r_cpu)} |")
     print(f"\nAfter the run Redis held {redis_scripts:,} cached scripts (it keeps every EVAL's script "
           "until SCRIPT FLUSH); okdb's cache holds at most 1,024 scripts and 8 MiB of source.\n")
     print_scans(args.records, scans)
