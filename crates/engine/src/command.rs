@@ -8,9 +8,14 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 
+use crate::acl::Access;
 use crate::{CmdError, Ctx, Reply};
 
 pub type Handler = fn(&mut Ctx, &[Bytes]) -> Result<Reply, CmdError>;
+
+/// Names a command's keys exactly, each with how the command uses it
+/// (crate::commands::keyspec), where (first, last, step) cannot.
+pub type KeyFinder = fn(&[Bytes], &mut dyn FnMut(&[u8], Access));
 
 /// Command flags, as bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +36,8 @@ impl Flags {
     pub const TX: Flags = Flags(64);
     /// Runs a script (`RUN`): the executor runs it as one transaction (crate::script).
     pub const SCRIPT: Flags = Flags(128);
+    /// Runs before authentication (`AUTH`, `HELLO`, `QUIT`).
+    pub const NOAUTH: Flags = Flags(256);
 
     pub const fn or(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)
@@ -49,6 +56,7 @@ impl Flags {
             (Flags::FAST, "fast"),
             (Flags::CONNECTION, "connection"),
             (Flags::DENYOOM, "denyoom"),
+            (Flags::NOAUTH, "no_auth"),
         ];
         all.iter()
             .filter(|(f, _)| self.has(*f))
@@ -74,9 +82,46 @@ pub struct CommandSpec {
     /// One line: what it does.
     pub summary: &'static str,
     pub handler: Handler,
+    /// The exact keys, where the positions above are not (options after the keys, `numkeys`,
+    /// `STORE dest`): what the ACL check reads.
+    pub find_keys: Option<KeyFinder>,
+    /// How the keys at the positions above are used, when not as the flags say (a write
+    /// command's keys are written, a read command's read): read and written by commands that
+    /// answer what they change (`GETSET`, the pops, `INCR`).
+    pub access: Option<Access>,
 }
 
 impl CommandSpec {
+    /// Names its keys with a finder (crate::commands::keyspec).
+    pub const fn keys_by(mut self, finder: KeyFinder) -> CommandSpec {
+        self.find_keys = Some(finder);
+        self
+    }
+
+    /// Its keys are read and written (it answers what it changes).
+    pub const fn rw(mut self) -> CommandSpec {
+        self.access = Some(Access::ReadWrite);
+        self
+    }
+
+    /// Calls `f` with each key of this call and how it is used: exact, for the ACL check.
+    pub fn each_key(&self, args: &[Bytes], f: &mut dyn FnMut(&[u8], Access)) {
+        if let Some(find) = self.find_keys {
+            if args.len() as i32 >= self.arity.abs() {
+                find(args, f);
+            }
+            return;
+        }
+        let access = self.access.unwrap_or(if self.flags.has(Flags::WRITE) {
+            Access::Write
+        } else {
+            Access::Read
+        });
+        for k in self.keys(args) {
+            f(k, access);
+        }
+    }
+
     pub fn arity_ok(&self, n: usize) -> bool {
         let n = n as i32;
         if self.arity >= 0 {

@@ -70,6 +70,11 @@ pub struct Config {
     pub script_max_memory: AtomicU64,
     pub script_time_limit: AtomicU64,
     pub script_max_depth: AtomicU32,
+    /// Most entries `ACL LOG` keeps.
+    pub acllog_max_len: AtomicUsize,
+    /// Seconds a connection that must authenticate has to do it before it is closed; 0 = no
+    /// limit.
+    pub auth_timeout: AtomicU64,
 }
 
 /// Redis's encoding settings okdb accepts and ignores, with Redis's defaults.
@@ -186,6 +191,8 @@ impl Default for Config {
             script_max_memory: AtomicU64::new(64 << 20),
             script_time_limit: AtomicU64::new(500),
             script_max_depth: AtomicU32::new(100),
+            acllog_max_len: AtomicUsize::new(128),
+            auth_timeout: AtomicU64::new(10),
         }
     }
 }
@@ -390,6 +397,24 @@ pub static SETTINGS: &[Setting] = &[
         get: |c| c.first_request_timeout.load(Relaxed).to_string(),
         set: Some(|c, v| {
             c.first_request_timeout.store(parse_in(v, 0, 1 << 31)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "auth-timeout",
+        doc: "seconds a connection that must authenticate has to do it; 0 = no limit",
+        get: |c| c.auth_timeout.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.auth_timeout.store(parse_in(v, 0, 1 << 31)?, Relaxed);
+            Ok(())
+        }),
+    },
+    Setting {
+        name: "acllog-max-len",
+        doc: "most entries ACL LOG keeps",
+        get: |c| c.acllog_max_len.load(Relaxed).to_string(),
+        set: Some(|c, v| {
+            c.acllog_max_len.store(parse_in(v, 0, 1 << 20)? as usize, Relaxed);
             Ok(())
         }),
     },

@@ -474,6 +474,9 @@ pub struct Listener {
     pub values: bool,
     /// Values larger than this (bytes, about) are sent as their type and size.
     pub max_value: usize,
+    /// The user it follows as, unless unrestricted: changes to keys (and keyspaces) it may not
+    /// read are left out (crate::acl).
+    pub user: Option<std::sync::Arc<crate::acl::User>>,
 }
 
 /// Most records read for a listener at a time.
@@ -494,7 +497,15 @@ pub struct Change {
 impl Listener {
     /// Whether this listener follows the change.
     pub fn wants(&self, c: &Change) -> bool {
-        let ks = |k: &str| self.keyspace.as_deref().is_none_or(|mine| mine == k);
+        let ks = |k: &str| {
+            self.keyspace.as_deref().is_none_or(|mine| mine == k)
+                && self.user.as_ref().is_none_or(|u| u.may_use_keyspace(k))
+        };
+        if let (Some(u), Some(key)) = (&self.user, &c.key) {
+            if !u.may_access(key.as_bytes(), crate::acl::Access::Read) {
+                return false;
+            }
+        }
         match &c.key {
             Some(key) => {
                 ks(&c.keyspace) && self.patterns.iter().any(|(_, p)| p.matches(key.as_bytes()))
@@ -669,6 +680,7 @@ mod tests {
     #[test]
     fn listeners_filter_by_pattern_and_keyspace_and_number_changes_in_a_write() {
         let listener = Listener {
+            user: None,
             patterns: vec![(Bytes::from_static(b"u*"), Pattern::new(b"u*").unwrap())],
             keyspace: Some("0".into()),
             cursor: 0,

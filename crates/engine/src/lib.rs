@@ -25,6 +25,7 @@ use okdb_value::literal::Literals;
 use okdb_value::Value;
 use smol_str::SmolStr;
 
+pub mod acl;
 mod args;
 pub mod command;
 mod commands;
@@ -76,6 +77,10 @@ pub struct Stats {
     pub evicted_keys: AtomicU64,
     pub keyspace_hits: AtomicU64,
     pub keyspace_misses: AtomicU64,
+    /// `AUTH`s that failed (`INFO stats` acl_access_denied_auth).
+    pub auth_failures: AtomicU64,
+    /// Commands refused by the ACL (`INFO stats` acl_access_denied_cmd).
+    pub acl_denied: AtomicU64,
     /// Per command, in [`COMMANDS`] order.
     pub per_command: Box<[CommandStats]>,
     /// Error replies by their first word (`ERR`, `WRONGTYPE`, …).
@@ -103,6 +108,8 @@ impl Default for Stats {
             evicted_keys: AtomicU64::new(0),
             keyspace_hits: AtomicU64::new(0),
             keyspace_misses: AtomicU64::new(0),
+            auth_failures: AtomicU64::new(0),
+            acl_denied: AtomicU64::new(0),
             per_command: COMMANDS.iter().map(|_| CommandStats::default()).collect(),
             errors: Mutex::new(BTreeMap::new()),
             ops_samples: Mutex::new(Default::default()),
@@ -178,6 +185,51 @@ pub struct ClientInfo {
     pub keyspace: SmolStr,
     pub created: Instant,
     pub lib: Option<String>,
+    /// The user it is authenticated as.
+    pub user: String,
+    /// Closes the connection (`CLIENT KILL`, `ACL DELUSER`): set by the server.
+    pub closer: Option<Closer>,
+}
+
+/// Logs a failed `AUTH` in `ACL LOG` and counts it.
+fn auth_failed(shared: &Shared, session: &Session, username: &str, now: u64) {
+    shared.stats.auth_failures.fetch_add(1, Relaxed);
+    let info = client_info(shared, session);
+    let max = shared.config.acllog_max_len.load(Relaxed);
+    lock(&shared.acl).log("auth", "toplevel", "AUTH", username, info, now, max);
+}
+
+/// Who a connection is, for `ACL LOG`.
+fn client_info(shared: &Shared, session: &Session) -> String {
+    let clients = lock(&shared.clients);
+    let addr = clients.get(&session.id).map_or("", |c| c.addr.as_str());
+    format!(
+        "id={} addr={addr} user={} keyspace={}",
+        session.id, session.user.name, session.keyspace
+    )
+}
+
+/// Closes one connection; the server provides it ([`Engine::set_closer`]).
+#[derive(Clone)]
+pub struct Closer(pub std::sync::Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Closer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Closer")
+    }
+}
+
+/// Reads and writes the ACL file (`aclfile`): the host provides it ([`Engine::set_acl_file`]).
+pub struct AclFile {
+    pub path: String,
+    pub load: Box<dyn Fn() -> Result<String, String> + Send + Sync>,
+    pub save: Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>,
+}
+
+impl std::fmt::Debug for AclFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AclFile").field("path", &self.path).finish()
+    }
 }
 
 /// State shared by all connections.
@@ -203,6 +255,11 @@ pub struct Shared {
     journal: std::sync::OnceLock<std::sync::Arc<journal::Queue>>,
     /// The change feed (`LISTEN`).
     pub feed: feed::Feed,
+    /// Users and their permissions (crate::acl); lock order: store, then acl, then clients.
+    acl: Mutex<acl::Acl>,
+    /// Moves on every change to the users: sessions then pick up their user again.
+    acl_gen: AtomicU64,
+    acl_file: std::sync::OnceLock<AclFile>,
 }
 
 /// Writes (setting name, value) pairs to the config file the server started with.
@@ -280,6 +337,15 @@ pub struct Session {
     pub reply: ReplyMode,
     /// What it follows of the change feed, after `LISTEN` (crate::feed).
     pub listen: Option<Box<feed::Listener>>,
+    /// The user it acts as (crate::acl), as of `acl_gen`.
+    pub user: std::sync::Arc<acl::User>,
+    acl_gen: u64,
+    /// False until `AUTH` succeeds when the `default` user needs a password: only `AUTH`,
+    /// `HELLO` and `QUIT` run.
+    pub authenticated: bool,
+    /// An `AUTH` whose password the server verifies off the store's lock, then hands to
+    /// [`Engine::finish_auth`].
+    pub pending_auth: Option<Box<acl::PendingAuth>>,
 }
 
 /// `CLIENT REPLY ON|OFF|SKIP`: which replies a connection gets (pub/sub messages always go).
@@ -350,6 +416,10 @@ impl Session {
             subs: None,
             reply: ReplyMode::On,
             listen: None,
+            user: std::sync::Arc::new(acl::User::default_user()),
+            acl_gen: 0,
+            authenticated: true,
+            pending_auth: None,
         }
     }
 
@@ -420,6 +490,9 @@ impl Engine {
                 config_writer,
                 journal: std::sync::OnceLock::new(),
                 feed: Default::default(),
+                acl: Mutex::new(acl::Acl::new()),
+                acl_gen: AtomicU64::new(1),
+                acl_file: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -436,6 +509,10 @@ impl Engine {
             return Err(CmdError::err("max number of clients reached"));
         }
         let id = self.shared.next_client_id.fetch_add(1, Relaxed);
+        let (user, gen) = {
+            let acl = lock(&self.shared.acl);
+            (acl.default_user(), self.shared.acl_gen.load(Relaxed))
+        };
         clients.insert(
             id,
             ClientInfo {
@@ -444,10 +521,70 @@ impl Engine {
                 keyspace: DEFAULT_KEYSPACE.into(),
                 created: Instant::now(),
                 lib: None,
+                user: user.name.clone(),
+                closer: None,
             },
         );
         self.shared.stats.connections.fetch_add(1, Relaxed);
-        Ok(Session::new(id, 2, DEFAULT_KEYSPACE.into()))
+        let mut session = Session::new(id, 2, DEFAULT_KEYSPACE.into());
+        session.authenticated = !user.needs_auth();
+        session.user = user;
+        session.acl_gen = gen;
+        Ok(session)
+    }
+
+    /// Lets `CLIENT KILL` and `ACL DELUSER` close this connection.
+    pub fn set_closer(&self, id: u64, closer: Closer) {
+        if let Some(c) = lock(&self.shared.clients).get_mut(&id) {
+            c.closer = Some(closer);
+        }
+    }
+
+    /// Where `ACL SAVE` and `ACL LOAD` read and write (`aclfile`).
+    pub fn set_acl_file(&self, file: AclFile) {
+        let _ = self.shared.acl_file.set(file);
+    }
+
+    /// Replaces the users with an ACL file's (at start-up); the error names the line.
+    pub fn load_acl(&self, text: &str) -> Result<(), String> {
+        let _store = lock(&self.shared.store);
+        lock(&self.shared.acl).load(text)?;
+        self.shared.acl_gen.fetch_add(1, Relaxed);
+        Ok(())
+    }
+
+    /// Applies rules to a user at start-up (`requirepass` is `default`'s `>password`).
+    pub fn set_user(&self, name: &str, rules: &[&str]) -> Result<(), String> {
+        let _store = lock(&self.shared.store);
+        lock(&self.shared.acl).set_user(name, rules)?;
+        self.shared.acl_gen.fetch_add(1, Relaxed);
+        Ok(())
+    }
+
+    /// Whether clients must authenticate (the server refuses a non-loopback bind otherwise).
+    pub fn auth_configured(&self) -> bool {
+        lock(&self.shared.acl).auth_configured()
+    }
+
+    /// Ends an `AUTH` verified off the lock: sets the session's user (or logs the failure)
+    /// and answers what the command answers (`OK`, or `HELLO`'s map).
+    pub fn finish_auth(&self, session: &mut Session, pending: Box<acl::PendingAuth>) -> Reply {
+        let mut exec = self.lock();
+        let user = lock(&self.shared.acl).finish_auth(&pending);
+        match user {
+            Some(user) => {
+                exec.authenticated(session, user);
+                if pending.then.is_empty() {
+                    Reply::Ok
+                } else {
+                    exec.execute(session, &pending.then)
+                }
+            }
+            None => {
+                exec.auth_failed(session, &pending.user);
+                Reply::Error(acl::wrongpass())
+            }
+        }
     }
 
     pub fn disconnect(&self, session: &mut Session) {
@@ -709,7 +846,7 @@ fn unwatch(store: &mut Store, client: u64, keys: &[(SmolStr, key::Key)]) {
 
 /// Locks a mutex, recovering from poisoning: a panicking handler must not take the server down,
 /// and every handler leaves the store consistent between its own mutations.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -872,6 +1009,22 @@ impl Executor<'_> {
             }
             return rejected(CmdError::arity(spec.name));
         }
+        if !session.authenticated && !spec.flags.has(Flags::NOAUTH) {
+            return rejected(CmdError::new("NOAUTH", "Authentication required."));
+        }
+        let gen = self.shared.acl_gen.load(Relaxed);
+        if session.acl_gen != gen {
+            self.refresh_user(session, gen);
+        }
+        if !session.user.unrestricted {
+            if let Err(denied) = acl::check(&session.user, index, args, &session.keyspace) {
+                if session.multi.is_some() {
+                    session.multi_failed = true;
+                }
+                self.log_denied(session, &denied);
+                return rejected(denied.error());
+            }
+        }
         // Redis's DISCARD has no arguments; okdb's set DISCARD (with arguments) is a write.
         let tx = spec.flags.has(Flags::TX) && !(spec.name == "DISCARD" && args.len() > 1);
         if tx {
@@ -963,6 +1116,58 @@ impl Executor<'_> {
             }
         }
         reply
+    }
+
+    /// Picks up the session's user again after the users changed.
+    fn refresh_user(&mut self, session: &mut Session, gen: u64) {
+        let acl = lock(&self.shared.acl);
+        session.user = match acl.user(&session.user.name) {
+            Some(u) => u.clone(),
+            // Deleted (its connections are being closed): it may do nothing meanwhile.
+            None => std::sync::Arc::new(acl::User::new(&session.user.name)),
+        };
+        session.acl_gen = gen;
+        if let Some(l) = session.listen.as_mut() {
+            l.user = (!session.user.unrestricted).then(|| session.user.clone());
+        }
+    }
+
+    /// Makes `user` the session's, after a successful `AUTH`.
+    pub(crate) fn authenticated(&mut self, session: &mut Session, user: std::sync::Arc<acl::User>) {
+        if let Some(c) = lock(&self.shared.clients).get_mut(&session.id) {
+            c.user = user.name.clone();
+        }
+        session.user = user;
+        session.acl_gen = self.shared.acl_gen.load(Relaxed);
+        session.authenticated = true;
+    }
+
+    /// Logs a failed `AUTH` in `ACL LOG`.
+    pub(crate) fn auth_failed(&mut self, session: &Session, username: &str) {
+        auth_failed(self.shared, session, username, self.now);
+    }
+
+    fn log_denied(&mut self, session: &Session, denied: &acl::Denied) {
+        let context = if session.in_exec {
+            "multi"
+        } else if self.store.undoing {
+            "script"
+        } else {
+            "toplevel"
+        };
+        self.shared.stats.acl_denied.fetch_add(1, Relaxed);
+        let info = client_info(self.shared, session);
+        let max = self.shared.config.acllog_max_len.load(Relaxed);
+        let name = session.user.name.clone();
+        lock(&self.shared.acl).log(
+            denied.reason,
+            context,
+            &denied.object,
+            &name,
+            info,
+            self.now,
+            max,
+        );
     }
 
     /// Under `maxmemory`: evicts keys by the policy until the allocator's count (sampled at

@@ -28,6 +28,10 @@
 //! notify-keyspace-events = ""             # Redis's keyspace notifications ("KEA": all)
 //! feed-retention-bytes = "32mb"           # the change feed keeps this much of the journal
 //! feed-retention-seconds = 3600           # ... and at most this old (LISTEN … FROM)
+//! requirepass = "…"                       # the default user's password (docs/security.md)
+//! aclfile = "users.acl"                   # users and their permissions (ACL SAVE/LOAD)
+//! auth-timeout = 10                       # seconds to authenticate, when clients must
+//! acllog-max-len = 128                    # entries ACL LOG keeps
 //! ```
 
 use std::path::Path;
@@ -67,6 +71,12 @@ pub struct FileConfig {
     pub notify_keyspace_events: Option<String>,
     pub feed_retention_bytes: Option<Size>,
     pub feed_retention_seconds: Option<u64>,
+    /// The `default` user's password (docs/security.md).
+    pub requirepass: Option<String>,
+    /// The ACL file: users, read at start and by `ACL LOAD`, written by `ACL SAVE`.
+    pub aclfile: Option<std::path::PathBuf>,
+    pub auth_timeout: Option<u64>,
+    pub acllog_max_len: Option<usize>,
 }
 
 /// A memory size: bytes as a number, or text with Redis's units (`"100mb"`).
@@ -209,6 +219,8 @@ impl FileConfig {
                 "feed-retention-seconds",
                 self.feed_retention_seconds.map(|v| v.to_string()),
             ),
+            ("auth-timeout", self.auth_timeout.map(|v| v.to_string())),
+            ("acllog-max-len", self.acllog_max_len.map(|v| v.to_string())),
         ];
         for (name, value) in settable {
             let Some(value) = value else { continue };

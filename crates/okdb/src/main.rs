@@ -75,7 +75,7 @@ enum Command {
 /// `okdb server` flags; each overrides the config file.
 #[derive(clap::Args, Debug)]
 struct ServerArgs {
-    /// Address to listen on; loopback only.
+    /// Address to listen on; beyond loopback only when clients must authenticate.
     #[arg(long)]
     bind: Option<String>,
     /// A TOML config file (see docs/server.md).
@@ -93,6 +93,12 @@ struct ServerArgs {
     /// When a write is on disk before it is acknowledged: always, everysec (default), no.
     #[arg(long, value_parser = ["always", "everysec", "no"])]
     appendfsync: Option<String>,
+    /// The default user's password: clients must AUTH (needed to listen beyond loopback).
+    #[arg(long)]
+    requirepass: Option<String>,
+    /// An ACL file of users (docs/security.md); it must exist (it may be empty).
+    #[arg(long)]
+    aclfile: Option<PathBuf>,
 }
 
 /// `okdb listen` flags.
@@ -236,6 +242,33 @@ fn journal(action: JournalAction) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
+/// Reads and writes the ACL file; a save goes to a temporary file, synced, then renamed over
+/// the old one, so a crash leaves the old file or the new one, never half of one.
+fn acl_file(path: PathBuf) -> okdb_engine::AclFile {
+    let (read, write) = (path.clone(), path.clone());
+    okdb_engine::AclFile {
+        path: path.display().to_string(),
+        load: Box::new(move || {
+            std::fs::read_to_string(&read).map_err(|e| format!("{}: {e}", read.display()))
+        }),
+        save: Box::new(move |text| {
+            use std::io::Write;
+            let tmp = write.with_extension("acl.tmp");
+            let mut f =
+                std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+            f.write_all(text.as_bytes())
+                .and_then(|()| f.sync_all())
+                .map_err(|e| format!("{}: {e}", tmp.display()))?;
+            std::fs::rename(&tmp, &write).map_err(|e| format!("{}: {e}", write.display()))?;
+            #[cfg(unix)]
+            if let Some(dir) = write.parent().filter(|d| !d.as_os_str().is_empty()) {
+                let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+            }
+            Ok(())
+        }),
+    }
+}
+
 fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -260,7 +293,27 @@ fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
         Box::new(move |values: &[(&'static str, String)]| config::rewrite(&path, values))
             as okdb_engine::ConfigWriter
     });
+    let requirepass = args.requirepass.or(settings.requirepass.take());
+    let aclfile = args.aclfile.or(settings.aclfile.take());
     let engine = okdb_server::engine_with(settings.into_config()?, allocated_bytes, writer);
+    if let Some(path) = aclfile {
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "reading the ACL file {} (aclfile; create it, empty, to start with the default \
+                 user only)",
+                path.display()
+            )
+        })?;
+        engine
+            .load_acl(&text)
+            .map_err(|e| anyhow::anyhow!("ACL file {}: {e}", path.display()))?;
+        engine.set_acl_file(acl_file(path));
+    }
+    if let Some(pw) = requirepass {
+        engine
+            .set_user("default", &["on", "resetpass", &format!(">{pw}")])
+            .map_err(|e| anyhow::anyhow!("requirepass: {e}"))?;
+    }
     // The address is taken before the data directory is touched: a refused or busy address
     // fails at once, not after a recovery, and leaves no data directory behind. Clients that
     // connect during recovery wait in the listen queue.

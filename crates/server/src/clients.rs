@@ -30,6 +30,8 @@ pub struct Clients {
     next_id: AtomicU64,
     conns: Mutex<HashMap<u64, Arc<Watch>>>,
     buffered_total: AtomicUsize,
+    /// Failed `AUTH`s by address (crate::auth).
+    throttle: crate::auth::Throttle,
 }
 
 /// One connection as the watchers see it.
@@ -44,6 +46,8 @@ pub struct Watch {
     last_active_ms: AtomicU64,
     /// It has sent a complete request.
     spoke: AtomicBool,
+    /// It has authenticated (or needs not): `auth-timeout` no longer applies.
+    authenticated: AtomicBool,
     closing: Mutex<Option<Closing>>,
     /// Set with `closing`, so the connection's every read checks a flag, not the mutex.
     asked_to_close: AtomicBool,
@@ -64,7 +68,12 @@ impl Clients {
             next_id: AtomicU64::new(1),
             conns: Mutex::new(HashMap::new()),
             buffered_total: AtomicUsize::new(0),
+            throttle: Default::default(),
         })
+    }
+
+    pub fn throttle(&self) -> &crate::auth::Throttle {
+        &self.throttle
     }
 
     fn now_ms(&self) -> u64 {
@@ -81,6 +90,7 @@ impl Clients {
             buffered: AtomicUsize::new(0),
             last_active_ms: AtomicU64::new(now),
             spoke: AtomicBool::new(false),
+            authenticated: AtomicBool::new(false),
             closing: Mutex::new(None),
             asked_to_close: AtomicBool::new(false),
             wake: Notify::new(),
@@ -127,14 +137,26 @@ impl Clients {
         let cfg = engine.config();
         let idle = cfg.timeout.load(Relaxed).saturating_mul(1000);
         let first = cfg.first_request_timeout.load(Relaxed).saturating_mul(1000);
-        if idle == 0 && first == 0 {
+        let auth = cfg.auth_timeout.load(Relaxed).saturating_mul(1000);
+        if idle == 0 && first == 0 && auth == 0 {
             return;
         }
         let now = self.now_ms();
         let conns = lock(&self.conns);
         let crowded = conns.len().saturating_mul(2) > cfg.maxclients.load(Relaxed);
         for w in conns.values() {
-            if idle > 0 && now.saturating_sub(w.last_active_ms.load(Relaxed)) > idle {
+            if auth > 0 && !w.authenticated.load(Relaxed) && now.saturating_sub(w.created_ms) > auth
+            {
+                tracing::info!(
+                    "client {} closed: not authenticated within {}s (auth-timeout)",
+                    w.peer,
+                    auth / 1000
+                );
+                w.close(Some(format!(
+                    "not authenticated within {}s of connecting (auth-timeout)",
+                    auth / 1000
+                )));
+            } else if idle > 0 && now.saturating_sub(w.last_active_ms.load(Relaxed)) > idle {
                 tracing::info!(
                     "client {} closed: idle for more than {}s (timeout)",
                     w.peer,
@@ -200,6 +222,11 @@ impl Member {
         self.watch
             .last_active_ms
             .store(self.clients.now_ms(), Relaxed);
+    }
+
+    /// Notes that it authenticated (for `auth-timeout`).
+    pub fn authenticated(&self) {
+        self.watch.authenticated.store(true, Relaxed);
     }
 
     /// Notes a complete request (for `first-request-timeout`).

@@ -10,6 +10,7 @@
 //! Only a malformed frame, a breached limit (docs/server.md) or a cross-protocol request closes
 //! a connection; every other failure is an error reply.
 
+mod auth;
 mod clients;
 mod durable;
 
@@ -35,14 +36,20 @@ mod encode;
 const MAX_ARGS: usize = 1 << 20;
 /// Longest inline (telnet) command line.
 const MAX_INLINE: usize = 64 << 10;
+/// Limits of a connection that has not authenticated yet (when it must).
+const UNAUTHENTICATED_MAX_ARGS: usize = 10;
+const UNAUTHENTICATED_MAX_BULK: usize = 16 << 10;
+const UNAUTHENTICATED_MAX_REQUEST: usize = 64 << 10;
 /// How long shutdown waits for connections to finish their current batch.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error(
-        "refusing to listen on {0}: okdb listens on loopback addresses only until authentication \
-         is configured (use 127.0.0.1, ::1 or localhost)"
+        "refusing to listen on {0}: okdb serves addresses other than loopback only when clients \
+         must authenticate. Give the default user a password (--requirepass, or `requirepass` in \
+         the config file), or turn it off in an ACL file (aclfile) that defines other users; or \
+         listen on 127.0.0.1, ::1 or localhost (docs/security.md)"
     )]
     NotLoopback(String),
     #[error("cannot resolve bind address {0}: {1}")]
@@ -87,26 +94,13 @@ pub fn engine_with(
     )
 }
 
-/// Binds the configured address, refusing any address that is not loopback. Port 0 picks a free
-/// port; the chosen one is written back to the config.
+/// Binds the configured address. An address that is not loopback is refused unless clients
+/// must authenticate (`default` has a password or is off: docs/security.md). Port 0 picks a
+/// free port; the chosen one is written back to the config.
 pub async fn bind(engine: &Engine) -> Result<TcpListener, ServerError> {
     let cfg = engine.config();
-    let host = cfg.bind.as_str();
     let port = cfg.port.load(Relaxed);
-    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) => tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|e| ServerError::Resolve(host.to_string(), e))?
-            .collect(),
-    };
-    let addr = *addrs
-        .iter()
-        .find(|a| a.ip().is_loopback())
-        .ok_or_else(|| ServerError::NotLoopback(host.to_string()))?;
-    if addrs.iter().any(|a| !a.ip().is_loopback()) {
-        return Err(ServerError::NotLoopback(host.to_string()));
-    }
+    let addr = resolve(engine, &cfg.bind, port).await?;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| ServerError::Bind(addr, e))?;
@@ -114,6 +108,25 @@ pub async fn bind(engine: &Engine) -> Result<TcpListener, ServerError> {
         cfg.port.store(local.port(), Relaxed);
     }
     Ok(listener)
+}
+
+/// The address to listen on: the first one `host` resolves to, checked against the rule that
+/// only loopback is served without authentication.
+pub async fn resolve(engine: &Engine, host: &str, port: u16) -> Result<SocketAddr, ServerError> {
+    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|e| ServerError::Resolve(host.to_string(), e))?
+            .collect(),
+    };
+    let first = *addrs
+        .first()
+        .ok_or_else(|| ServerError::NotLoopback(host.to_string()))?;
+    if addrs.iter().any(|a| !a.ip().is_loopback()) && !engine.auth_configured() {
+        return Err(ServerError::NotLoopback(host.to_string()));
+    }
+    Ok(first)
 }
 
 /// How many threads serve connections: the configured `io-threads`, or by default one per two
@@ -281,6 +294,14 @@ async fn connection(
         }
     };
     let member = clients.join(peer);
+    if client.session.authenticated {
+        member.authenticated();
+    }
+    let watch = member.watch.clone();
+    engine.set_closer(
+        client.session.id,
+        okdb_engine::Closer(Arc::new(move || watch.close(None))),
+    );
     let mut conn = Connection {
         engine: &engine,
         rbuf: BytesMut::with_capacity(16 << 10),
@@ -293,58 +314,65 @@ async fn connection(
     // Registered once, not per read: the stop signal is checked while waiting for a request.
     let stopped = stop.changed();
     tokio::pin!(stopped);
+    let mut parse_again = false;
     'reads: loop {
         conn.reserve();
         let outbox = client.session.outbox().cloned();
         let listening = client.session.listen.as_ref().map(|l| l.cursor);
-        let n = tokio::select! {
-            () = changes(&engine, listening), if listening.is_some() => {
-                // Changes from the feed for this listener, between its requests.
-                if !conn.take_changes(&mut client.session, peer) {
-                    let _ = conn.write_replies(&mut stream, None).await;
-                    break;
+        // Unauthenticated requests are parsed one at a time: the rest of what was read waits
+        // in the buffer for the next turn, with no read.
+        let n = if std::mem::take(&mut parse_again) {
+            conn.rbuf.len()
+        } else {
+            tokio::select! {
+                () = changes(&engine, listening), if listening.is_some() => {
+                    // Changes from the feed for this listener, between its requests.
+                    if !conn.take_changes(&mut client.session, peer) {
+                        let _ = conn.write_replies(&mut stream, None).await;
+                        break;
+                    }
+                    // A listener that stops reading is closed once it is as far behind as
+                    // client-output-buffer-limit pubsub allows, even while a write to it waits.
+                    let cursor = client.session.listen.as_ref().map_or(0, |l| l.cursor);
+                    let write = conn.write_replies(&mut stream, None);
+                    let behind = || {
+                        let hard = engine.config().output_limit(OutputClass::Pubsub).hard.load(Relaxed);
+                        engine.feed().lag(cursor).is_none_or(|l| hard > 0 && l > hard)
+                    };
+                    if !write_unless(write, behind).await {
+                        tracing::warn!(
+                            "listener {peer} closed for overcoming output buffer limits: it stopped \
+                             reading; the last seq it was sent is {cursor}"
+                        );
+                        break;
+                    }
+                    continue;
                 }
-                // A listener that stops reading is closed once it is as far behind as
-                // client-output-buffer-limit pubsub allows, even while a write to it waits.
-                let cursor = client.session.listen.as_ref().map_or(0, |l| l.cursor);
-                let write = conn.write_replies(&mut stream, None);
-                let behind = || {
-                    let hard = engine.config().output_limit(OutputClass::Pubsub).hard.load(Relaxed);
-                    engine.feed().lag(cursor).is_none_or(|l| hard > 0 && l > hard)
-                };
-                if !write_unless(write, behind).await {
-                    tracing::warn!(
-                        "listener {peer} closed for overcoming output buffer limits: it stopped \
-                         reading; the last seq it was sent is {cursor}"
-                    );
-                    break;
+                r = stream.read_buf(&mut conn.rbuf) => match r {
+                    Ok(n) => n,
+                    Err(_) => break,
+                },
+                () = messages(outbox.as_deref()), if outbox.is_some() => {
+                    // Pub/sub messages for this subscribed connection, between its requests.
+                    let Some(outbox) = outbox else { continue };
+                    if !conn.take_messages(&outbox, client.session.proto, peer) {
+                        break;
+                    }
+                    // While a write to a subscriber that stopped reading waits, messages pile up
+                    // in its outbox: past the limit it is closed.
+                    let write = conn.write_replies(&mut stream, None);
+                    if !write_unless(write, || outbox.over()).await {
+                        tracing::warn!(
+                            "client {peer} closed for overcoming output buffer limits: it stopped \
+                             reading its pub/sub messages"
+                        );
+                        break;
+                    }
+                    continue;
                 }
-                continue;
+                _ = member.watch.closed() => 0,
+                _ = &mut stopped => break,
             }
-            r = stream.read_buf(&mut conn.rbuf) => match r {
-                Ok(n) => n,
-                Err(_) => break,
-            },
-            () = messages(outbox.as_deref()), if outbox.is_some() => {
-                // Pub/sub messages for this subscribed connection, between its requests.
-                let Some(outbox) = outbox else { continue };
-                if !conn.take_messages(&outbox, client.session.proto, peer) {
-                    break;
-                }
-                // While a write to a subscriber that stopped reading waits, messages pile up
-                // in its outbox: past the limit it is closed.
-                let write = conn.write_replies(&mut stream, None);
-                if !write_unless(write, || outbox.over()).await {
-                    tracing::warn!(
-                        "client {peer} closed for overcoming output buffer limits: it stopped \
-                         reading its pub/sub messages"
-                    );
-                    break;
-                }
-                continue;
-            }
-            _ = member.watch.closed() => 0,
-            _ = &mut stopped => break,
         };
         if let Some(closing) = member.watch.closing() {
             // Closed by a limit over all clients or a timeout (logged where it was decided).
@@ -360,7 +388,9 @@ async fn connection(
         }
         member.active();
         let session = &mut client.session;
-        let (used, mut error) = conn.parse();
+        let limited = !session.authenticated;
+        let (used, mut error) = conn.parse(!limited);
+        parse_again = limited && used > 0 && !conn.rbuf.is_empty();
         if used > 0 {
             member.spoke();
         }
@@ -404,9 +434,11 @@ async fn connection(
             acc.pending = outcome.pending;
             acc.save = outcome.save.or(acc.save.take());
             acc.block = outcome.block.or(acc.block.take());
+            acc.auth = outcome.auth.or(acc.auth.take());
             let flush = acc.close
                 || acc.save.is_some()
                 || acc.block.is_some()
+                || acc.auth.is_some()
                 || next >= used
                 || acc.pending >= HOLD_REPLY_BYTES;
             if !flush {
@@ -434,6 +466,18 @@ async fn connection(
             if outcome.close {
                 close = true;
                 break;
+            }
+            if let Some(pending) = outcome.auth {
+                let reply = auth::verify(&engine, &clients, peer, session, pending).await;
+                let size = encode::estimate(&reply);
+                conn.replies.push((reply, session.proto, size));
+                if conn.write_replies(&mut stream, None).await.is_err() {
+                    break 'reads;
+                }
+                if session.authenticated {
+                    member.authenticated();
+                }
+                member.active();
             }
             if let Some(blocked) = outcome.block {
                 // Parked by a waiting pop: wait for the write that serves it (or the timeout),
@@ -577,6 +621,7 @@ fn render(
         cursor: 0,
         values: like.values,
         max_value: like.max_value,
+        user: None,
     };
     let mut out = Rendered {
         bytes: Vec::new(),
@@ -720,6 +765,8 @@ struct Outcome {
     /// A waiting pop that found nothing: the hold ended with it, and the connection waits for
     /// its reply before running the rest of the batch.
     block: Option<okdb_engine::waiting::Blocked>,
+    /// An `AUTH` whose password is verified off the lock: the rest of the batch waits for it.
+    auth: Option<Box<okdb_engine::acl::PendingAuth>>,
 }
 
 struct Connection<'a> {
@@ -740,12 +787,23 @@ struct Connection<'a> {
 impl Connection<'_> {
     /// Splits every complete request off the read buffer into `self.batch`: how many, and the
     /// protocol error that ends the batch, if any.
-    fn parse(&mut self) -> (usize, Option<String>) {
+    /// Until the connection authenticates, requests are small (Redis's limits for
+    /// unauthenticated clients: 10 arguments, 16 KiB strings) and one is parsed at a time, so
+    /// the requests after an `AUTH` are read under the limits of the user it becomes.
+    fn parse(&mut self, authenticated: bool) -> (usize, Option<String>) {
         let cfg = self.engine.config();
-        self.parser.set_limits(Limits {
-            max_bulk: cfg.max_bulk.load(Relaxed),
-            max_args: MAX_ARGS,
-            max_inline: MAX_INLINE,
+        self.parser.set_limits(if authenticated {
+            Limits {
+                max_bulk: cfg.max_bulk.load(Relaxed),
+                max_args: MAX_ARGS,
+                max_inline: MAX_INLINE,
+            }
+        } else {
+            Limits {
+                max_bulk: UNAUTHENTICATED_MAX_BULK,
+                max_args: UNAUTHENTICATED_MAX_ARGS,
+                max_inline: UNAUTHENTICATED_MAX_BULK,
+            }
         });
         let mut error = None;
         let mut used = 0;
@@ -756,7 +814,12 @@ impl Connection<'_> {
             let args = &mut self.batch[used];
             match self.parser.parse_into(&mut self.rbuf, args) {
                 Ok(true) if args.is_empty() => continue,
-                Ok(true) => used += 1,
+                Ok(true) => {
+                    used += 1;
+                    if !authenticated {
+                        break;
+                    }
+                }
                 Ok(false) => break,
                 Err(e) => {
                     error = Some(e.to_string());
@@ -764,7 +827,12 @@ impl Connection<'_> {
                 }
             }
         }
-        if error.is_none() && self.rbuf.len() > cfg.max_request.load(Relaxed) {
+        let max_request = if authenticated {
+            cfg.max_request.load(Relaxed)
+        } else {
+            UNAUTHENTICATED_MAX_REQUEST
+        };
+        if error.is_none() && self.rbuf.len() > max_request {
             error = Some("Protocol error: query buffer limit exceeded".into());
         }
         (used, error)
@@ -856,6 +924,13 @@ impl Connection<'_> {
                 // Parked: its reply comes later; the rest of the batch waits for it.
                 self.replies.pop();
                 outcome.block = Some(blocked);
+                break;
+            }
+            if let Some(pending) = session.pending_auth.take() {
+                // Its reply comes once the password is verified, off the lock.
+                self.replies.pop();
+                outcome.pending -= bytes;
+                outcome.auth = Some(pending);
                 break;
             }
             if !send {

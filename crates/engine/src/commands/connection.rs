@@ -27,11 +27,13 @@ pub fn quit(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Ok)
 }
 
-/// `HELLO [protover [AUTH user password] [SETNAME name]]`. Authentication does not exist yet, so
-/// AUTH is accepted for the `default` user with any password, as Redis does with no password set.
+/// `HELLO [protover [AUTH user password] [SETNAME name]]`. With AUTH, the connection is
+/// authenticated first (off the lock when the password's hash is slow to verify: the server
+/// then runs this HELLO again without AUTH once it is).
 pub fn hello(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut proto = ctx.session.proto;
     let mut name = None;
+    let mut auth = None;
     if let Some(v) = a.get(1) {
         proto = match args::int(v) {
             Ok(p @ (2 | 3)) => p as u8,
@@ -45,12 +47,7 @@ pub fn hello(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         let mut i = 2;
         while i < a.len() {
             if is(&a[i], "AUTH") && i + 2 < a.len() {
-                if !is(&a[i + 1], "default") {
-                    return Err(CmdError::new(
-                        "WRONGPASS",
-                        "invalid username-password pair or user is disabled (only 'default' exists)",
-                    ));
-                }
+                auth = Some(i);
                 i += 3;
             } else if is(&a[i], "SETNAME") && i + 1 < a.len() {
                 name = Some(super::server::client_name(&a[i + 1])?);
@@ -59,6 +56,21 @@ pub fn hello(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
                 return Err(CmdError::syntax());
             }
         }
+    }
+    if let Some(i) = auth {
+        let user = String::from_utf8_lossy(&a[i + 1]).into_owned();
+        let then: Vec<Bytes> = a[..i].iter().chain(&a[i + 3..]).cloned().collect();
+        super::acl::start_auth(ctx, &user, &a[i + 2], then)?;
+        if ctx.session.pending_auth.is_some() {
+            return Ok(Reply::Null);
+        }
+    } else if !ctx.session.authenticated {
+        return Err(CmdError::new(
+            "NOAUTH",
+            "HELLO must be called with the client already authenticated, otherwise the HELLO \
+             <proto> AUTH <user> <pass> option can be used to authenticate the client and \
+             select the RESP protocol version at the same time",
+        ));
     }
     ctx.session.proto = proto;
     if let Some(name) = name {

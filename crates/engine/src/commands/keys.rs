@@ -3,6 +3,8 @@
 use bytes::Bytes;
 use okdb_value::Value;
 
+use crate::acl::Access;
+
 use crate::args::{self, is};
 use crate::{glob, time, CmdError, Ctx, Reply};
 
@@ -81,6 +83,14 @@ fn rename_key(ctx: &mut Ctx, a: &[Bytes], nx: bool) -> Result<bool, CmdError> {
 }
 
 pub fn randomkey(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+    if !ctx.session.user.unrestricted && !ctx.session.user.reads_all_keys() {
+        // A random key could be one the user may not see: refused rather than filtered.
+        return Err(CmdError::new(
+            "NOPERM",
+            "this user has no permissions to access one of the keys used as arguments: \
+             RANDOMKEY needs read access to every key",
+        ));
+    }
     let now = ctx.now;
     let key = ctx.ks().and_then(|ks| ks.random_key(now));
     Ok(key.map_or(Reply::Null, |k| Reply::bulk(k.as_bytes())))
@@ -89,12 +99,15 @@ pub fn randomkey(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn keys(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let pattern = match_pattern(&a[1])?;
     let now = ctx.now;
+    let user = ctx.session.user.clone();
+    let visible = |k: &[u8]| user.unrestricted || user.may_access(k, Access::Read);
     let Some(ks) = ctx.ks() else {
         return Ok(Reply::Array(vec![]));
     };
     let keys = ks
         .iter(now)
         .filter(|(k, _)| pattern.as_ref().is_none_or(|p| p.matches(k.as_bytes())))
+        .filter(|(k, _)| visible(k.as_bytes()))
         .map(|(k, _)| Reply::bulk(k.as_bytes()))
         .collect();
     Ok(Reply::Array(keys))
@@ -134,10 +147,12 @@ pub fn scan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     let now = ctx.now;
     let mut keys = Vec::new();
+    let user = ctx.session.user.clone();
     let next = match ctx.ks() {
         None => 0,
         Some(ks) => ks.scan(cursor, count, now, |k, e| {
-            let pattern_ok = pattern.as_ref().is_none_or(|p| p.matches(k.as_bytes()));
+            let pattern_ok = pattern.as_ref().is_none_or(|p| p.matches(k.as_bytes()))
+                && (user.unrestricted || user.may_access(k.as_bytes(), Access::Read));
             let type_ok = type_name
                 .as_deref()
                 .is_none_or(|t| t == e.value.type_name() || t == e.value.decl().redis);

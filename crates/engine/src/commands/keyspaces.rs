@@ -27,7 +27,13 @@ pub fn using(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 pub fn keyspaces(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
-    let mut names: Vec<&str> = ctx.store.spaces().map(|(n, _)| n).collect();
+    let user = ctx.session.user.clone();
+    let mut names: Vec<&str> = ctx
+        .store
+        .spaces()
+        .map(|(n, _)| n)
+        .filter(|n| user.may_use_keyspace(n))
+        .collect();
     names.sort_unstable();
     Ok(Reply::Array(names.into_iter().map(Reply::text).collect()))
 }

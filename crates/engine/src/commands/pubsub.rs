@@ -246,6 +246,7 @@ pub fn listen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         cursor,
         values,
         max_value,
+        user: (!ctx.session.user.unrestricted).then(|| ctx.session.user.clone()),
     };
     if ctx.session.listen.replace(Box::new(listener)).is_none() {
         feed.listeners.fetch_add(1, Relaxed);

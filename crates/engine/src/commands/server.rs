@@ -637,6 +637,69 @@ pub fn command(_: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
 }
 
+/// `CLIENT KILL addr` (OK, or an error if no such client) or `CLIENT KILL [ID id] [ADDR addr]
+/// [USER name] [SKIPME yes|no]` (how many were closed; the caller is skipped unless SKIPME no).
+fn client_kill(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let me = ctx.session.id;
+    if a.len() == 3 {
+        let addr = args::text(&a[2])?;
+        let clients = ctx.clients();
+        let found = clients.values().find(|c| c.addr == addr);
+        return match found.and_then(|c| c.closer.clone()) {
+            Some(close) => {
+                drop(clients);
+                (close.0)();
+                Ok(Reply::Ok)
+            }
+            None => Err(CmdError::err("No such client")),
+        };
+    }
+    if a.len() < 4 || a.len() % 2 != 0 {
+        return Err(CmdError::syntax());
+    }
+    let (mut id, mut addr, mut user, mut skipme) = (None, None, None, true);
+    for pair in a[2..].chunks(2) {
+        let v = &pair[1];
+        if is(&pair[0], "ID") {
+            id = Some(
+                args::int(v)
+                    .ok()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .ok_or_else(|| CmdError::err("client-id should be greater than 0"))?,
+            );
+        } else if is(&pair[0], "ADDR") {
+            addr = Some(args::text(v)?.to_string());
+        } else if is(&pair[0], "USER") {
+            user = Some(args::text(v)?.to_string());
+        } else if is(&pair[0], "SKIPME") {
+            skipme = if is(v, "YES") {
+                true
+            } else if is(v, "NO") {
+                false
+            } else {
+                return Err(CmdError::syntax());
+            };
+        } else {
+            return Err(CmdError::syntax());
+        }
+    }
+    let closers: Vec<crate::Closer> = ctx
+        .clients()
+        .iter()
+        .filter(|(cid, c)| {
+            id.is_none_or(|i| i == **cid)
+                && addr.as_deref().is_none_or(|x| x == c.addr)
+                && user.as_deref().is_none_or(|u| u == c.user)
+                && !(skipme && **cid == me)
+        })
+        .filter_map(|(_, c)| c.closer.clone())
+        .collect();
+    for close in &closers {
+        (close.0)();
+    }
+    Ok(Reply::Int(closers.len() as i64))
+}
+
 /// Validates a connection name: no spaces or newlines (so `CLIENT LIST` stays parseable).
 pub fn client_name(raw: &[u8]) -> Result<Option<String>, CmdError> {
     let name = args::text(raw)?;
@@ -656,14 +719,18 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     };
     let line = |id: &u64, c: &crate::ClientInfo| {
         format!(
-            "id={id} addr={} name={} age={} keyspace={} lib-name={}\n",
+            "id={id} addr={} name={} age={} keyspace={} user={} lib-name={}\n",
             c.addr,
             c.name.as_deref().unwrap_or(""),
             c.created.elapsed().as_secs(),
             c.keyspace,
+            c.user,
             c.lib.as_deref().unwrap_or(""),
         )
     };
+    if is(sub, "KILL") {
+        return client_kill(ctx, a);
+    }
     match a.len() {
         2 if is(sub, "ID") => Ok(Reply::Int(id as i64)),
         2 if is(sub, "GETNAME") => Ok(ctx

@@ -38,7 +38,7 @@ pub(super) fn expiry(unit: &Bytes, n: &[u8], now: u64, command: &str) -> Result<
     crate::time::in_range(at).ok_or_else(invalid)
 }
 
-fn is_set_option(a: &Bytes) -> bool {
+pub(super) fn is_set_option(a: &Bytes) -> bool {
     ["NX", "XX", "GET", "KEEPTTL", "EX", "PX", "EXAT", "PXAT"]
         .iter()
         .any(|o| is(a, o))
