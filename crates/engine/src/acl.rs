@@ -516,7 +516,10 @@ impl User {
             }
             self.add_keys(p, read, write)?;
         } else if let Some(p) = r.strip_prefix('&') {
-            if !self.all_channels && !self.channels.iter().any(|(t, _)| t == p) {
+            if p == "*" {
+                self.all_channels = true;
+                self.channels.clear();
+            } else if !self.all_channels && !self.channels.iter().any(|(t, _)| t == p) {
                 let pattern = Pattern::new(p.as_bytes()).map_err(|e| e.to_string())?;
                 self.channels.push((p.to_string(), pattern));
             }
@@ -1168,4 +1171,221 @@ pub fn wrongpass() -> CmdError {
         "WRONGPASS",
         "invalid username-password pair or user is disabled.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(rules: &str) -> User {
+        let mut u = User::new("u");
+        for r in rules.split_whitespace() {
+            u.apply(r).unwrap_or_else(|e| panic!("{r}: {e}"));
+        }
+        u
+    }
+
+    fn args(line: &str) -> Vec<Bytes> {
+        line.split_whitespace()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    }
+
+    fn allowed(u: &User, line: &str) -> Result<(), String> {
+        let a = args(line);
+        let i = crate::command::lookup_index(&a[0]).expect("a command");
+        check(u, i, &a, "0").map_err(|d| d.error().to_string())
+    }
+
+    #[test]
+    fn every_command_has_a_category_and_acl_cat_lists_them() {
+        for c in COMMANDS {
+            let cats = categories_of(c);
+            assert_ne!(cats, 0, "{} has no category", c.name);
+            assert!(
+                cats & category_bit("fast").unwrap() != 0
+                    || cats & category_bit("slow").unwrap() != 0,
+                "{} is neither fast nor slow",
+                c.name
+            );
+        }
+        for (name, _) in CATEGORIES {
+            let list = commands_in(name).unwrap();
+            assert!(!list.is_empty(), "category {name} has no command");
+        }
+        assert!(commands_in("nope").is_none());
+    }
+
+    #[test]
+    fn default_user_is_unrestricted_and_new_users_may_do_nothing() {
+        assert!(User::default_user().unrestricted);
+        let u = User::new("x");
+        assert!(!u.unrestricted && !u.enabled);
+        assert!(allowed(&u, "PING").is_err());
+    }
+
+    #[test]
+    fn commands_categories_and_subcommands() {
+        let u = user("+@all -@dangerous +client|id");
+        assert!(allowed(&u, "GET k").is_err(), "no keys yet");
+        let u = user("~* +@all -@dangerous +client|id");
+        assert!(allowed(&u, "GET k").is_ok());
+        assert!(allowed(&u, "FLUSHALL")
+            .unwrap_err()
+            .contains("'flushall' command"));
+        assert!(allowed(&u, "CLIENT ID").is_ok());
+        assert!(allowed(&u, "CLIENT LIST")
+            .unwrap_err()
+            .contains("'client|list'"));
+        let u = user("~* -@all +config|get");
+        assert!(allowed(&u, "CONFIG GET hz").is_ok());
+        assert!(allowed(&u, "CONFIG SET hz 5").is_err());
+        assert!(!user("allcommands").unrestricted);
+        assert!(user("on nopass allkeys allchannels allcommands").unrestricted);
+    }
+
+    #[test]
+    fn read_and_write_key_patterns() {
+        let u = user("+@all %R~r:* %W~w:* ~rw:*");
+        assert!(allowed(&u, "GET r:1").is_ok());
+        assert!(allowed(&u, "SET r:1 x").is_err());
+        assert!(allowed(&u, "SET w:1 x").is_ok());
+        assert!(allowed(&u, "GET w:1").is_err());
+        // Both rights on one key, from one pattern each.
+        assert!(allowed(&u, "GETSET w:1 x").is_err());
+        assert!(allowed(&u, "GETSET rw:1 x").is_ok());
+        assert!(allowed(&u, "SET w:1 x GET").is_err());
+        assert!(
+            allowed(&u, "SET w:1 x EX 10").is_ok(),
+            "option words are not keys"
+        );
+        assert!(allowed(&u, "SET w:1 x w:2 y").is_ok());
+        assert!(allowed(&u, "SET w:1 x r:2 y").is_err());
+        // Sources are read, destinations written.
+        assert!(allowed(&u, "SUNIONSTORE w:d r:a r:b").is_ok());
+        assert!(allowed(&u, "SUNIONSTORE r:d r:a").is_err());
+        assert!(allowed(&u, "SORT r:l STORE w:d").is_ok());
+        assert!(allowed(&u, "SORT r:l STORE r:d").is_err());
+        assert!(allowed(&u, "ZUNIONSTORE w:d 2 r:a r:b").is_ok());
+        assert!(allowed(&u, "ZUNIONSTORE w:d 2 r:a x").is_err());
+        assert!(allowed(&u, "LMPOP 1 rw:l LEFT").is_ok());
+        assert!(allowed(&u, "LMPOP 1 r:l LEFT").is_err());
+        assert!(allowed(&u, "COPY r:a w:b").is_ok());
+        assert!(allowed(&u, "POP rw:a rw:b WAIT 1").is_ok());
+        assert!(allowed(&u, "UNION r:a r:b STORE w:c").is_ok());
+        assert!(allowed(&u, "UNION r:a r:b STORE r:c").is_err());
+    }
+
+    #[test]
+    fn keyspaces_and_channels() {
+        let u = user("~* +@all ks:t-*");
+        assert!(allowed(&u, "GET k").unwrap_err().contains("keyspace '0'"));
+        assert!(allowed(&u, "USE t-1").is_ok());
+        assert!(allowed(&u, "USE other").is_err());
+        assert!(allowed(&u, "SELECT 1").is_err());
+        assert!(allowed(&u, "FLUSHALL").is_err());
+        assert!(allowed(&u, "PING").is_ok(), "no keyspace needed");
+        let mut a = args("GET k");
+        assert!(check(&u, crate::command::lookup_index(b"GET").unwrap(), &a, "t-1").is_ok());
+        a = args("MOVE k other");
+        assert!(check(
+            &u,
+            crate::command::lookup_index(b"MOVE").unwrap(),
+            &a,
+            "t-1"
+        )
+        .is_err());
+        let u = user("~* +@all &news.*");
+        assert!(allowed(&u, "PUBLISH news.1 m").is_ok());
+        assert!(allowed(&u, "SUBSCRIBE sport")
+            .unwrap_err()
+            .contains("'sport'"));
+        assert!(allowed(&u, "PSUBSCRIBE news.*").is_ok());
+        assert!(
+            allowed(&u, "PSUBSCRIBE news.1*").is_err(),
+            "patterns must match literally"
+        );
+    }
+
+    #[test]
+    fn describe_round_trips_and_bad_rules_change_nothing() {
+        let mut acl = Acl::new();
+        acl.set_user(
+            "bob",
+            &[
+                "on",
+                "#5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+                "%R~a*",
+                "~b*",
+                "&c",
+                "ks:x",
+                "+@read",
+                "-get",
+                "+config|get",
+            ],
+        )
+        .unwrap();
+        let line = acl.user("bob").unwrap().describe();
+        let again = parse_file(&line).unwrap();
+        assert_eq!(again["bob"].describe(), line);
+        let before = acl.file_text();
+        let err = acl
+            .set_user("bob", &["off", "~z*", "+nosuchcommand"])
+            .unwrap_err();
+        assert!(err.contains("'+nosuchcommand'"), "{err}");
+        assert_eq!(acl.file_text(), before, "a failing SETUSER changes nothing");
+        assert!(acl.set_user("new", &["on", "(~x +get)"]).is_err());
+        assert!(acl.user("new").is_none());
+        // Redis's SHA-256 form authenticates cheaply.
+        assert!(matches!(
+            acl.begin_auth("bob", b"password", vec![]),
+            AuthStart::Ok(_)
+        ));
+        assert!(matches!(
+            acl.begin_auth("bob", b"nope", vec![]),
+            AuthStart::Verify(_)
+        ));
+    }
+
+    #[test]
+    fn argon2_passwords_verify_off_the_lock_and_are_remembered() {
+        let mut acl = Acl::new();
+        acl.set_user("a", &["on", ">s3cret", "+@all"]).unwrap();
+        let AuthStart::Verify(mut p) = acl.begin_auth("a", b"s3cret", vec![]) else {
+            panic!("an argon2id hash is verified off the lock");
+        };
+        p.verify();
+        assert!(acl.finish_auth(&p).is_some());
+        assert!(matches!(
+            acl.begin_auth("a", b"s3cret", vec![]),
+            AuthStart::Ok(_)
+        ));
+        let AuthStart::Verify(mut bad) = acl.begin_auth("a", b"wrong", vec![]) else {
+            panic!()
+        };
+        bad.verify();
+        assert!(acl.finish_auth(&bad).is_none());
+        let AuthStart::Verify(mut ghost) = acl.begin_auth("ghost", b"x", vec![]) else {
+            panic!("a missing user is refused the slow way too")
+        };
+        ghost.verify();
+        assert!(acl.finish_auth(&ghost).is_none());
+        acl.set_user("a", &["<s3cret"]).unwrap();
+        assert!(acl.set_user("a", &["<s3cret"]).is_err());
+    }
+
+    #[test]
+    fn acl_files_name_the_bad_line() {
+        let err = parse_file("user a on\nuser b bogus\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(parse_file("hello\n").unwrap_err().contains("line 1"));
+        assert!(parse_file("user a >clear\n")
+            .unwrap_err()
+            .contains("clear-text"));
+        assert!(parse_file("user a\nuser a\n")
+            .unwrap_err()
+            .contains("twice"));
+        let users = parse_file("# users\n\nuser a on nopass ~* +@all\n").unwrap();
+        assert!(users.contains_key(DEFAULT_USER));
+    }
 }

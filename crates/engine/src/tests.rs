@@ -60,7 +60,13 @@ fn run(engine: &Engine, session: &mut Session, script: &str) -> Vec<String> {
             if is_type {
                 session.literals = okdb_value::literal::Literals::Strict;
             }
-            let reply = render(&engine.lock().execute(session, &args));
+            let mut reply = engine.lock().execute(session, &args);
+            if let Some(mut pending) = session.pending_auth.take() {
+                // What the server does: verify off the lock, then finish.
+                pending.verify();
+                reply = engine.finish_auth(session, pending);
+            }
+            let reply = render(&reply);
             if is_type {
                 session.literals = literals;
             }
@@ -440,7 +446,7 @@ fn connection_commands() {
     );
     check(
         "HELLO 3 AUTH bob pw",
-        "WRONGPASS invalid username-password pair or user is disabled (only 'default' exists)",
+        "WRONGPASS invalid username-password pair or user is disabled.",
     );
     check_all("HELLO 3 SETNAME me; CLIENT GETNAME", &[
         "{server: okdb, version: 7.2.0, okdb_version: 0.1.0, proto: 3, id: 1, mode: standalone, role: master, modules: []}",

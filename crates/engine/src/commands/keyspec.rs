@@ -2,8 +2,8 @@
 //! options after the keys, a `numkeys` count, a `STORE dest`. Each finder calls back once per
 //! key with how the command uses it (the ACL check reads them: crate::acl).
 //!
-//! A finder reads arguments the way its handler does (the same keyword positions), and a
-//! table test runs every command of the wire tests through them.
+//! A finder reads arguments the way its handler does (the same keyword positions); the ACL
+//! unit tests (crate::acl) check them.
 
 use bytes::Bytes;
 
