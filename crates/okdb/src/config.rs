@@ -32,6 +32,12 @@
 //! aclfile = "users.acl"                   # users and their permissions (ACL SAVE/LOAD)
 //! auth-timeout = 10                       # seconds to authenticate, when clients must
 //! acllog-max-len = 128                    # entries ACL LOG keeps
+//! tls-port = 7380                         # RESP over TLS on this port too
+//! tls-cert-file = "okdb.crt"              # the server's certificate chain (PEM)
+//! tls-key-file = "okdb.key"               # ... and its private key (PEM)
+//! tls-ca-cert-file = "ca.crt"             # the CA of client certificates (PEM)
+//! tls-auth-clients = "yes"                # yes (default with a CA) | optional | no
+//! tls-only = false                        # true: no plain port
 //! ```
 
 use std::path::Path;
@@ -77,6 +83,14 @@ pub struct FileConfig {
     pub aclfile: Option<std::path::PathBuf>,
     pub auth_timeout: Option<u64>,
     pub acllog_max_len: Option<usize>,
+    /// TLS (docs/security.md): a second port speaking RESP over TLS.
+    pub tls_port: Option<u16>,
+    pub tls_cert_file: Option<std::path::PathBuf>,
+    pub tls_key_file: Option<std::path::PathBuf>,
+    pub tls_ca_cert_file: Option<std::path::PathBuf>,
+    pub tls_auth_clients: Option<String>,
+    /// Only the TLS port listens.
+    pub tls_only: Option<bool>,
 }
 
 /// A memory size: bytes as a number, or text with Redis's units (`"100mb"`).

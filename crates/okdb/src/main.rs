@@ -99,6 +99,24 @@ struct ServerArgs {
     /// An ACL file of users (docs/security.md); it must exist (it may be empty).
     #[arg(long)]
     aclfile: Option<PathBuf>,
+    /// Also serve RESP over TLS on this port (0: a free one, logged).
+    #[arg(long)]
+    tls_port: Option<u16>,
+    /// The TLS port's certificate chain (PEM).
+    #[arg(long)]
+    tls_cert_file: Option<PathBuf>,
+    /// The TLS port's private key (PEM).
+    #[arg(long)]
+    tls_key_file: Option<PathBuf>,
+    /// The certificate authority of client certificates (PEM).
+    #[arg(long)]
+    tls_ca_cert_file: Option<PathBuf>,
+    /// Client certificates: yes (the default with a CA file), optional, no.
+    #[arg(long, value_parser = ["yes", "no", "optional"])]
+    tls_auth_clients: Option<String>,
+    /// Serve only the TLS port.
+    #[arg(long)]
+    tls_only: bool,
 }
 
 /// `okdb listen` flags.
@@ -242,6 +260,48 @@ fn journal(action: JournalAction) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
+/// The TLS port and its settings, from the flags and the file; None without `tls-port`.
+fn tls_settings(
+    args: &ServerArgs,
+    file: &mut config::FileConfig,
+) -> anyhow::Result<Option<(u16, okdb_server::tls::TlsSettings)>> {
+    let port = args.tls_port.or(file.tls_port);
+    let cert = args.tls_cert_file.clone().or(file.tls_cert_file.take());
+    let key = args.tls_key_file.clone().or(file.tls_key_file.take());
+    let ca = args
+        .tls_ca_cert_file
+        .clone()
+        .or(file.tls_ca_cert_file.take());
+    let auth = args
+        .tls_auth_clients
+        .clone()
+        .or(file.tls_auth_clients.take());
+    let Some(port) = port else {
+        if cert.is_some() || key.is_some() {
+            anyhow::bail!("tls-cert-file and tls-key-file need tls-port");
+        }
+        return Ok(None);
+    };
+    let (Some(cert_file), Some(key_file)) = (cert, key) else {
+        anyhow::bail!("tls-port needs tls-cert-file and tls-key-file");
+    };
+    let auth_clients = match auth {
+        Some(a) => okdb_server::tls::ClientAuth::parse(&a)
+            .ok_or_else(|| anyhow::anyhow!("tls-auth-clients: yes, no or optional"))?,
+        None if ca.is_some() => okdb_server::tls::ClientAuth::Yes,
+        None => okdb_server::tls::ClientAuth::No,
+    };
+    Ok(Some((
+        port,
+        okdb_server::tls::TlsSettings {
+            cert_file,
+            key_file,
+            ca_cert_file: ca,
+            auth_clients,
+        },
+    )))
+}
+
 /// Reads and writes the ACL file; a save goes to a temporary file, synced, then renamed over
 /// the old one, so a crash leaves the old file or the new one, never half of one.
 fn acl_file(path: PathBuf) -> okdb_engine::AclFile {
@@ -283,6 +343,8 @@ fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
         Some(path) => config::FileConfig::load(path)?,
         None => config::FileConfig::default(),
     };
+    let tls = tls_settings(&args, &mut settings)?;
+    let tls_only = args.tls_only || settings.tls_only.unwrap_or(false);
     settings.bind = args.bind.or(settings.bind);
     settings.port = port.or(settings.port);
     settings.io_threads = args.io_threads.or(settings.io_threads);
@@ -293,6 +355,10 @@ fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
         Box::new(move |values: &[(&'static str, String)]| config::rewrite(&path, values))
             as okdb_engine::ConfigWriter
     });
+
+    if tls_only && tls.is_none() {
+        anyhow::bail!("tls-only needs tls-port, tls-cert-file and tls-key-file");
+    }
     let requirepass = args.requirepass.or(settings.requirepass.take());
     let aclfile = args.aclfile.or(settings.aclfile.take());
     let engine = okdb_server::engine_with(settings.into_config()?, allocated_bytes, writer);
@@ -318,7 +384,20 @@ fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
     // fails at once, not after a recovery, and leaves no data directory behind. Clients that
     // connect during recovery wait in the listen queue.
     let rt = okdb_server::runtime().context("starting the runtime")?;
-    let listener = rt.block_on(okdb_server::bind(&engine))?;
+    let mut listeners = Vec::new();
+    if !tls_only {
+        listeners.push(okdb_server::Listener {
+            tcp: rt.block_on(okdb_server::bind(&engine))?,
+            tls: None,
+        });
+    }
+    if let Some((port, settings)) = tls {
+        let acceptor = okdb_server::tls::acceptor(&settings)?;
+        listeners.push(okdb_server::Listener {
+            tcp: rt.block_on(okdb_server::bind_port(&engine, port))?,
+            tls: Some(acceptor),
+        });
+    }
     let persistence = if engine
         .config()
         .appendonly
@@ -344,13 +423,16 @@ fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
         None
     };
     rt.block_on(async {
-        tracing::info!(
-            "okdb {} ({} io threads) listening on {}",
-            okdb_engine::VERSION,
-            okdb_server::io_threads(&engine),
-            listener.local_addr()?
-        );
-        okdb_server::serve(engine, listener, okdb_server::shutdown_signal()).await;
+        for l in &listeners {
+            tracing::info!(
+                "okdb {} ({} io threads) listening on {}{}",
+                okdb_engine::VERSION,
+                okdb_server::io_threads(&engine),
+                l.tcp.local_addr()?,
+                if l.tls.is_some() { " (TLS)" } else { "" }
+            );
+        }
+        okdb_server::serve_all(engine, listeners, okdb_server::shutdown_signal()).await;
         if let Some(p) = persistence {
             tracing::info!("writing the journal out and a last checkpoint");
             p.shutdown();

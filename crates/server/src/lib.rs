@@ -13,6 +13,7 @@
 mod auth;
 mod clients;
 mod durable;
+pub mod tls;
 
 use std::future::Future;
 use std::io;
@@ -58,6 +59,8 @@ pub enum ServerError {
     Bind(SocketAddr, io::Error),
     #[error("cannot start the runtime: {0}")]
     Runtime(io::Error),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// Creates the engine for a configuration, with this process's figures for `INFO`.
@@ -99,15 +102,19 @@ pub fn engine_with(
 /// free port; the chosen one is written back to the config.
 pub async fn bind(engine: &Engine) -> Result<TcpListener, ServerError> {
     let cfg = engine.config();
-    let port = cfg.port.load(Relaxed);
-    let addr = resolve(engine, &cfg.bind, port).await?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| ServerError::Bind(addr, e))?;
+    let listener = bind_port(engine, cfg.port.load(Relaxed)).await?;
     if let Ok(local) = listener.local_addr() {
         cfg.port.store(local.port(), Relaxed);
     }
     Ok(listener)
+}
+
+/// Binds another port of the configured address (the TLS port), under the same rule.
+pub async fn bind_port(engine: &Engine, port: u16) -> Result<TcpListener, ServerError> {
+    let addr = resolve(engine, &engine.config().bind, port).await?;
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServerError::Bind(addr, e))
 }
 
 /// The address to listen on: the first one `host` resolves to, checked against the rule that
@@ -156,11 +163,50 @@ pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
 /// switch per request on a multi-threaded scheduler). The store's lock is the only thing the
 /// threads share on the hot path.
 pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+    serve_all(
+        engine,
+        vec![Listener {
+            tcp: listener,
+            tls: None,
+        }],
+        shutdown,
+    )
+    .await
+}
+
+/// A listening socket, and the TLS its connections speak (None: plain RESP).
+pub struct Listener {
+    pub tcp: TcpListener,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listener")
+            .field("tcp", &self.tcp)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
+/// A connection handed to an io thread: the socket, the peer, its TLS if any.
+type Handed = (
+    std::net::TcpStream,
+    SocketAddr,
+    Option<tokio_rustls::TlsAcceptor>,
+);
+
+/// As [`serve`], over several listeners (the plain port and the TLS port).
+pub async fn serve_all(
+    engine: Engine,
+    listeners: Vec<Listener>,
+    shutdown: impl Future<Output = ()>,
+) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let clients = Clients::new();
     let mut workers = Vec::new();
     for i in 1..io_threads(&engine) {
-        let (tx, rx) = mpsc::unbounded_channel::<(std::net::TcpStream, SocketAddr)>();
+        let (tx, rx) = mpsc::unbounded_channel::<Handed>();
         let (e, c, stop) = (engine.clone(), clients.clone(), stop_rx.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("okdb-io-{i}"))
@@ -182,18 +228,28 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
     ));
     tokio::pin!(shutdown);
     let mut next = 0usize;
+    let accept = || {
+        std::future::poll_fn(|cx| {
+            for l in &listeners {
+                if let std::task::Poll::Ready(r) = l.tcp.poll_accept(cx) {
+                    return std::task::Poll::Ready(r.map(|(s, p)| (s, p, l.tls.clone())));
+                }
+            }
+            std::task::Poll::Pending
+        })
+    };
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
+            accepted = accept() => match accepted {
+                Ok((stream, peer, tls)) => {
                     next = (next + 1) % (workers.len() + 1);
                     let stream = match next {
-                        0 => Some(stream),
-                        n => hand_over(&workers[n - 1].0, stream, peer),
+                        0 => Some((stream, tls)),
+                        n => hand_over(&workers[n - 1].0, stream, peer, tls),
                     };
-                    if let Some(stream) = stream {
+                    if let Some((stream, tls)) = stream {
                         let c = clients.clone();
-                        tasks.spawn(connection(engine.clone(), c, stream, peer, stop_rx.clone()));
+                        tasks.spawn(start(engine.clone(), c, stream, peer, tls, stop_rx.clone()));
                     }
                 }
                 Err(e) => {
@@ -206,7 +262,7 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
         }
     }
-    drop(listener);
+    drop(listeners);
     let _ = stop_tx.send(true);
     let handles: Vec<_> = workers.into_iter().map(|(_, handle)| handle).collect();
     drain(tasks).await;
@@ -215,16 +271,43 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
     }
 }
 
-/// Gives a connection to another thread; if that thread is gone, returns it to serve here.
-fn hand_over(
-    to: &mpsc::UnboundedSender<(std::net::TcpStream, SocketAddr)>,
+/// How long a TLS client has to finish its handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves one accepted socket: plain, or after its TLS handshake. A failed handshake (a
+/// plaintext client on the TLS port, a refused certificate) closes it, logged at debug level.
+async fn start(
+    engine: Engine,
+    clients: Arc<Clients>,
     stream: TcpStream,
     peer: SocketAddr,
-) -> Option<TcpStream> {
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    stop: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let Some(acceptor) = tls else {
+        return connection(engine, clients, stream, peer, stop).await;
+    };
+    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => connection(engine, clients, tls, peer, stop).await,
+        Ok(Err(e)) => tracing::debug!("TLS handshake with {peer} failed: {e}"),
+        Err(_) => tracing::debug!("TLS handshake with {peer} timed out"),
+    }
+}
+
+/// Gives a connection to another thread; if that thread is gone, returns it to serve here.
+fn hand_over(
+    to: &mpsc::UnboundedSender<Handed>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> Option<(TcpStream, Option<tokio_rustls::TlsAcceptor>)> {
     let std_stream = stream.into_std().ok()?;
-    match to.send((std_stream, peer)) {
+    match to.send((std_stream, peer, tls)) {
         Ok(()) => None,
-        Err(mpsc::error::SendError((back, _))) => TcpStream::from_std(back).ok(),
+        Err(mpsc::error::SendError((back, _, tls))) => {
+            TcpStream::from_std(back).ok().map(|s| (s, tls))
+        }
     }
 }
 
@@ -232,17 +315,17 @@ fn hand_over(
 async fn worker(
     engine: Engine,
     clients: Arc<Clients>,
-    mut incoming: mpsc::UnboundedReceiver<(std::net::TcpStream, SocketAddr)>,
+    mut incoming: mpsc::UnboundedReceiver<Handed>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
             handed = incoming.recv() => match handed {
-                Some((stream, peer)) => match TcpStream::from_std(stream) {
+                Some((stream, peer, tls)) => match TcpStream::from_std(stream) {
                     Ok(stream) => {
                         let c = clients.clone();
-                        tasks.spawn(connection(engine.clone(), c, stream, peer, stop.clone()));
+                        tasks.spawn(start(engine.clone(), c, stream, peer, tls, stop.clone()));
                     }
                     Err(e) => tracing::warn!("cannot serve a connection from {peer}: {e}"),
                 },
@@ -275,21 +358,20 @@ async fn active_expiry(engine: Engine, mut stop: watch::Receiver<bool>) {
     }
 }
 
-async fn connection(
+async fn connection<S: Conn>(
     engine: Engine,
     clients: Arc<Clients>,
-    mut stream: TcpStream,
+    mut stream: S,
     peer: SocketAddr,
     mut stop: watch::Receiver<bool>,
 ) {
-    let _ = stream.set_nodelay(true);
     let mut client = match engine.connect(peer.to_string()) {
         Ok(session) => Registered {
             engine: &engine,
             session,
         },
         Err(e) => {
-            let _ = stream.write_all(format!("-{e}\r\n").as_bytes()).await;
+            let _ = send(&mut stream, format!("-{e}\r\n").as_bytes()).await;
             return;
         }
     };
@@ -379,7 +461,7 @@ async fn connection(
             if let Some(e) = closing.error {
                 let err = Reply::Error(okdb_engine::CmdError::err(e));
                 encode::reply(&mut conn.wbuf, &err, client.session.proto);
-                let _ = stream.write_all(&conn.wbuf).await;
+                let _ = send(&mut stream, &conn.wbuf).await;
             }
             break;
         }
@@ -552,7 +634,7 @@ async fn connection(
             close = true;
         }
         if !conn.wbuf.is_empty() {
-            let failed = stream.write_all(&conn.wbuf).await.is_err();
+            let failed = send(&mut stream, &conn.wbuf).await.is_err();
             conn.wbuf.clear();
             if failed {
                 break;
@@ -716,18 +798,29 @@ fn soft_deadline(cfg: &Config, pending: usize) -> Option<tokio::time::Instant> {
 }
 
 /// Writes all of `bytes`, failing with `TimedOut` past `deadline`.
-async fn put(
-    stream: &mut TcpStream,
+async fn put<S: Conn>(
+    stream: &mut S,
     bytes: &[u8],
     deadline: Option<tokio::time::Instant>,
 ) -> io::Result<()> {
     match deadline {
-        None => stream.write_all(bytes).await,
-        Some(d) => tokio::time::timeout_at(d, stream.write_all(bytes))
+        None => send(stream, bytes).await,
+        Some(d) => tokio::time::timeout_at(d, send(stream, bytes))
             .await
             .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
     }
 }
+
+/// Writes all of `bytes` and flushes them (TLS holds written bytes until flushed; for TCP the
+/// flush is free).
+async fn send<S: Conn>(stream: &mut S, bytes: &[u8]) -> io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}
+
+/// A client's byte stream: TCP, or TLS over TCP.
+pub trait Conn: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Conn for T {}
 
 /// An inline `POST` or `Host:` line: an HTTP request (a browser page or a proxy made to talk to
 /// okdb's port). Redis closes such a client, since the rest of the request may carry commands.
@@ -1039,9 +1132,9 @@ impl Connection<'_> {
 
     /// Encodes and writes the replies of a hold, a piece at a time (at most about
     /// [`FLUSH_AT`] bytes buffered; long strings written from the values themselves).
-    async fn write_replies(
+    async fn write_replies<S: Conn>(
         &mut self,
-        stream: &mut TcpStream,
+        stream: &mut S,
         deadline: Option<tokio::time::Instant>,
     ) -> io::Result<()> {
         let mut replies = std::mem::take(&mut self.replies);
@@ -1051,9 +1144,9 @@ impl Connection<'_> {
         result
     }
 
-    async fn write_each(
+    async fn write_each<S: Conn>(
         &mut self,
-        stream: &mut TcpStream,
+        stream: &mut S,
         replies: &[(Reply, u8, usize)],
         deadline: Option<tokio::time::Instant>,
     ) -> io::Result<()> {
@@ -1169,6 +1262,8 @@ impl Connection<'_> {
 #[derive(Debug)]
 pub struct Background {
     pub addr: SocketAddr,
+    /// The TLS port's address, when started with TLS.
+    pub tls_addr: Option<SocketAddr>,
     pub engine: Engine,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -1177,21 +1272,47 @@ pub struct Background {
 impl Background {
     /// Starts a server for `config` (use port 0 for a free port) and waits until it listens.
     pub fn start(config: Config) -> Result<Background, ServerError> {
+        Background::start_with(config, None, |_| Ok(()))
+    }
+
+    /// As [`Background::start`], with a TLS port (on a free port) when `tls` is given, and
+    /// `setup` run on the engine before the ports are bound (users, passwords).
+    pub fn start_with(
+        config: Config,
+        tls: Option<tls::TlsSettings>,
+        setup: impl FnOnce(&Engine) -> Result<(), String>,
+    ) -> Result<Background, ServerError> {
         let engine = engine(config);
+        setup(&engine).map_err(ServerError::Tls)?;
         let rt = runtime().map_err(ServerError::Runtime)?;
         let listener = rt.block_on(bind(&engine))?;
         let addr = listener
             .local_addr()
             .expect("bound listener has an address");
+        let mut listeners = vec![Listener {
+            tcp: listener,
+            tls: None,
+        }];
+        let mut tls_addr = None;
+        if let Some(settings) = tls {
+            let acceptor = tls::acceptor(&settings)?;
+            let tcp = rt.block_on(bind_port(&engine, 0))?;
+            tls_addr = tcp.local_addr().ok();
+            listeners.push(Listener {
+                tcp,
+                tls: Some(acceptor),
+            });
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let e = engine.clone();
         let thread = std::thread::spawn(move || {
-            rt.block_on(serve(e, listener, async {
+            rt.block_on(serve_all(e, listeners, async {
                 let _ = stopped.await;
             }));
         });
         Ok(Background {
             addr,
+            tls_addr,
             engine,
             stop: Some(stop),
             thread: Some(thread),
