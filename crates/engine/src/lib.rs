@@ -634,6 +634,7 @@ impl Engine {
         Executor {
             store,
             notify,
+            scripting: 0,
             shared: &self.shared,
             now,
             executed: 0,
@@ -898,6 +899,8 @@ pub struct Executor<'a> {
     /// The keyspace notifications to publish (`notify-keyspace-events`, 0 when none would reach
     /// a subscriber).
     notify: u32,
+    /// Scripts running (nested), for `ACL LOG`'s context.
+    pub(crate) scripting: u32,
 }
 
 impl Drop for Executor<'_> {
@@ -1148,10 +1151,10 @@ impl Executor<'_> {
     }
 
     fn log_denied(&mut self, session: &Session, denied: &acl::Denied) {
-        let context = if session.in_exec {
-            "multi"
-        } else if self.store.undoing {
+        let context = if self.scripting > 0 {
             "script"
+        } else if session.in_exec || session.multi.is_some() {
+            "multi"
         } else {
             "toplevel"
         };

@@ -409,6 +409,13 @@ impl Executor<'_> {
     /// `RUN script [arg …]`, and `EVAL`/`APPLY`/`FILTER`, which run a script of their own
     /// over a key and a function: each as one transaction (see the module's docs).
     pub(crate) fn run_script(&mut self, session: &mut Session, args: &[Bytes]) -> Reply {
+        self.scripting += 1;
+        let reply = self.run_script_inner(session, args);
+        self.scripting -= 1;
+        reply
+    }
+
+    fn run_script_inner(&mut self, session: &mut Session, args: &[Bytes]) -> Reply {
         let name = args[0].to_ascii_uppercase();
         let (src, script_args) = match &name[..] {
             b"RUN" => {
