@@ -15,6 +15,7 @@ command -v cc >/dev/null 2>&1 || need+=(gcc)
 { command -v redis-cli && command -v redis-benchmark; } >/dev/null 2>&1 || need+=(redis-tools)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v tclsh >/dev/null 2>&1 || need+=(tcl)   # Redis's own test suite (scripts/redis-suite.sh)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)   # certificates for the TLS smoke test
 if $windows; then
   command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
 fi

@@ -79,5 +79,28 @@ echo "$out" | grep -q '^appendfsync:always' && pass=$((pass+1)) || { fail=$((fai
 check 'OK' SET after-policy-change 1
 kill -TERM $PID
 for _ in $(seq 100); do kill -0 $PID 2>/dev/null || break; sleep 0.05; done
+# Security: a password for default, an ACL file, a TLS port (certificates made here).
+TLS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PKI=$(mktemp -d)
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$PKI/ca.key" -out "$PKI/ca.crt" -days 2 -subj "/CN=okdb smoke CA" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$PKI/server.key" -out "$PKI/server.csr" -subj "/CN=localhost" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$PKI/ext"
+openssl x509 -req -in "$PKI/server.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial -out "$PKI/server.crt" -days 2 -extfile "$PKI/ext" 2>/dev/null
+: >"$PKI/users.acl"
+"$OKDB" server --port "$PORT" --appendonly no --requirepass smoke-admin --aclfile "$PKI/users.acl" \
+  --tls-port "$TLS_PORT" --tls-cert-file "$PKI/server.crt" --tls-key-file "$PKI/server.key" 2>>/tmp/okdb-smoke.log &
+PID=$!
+trap 'kill $PID 2>/dev/null || true; rm -rf "$DATA" "$PKI"' EXIT
+for _ in $(seq 100); do [ "$(redis-cli -p "$PORT" PING 2>&1)" = "NOAUTH Authentication required." ] && break; sleep 0.05; done
+check "NOAUTH Authentication required." GET k
+check "OK" -a smoke-admin --no-auth-warning ACL SETUSER cli on '>cli-pw' '~cli:*' '+@all'
+check "OK" --user cli --pass cli-pw --no-auth-warning SET cli:1 v
+check "NOPERM this user has no permissions to access one of the keys used as arguments: 'x'" --user cli --pass cli-pw --no-auth-warning SET x v
+check "AUTH failed: WRONGPASS invalid username-password pair or user is disabled.
+NOAUTH Authentication required." --user cli --pass nope --no-auth-warning PING
+check "OK" -a smoke-admin --no-auth-warning ACL SAVE
+grep -q '^user cli on #\$argon2id\$' "$PKI/users.acl" && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: ACL SAVE wrote: $(cat "$PKI/users.acl")"; }
+check "v" -p "$TLS_PORT" --tls --cacert "$PKI/ca.crt" --user cli --pass cli-pw --no-auth-warning GET cli:1
+if OKDB_PORT=$PORT OKDB_TLS_PORT=$TLS_PORT OKDB_CA="$PKI/ca.crt" OKDB_ADMIN_PASSWORD=smoke-admin python3 tests/python/test_security.py; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: redis-py security"; fi
 echo "smoke: $pass passed, $fail failed"
 [ "$fail" = 0 ]

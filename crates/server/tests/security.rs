@@ -284,6 +284,7 @@ fn unauthenticated_connections_time_out() {
 }
 
 /// Connects from a given loopback address (127.0.0.0/8 is all loopback on Linux).
+#[cfg(target_os = "linux")]
 fn connect_from(server: &Background, local: &str) -> Raw {
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
     let local: SocketAddr = format!("{local}:0").parse().unwrap();
