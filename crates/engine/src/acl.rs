@@ -274,9 +274,7 @@ impl Password {
 fn decoy() -> Password {
     static DECOY: std::sync::OnceLock<Password> = std::sync::OnceLock::new();
     DECOY
-        .get_or_init(|| {
-            Password::hash(b"okdb: no such user").unwrap_or_else(|_| Password::Sha256([0; 32]))
-        })
+        .get_or_init(|| Password::hash(b"okdb: no such user").unwrap_or(Password::Sha256([0; 32])))
         .clone()
 }
 
@@ -499,8 +497,8 @@ impl User {
             }
         } else if let Some(p) = r.strip_prefix('~') {
             self.add_keys(p, true, true)?;
-        } else if r.starts_with('%') {
-            let (perm, p) = r[1..]
+        } else if let Some(rest) = r.strip_prefix('%') {
+            let (perm, p) = rest
                 .split_once('~')
                 .ok_or_else(|| "Syntax error: a %R~, %W~ or %RW~ rule needs a ~".to_string())?;
             let (mut read, mut write) = (false, false);

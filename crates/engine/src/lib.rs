@@ -79,8 +79,9 @@ pub struct Stats {
     pub keyspace_misses: AtomicU64,
     /// `AUTH`s that failed (`INFO stats` acl_access_denied_auth).
     pub auth_failures: AtomicU64,
-    /// Commands refused by the ACL (`INFO stats` acl_access_denied_cmd).
-    pub acl_denied: AtomicU64,
+    /// Commands refused by the ACL, by what was refused: command, key, channel, keyspace
+    /// (`INFO stats` acl_access_denied_*).
+    pub acl_denied: [AtomicU64; 4],
     /// Per command, in [`COMMANDS`] order.
     pub per_command: Box<[CommandStats]>,
     /// Error replies by their first word (`ERR`, `WRONGTYPE`, …).
@@ -109,7 +110,7 @@ impl Default for Stats {
             keyspace_hits: AtomicU64::new(0),
             keyspace_misses: AtomicU64::new(0),
             auth_failures: AtomicU64::new(0),
-            acl_denied: AtomicU64::new(0),
+            acl_denied: Default::default(),
             per_command: COMMANDS.iter().map(|_| CommandStats::default()).collect(),
             errors: Mutex::new(BTreeMap::new()),
             ops_samples: Mutex::new(Default::default()),
@@ -223,8 +224,11 @@ impl std::fmt::Debug for Closer {
 pub struct AclFile {
     pub path: String,
     pub load: Box<dyn Fn() -> Result<String, String> + Send + Sync>,
-    pub save: Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>,
+    pub save: SaveAcl,
 }
+
+/// Writes the ACL file's text (the binary writes it atomically).
+pub type SaveAcl = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 
 impl std::fmt::Debug for AclFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1158,7 +1162,11 @@ impl Executor<'_> {
         } else {
             "toplevel"
         };
-        self.shared.stats.acl_denied.fetch_add(1, Relaxed);
+        let which = ["command", "key", "channel", "keyspace"]
+            .iter()
+            .position(|r| *r == denied.reason)
+            .unwrap_or(0);
+        self.shared.stats.acl_denied[which].fetch_add(1, Relaxed);
         let info = client_info(self.shared, session);
         let max = self.shared.config.acllog_max_len.load(Relaxed);
         let name = session.user.name.clone();

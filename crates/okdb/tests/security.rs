@@ -145,3 +145,56 @@ fn a_public_bind_needs_authentication() {
     let r = say(port, &["PING", "AUTH s3cret", "PING"]);
     assert_eq!(r, ["-NOAUTH Authentication required.", "+OK", "+PONG"]);
 }
+
+#[test]
+fn tls_only_serves_the_tls_port_alone() {
+    let dir = temp("tls");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    std::fs::write(dir.join("c.crt"), cert.pem()).unwrap();
+    std::fs::write(dir.join("c.key"), key.serialize_pem()).unwrap();
+    let (crt, k) = (dir.join("c.crt"), dir.join("c.key"));
+    let log = refused(&["--tls-only", "--appendonly", "no"]);
+    assert!(log.contains("tls-only needs tls-port"), "{log}");
+    let mut child = Command::new(OKDB)
+        .args([
+            "server",
+            "--appendonly",
+            "no",
+            "--tls-only",
+            "--tls-port",
+            "0",
+        ])
+        .args([
+            "--tls-cert-file",
+            crt.to_str().unwrap(),
+            "--tls-key-file",
+            k.to_str().unwrap(),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut listening = Vec::new();
+    while let Some(Ok(line)) = lines.next() {
+        if line.contains("listening on") {
+            listening.push(line);
+            break;
+        }
+    }
+    // Whatever else it logs, it listens once, on the TLS port.
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = child.kill();
+    let _ = child.wait();
+    for line in lines.map_while(Result::ok) {
+        if line.contains("listening on") {
+            listening.push(line);
+        }
+    }
+    assert_eq!(listening.len(), 1, "{listening:?}");
+    assert!(listening[0].ends_with("(TLS)"), "{listening:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -218,6 +218,10 @@ fn keys_scan_and_the_feed_hide_what_a_user_may_not_read() {
     let scan = c.say("SCAN 0 COUNT 1000");
     assert!(!scan.contains("secret"), "{scan}");
     denied(&c.say("RANDOMKEY"), "RANDOMKEY");
+    denied(&c.say("GET secret:1"), "'secret:1'");
+    let stats = admin.say("INFO stats");
+    assert!(stats.contains("acl_access_denied_cmd:0"), "{stats}");
+    assert!(stats.contains("acl_access_denied_key:1"), "{stats}");
     // LISTEN follows only the keys it may read.
     let mut l = as_user(&server, "watcher", "+@all %R~app:*");
     let _ = l.say("HELLO 3");
@@ -244,7 +248,7 @@ fn unauthenticated_clients_may_only_authenticate() {
     assert_eq!(c.say("ACL WHOAMI"), "default");
     // More than 10 arguments before AUTH: a protocol error, and the connection closes.
     let mut d = Raw::connect(&server);
-    let many = vec!["ECHO"; 12].join(" ");
+    let many = ["ECHO"; 12].join(" ");
     let reply = d.say(&many);
     assert!(reply.contains("Protocol error"), "{reply}");
     assert!(d.closed());
@@ -369,6 +373,7 @@ fn deleting_a_user_closes_its_connections_and_client_kill_closes_others() {
     assert!(gone.closed());
     let mut a = as_user(&server, "killme", "+@all ~*");
     let mut b = as_user(&server, "killme", "+@all ~*");
+    assert_eq!(admin.say("CLIENT LIST").matches("user=killme").count(), 2);
     assert_eq!(admin.say("CLIENT KILL USER killme"), ":2");
     assert!(a.closed() && b.closed());
     let mut d = Raw::connect(&server);

@@ -94,6 +94,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("ACL GENPASS 32", "\"", ""),
     ("ACL SETUSER u on +get ~a*; ACL DRYRUN u GET b", "\"this user has no permissions to access one of the keys", ""),
     ("ACL SETUSER u on +get ~a*; ACL DRYRUN u GET a", "+OK", ""),
+    ("AUTH nobody pw; AUTH nobody pw; ACL LOG 1", "[[\"count\", :2", "[{\"count\": :2"),
     ("AUTH nobody pw; ACL LOG 1", "[[\"count\", :1, \"reason\", \"auth\"", "[{\"count\": :1, \"reason\": \"auth\""),
     ("ACL LOG RESET", "+OK", ""),
     ("ACL SAVE", "-ERR This server is not configured with an ACL file", ""),

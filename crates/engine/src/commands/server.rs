@@ -156,6 +156,13 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
             line("feed_oldest_seq", &ctx.shared.feed.floor());
             line("feed_last_seq", &ctx.shared.feed.last());
             line("total_error_replies", &st.error_replies());
+            line("acl_access_denied_auth", &st.auth_failures.load(Relaxed));
+            for (i, what) in ["cmd", "key", "channel", "keyspace"].iter().enumerate() {
+                line(
+                    &format!("acl_access_denied_{what}"),
+                    &st.acl_denied[i].load(Relaxed),
+                );
+            }
         }
         "replication" => {
             line("role", &"master");
@@ -654,7 +661,7 @@ fn client_kill(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             None => Err(CmdError::err("No such client")),
         };
     }
-    if a.len() < 4 || a.len() % 2 != 0 {
+    if a.len() < 4 || !a.len().is_multiple_of(2) {
         return Err(CmdError::syntax());
     }
     let (mut id, mut addr, mut user, mut skipme) = (None, None, None, true);
