@@ -192,6 +192,27 @@ pub struct ClientInfo {
     pub closer: Option<Closer>,
 }
 
+/// Picks up the session's user again after the users changed (its `LISTEN` too). False if its
+/// pub/sub subscriptions are no longer all allowed: the connection is then closed, as Redis
+/// closes it.
+fn refresh_user(shared: &Shared, session: &mut Session, gen: u64) -> bool {
+    let acl = lock(&shared.acl);
+    session.user = match acl.user(&session.user.name) {
+        Some(u) => u.clone(),
+        // Deleted (its connections are being closed): it may do nothing meanwhile.
+        None => std::sync::Arc::new(acl::User::new(&session.user.name)),
+    };
+    session.acl_gen = gen;
+    if let Some(l) = session.listen.as_mut() {
+        l.user = (!session.user.unrestricted).then(|| session.user.clone());
+    }
+    session.user.unrestricted
+        || session
+            .subs
+            .as_ref()
+            .is_none_or(|s| s.allowed(&session.user))
+}
+
 /// Logs a failed `AUTH` in `ACL LOG` and counts it.
 fn auth_failed(shared: &Shared, session: &Session, username: &str, now: u64) {
     shared.stats.auth_failures.fetch_add(1, Relaxed);
@@ -535,6 +556,14 @@ impl Engine {
         session.user = user;
         session.acl_gen = gen;
         Ok(session)
+    }
+
+    /// Picks up a change to the session's user between its commands (a subscriber or a
+    /// listener gets messages without running any): false if it may no longer keep its
+    /// subscriptions, and the server closes it.
+    pub fn refresh_user(&self, session: &mut Session) -> bool {
+        let gen = self.shared.acl_gen.load(Relaxed);
+        session.acl_gen == gen || refresh_user(&self.shared, session, gen)
     }
 
     /// Lets `CLIENT KILL` and `ACL DELUSER` close this connection.
@@ -1127,15 +1156,8 @@ impl Executor<'_> {
 
     /// Picks up the session's user again after the users changed.
     fn refresh_user(&mut self, session: &mut Session, gen: u64) {
-        let acl = lock(&self.shared.acl);
-        session.user = match acl.user(&session.user.name) {
-            Some(u) => u.clone(),
-            // Deleted (its connections are being closed): it may do nothing meanwhile.
-            None => std::sync::Arc::new(acl::User::new(&session.user.name)),
-        };
-        session.acl_gen = gen;
-        if let Some(l) = session.listen.as_mut() {
-            l.user = (!session.user.unrestricted).then(|| session.user.clone());
+        if !refresh_user(self.shared, session, gen) {
+            session.quit = true;
         }
     }
 

@@ -301,6 +301,18 @@ pub struct Subscriptions {
 }
 
 impl Subscriptions {
+    /// Whether a user may keep every subscription (after its permissions changed).
+    pub fn allowed(&self, user: &crate::acl::User) -> bool {
+        self.channels
+            .iter()
+            .chain(&self.shard)
+            .all(|c| user.may_use_channel(c))
+            && self
+                .patterns
+                .iter()
+                .all(|p| user.may_use_channel_pattern(p))
+    }
+
     fn set(&mut self, kind: Kind) -> &mut IndexSet<Bytes> {
         match kind {
             Kind::Channel => &mut self.channels,

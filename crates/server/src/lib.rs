@@ -408,7 +408,12 @@ async fn connection<S: Conn>(
         } else {
             tokio::select! {
                 () = changes(&engine, listening), if listening.is_some() => {
-                    // Changes from the feed for this listener, between its requests.
+                    // Changes from the feed for this listener, between its requests, under its
+                    // user's permissions as they are now.
+                    if !engine.refresh_user(&mut client.session) {
+                        tracing::info!("client {peer} closed: its user may no longer follow this");
+                        break;
+                    }
                     if !conn.take_changes(&mut client.session, peer) {
                         let _ = conn.write_replies(&mut stream, None).await;
                         break;
@@ -435,8 +440,13 @@ async fn connection<S: Conn>(
                     Err(_) => break,
                 },
                 () = messages(outbox.as_deref()), if outbox.is_some() => {
-                    // Pub/sub messages for this subscribed connection, between its requests.
+                    // Pub/sub messages for this subscribed connection, between its requests; closed
+                    // if its user may no longer subscribe to what it does (as Redis does).
                     let Some(outbox) = outbox else { continue };
+                    if !engine.refresh_user(&mut client.session) {
+                        tracing::info!("client {peer} closed: its user lost a channel it subscribes to");
+                        break;
+                    }
                     if !conn.take_messages(&outbox, client.session.proto, peer) {
                         break;
                     }

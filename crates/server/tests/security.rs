@@ -385,6 +385,34 @@ fn deleting_a_user_closes_its_connections_and_client_kill_closes_others() {
 }
 
 #[test]
+fn permission_changes_reach_subscribers_listeners_and_reset() {
+    let server = locked();
+    let mut admin = Raw::connect(&server);
+    assert_eq!(admin.say("AUTH admin-pw"), "+OK");
+    let mut sub = as_user(&server, "sub", "+@all ~* &news");
+    assert!(sub.say("SUBSCRIBE news").starts_with("[subscribe"));
+    let mut l = as_user(&server, "lis", "+@all ~*");
+    let _ = l.say("HELLO 3");
+    assert!(l.say("LISTEN *").starts_with("[listen"));
+    // The subscriber loses its channel: it is closed at its next message, as Redis does.
+    assert_eq!(admin.say("ACL SETUSER sub resetchannels &other"), "+OK");
+    assert_eq!(admin.say("PUBLISH news hello"), ":1");
+    assert!(sub.closed());
+    // The listener loses a key pattern: changes to those keys stop.
+    assert_eq!(admin.say("ACL SETUSER lis resetkeys ~pub:*"), "+OK");
+    assert_eq!(admin.say("SET secret x"), "+OK");
+    assert_eq!(admin.say("SET pub:1 y"), "+OK");
+    let change = text(&l.read().expect("a change"));
+    assert!(
+        change.contains("pub:1") && !change.contains("secret"),
+        "{change}"
+    );
+    // RESET makes the connection `default` again: logged out, since default has a password.
+    assert_eq!(admin.say("RESET"), "+RESET");
+    assert_eq!(admin.say("GET k"), "-NOAUTH Authentication required.");
+}
+
+#[test]
 fn malformed_rules_change_nothing() {
     let server = server();
     let mut c = Raw::connect(&server);

@@ -154,6 +154,13 @@ pub fn reset(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
             .listeners
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
+    // Back to `default`: still logged in only if `default` needs no password, as Redis.
+    let default = crate::lock(&ctx.shared.acl).default_user();
+    ctx.session.authenticated = !default.needs_auth();
+    ctx.session.user = default;
+    if let Some(c) = ctx.clients().get_mut(&id) {
+        c.user = crate::acl::DEFAULT_USER.into();
+    }
     ctx.session.proto = 2;
     ctx.session.literals = okdb_value::literal::Literals::Faithful;
     ctx.use_keyspace(crate::DEFAULT_KEYSPACE);
