@@ -157,6 +157,12 @@ fn category_bit(name: &str) -> Option<u32> {
     if name.eq_ignore_ascii_case("all") {
         return Some(u32::MAX);
     }
+    // `script` is accepted for Redis's `scripting`.
+    let name = if name.eq_ignore_ascii_case("script") {
+        "scripting"
+    } else {
+        name
+    };
     CATEGORIES
         .iter()
         .position(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -1220,6 +1226,7 @@ mod tests {
             assert!(!list.is_empty(), "category {name} has no command");
         }
         assert!(commands_in("nope").is_none());
+        assert_eq!(commands_in("script"), commands_in("scripting"));
     }
 
     #[test]
