@@ -30,6 +30,8 @@ pub const DEFAULT_USER: &str = "default";
 const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
 const ARGON2_PASSES: u32 = 2;
 const ARGON2_LANES: u32 = 1;
+/// The most memory an argon2id hash read from `#…` may ask for (256 MiB).
+const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
 
 /// Passwords verified once, remembered (as keyed hashes) so reconnecting clients do not pay
 /// argon2 again; bounded, and forgotten whenever a user changes.
@@ -224,8 +226,21 @@ impl Password {
     /// Reads the text after `#`: an argon2id PHC string or 64 hex digits of SHA-256.
     pub fn parse(text: &str) -> Result<Password, String> {
         if text.starts_with("$argon2id$") {
-            argon2::PasswordHash::new(text)
+            let hash = argon2::PasswordHash::new(text)
                 .map_err(|e| format!("the argon2id hash is malformed ({e})"))?;
+            let params = argon2::Params::try_from(&hash)
+                .map_err(|e| format!("the argon2id hash's parameters are malformed ({e})"))?;
+            // Checking a hash costs what its parameters say: bounded so that no hash can make
+            // an AUTH take the server's memory or minutes of CPU.
+            if params.m_cost() > MAX_ARGON2_MEMORY_KIB
+                || params.t_cost() > 16
+                || params.p_cost() > 8
+            {
+                return Err(format!(
+                    "the argon2id hash asks for more than okdb allows (m ≤ {MAX_ARGON2_MEMORY_KIB}, \
+                     t ≤ 16, p ≤ 8)"
+                ));
+            }
             return Ok(Password::Argon2(text.to_string()));
         }
         let bytes = text.as_bytes();
@@ -433,6 +448,9 @@ impl User {
     /// Applies one rule (Redis's syntax, plus `ks:pattern`, `allkeyspaces`, `resetkeyspaces`).
     pub fn apply(&mut self, rule: &str) -> Result<(), String> {
         let r = rule;
+        if r.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("rules can't contain spaces or control characters".into());
+        }
         let lower = r.to_ascii_lowercase();
         match lower.as_str() {
             "on" => self.enabled = true,
@@ -838,7 +856,12 @@ impl Acl {
 
     /// Replaces every user with those of an ACL file's text; all or nothing.
     pub fn load(&mut self, text: &str) -> Result<(), String> {
-        let users = parse_file(text)?;
+        let mut users = parse_file(text)?;
+        // A file without a `default` line keeps the `default` there is (never a fresh,
+        // password-less one).
+        if !users.contains_key(DEFAULT_USER) {
+            users.insert(DEFAULT_USER.to_string(), self.default_user());
+        }
         self.users = users;
         self.verified.clear();
         Ok(())
@@ -889,7 +912,13 @@ impl Acl {
         if cheap.clone().any(|p| p.verify(password)) {
             return AuthStart::Ok(u.clone());
         }
-        pending(u.passwords.iter().filter(|p| !p.cheap()).cloned().collect())
+        let slow: Vec<Password> = u.passwords.iter().filter(|p| !p.cheap()).cloned().collect();
+        if slow.is_empty() {
+            // No hash to check (only SHA-256 passwords, or none): refused after the decoy,
+            // as long as for a wrong password.
+            return pending(vec![decoy()]);
+        }
+        pending(slow)
     }
 
     /// Ends a verification: the user if it succeeded (and the user was not changed meanwhile
@@ -963,7 +992,7 @@ impl Acl {
 }
 
 /// Reads an ACL file: `user name rules…` lines; `#` comments and blank lines are skipped.
-/// Errors name the line.
+/// Errors name the line. A file without `default` leaves it as it is ([`Acl::load`]).
 pub fn parse_file(text: &str) -> Result<BTreeMap<String, Arc<User>>, String> {
     let mut users: BTreeMap<String, Arc<User>> = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
@@ -999,9 +1028,6 @@ pub fn parse_file(text: &str) -> Result<BTreeMap<String, Arc<User>>, String> {
         }
         users.insert(name.to_string(), Arc::new(u));
     }
-    users
-        .entry(DEFAULT_USER.to_string())
-        .or_insert_with(|| Arc::new(User::default_user()));
     Ok(users)
 }
 
@@ -1062,7 +1088,10 @@ pub fn check(user: &User, index: usize, args: &[Bytes], keyspace: &str) -> Resul
                 .iter()
                 .any(|h| s.eq_ignore_ascii_case(h.as_bytes()))
         });
-    if !harmless && !user.may_run(index, sub) {
+    // AUTH, HELLO, QUIT and RESET run whatever the user's command rules say (Redis's
+    // no-auth commands): otherwise a user could be locked out of logging in or out.
+    let exempt = harmless || spec.flags.has(Flags::NOAUTH) || spec.name == "RESET";
+    if !exempt && !user.may_run(index, sub) {
         let object = match sub {
             Some(s) => format!(
                 "{}|{}",
@@ -1090,8 +1119,22 @@ pub fn check(user: &User, index: usize, args: &[Bytes], keyspace: &str) -> Resul
             object,
         });
     }
-    let keyed = any_key || spec.flags.has(Flags::READ) || spec.flags.has(Flags::WRITE);
-    if keyed && !user.may_use_keyspace(keyspace) && spec.group != "pubsub" {
+    if matches!(spec.name, "SORT" | "SORT_RO")
+        && !user.reads_all_keys()
+        && crate::commands::keyspec::sort_reads_patterns(args)
+    {
+        return Err(Denied {
+            reason: "key",
+            object: "BY/GET pattern (it needs read access to every key)".into(),
+        });
+    }
+    // A command with keys, or one that reads or writes the connection's keyspace as a whole
+    // (DBSIZE, KEYS, SCAN, FLUSHDB, RUN, …), needs that keyspace; server-wide reads (INFO,
+    // TIME), pub/sub and KEYSPACES (which filters) do not.
+    let data = spec.flags.has(Flags::READ) || spec.flags.has(Flags::WRITE);
+    let keyed =
+        any_key || (data && !matches!(spec.group, "server" | "pubsub") && spec.name != "KEYSPACES");
+    if keyed && !user.may_use_keyspace(keyspace) {
         return Err(Denied {
             reason: "keyspace",
             object: keyspace.to_string(),
@@ -1119,16 +1162,18 @@ fn spec_keyspaces(name: &str, args: &[Bytes]) -> Vec<Option<String>> {
         "USE" | "SELECT" => args.get(1).map(|a| vec![Some(text(a))]).unwrap_or_default(),
         "MOVE" => args.get(2).map(|a| vec![Some(text(a))]).unwrap_or_default(),
         "SWAPDB" => args[1..].iter().map(|a| Some(text(a))).collect(),
+        // The last DB or KEYSPACE wins, as in the handlers.
         "COPY" => args
             .iter()
-            .position(|a| a.eq_ignore_ascii_case(b"DB"))
-            .and_then(|i| args.get(i + 1))
+            .skip(3)
+            .rposition(|a| a.eq_ignore_ascii_case(b"DB"))
+            .and_then(|i| args.get(i + 4))
             .map(|a| vec![Some(text(a))])
             .unwrap_or_default(),
         "FLUSHALL" => vec![None],
         "LISTEN" => args
             .iter()
-            .position(|a| a.eq_ignore_ascii_case(b"KEYSPACE"))
+            .rposition(|a| a.eq_ignore_ascii_case(b"KEYSPACE"))
             .and_then(|i| args.get(i + 1))
             .map(|a| {
                 if &a[..] == b"*" {
@@ -1287,6 +1332,21 @@ mod tests {
         assert!(allowed(&u, "POP rw:a rw:b WAIT 1").is_ok());
         assert!(allowed(&u, "UNION r:a r:b STORE w:c").is_ok());
         assert!(allowed(&u, "UNION r:a r:b STORE r:c").is_err());
+        assert!(
+            allowed(&u, "SORT r:l BY name INPLACE").is_err(),
+            "in place writes"
+        );
+        assert!(allowed(&u, "SORT r:l REVERSE REVERSE BY f").is_err());
+        assert!(
+            allowed(&u, "SORT r:l GET # STORE r:x STORE w:y").is_ok(),
+            "the last STORE"
+        );
+        assert!(allowed(&u, "SORT r:l LIMIT 0 1 ASC STORE w:y").is_ok());
+        assert!(
+            allowed(&u, "SORT_RO r:l GET *").is_err(),
+            "patterns need all keys"
+        );
+        assert!(allowed(&user("+@all %R~* ~w:*"), "SORT_RO r:l BY w_* GET *").is_ok());
     }
 
     #[test]
@@ -1298,8 +1358,25 @@ mod tests {
         assert!(allowed(&u, "SELECT 1").is_err());
         assert!(allowed(&u, "FLUSHALL").is_err());
         assert!(allowed(&u, "PING").is_ok(), "no keyspace needed");
+        assert!(
+            allowed(&u, "INFO").is_ok(),
+            "a server-wide read needs no keyspace"
+        );
+        assert!(allowed(&u, "DBSIZE").is_err());
+        assert!(
+            allowed(&u, "KEYSPACES").is_ok(),
+            "it lists the allowed ones only"
+        );
         let mut a = args("GET k");
         assert!(check(&u, crate::command::lookup_index(b"GET").unwrap(), &a, "t-1").is_ok());
+        a = args("COPY k k2 DB t-2 DB other");
+        assert!(check(
+            &u,
+            crate::command::lookup_index(b"COPY").unwrap(),
+            &a,
+            "t-1"
+        )
+        .is_err());
         a = args("MOVE k other");
         assert!(check(
             &u,
@@ -1398,7 +1475,22 @@ mod tests {
         assert!(parse_file("user a\nuser a\n")
             .unwrap_err()
             .contains("twice"));
-        let users = parse_file("# users\n\nuser a on nopass ~* +@all\n").unwrap();
-        assert!(users.contains_key(DEFAULT_USER));
+        let mut acl = Acl::new();
+        acl.set_user(DEFAULT_USER, &["resetpass", ">pw"]).unwrap();
+        acl.load("# users\n\nuser a on nopass ~* +@all\n").unwrap();
+        assert!(acl.user("a").is_some());
+        assert!(
+            acl.auth_configured(),
+            "a file without default keeps default's password"
+        );
+        let mut acl = Acl::new();
+        let err = acl.set_user("u", &["~a b"]).unwrap_err();
+        assert!(err.contains("spaces"), "{err}");
+        assert!(acl
+            .set_user(
+                "u",
+                &["#$argon2id$v=19$m=4000000,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"]
+            )
+            .is_err());
     }
 }

@@ -528,16 +528,17 @@ impl Engine {
 
     /// Registers a connection, or refuses it when `maxclients` are connected.
     pub fn connect(&self, addr: String) -> Result<Session, CmdError> {
+        // Lock order: acl before clients.
+        let (user, gen) = {
+            let acl = lock(&self.shared.acl);
+            (acl.default_user(), self.shared.acl_gen.load(Relaxed))
+        };
         let mut clients = lock(&self.shared.clients);
         if clients.len() >= self.shared.config.maxclients.load(Relaxed) {
             self.shared.stats.rejected_connections.fetch_add(1, Relaxed);
             return Err(CmdError::err("max number of clients reached"));
         }
         let id = self.shared.next_client_id.fetch_add(1, Relaxed);
-        let (user, gen) = {
-            let acl = lock(&self.shared.acl);
-            (acl.default_user(), self.shared.acl_gen.load(Relaxed))
-        };
         clients.insert(
             id,
             ClientInfo {
@@ -1176,7 +1177,7 @@ impl Executor<'_> {
         auth_failed(self.shared, session, username, self.now);
     }
 
-    fn log_denied(&mut self, session: &Session, denied: &acl::Denied) {
+    pub(crate) fn log_denied(&mut self, session: &Session, denied: &acl::Denied) {
         let context = if self.scripting > 0 {
             "script"
         } else if session.in_exec || session.multi.is_some() {

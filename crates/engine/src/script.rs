@@ -199,11 +199,12 @@ fn function_command(name: &[u8], args: &[Bytes]) -> Result<(&'static str, Vec<Va
     }
 }
 
-/// A command a script may not call.
+/// A command a script may not call. `PING` and `ECHO` are connection commands that touch
+/// nothing of the connection, so scripts may call them.
 fn refused(name: &str, flags: Flags) -> bool {
     flags.has(Flags::SCRIPT)
         || flags.has(Flags::TX)
-        || flags.has(Flags::CONNECTION)
+        || (flags.has(Flags::CONNECTION) && !matches!(name, "PING" | "ECHO"))
         || flags.has(Flags::ADMIN)
         || matches!(name, "FLUSHDB" | "FLUSHALL" | "SWAPDB")
 }
@@ -384,6 +385,28 @@ impl Host for ScriptHost<'_, '_> {
     }
 
     fn read(&mut self, key: &str) -> Result<Option<Value>, Exc> {
+        // `$key` and the planner's scans read the store directly: checked as a GET would be.
+        let user = &self.session.user;
+        if !user.unrestricted {
+            let denied = if !user.may_access(key.as_bytes(), crate::acl::Access::Read) {
+                Some(crate::acl::Denied {
+                    reason: "key",
+                    object: key.to_string(),
+                })
+            } else if !user.may_use_keyspace(&self.session.keyspace) {
+                Some(crate::acl::Denied {
+                    reason: "keyspace",
+                    object: self.session.keyspace.to_string(),
+                })
+            } else {
+                None
+            };
+            if let Some(d) = denied {
+                self.exec.log_denied(self.session, &d);
+                let e = d.error();
+                return Err(Exc::raise(e.prefix, e.message));
+            }
+        }
         let store = &mut self.exec.store;
         let Some(i) = store.index_of(&self.session.keyspace) else {
             return Ok(None);

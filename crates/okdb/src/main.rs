@@ -313,9 +313,17 @@ fn acl_file(path: PathBuf) -> okdb_engine::AclFile {
         }),
         save: Box::new(move |text| {
             use std::io::Write;
-            let tmp = write.with_extension("acl.tmp");
-            let mut f =
-                std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+            // A new file of our own (never through a link left there), readable by the
+            // server's user only: it holds password hashes.
+            let tmp = write.with_extension(format!("acl.{}.tmp", std::process::id()));
+            let _ = std::fs::remove_file(&tmp);
+            let mut open = std::fs::OpenOptions::new();
+            open.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+            let mut f = open
+                .open(&tmp)
+                .map_err(|e| format!("{}: {e}", tmp.display()))?;
             f.write_all(text.as_bytes())
                 .and_then(|()| f.sync_all())
                 .map_err(|e| format!("{}: {e}", tmp.display()))?;
@@ -376,8 +384,13 @@ fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
         engine.set_acl_file(acl_file(path));
     }
     if let Some(pw) = requirepass {
+        if pw.is_empty() {
+            anyhow::bail!(
+                "requirepass: an empty password is no password; give one, or leave requirepass out"
+            );
+        }
         engine
-            .set_user("default", &["on", "resetpass", &format!(">{pw}")])
+            .set_user("default", &["resetpass", &format!(">{pw}")])
             .map_err(|e| anyhow::anyhow!("requirepass: {e}"))?;
     }
     // The address is taken before the data directory is touched: a refused or busy address

@@ -70,6 +70,16 @@ fn the_acl_file_survives_a_restart_and_holds_no_clear_password() {
         assert_eq!(r, ["+OK", "+OK", "+OK", "+OK"]);
     }
     let text = std::fs::read_to_string(&file).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the ACL file is the server user's alone: {mode:o}"
+        );
+    }
     assert!(text.contains("user alice on #$argon2id$"), "{text}");
     assert!(!text.contains("wonderland"), "{text}");
     let (_server, port) = spawn_server(&args, &[]);
@@ -135,6 +145,8 @@ fn a_damaged_or_missing_acl_file_stops_start_up() {
 #[test]
 fn a_public_bind_needs_authentication() {
     // Refused before any socket is opened.
+    let log = refused(&["--port", "0", "--appendonly", "no", "--requirepass", ""]);
+    assert!(log.contains("empty password"), "{log}");
     let log = refused(&["--bind", "0.0.0.0", "--port", "0", "--appendonly", "no"]);
     assert!(
         log.contains("refusing to listen on 0.0.0.0") && log.contains("requirepass"),

@@ -46,8 +46,9 @@ pub struct Watch {
     last_active_ms: AtomicU64,
     /// It has sent a complete request.
     spoke: AtomicBool,
-    /// It has authenticated (or needs not): `auth-timeout` no longer applies.
-    authenticated: AtomicBool,
+    /// Since when it has been without authentication, in ms since the server started
+    /// (`u64::MAX`: authenticated, or it needs not): for `auth-timeout`.
+    unauthenticated_since: AtomicU64,
     closing: Mutex<Option<Closing>>,
     /// Set with `closing`, so the connection's every read checks a flag, not the mutex.
     asked_to_close: AtomicBool,
@@ -90,7 +91,7 @@ impl Clients {
             buffered: AtomicUsize::new(0),
             last_active_ms: AtomicU64::new(now),
             spoke: AtomicBool::new(false),
-            authenticated: AtomicBool::new(false),
+            unauthenticated_since: AtomicU64::new(now),
             closing: Mutex::new(None),
             asked_to_close: AtomicBool::new(false),
             wake: Notify::new(),
@@ -145,8 +146,8 @@ impl Clients {
         let conns = lock(&self.conns);
         let crowded = conns.len().saturating_mul(2) > cfg.maxclients.load(Relaxed);
         for w in conns.values() {
-            if auth > 0 && !w.authenticated.load(Relaxed) && now.saturating_sub(w.created_ms) > auth
-            {
+            let since = w.unauthenticated_since.load(Relaxed);
+            if auth > 0 && since != u64::MAX && now.saturating_sub(since) > auth {
                 tracing::info!(
                     "client {} closed: not authenticated within {}s (auth-timeout)",
                     w.peer,
@@ -224,9 +225,15 @@ impl Member {
             .store(self.clients.now_ms(), Relaxed);
     }
 
-    /// Notes that it authenticated (for `auth-timeout`).
-    pub fn authenticated(&self) {
-        self.watch.authenticated.store(true, Relaxed);
+    /// Notes whether it is authenticated (for `auth-timeout`, counted from when it last was
+    /// not: a connection that `RESET` logged out gets the full time again).
+    pub fn set_authenticated(&self, yes: bool) {
+        let since = &self.watch.unauthenticated_since;
+        if yes {
+            since.store(u64::MAX, Relaxed);
+        } else if since.load(Relaxed) == u64::MAX {
+            since.store(self.clients.now_ms(), Relaxed);
+        }
     }
 
     /// Notes a complete request (for `first-request-timeout`).

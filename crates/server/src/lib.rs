@@ -376,9 +376,7 @@ async fn connection<S: Conn>(
         }
     };
     let member = clients.join(peer);
-    if client.session.authenticated {
-        member.authenticated();
-    }
+    member.set_authenticated(client.session.authenticated);
     let watch = member.watch.clone();
     engine.set_closer(
         client.session.id,
@@ -560,14 +558,19 @@ async fn connection<S: Conn>(
                 break;
             }
             if let Some(pending) = outcome.auth {
-                let reply = auth::verify(&engine, &clients, peer, session, pending).await;
+                // A kill, auth-timeout or shutdown ends the wait for a slot or the check.
+                let verified = tokio::select! {
+                    r = auth::verify(&engine, &clients, peer, session, pending) => Some(r),
+                    _ = member.watch.closed() => None,
+                    _ = &mut stopped => None,
+                };
+                let Some(reply) = verified else {
+                    break 'reads;
+                };
                 let size = encode::estimate(&reply);
                 conn.replies.push((reply, session.proto, size));
                 if conn.write_replies(&mut stream, None).await.is_err() {
                     break 'reads;
-                }
-                if session.authenticated {
-                    member.authenticated();
                 }
                 member.active();
             }
@@ -638,6 +641,7 @@ async fn connection<S: Conn>(
             tokio::task::yield_now().await;
         }
         client.session.clear_preparsed();
+        member.set_authenticated(client.session.authenticated);
         if let Some(e) = error {
             let err = Reply::Error(okdb_engine::CmdError::err(e));
             encode::reply(&mut conn.wbuf, &err, client.session.proto);

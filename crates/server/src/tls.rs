@@ -90,10 +90,10 @@ pub fn acceptor(s: &TlsSettings) -> Result<TlsAcceptor, ServerError> {
                 .map_err(|e| err("tls-ca-cert-file", ca, e))?;
             builder.with_client_cert_verifier(verifier)
         }
-        (None, ClientAuth::Yes) => {
+        (None, ClientAuth::Yes | ClientAuth::Optional) => {
             return Err(ServerError::Tls(
-                "tls-auth-clients yes needs tls-ca-cert-file (the CA that signs client \
-                 certificates); or set tls-auth-clients no"
+                "tls-auth-clients yes or optional needs tls-ca-cert-file (the CA that signs \
+                 client certificates); or set tls-auth-clients no"
                     .into(),
             ))
         }

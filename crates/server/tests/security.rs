@@ -149,6 +149,12 @@ fn key_patterns_with_read_and_write_selectors() {
     denied(&c.say("SUNIONSTORE pub:u inbox:a"), "keys");
     allowed(&c.say("SORT pub:l STORE inbox:sorted"));
     denied(&c.say("SORT pub:l STORE pub:sorted"), "'pub:sorted'");
+    // BY and GET patterns read keys no check can name first: they need read access to all.
+    allowed(&c.say("SORT_RO pub:l ALPHA GET #"));
+    denied(&c.say("SORT_RO pub:l ALPHA GET *"), "pattern");
+    denied(&c.say("SORT pub:l BY weight_* STORE inbox:x"), "pattern");
+    // Sorting in place writes the key, wherever the keyword is.
+    denied(&c.say("SORT pub:l BY name INPLACE"), "'pub:l'");
     // A refused command changes nothing and the connection goes on.
     assert!(c.say("MSET own:a 1 secret 2").starts_with("-NOPERM"));
     assert_eq!(c.say("GET own:a"), "nil");
@@ -170,6 +176,7 @@ fn keyspace_confinement_across_use_and_select() {
     denied(&c.say("MOVE k 2"), "keyspace '2'");
     denied(&c.say("FLUSHALL"), "keyspace '*'");
     denied(&c.say("COPY k k2 DB 3"), "keyspace '3'");
+    denied(&c.say("COPY k k2 DB t-b DB 3"), "keyspace '3'");
     assert_eq!(c.say("KEYSPACES"), "[t-a]");
     assert_eq!(c.say("GET k"), "1");
     denied(&c.say("LISTEN * KEYSPACE other"), "keyspace 'other'");
@@ -195,6 +202,21 @@ fn transactions_and_scripts_check_every_call() {
         "{reply}"
     );
     assert_eq!(c.say("GET mine:2"), "nil");
+    // `$key` and the planner's scans read the store directly: checked all the same.
+    let mut admin0 = Raw::connect(&server);
+    assert_eq!(admin0.say("RPUSH theirs:list a b"), ":2");
+    for script in [
+        "$theirs",
+        "[x for x in GET('theirs:list')]",
+        "len(GET('theirs:list'))",
+    ] {
+        c.send(&["RUN", script]);
+        let reply = text(&c.read().unwrap());
+        assert!(
+            reply.contains("NOPERM") && reply.contains("theirs"),
+            "{script}: {reply}"
+        );
+    }
     assert_eq!(c.say("BEGIN"), "+OK");
     assert_eq!(c.say("SET mine:3 1"), "+QUEUED");
     denied(&c.say("DEL theirs"), "'theirs'");
@@ -259,6 +281,67 @@ fn unauthenticated_clients_may_only_authenticate() {
     e.send(&["SET", "big", &big]);
     assert_eq!(text(&e.read().unwrap()), "+OK");
     assert_eq!(text(&e.read().unwrap()), "+OK");
+}
+
+#[test]
+fn logging_in_and_out_is_never_refused_by_command_rules() {
+    let server = locked();
+    let mut admin = Raw::connect(&server);
+    assert_eq!(admin.say("AUTH admin-pw"), "+OK");
+    assert_eq!(admin.say("ACL SETUSER bare on >bare-pw -@all"), "+OK");
+    let mut c = Raw::connect(&server);
+    assert_eq!(c.say("AUTH bare bare-pw"), "+OK");
+    denied(&c.say("PING"), "'ping'");
+    let hello = c.say("HELLO 3 AUTH bare bare-pw");
+    assert!(hello.starts_with("{+server"), "{hello}");
+    // Several AUTH clauses: the last one wins, and the replies stay in step.
+    let hello = c.say("HELLO 2 AUTH nobody x AUTH default admin-pw");
+    assert!(hello.starts_with("[+server"), "{hello}");
+    assert_eq!(c.say("ACL WHOAMI"), "default");
+    assert_eq!(c.say("PING"), "+PONG");
+    assert_eq!(c.say("RESET"), "+RESET");
+    assert_eq!(c.say("QUIT"), "+OK");
+}
+
+#[test]
+fn an_authenticated_connection_is_not_timed_out() {
+    let server = locked();
+    server.engine.config().auth_timeout.store(1, Relaxed);
+    let mut first = Raw::connect(&server);
+    assert_eq!(first.say("AUTH admin-pw"), "+OK");
+    // The second AUTH is answered at once (the password was verified before).
+    let mut second = Raw::connect(&server);
+    assert_eq!(second.say("AUTH admin-pw"), "+OK");
+    std::thread::sleep(Duration::from_millis(1600));
+    assert_eq!(first.say("PING"), "+PONG");
+    assert_eq!(second.say("PING"), "+PONG");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn parallel_connections_share_their_address_slots() {
+    let server = locked();
+    let mut conns: Vec<Raw> = (0..20).map(|_| Raw::connect(&server)).collect();
+    for c in &mut conns {
+        c.send(&["AUTH", "wrong"]);
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    let mut answered = 0;
+    for c in &mut conns {
+        c.stream.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 64];
+        if matches!(c.stream.read(&mut buf), Ok(n) if n > 0) {
+            answered += 1;
+        }
+    }
+    assert!(
+        answered >= 3,
+        "the first attempts are answered ({answered})"
+    );
+    assert!(
+        answered <= 10,
+        "20 connections from one address got {answered} answers in 1 s"
+    );
 }
 
 #[test]

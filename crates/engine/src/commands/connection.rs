@@ -58,8 +58,18 @@ pub fn hello(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
     }
     if let Some(i) = auth {
+        // The last AUTH wins; the HELLO run once authenticated has none.
         let user = String::from_utf8_lossy(&a[i + 1]).into_owned();
-        let then: Vec<Bytes> = a[..i].iter().chain(&a[i + 3..]).cloned().collect();
+        let mut then: Vec<Bytes> = a[..2].to_vec();
+        let mut j = 2;
+        while j < a.len() {
+            if is(&a[j], "AUTH") && j + 2 < a.len() {
+                j += 3;
+            } else {
+                then.extend(a[j..(j + 2).min(a.len())].iter().cloned());
+                j += 2;
+            }
+        }
         super::acl::start_auth(ctx, &user, &a[i + 2], then)?;
         if ctx.session.pending_auth.is_some() {
             return Ok(Reply::Null);

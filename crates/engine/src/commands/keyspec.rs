@@ -58,23 +58,70 @@ pub fn filter(a: &[Bytes], f: Found) {
     }
 }
 
+/// Whether a `SORT` sorts in place (okdb's form): one of okdb's own keywords anywhere, or a
+/// function (the handler's own test, `collections::sort`).
+fn sorts_in_place(a: &[Bytes]) -> bool {
+    a[2..].iter().any(|o| is(o, "REVERSE") || is(o, "INPLACE"))
+        || crate::script::sorts_by_function("SORT", a)
+}
+
+/// Walks Redis's `SORT key [BY p] [LIMIT o c] [GET p …] [ASC|DESC] [ALPHA] [STORE d]` options
+/// as its handler does (`redis_types::sort_copy`), calling `f(keyword, value)` for BY, GET and
+/// STORE.
+fn sort_options(a: &[Bytes], mut f: impl FnMut(&str, &Bytes)) {
+    let mut i = 2;
+    while i < a.len() {
+        let o = &a[i];
+        if is(o, "ASC") || is(o, "DESC") || is(o, "ALPHA") {
+            i += 1;
+        } else if is(o, "LIMIT") && i + 2 < a.len() {
+            i += 3;
+        } else if let Some(v) = a.get(i + 1) {
+            for word in ["BY", "GET", "STORE"] {
+                if is(o, word) {
+                    f(word, v);
+                }
+            }
+            i += 2;
+        } else {
+            return;
+        }
+    }
+}
+
 /// `SORT key …`: sorting in place (`INPLACE`, `REVERSE`, a function) writes the key; Redis's
-/// form reads it, and writes `STORE dest`.
+/// form reads it, and writes `STORE dest` (the last one, as the handler takes).
 pub fn sort(a: &[Bytes], f: Found) {
-    let in_place = a.len() >= 3
-        && (is(&a[2], "INPLACE")
-            || (is(&a[2], "REVERSE") && a.len() <= 5)
-            || crate::script::sorts_by_function("SORT", a));
-    if in_place {
+    if sorts_in_place(a) {
         f(&a[1], Access::ReadWrite);
         return;
     }
     f(&a[1], Access::Read);
-    if let Some(i) = a.iter().position(|x| is(x, "STORE")) {
-        if let Some(dest) = a.get(i + 1) {
-            f(dest, Access::Write);
+    let mut dest = None;
+    sort_options(a, |word, v| {
+        if word == "STORE" {
+            dest = Some(v.clone());
         }
+    });
+    if let Some(d) = dest {
+        f(&d, Access::Write);
     }
+}
+
+/// Whether Redis's `SORT`/`SORT_RO` reads keys named by patterns (`BY` with a `*`, `GET`
+/// other than `#`): keys no finder can name before the sort runs, so the ACL asks for read
+/// access to every key, as Redis 7 does.
+pub fn sort_reads_patterns(a: &[Bytes]) -> bool {
+    if a.len() < 3 || sorts_in_place(a) {
+        return false;
+    }
+    let mut reads = false;
+    sort_options(a, |word, v| match word {
+        "BY" => reads |= v.contains(&b'*'),
+        "GET" => reads |= &v[..] != b"#",
+        _ => {}
+    });
+    reads
 }
 
 /// The keys after a `numkeys` argument at `at`.
