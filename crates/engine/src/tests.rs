@@ -664,3 +664,49 @@ fn watches_and_flushes_and_expiry() {
     at(t, &mut a, "DISCARD");
     assert_eq!(transaction(t + 150, &mut a), "[PONG]");
 }
+
+/// The planner's scan (`plan.rs`, run leaf by leaf with field-position hints) answers what
+/// the interpreter would: over many leaves, records whose fields move, and records the plan
+/// cannot read (which hand the query back to the interpreter).
+#[test]
+fn planned_scans_agree_with_the_interpreter() {
+    let engine = Engine::new(Config::default());
+    let mut s = engine.connect("t".into()).unwrap();
+    let call = |s: &mut Session, args: &[&str]| {
+        let args: Vec<Bytes> = args
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        render(&engine.lock().execute(s, &args))
+    };
+    let n = 5_000;
+    let records: Vec<String> = (0..n)
+        .map(|i| {
+            if i % 7 == 0 {
+                format!(r#"{{"age": {}, "name": "u{i}"}}"#, i % 100)
+            } else {
+                format!(r#"{{"name": "u{i}", "tag": "t", "age": {}}}"#, i % 100)
+            }
+        })
+        .collect();
+    let list = format!("[{}]", records.join(", "));
+    assert_eq!(call(&mut s, &["SET", "foo", &list]), "OK");
+    let want = (0..n).filter(|i| i % 100 > 30).count().to_string();
+    let count = "sum(1 for x in GET('foo') if x['age'] > 30)";
+    assert_eq!(call(&mut s, &["RUN", count]), want);
+    let listed = "len([x for x in GET('foo') if x['age'] > 30])";
+    assert_eq!(call(&mut s, &["RUN", listed]), want);
+    let two = "len([x for x in GET('foo') if x['age'] > 30 and x['age'] <= 60])";
+    let want_two = (0..n)
+        .filter(|i| i % 100 > 30 && i % 100 <= 60)
+        .count()
+        .to_string();
+    assert_eq!(call(&mut s, &["RUN", two]), want_two);
+    // A record without the field: the interpreter takes over and raises Python's KeyError.
+    assert_eq!(
+        call(&mut s, &["RPUSH", "foo", r#"{"name": "x"}"#]),
+        (n + 1).to_string()
+    );
+    let err = call(&mut s, &["RUN", count]);
+    assert!(err.starts_with("KeyError"), "{err}");
+}

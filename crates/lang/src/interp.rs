@@ -816,15 +816,21 @@ impl<'h> Interp<'h> {
         // script turns into a list of its own only if it changes it.
         let mut out = okdb_value::List::new();
         let mut count = 0i64;
-        for (i, item) in list.iter().enumerate() {
-            if i & 0xffff == 0xffff {
+        let mut hints = vec![0; scan.conds.len()];
+        let mut seen = 0usize;
+        // Leaf by leaf: a slice each, with no tree walk per item.
+        for leaf in list.leaves() {
+            if seen & !0xffff != (seen + leaf.len()) & !0xffff {
                 self.check_deadline()?;
             }
-            match crate::plan::matches(scan, item) {
-                None => return Ok(None),
-                Some(false) => {}
-                Some(true) if scan.yields_item => out.push_back(item.clone()),
-                Some(true) => count += 1,
+            seen += leaf.len();
+            for item in leaf {
+                match crate::plan::matches(scan, item, &mut hints) {
+                    None => return Ok(None),
+                    Some(false) => {}
+                    Some(true) if scan.yields_item => out.push_back(item.clone()),
+                    Some(true) => count += 1,
+                }
             }
         }
         if scan.yields_item {

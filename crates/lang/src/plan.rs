@@ -124,11 +124,12 @@ fn test(a: &Value, op: CmpOp, b: &Value) -> Option<bool> {
     })
 }
 
-/// Whether an item passes every condition; None to leave it to the interpreter.
-pub fn matches(scan: &Scan, item: &Value) -> Option<bool> {
+/// Whether an item passes every condition; None to leave it to the interpreter. `hints` (one
+/// per condition) remember where each field was in the last record (`Dict::get_hinted`).
+pub fn matches(scan: &Scan, item: &Value, hints: &mut [usize]) -> Option<bool> {
     let Value::Dict(d) = item else { return None };
-    for (field, op, value) in &scan.conds {
-        let v = d.get(field)?;
+    for ((field, op, value), hint) in scan.conds.iter().zip(hints) {
+        let v = d.get_hinted(field, hint)?;
         if !test(v, *op, value)? {
             return Some(false);
         }

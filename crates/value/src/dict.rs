@@ -94,6 +94,23 @@ impl Dict {
         }
     }
 
+    /// [`Dict::get`], trying position `hint` first and leaving there the position the key was
+    /// found at: records of one shape keep a field at one place, so a scan over them compares
+    /// one key per record instead of every key before it.
+    pub fn get_hinted(&self, key: &str, hint: &mut usize) -> Option<&Value> {
+        if let Repr::Small(e) = &self.0 {
+            if let Some((k, v)) = e.get(*hint) {
+                if same(k, key) {
+                    return Some(v);
+                }
+            }
+            let i = e.iter().position(|(k, _)| same(k, key))?;
+            *hint = i;
+            return Some(&e[i].1);
+        }
+        self.get(key)
+    }
+
     pub fn contains_key(&self, key: &str) -> bool {
         self.get(key).is_some()
     }
