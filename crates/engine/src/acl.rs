@@ -813,6 +813,16 @@ impl Acl {
             .unwrap_or_else(|| Arc::new(User::default_user()))
     }
 
+    /// The users as they are, to put back with [`Acl::restore`].
+    pub fn snapshot(&self) -> BTreeMap<String, Arc<User>> {
+        self.users.clone()
+    }
+
+    pub fn restore(&mut self, users: BTreeMap<String, Arc<User>>) {
+        self.users = users;
+        self.verified.clear();
+    }
+
     pub fn users(&self) -> impl Iterator<Item = &Arc<User>> {
         self.users.values()
     }

@@ -285,6 +285,9 @@ pub struct Shared {
     /// Moves on every change to the users: sessions then pick up their user again.
     acl_gen: AtomicU64,
     acl_file: std::sync::OnceLock<AclFile>,
+    /// Listening on an address other than loopback: the users may not be changed so that
+    /// clients need no password (`ACL SETUSER`, `ACL LOAD`).
+    public: std::sync::atomic::AtomicBool,
 }
 
 /// Writes (setting name, value) pairs to the config file the server started with.
@@ -518,6 +521,7 @@ impl Engine {
                 acl: Mutex::new(acl::Acl::new()),
                 acl_gen: AtomicU64::new(1),
                 acl_file: std::sync::OnceLock::new(),
+                public: Default::default(),
             }),
         }
     }
@@ -598,6 +602,12 @@ impl Engine {
     /// Whether clients must authenticate (the server refuses a non-loopback bind otherwise).
     pub fn auth_configured(&self) -> bool {
         lock(&self.shared.acl).auth_configured()
+    }
+
+    /// Notes that the server listens beyond loopback: from now on a change to the users that
+    /// would let clients in without a password is refused.
+    pub fn set_public(&self) {
+        self.shared.public.store(true, Relaxed);
     }
 
     /// Ends an `AUTH` verified off the lock: sets the session's user (or logs the failure)

@@ -130,8 +130,11 @@ pub async fn resolve(engine: &Engine, host: &str, port: u16) -> Result<SocketAdd
     let first = *addrs
         .first()
         .ok_or_else(|| ServerError::NotLoopback(host.to_string()))?;
-    if addrs.iter().any(|a| !a.ip().is_loopback()) && !engine.auth_configured() {
-        return Err(ServerError::NotLoopback(host.to_string()));
+    if addrs.iter().any(|a| !a.ip().is_loopback()) {
+        if !engine.auth_configured() {
+            return Err(ServerError::NotLoopback(host.to_string()));
+        }
+        engine.set_public();
     }
     Ok(first)
 }

@@ -533,13 +533,23 @@ fn a_public_address_needs_authentication() {
     assert!(rt
         .block_on(okdb_server::resolve(&open, "127.0.0.1", 0))
         .is_ok());
-    let locked = okdb_server::engine(Config::default());
-    locked
+    let guarded = okdb_server::engine(Config::default());
+    guarded
         .set_user("default", &["on", "resetpass", ">pw"])
         .unwrap();
     assert!(rt
-        .block_on(okdb_server::resolve(&locked, "0.0.0.0", 0))
+        .block_on(okdb_server::resolve(&guarded, "0.0.0.0", 0))
         .is_ok());
+    // Once it serves beyond loopback, the users cannot be changed to let clients in freely.
+    let server = locked();
+    server.engine.set_public();
+    let mut admin = Raw::connect(&server);
+    assert_eq!(admin.say("AUTH admin-pw"), "+OK");
+    let reply = admin.say("ACL SETUSER default nopass");
+    assert!(reply.contains("beyond loopback"), "{reply}");
+    assert_eq!(admin.say("ACL SETUSER default >second-pw"), "+OK");
+    let mut other = Raw::connect(&server);
+    assert_eq!(other.say("PING"), "-NOAUTH Authentication required.");
     let off = okdb_server::engine(Config::default());
     off.set_user("default", &["off"]).unwrap();
     off.set_user("ops", &["on", ">pw", "+@all", "~*"]).unwrap();

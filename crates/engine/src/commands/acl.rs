@@ -82,9 +82,10 @@ pub fn acl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             let name = text(&a[2]);
             let rules: Vec<String> = a[3..].iter().map(text).collect();
             let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
-            lock(&ctx.shared.acl)
-                .set_user(&name, &rules)
-                .map_err(CmdError::err)?;
+            let mut acl = lock(&ctx.shared.acl);
+            let before = acl.snapshot();
+            acl.set_user(&name, &rules).map_err(CmdError::err)?;
+            keep_locked(ctx.shared, &mut acl, before)?;
             ctx.shared.acl_gen.fetch_add(1, Relaxed);
             Ok(Reply::Ok)
         }
@@ -184,9 +185,14 @@ pub fn acl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         ("LOAD", 2) => {
             let file = ctx.shared.acl_file.get().ok_or_else(no_file)?;
             let body = (file.load)().map_err(CmdError::err)?;
-            lock(&ctx.shared.acl).load(&body).map_err(|e| {
-                CmdError::err(format!("Error loading ACLs from {}: {e}", file.path))
-            })?;
+            {
+                let mut acl = lock(&ctx.shared.acl);
+                let before = acl.snapshot();
+                acl.load(&body).map_err(|e| {
+                    CmdError::err(format!("Error loading ACLs from {}: {e}", file.path))
+                })?;
+                keep_locked(ctx.shared, &mut acl, before)?;
+            }
             ctx.shared.acl_gen.fetch_add(1, Relaxed);
             let names: Vec<String> = ctx.clients().values().map(|c| c.user.clone()).collect();
             let gone: Vec<&str> = {
@@ -225,6 +231,23 @@ pub fn acl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             sub.to_ascii_lowercase()
         ))),
     }
+}
+
+/// While the server listens beyond loopback, a change that would let clients in without a
+/// password is undone and refused (the rule the server starts by: docs/security.md).
+fn keep_locked(
+    shared: &crate::Shared,
+    acl: &mut crate::acl::Acl,
+    before: std::collections::BTreeMap<String, std::sync::Arc<crate::acl::User>>,
+) -> Result<(), CmdError> {
+    if shared.public.load(Relaxed) && !acl.auth_configured() {
+        acl.restore(before);
+        return Err(CmdError::err(
+            "refused: the server listens beyond loopback, and this change would let clients in \
+             without a password (give default a password or turn it off)",
+        ));
+    }
+    Ok(())
 }
 
 fn no_file() -> CmdError {
