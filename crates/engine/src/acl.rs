@@ -448,7 +448,10 @@ impl User {
     /// Applies one rule (Redis's syntax, plus `ks:pattern`, `allkeyspaces`, `resetkeyspaces`).
     pub fn apply(&mut self, rule: &str) -> Result<(), String> {
         let r = rule;
-        if r.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        // A clear-text password may hold anything (it is stored hashed); every other rule is
+        // written to the ACL file as it is, one line per user.
+        let clear = r.starts_with('>') || r.starts_with('<');
+        if !clear && r.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("rules can't contain spaces or control characters".into());
         }
         let lower = r.to_ascii_lowercase();
@@ -1496,6 +1499,15 @@ mod tests {
         let mut acl = Acl::new();
         let err = acl.set_user("u", &["~a b"]).unwrap_err();
         assert!(err.contains("spaces"), "{err}");
+        acl.set_user("u", &["on", ">a pass phrase\twith spaces"])
+            .unwrap();
+        assert!(!acl.file_text().contains("phrase"));
+        let AuthStart::Verify(mut p) = acl.begin_auth("u", b"a pass phrase\twith spaces", vec![])
+        else {
+            panic!()
+        };
+        p.verify();
+        assert!(acl.finish_auth(&p).is_some());
         assert!(acl
             .set_user(
                 "u",

@@ -153,8 +153,8 @@ fn a_public_bind_needs_authentication() {
         "{log}"
     );
     // With a password the same check passes (the test itself still listens on loopback).
-    let (_server, port) = spawn_server(&["--appendonly", "no", "--requirepass", "s3cret"], &[]);
-    let r = say(port, &["PING", "AUTH s3cret", "PING"]);
+    let (_server, port) = spawn_server(&["--appendonly", "no", "--requirepass", "two words"], &[]);
+    let r = say(port, &["PING", "AUTH \"two words\"", "PING"]);
     assert_eq!(r, ["-NOAUTH Authentication required.", "+OK", "+PONG"]);
 }
 
