@@ -32,6 +32,18 @@ pub struct Clients {
     buffered_total: AtomicUsize,
     /// Failed `AUTH`s by address (crate::auth).
     throttle: crate::auth::Throttle,
+    /// TLS handshakes in progress.
+    handshakes: Arc<AtomicUsize>,
+}
+
+/// A TLS handshake in progress; it stops counting when dropped.
+#[derive(Debug)]
+pub struct Handshake(Arc<AtomicUsize>);
+
+impl Drop for Handshake {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
+    }
 }
 
 /// One connection as the watchers see it.
@@ -70,7 +82,17 @@ impl Clients {
             conns: Mutex::new(HashMap::new()),
             buffered_total: AtomicUsize::new(0),
             throttle: Default::default(),
+            handshakes: Default::default(),
         })
+    }
+
+    /// Counts a TLS handshake, unless handshakes in progress and connected clients together
+    /// are at `maxclients`.
+    pub fn handshake(&self, connected: usize, cfg: &okdb_engine::Config) -> Option<Handshake> {
+        let max = cfg.maxclients.load(Relaxed);
+        let before = self.handshakes.fetch_add(1, Relaxed);
+        let guard = Handshake(self.handshakes.clone());
+        (before + connected < max).then_some(guard)
     }
 
     pub fn throttle(&self) -> &crate::auth::Throttle {

@@ -231,10 +231,15 @@ pub async fn serve_all(
     ));
     tokio::pin!(shutdown);
     let mut next = 0usize;
+    // The listeners take turns being asked first, so a flood on one cannot starve another.
+    let turn = std::cell::Cell::new(0usize);
     let accept = || {
         std::future::poll_fn(|cx| {
-            for l in &listeners {
+            let n = listeners.len();
+            for k in 0..n {
+                let l = &listeners[(turn.get() + k) % n];
                 if let std::task::Poll::Ready(r) = l.tcp.poll_accept(cx) {
+                    turn.set(turn.get().wrapping_add(1));
                     return std::task::Poll::Ready(r.map(|(s, p)| (s, p, l.tls.clone())));
                 }
             }
@@ -290,6 +295,12 @@ async fn start(
     let _ = stream.set_nodelay(true);
     let Some(acceptor) = tls else {
         return connection(engine, clients, stream, peer, stop).await;
+    };
+    // Handshakes in progress count with the connected clients against maxclients: a flood of
+    // unfinished handshakes cannot hold more sockets than the server serves.
+    let Some(_handshake) = clients.handshake(engine.connected_clients(), engine.config()) else {
+        tracing::debug!("TLS client {peer} refused: maxclients reached");
+        return;
     };
     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => connection(engine, clients, tls, peer, stop).await,

@@ -730,6 +730,24 @@ mod tls {
     }
 
     #[test]
+    fn unfinished_handshakes_count_against_maxclients() {
+        let pki = Pki::new("max");
+        let server = start(&pki, ClientAuth::No);
+        server.engine.config().maxclients.store(2, Relaxed);
+        let addr = server.tls_addr.unwrap();
+        // Two sockets that never start their handshake hold the two places.
+        let idle: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            ping(addr, client_config(&pki, None)).is_err(),
+            "a third is refused"
+        );
+        drop(idle);
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(ping(addr, client_config(&pki, None)).unwrap(), "+PONG\r\n");
+    }
+
+    #[test]
     fn bad_files_are_named() {
         let pki = Pki::new("bad");
         let mut s = pki.settings(ClientAuth::No);
