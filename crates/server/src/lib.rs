@@ -571,7 +571,7 @@ async fn connection<S: Conn>(
                 close = true;
                 break;
             }
-            if let Some(pending) = outcome.auth {
+            if let Some((pending, send)) = outcome.auth {
                 // A kill, auth-timeout or shutdown ends the wait for a slot or the check.
                 let verified = tokio::select! {
                     r = auth::verify(&engine, &clients, peer, session, pending) => Some(r),
@@ -581,10 +581,12 @@ async fn connection<S: Conn>(
                 let Some(reply) = verified else {
                     break 'reads;
                 };
-                let size = encode::estimate(&reply);
-                conn.replies.push((reply, session.proto, size));
-                if conn.write_replies(&mut stream, None).await.is_err() {
-                    break 'reads;
+                if send {
+                    let size = encode::estimate(&reply);
+                    conn.replies.push((reply, session.proto, size));
+                    if conn.write_replies(&mut stream, None).await.is_err() {
+                        break 'reads;
+                    }
                 }
                 member.active();
             }
@@ -887,7 +889,8 @@ struct Outcome {
     /// its reply before running the rest of the batch.
     block: Option<okdb_engine::waiting::Blocked>,
     /// An `AUTH` whose password is verified off the lock: the rest of the batch waits for it.
-    auth: Option<Box<okdb_engine::acl::PendingAuth>>,
+    /// Whether its reply is sent (`CLIENT REPLY OFF|SKIP` drop it).
+    auth: Option<(Box<okdb_engine::acl::PendingAuth>, bool)>,
 }
 
 struct Connection<'a> {
@@ -1051,7 +1054,7 @@ impl Connection<'_> {
                 // Its reply comes once the password is verified, off the lock.
                 self.replies.pop();
                 outcome.pending -= bytes;
-                outcome.auth = Some(pending);
+                outcome.auth = Some((pending, send));
                 break;
             }
             if !send {

@@ -301,6 +301,14 @@ fn logging_in_and_out_is_never_refused_by_command_rules() {
     assert_eq!(c.say("PING"), "+PONG");
     assert_eq!(c.say("RESET"), "+RESET");
     assert_eq!(c.say("QUIT"), "+OK");
+    // CLIENT REPLY OFF silences an AUTH answered after its check too.
+    assert_eq!(admin.say("ACL SETUSER quiet on >quiet-pw +@all"), "+OK");
+    let mut q = Raw::connect(&server);
+    assert_eq!(q.say("AUTH admin-pw"), "+OK");
+    q.send(&["CLIENT", "REPLY", "OFF"]);
+    q.send(&["AUTH", "quiet", "quiet-pw"]);
+    assert_eq!(q.say("CLIENT REPLY ON"), "+OK");
+    assert_eq!(q.say("ACL WHOAMI"), "quiet");
 }
 
 #[test]
