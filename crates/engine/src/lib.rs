@@ -213,6 +213,22 @@ fn refresh_user(shared: &Shared, session: &mut Session, gen: u64) -> bool {
             .is_none_or(|s| s.allowed(&session.user))
 }
 
+/// Makes `user` the one a session acts as (after `AUTH`, or `RESET`), and whether it counts
+/// as logged in; `CLIENT LIST` shows it.
+fn act_as(
+    shared: &Shared,
+    session: &mut Session,
+    user: std::sync::Arc<acl::User>,
+    logged_in: bool,
+) {
+    if let Some(c) = lock(&shared.clients).get_mut(&session.id) {
+        c.user = user.name.clone();
+    }
+    session.user = user;
+    session.acl_gen = shared.acl_gen.load(Relaxed);
+    session.authenticated = logged_in;
+}
+
 /// Logs a failed `AUTH` in `ACL LOG` and counts it.
 fn auth_failed(shared: &Shared, session: &Session, username: &str, now: u64) {
     shared.stats.auth_failures.fetch_add(1, Relaxed);
@@ -617,7 +633,7 @@ impl Engine {
         let user = lock(&self.shared.acl).finish_auth(&pending);
         match user {
             Some(user) => {
-                exec.authenticated(session, user);
+                act_as(exec.shared, session, user, true);
                 if pending.then.is_empty() {
                     Reply::Ok
                 } else {
@@ -1172,16 +1188,6 @@ impl Executor<'_> {
         }
     }
 
-    /// Makes `user` the session's, after a successful `AUTH`.
-    pub(crate) fn authenticated(&mut self, session: &mut Session, user: std::sync::Arc<acl::User>) {
-        if let Some(c) = lock(&self.shared.clients).get_mut(&session.id) {
-            c.user = user.name.clone();
-        }
-        session.user = user;
-        session.acl_gen = self.shared.acl_gen.load(Relaxed);
-        session.authenticated = true;
-    }
-
     /// Logs a failed `AUTH` in `ACL LOG`.
     pub(crate) fn auth_failed(&mut self, session: &Session, username: &str) {
         auth_failed(self.shared, session, username, self.now);
@@ -1654,6 +1660,11 @@ struct Lookups {
 }
 
 impl Ctx<'_> {
+    /// Makes `user` the one this connection acts as ([`act_as`]).
+    pub(crate) fn act_as(&mut self, user: std::sync::Arc<acl::User>, logged_in: bool) {
+        act_as(self.shared, self.session, user, logged_in);
+    }
+
     /// The current keyspace for reading; None if it has never been written.
     pub fn ks(&mut self) -> Option<&mut Keyspace> {
         let i = self.ks_index()?;

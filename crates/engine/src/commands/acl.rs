@@ -43,13 +43,7 @@ pub(super) fn start_auth(
     let start = lock(&ctx.shared.acl).begin_auth(user, password, then);
     match start {
         AuthStart::Ok(u) => {
-            let gen = ctx.shared.acl_gen.load(Relaxed);
-            if let Some(c) = ctx.clients().get_mut(&ctx.session.id) {
-                c.user = u.name.clone();
-            }
-            ctx.session.user = u;
-            ctx.session.acl_gen = gen;
-            ctx.session.authenticated = true;
+            ctx.act_as(u, true);
             Ok(Reply::Ok)
         }
         AuthStart::Verify(p) => {

@@ -753,14 +753,20 @@ pub fn median(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 // ---- sorting and matching ----
 
+/// Whether `SORT …` is okdb's in-place sort: one of its own keywords (`REVERSE`, `INPLACE`)
+/// anywhere after the key.
+pub(crate) fn sorts_natively(a: &[Bytes]) -> bool {
+    a.get(2..)
+        .is_some_and(|o| o.iter().any(|o| is(o, "REVERSE") || is(o, "INPLACE")))
+}
+
 /// `SORT`: okdb's in-place sort when one of its own keywords is given (`REVERSE` or
 /// `INPLACE`, neither of which Redis's `SORT` accepts; `BY field` then names a record field);
 /// otherwise Redis's `SORT`, which answers a sorted copy (or stores it) and leaves the key as
 /// it was (`redis_types::sort_copy`), `BY` being its pattern.
 pub fn sort(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let opts = &a[2..];
-    let native = opts.iter().any(|o| is(o, "REVERSE") || is(o, "INPLACE"));
-    if !native {
+    if !sorts_natively(a) {
         return super::redis_types::sort_copy(ctx, a);
     }
     let (mut reverse, mut by) = (false, None);

@@ -58,53 +58,25 @@ pub fn filter(a: &[Bytes], f: Found) {
     }
 }
 
-/// Whether a `SORT` sorts in place (okdb's form): one of okdb's own keywords anywhere, or a
-/// function (the handler's own test, `collections::sort`).
+/// Whether a `SORT` sorts in place (okdb's form, or a function): as the executor and the
+/// handler decide it.
 fn sorts_in_place(a: &[Bytes]) -> bool {
-    a[2..].iter().any(|o| is(o, "REVERSE") || is(o, "INPLACE"))
-        || crate::script::sorts_by_function("SORT", a)
-}
-
-/// Walks Redis's `SORT key [BY p] [LIMIT o c] [GET p …] [ASC|DESC] [ALPHA] [STORE d]` options
-/// as its handler does (`redis_types::sort_copy`), calling `f(keyword, value)` for BY, GET and
-/// STORE.
-fn sort_options(a: &[Bytes], mut f: impl FnMut(&str, &Bytes)) {
-    let mut i = 2;
-    while i < a.len() {
-        let o = &a[i];
-        if is(o, "ASC") || is(o, "DESC") || is(o, "ALPHA") {
-            i += 1;
-        } else if is(o, "LIMIT") && i + 2 < a.len() {
-            i += 3;
-        } else if let Some(v) = a.get(i + 1) {
-            for word in ["BY", "GET", "STORE"] {
-                if is(o, word) {
-                    f(word, v);
-                }
-            }
-            i += 2;
-        } else {
-            return;
-        }
-    }
+    super::collections::sorts_natively(a) || crate::script::sorts_by_function("SORT", a)
 }
 
 /// `SORT key …`: sorting in place (`INPLACE`, `REVERSE`, a function) writes the key; Redis's
-/// form reads it, and writes `STORE dest` (the last one, as the handler takes).
+/// form reads it, and writes `STORE dest` (options read by the handler's own reader).
 pub fn sort(a: &[Bytes], f: Found) {
     if sorts_in_place(a) {
         f(&a[1], Access::ReadWrite);
         return;
     }
     f(&a[1], Access::Read);
-    let mut dest = None;
-    sort_options(a, |word, v| {
-        if word == "STORE" {
-            dest = Some(v.clone());
-        }
-    });
-    if let Some(d) = dest {
-        f(&d, Access::Write);
+    if let Some(dest) = super::redis_types::sort_options(a)
+        .ok()
+        .and_then(|o| o.store)
+    {
+        f(&dest, Access::Write);
     }
 }
 
@@ -115,13 +87,9 @@ pub fn sort_reads_patterns(a: &[Bytes]) -> bool {
     if a.len() < 3 || sorts_in_place(a) {
         return false;
     }
-    let mut reads = false;
-    sort_options(a, |word, v| match word {
-        "BY" => reads |= v.contains(&b'*'),
-        "GET" => reads |= &v[..] != b"#",
-        _ => {}
-    });
-    reads
+    super::redis_types::sort_options(a).is_ok_and(|o| {
+        o.by.is_some_and(|p| p.contains(&b'*')) || o.gets.iter().any(|g| &g[..] != b"#")
+    })
 }
 
 /// The keys after a `numkeys` argument at `at`.

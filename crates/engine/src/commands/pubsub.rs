@@ -156,11 +156,8 @@ pub fn reset(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     }
     // Back to `default`: still logged in only if `default` needs no password, as Redis.
     let default = crate::lock(&ctx.shared.acl).default_user();
-    ctx.session.authenticated = !default.needs_auth();
-    ctx.session.user = default;
-    if let Some(c) = ctx.clients().get_mut(&id) {
-        c.user = crate::acl::DEFAULT_USER.into();
-    }
+    let logged_in = !default.needs_auth();
+    ctx.act_as(default, logged_in);
     ctx.session.proto = 2;
     ctx.session.literals = okdb_value::literal::Literals::Faithful;
     ctx.use_keyspace(crate::DEFAULT_KEYSPACE);

@@ -1075,40 +1075,63 @@ fn lookup(ctx: &mut Ctx, pattern: &[u8], element: &[u8]) -> Option<Value> {
     }
 }
 
-/// Redis's `SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]
-/// [STORE destination]`: the elements of a list, set or sorted set, sorted as numbers (or as
-/// bytes with ALPHA), or by what `BY` names; a sorted copy, or with STORE a list stored in
-/// destination (its length).
-pub fn sort_copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (mut by, mut gets, mut limit, mut desc, mut alpha, mut store) =
-        (None, Vec::new(), None, false, false, None);
+/// Redis's `SORT` options after the key, read once for the handler and for the ACL's key
+/// finder (crate::commands::keyspec): a repeated `BY` or `STORE` counts its last time.
+#[derive(Debug, Default)]
+pub(crate) struct SortOptions {
+    pub by: Option<Bytes>,
+    pub gets: Vec<Bytes>,
+    pub limit: Option<(i64, i64)>,
+    pub desc: bool,
+    pub alpha: bool,
+    pub store: Option<Bytes>,
+}
+
+pub(crate) fn sort_options(a: &[Bytes]) -> Result<SortOptions, CmdError> {
+    let mut o = SortOptions::default();
     let mut i = 2;
     while i < a.len() {
-        let o = &a[i];
+        let w = &a[i];
         let next = a.get(i + 1);
-        if is(o, "ASC") {
-            desc = false;
-        } else if is(o, "DESC") {
-            desc = true;
-        } else if is(o, "ALPHA") {
-            alpha = true;
-        } else if is(o, "LIMIT") && i + 2 < a.len() {
-            limit = Some((args::int(&a[i + 1])?, args::int(&a[i + 2])?));
+        if is(w, "ASC") {
+            o.desc = false;
+        } else if is(w, "DESC") {
+            o.desc = true;
+        } else if is(w, "ALPHA") {
+            o.alpha = true;
+        } else if is(w, "LIMIT") && i + 2 < a.len() {
+            o.limit = Some((args::int(&a[i + 1])?, args::int(&a[i + 2])?));
             i += 2;
-        } else if let (true, Some(p)) = (is(o, "BY"), next) {
-            by = Some(p.clone());
+        } else if let (true, Some(p)) = (is(w, "BY"), next) {
+            o.by = Some(p.clone());
             i += 1;
-        } else if let (true, Some(p)) = (is(o, "GET"), next) {
-            gets.push(p.clone());
+        } else if let (true, Some(p)) = (is(w, "GET"), next) {
+            o.gets.push(p.clone());
             i += 1;
-        } else if let (true, Some(d)) = (is(o, "STORE"), next) {
-            store = Some(d.clone());
+        } else if let (true, Some(d)) = (is(w, "STORE"), next) {
+            o.store = Some(d.clone());
             i += 1;
         } else {
             return Err(CmdError::syntax());
         }
         i += 1;
     }
+    Ok(o)
+}
+
+/// Redis's `SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]
+/// [STORE destination]`: the elements of a list, set or sorted set, sorted as numbers (or as
+/// bytes with ALPHA), or by what `BY` names; a sorted copy, or with STORE a list stored in
+/// destination (its length).
+pub fn sort_copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let SortOptions {
+        by,
+        gets,
+        limit,
+        desc,
+        alpha,
+        store,
+    } = sort_options(a)?;
     let is_zset = matches!(ctx.get(&a[1]), Some(Value::SortedSet(_)));
     let elements: Vec<Value> = match ctx.get(&a[1]) {
         None => vec![],
