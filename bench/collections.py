@@ -16,7 +16,6 @@ import argparse
 import csv
 import io
 import os
-import statistics
 import subprocess
 import sys
 
@@ -73,11 +72,8 @@ def main():
         for s in servers.values():
             s.stop()
 
-    def med(k, i):
-        return statistics.median(x[i] for x in results[k])
-
-    print(f"Machine: {compare.machine()}; {compare.first_line(['redis-server', '--version'])}; "
-          f"{args.rounds} rounds, medians.\n")
+    med = compare.medians(results)
+    compare.report_header(args.rounds)
     print("| test | mode | Redis ops/s | okdb ops/s | ops ratio | Redis CPU µs/op | "
           "okdb CPU µs/op | CPU ratio |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")

@@ -237,9 +237,15 @@ def run_interleaved(servers, wl, rounds, requests, results, label=""):
 
 def run_one(server, workload, requests):
     argv, n = workload.command(server.name, server.port, requests)
-    before = cpu_seconds(server.pid)
+    return redis_benchmark(argv, server.pid, n)
+
+
+def redis_benchmark(argv, pid, n):
+    """Runs a `redis-benchmark ... --csv` command line against the server with this pid: its
+    last row's ops/s, p50 and p99 (ms), and the server's CPU per request (µs)."""
+    before = cpu_seconds(pid)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=900)
-    after = cpu_seconds(server.pid)
+    after = cpu_seconds(pid)
     rows = [l for l in out.stdout.splitlines() if l.startswith('"') and not l.startswith('"test"')]
     if out.returncode != 0 or not rows:
         raise RuntimeError(f"{' '.join(argv)} failed: {out.stderr.strip() or out.stdout.strip()}")
@@ -248,6 +254,36 @@ def run_one(server, workload, requests):
     f = [x.strip('"') for x in rows[-1].split(",")]
     return {"ops": float(f[1]), "p50": float(f[4]), "p99": float(f[6]),
             "cpu_us": (after - before) / n * 1e6}
+
+
+def resp(*args):
+    """One request in RESP (arguments as text)."""
+    out = f"*{len(args)}\r\n"
+    for a in args:
+        a = str(a)
+        out += f"${len(a.encode())}\r\n{a}\r\n"
+    return out.encode()
+
+
+def read_line(sock):
+    """One reply line, read a byte at a time (the harnesses read simple replies only)."""
+    buf = b""
+    while not buf.endswith(b"\r\n"):
+        chunk = sock.recv(1)
+        if not chunk:
+            raise ConnectionError("closed")
+        buf += chunk
+    return buf
+
+
+def medians(results):
+    """`med(key, i)`: the median of field i over the runs recorded under key."""
+    return lambda k, i: statistics.median(x[i] for x in results[k])
+
+
+def report_header(rounds, extra=""):
+    print(f"Machine: {machine()}; {first_line(['redis-server', '--version'])}; "
+          f"{rounds} rounds, medians{extra}.\n")
 
 
 # --- memory --------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ import argparse
 import os
 import selectors
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,21 +40,6 @@ def connect(port):
     s = socket.create_connection(("127.0.0.1", port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
-
-
-def command(*args):
-    out = f"*{len(args)}\r\n"
-    for a in args:
-        a = str(a)
-        out += f"${len(a.encode())}\r\n{a}\r\n"
-    return out.encode()
-
-
-def read_reply_line(s):
-    buf = b""
-    while not buf.endswith(b"\r\n"):
-        buf += s.recv(1)
-    return buf
 
 
 class Readers:
@@ -97,11 +81,11 @@ def subscribers(port, n, argv):
     socks = []
     for _ in range(n):
         s = connect(port)
-        s.sendall(command(*argv))
+        s.sendall(compare.resp(*argv))
         # The confirmation: *3 $9 subscribe $2 ch :1 (six lines), or LISTEN's *2 $6 listen :n.
         lines = 7 if argv[0] != "LISTEN" else 5
         for _ in range(lines - 1):
-            read_reply_line(s)
+            compare.read_line(s)
         socks.append(s)
     return socks
 
@@ -154,7 +138,7 @@ def writes(server, followers, argv, requests):
 def latency(server, follow, writes_n):
     """Milliseconds from each SET's reply to its message at the follower: p50, p99."""
     f = connect(server.port)
-    f.sendall(command(*follow))
+    f.sendall(compare.resp(*follow))
     got = {}
     stop = threading.Event()
 
@@ -192,8 +176,8 @@ def latency(server, follow, writes_n):
     w = connect(server.port)
     acks = {}
     for i in range(writes_n):
-        w.sendall(command("SET", f"lat:{i}", "v"))
-        read_reply_line(w)
+        w.sendall(compare.resp("SET", f"lat:{i}", "v"))
+        compare.read_line(w)
         acks[i] = time.perf_counter()
         time.sleep(0.0005)
     deadline = time.time() + 10
@@ -281,11 +265,8 @@ def main():
         for s in servers.values():
             s.stop()
 
-    def med(k, i):
-        return statistics.median(x[i] for x in results[k])
-
-    print(f"Machine: {compare.machine()}; {compare.first_line(['redis-server', '--version'])}; "
-          f"{args.rounds} rounds, medians.\n")
+    med = compare.medians(results)
+    compare.report_header(args.rounds)
     print("PUBLISH to one channel, redis-benchmark -c 50; persistence off:\n")
     print("| subscribers | PUBLISH pipeline | Redis msgs/s | okdb msgs/s | ratio | Redis CPU µs/msg | okdb CPU µs/msg | CPU ratio |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -177,11 +177,8 @@ def main():
         for s in servers.values():
             s.stop()
 
-    def med(k, i):
-        return statistics.median(x[i] for x in results[k])
-
-    print(f"Machine: {compare.machine()}; {compare.first_line(['redis-server', '--version'])}; "
-          f"{args.rounds} rounds, medians.\n")
+    med = compare.medians(results)
+    compare.report_header(args.rounds)
     print("| workload | mode | Redis ops/s | okdb ops/s | ops ratio | Redis CPU µs/op | okdb CPU µs/op | CPU ratio |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for label, pipeline, _, _ in work:

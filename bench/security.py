@@ -79,32 +79,8 @@ def benchmark(server, test, pipeline, requests, acl=False, tls=False, pki=None):
         argv += ["--user", USER, "-a", PASSWORD]
     if tls:
         argv += ["--tls", "--cacert", f"{pki}/ca.crt"]
-    before = compare.cpu_seconds(server.pid)
-    out = subprocess.run(argv + cmd, capture_output=True, text=True, timeout=900)
-    after = compare.cpu_seconds(server.pid)
-    rows = [l for l in out.stdout.splitlines() if l.startswith('"') and not l.startswith('"test"')]
-    if out.returncode != 0 or not rows:
-        raise RuntimeError(f"{' '.join(argv)} failed: {out.stderr.strip() or out.stdout.strip()}")
-    ops = float(rows[-1].split(",")[1].strip('"'))
-    return ops, (after - before) / requests * 1e6
-
-
-def command(*args):
-    out = f"*{len(args)}\r\n"
-    for a in args:
-        a = str(a)
-        out += f"${len(a.encode())}\r\n{a}\r\n"
-    return out.encode()
-
-
-def reply_line(s):
-    buf = b""
-    while not buf.endswith(b"\r\n"):
-        chunk = s.recv(1)
-        if not chunk:
-            raise ConnectionError("closed")
-        buf += chunk
-    return buf
+    r = compare.redis_benchmark(argv + cmd, server.pid, requests)
+    return r["ops"], r["cpu_us"]
 
 
 def auth_cost(server, users):
@@ -116,8 +92,8 @@ def auth_cost(server, users):
     for i in range(users):
         with socket.create_connection(("127.0.0.1", server.port)) as s:
             t = time.perf_counter()
-            s.sendall(command("AUTH", f"auth{i}", f"pw{i}"))
-            line = reply_line(s)
+            s.sendall(compare.resp("AUTH", f"auth{i}", f"pw{i}"))
+            line = compare.read_line(s)
             walls.append(time.perf_counter() - t)
             if not line.startswith(b"+OK"):
                 raise RuntimeError(f"AUTH auth{i}: {line!r}")
@@ -134,8 +110,8 @@ def flood(server, seconds, stop, answered):
             with socket.create_connection(("127.0.0.1", server.port)) as s:
                 s.settimeout(seconds + 5)
                 while not stop.is_set():
-                    s.sendall(command("AUTH", USER, "wrong"))
-                    reply_line(s)
+                    s.sendall(compare.resp("AUTH", USER, "wrong"))
+                    compare.read_line(s)
                     answered.append(1)
         except OSError:
             pass
@@ -200,11 +176,8 @@ def main():
             for s in servers.values():
                 s.stop()
 
-    def med(k, i):
-        return statistics.median(x[i] for x in results[k])
-
-    print(f"Machine: {compare.machine()}; {compare.first_line(['redis-server', '--version'])}; "
-          f"{args.rounds} rounds, medians; persistence off.\n")
+    med = compare.medians(results)
+    compare.report_header(args.rounds, "; persistence off")
     print("`redis-benchmark -c 50 -r 100000 [-P 16] SET|GET bench:__rand_int__`, as `default` "
           "(no ACL) and as a user limited to `~bench:*`:\n")
     print("| test | pipeline | Redis ACL ops/s | okdb ACL ops/s | okdb/Redis | okdb no-ACL ops/s "

@@ -6,21 +6,12 @@ so it needs nothing but the `redis` package.
 
 import json
 import os
-import sys
 
 import redis
 
+from checks import check, finish
+
 PORT = int(os.environ["OKDB_PORT"])
-passed = failed = 0
-
-
-def check(name, got, want):
-    global passed, failed
-    if got == want:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: got {got!r}, want {want!r}")
 
 
 def run(protocol):
@@ -262,5 +253,4 @@ def collections(r, tag, protocol):
 
 run(2)
 run(3)
-print(f"redis-py: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("redis-py")

@@ -5,42 +5,15 @@ Run by scripts/smoke-redis-cli.sh against an `okdb server --requirepass … --tl
 """
 
 import os
-import sys
 
 import redis
+
+from checks import check, finish, raises
 
 PORT = int(os.environ["OKDB_PORT"])
 TLS_PORT = int(os.environ["OKDB_TLS_PORT"])
 CA = os.environ["OKDB_CA"]
 ADMIN = os.environ["OKDB_ADMIN_PASSWORD"]
-passed = failed = 0
-
-
-def check(name, got, want):
-    global passed, failed
-    if got == want:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: got {got!r}, want {want!r}")
-
-
-def raises(name, exc, fn):
-    global passed, failed
-    try:
-        fn()
-    except exc as e:
-        passed += 1
-        return str(e)
-    except Exception as e:  # noqa: BLE001 - report what was raised instead
-        failed += 1
-        print(f"FAIL {name}: raised {type(e).__name__}: {e}")
-        return None
-    failed += 1
-    print(f"FAIL {name}: no {exc.__name__}")
-    return None
-
-
 admin = redis.Redis(port=PORT, password=ADMIN, decode_responses=True)
 check("admin ping", admin.ping(), True)
 admin.acl_setuser("py", enabled=True, passwords=["+py-pw"], keys=["py:*"],
@@ -74,5 +47,4 @@ check("tls resp3", tls3.get("py:tls"), "over tls")
 log = admin.acl_log()
 check("acl log has the refusals", any(e.get("object") == "other" for e in log), True)
 
-print(f"redis-py security: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("redis-py security")
