@@ -13,10 +13,7 @@ okdb/Redis ratios. Linux only.
 """
 
 import argparse
-import csv
-import io
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -31,13 +28,9 @@ def run(server, test, requests, pipeline):
             "--csv", "-t", test]
     if pipeline > 1:
         argv += ["-P", str(pipeline)]
-    before = compare.cpu_seconds(server.pid)
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=600).stdout
-    cpu = compare.cpu_seconds(server.pid) - before
-    rows = [r for r in csv.reader(io.StringIO(out)) if r and r[0] != "test"]
-    # lrange_* runs its own LPUSH first: the last row is the test itself.
-    ops = float(rows[-1][1])
-    return ops, cpu / requests * 1e6
+    # lrange_* runs its own LPUSH first: the last row (the one read) is the test itself.
+    r = compare.redis_benchmark(argv, server.pid, requests)
+    return r["ops"], r["cpu_us"]
 
 
 def main():

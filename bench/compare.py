@@ -19,6 +19,8 @@ the exact commands) and, unless --out says otherwise, writes it into BENCHMARKS.
 """
 
 import argparse
+import csv
+import io
 import shlex
 import datetime
 import os
@@ -246,12 +248,12 @@ def redis_benchmark(argv, pid, n):
     before = cpu_seconds(pid)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=900)
     after = cpu_seconds(pid)
-    rows = [l for l in out.stdout.splitlines() if l.startswith('"') and not l.startswith('"test"')]
+    # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
+    # "p99_latency_ms","max_latency_ms" (a test's name may hold commas: read as CSV)
+    rows = [r for r in csv.reader(io.StringIO(out.stdout)) if len(r) >= 7 and r[0] != "test"]
     if out.returncode != 0 or not rows:
         raise RuntimeError(f"{' '.join(argv)} failed: {out.stderr.strip() or out.stdout.strip()}")
-    # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
-    # "p99_latency_ms","max_latency_ms"
-    f = [x.strip('"') for x in rows[-1].split(",")]
+    f = rows[-1]
     return {"ops": float(f[1]), "p50": float(f[4]), "p99": float(f[6]),
             "cpu_us": (after - before) / n * 1e6}
 

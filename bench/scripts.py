@@ -28,12 +28,10 @@ Prints a markdown report. Linux only.
 
 import argparse
 import asyncio
-import csv
 import io
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -51,11 +49,8 @@ def bench(server, argv, requests, pipeline=1, randoms=False):
         cmd += ["-P", str(pipeline)]
     if randoms:
         cmd += ["-r", "1000000"]
-    before = compare.cpu_seconds(server.pid)
-    out = subprocess.run(cmd + argv, capture_output=True, text=True, timeout=600).stdout
-    cpu = compare.cpu_seconds(server.pid) - before
-    rows = [r for r in csv.reader(io.StringIO(out)) if r and r[0] != "test"]
-    return float(rows[-1][1]), cpu / requests * 1e6
+    r = compare.redis_benchmark(cmd + argv, server.pid, requests)
+    return r["ops"], r["cpu_us"]
 
 
 async def tx_client(port, commands, rounds):
