@@ -21,6 +21,7 @@ pub mod literal;
 pub mod types;
 
 mod dict;
+mod probe;
 mod queues;
 mod text;
 mod zset;
