@@ -137,7 +137,7 @@ impl Large {
             pos + 1 < u32::MAX as usize,
             "a dict holds fewer than 2^32 entries"
         );
-        if pos % CHUNK == 0 {
+        if pos.is_multiple_of(CHUNK) {
             self.chunks.push_back(Arc::new(Vec::with_capacity(CHUNK)));
         }
         let last = self.chunks.len() - 1;
@@ -185,16 +185,15 @@ impl Large {
     fn iter<'a>(&'a self) -> LargeIter<'a> {
         let places: fn(&'a Chunk) -> std::slice::Iter<'a, Option<Entry>> = chunk_places;
         let live: fn(&'a Option<Entry>) -> Option<(&'a SmolStr, &'a Value)> = live_entry;
-        self.chunks.iter().map(places).flatten().filter_map(live)
+        self.chunks.iter().flat_map(places).filter_map(live)
     }
 }
 
 type LargeIter<'a> = std::iter::FilterMap<
-    std::iter::Flatten<
-        std::iter::Map<
-            imbl::vector::Iter<'a, Chunk, imbl::shared_ptr::DefaultSharedPtr>,
-            fn(&'a Chunk) -> std::slice::Iter<'a, Option<Entry>>,
-        >,
+    std::iter::FlatMap<
+        imbl::vector::Iter<'a, Chunk, imbl::shared_ptr::DefaultSharedPtr>,
+        std::slice::Iter<'a, Option<Entry>>,
+        fn(&'a Chunk) -> std::slice::Iter<'a, Option<Entry>>,
     >,
     fn(&'a Option<Entry>) -> Option<(&'a SmolStr, &'a Value)>,
 >;
