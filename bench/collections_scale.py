@@ -11,6 +11,9 @@ per element of 1M-element containers, and SUM/MEAN over 1M numbers.
 - Memory: used_memory (each server's own count: jemalloc's allocated bytes for both) before and
   after loading n small elements into one list, dict (hash), set and sortedset (zset), divided
   by n.
+- Operations on one n-element hash and sorted set: redis-benchmark -c 50 -P 16 with fields or
+  members at random among the n (`-r n`), each server in turn: HGET, HSET (replacing a
+  field), ZSCORE, ZADD (moving a member to a new score).
 - Math: server CPU for `SUM`/`MEAN` of an n-number list (okdb only: Redis has none), as numbers
   per second of CPU.
 Needs redis-py. Linux only.
@@ -27,7 +30,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402
 
 
-def load(r, kind, key, n):
+def load(r, kind, key, n, pad=False):
+    """n small elements into `key`; with `pad`, hash fields and zset members are named as
+    redis-benchmark's `__rand_int__` names them (12 digits), so its random requests hit."""
+    num = "{:012d}" if pad else "{}"
     batch = 10_000
     for start in range(0, n, batch):
         pipe = r.pipeline(transaction=False)
@@ -35,11 +41,11 @@ def load(r, kind, key, n):
         if kind == "list":
             pipe.rpush(key, *[f"v{i}" for i in items])
         elif kind == "hash":
-            pipe.hset(key, mapping={f"f{i}": f"v{i}" for i in items})
+            pipe.hset(key, mapping={"f" + num.format(i): f"v{i}" for i in items})
         elif kind == "set":
             pipe.sadd(key, *[f"m{i}" for i in items])
         elif kind == "zset":
-            pipe.zadd(key, {f"m{i}": i for i in items})
+            pipe.zadd(key, {"m" + num.format(i): i for i in items})
         elif kind == "numbers":
             pipe.rpush(key, *items)
         pipe.execute()
@@ -82,6 +88,29 @@ def main():
                 per[name] = (used_memory(r) - base) / n
                 r.flushall()
             print(f"| {kind} | {per['redis']:.1f} | {per['okdb']:.1f} | {per['okdb'] / per['redis']:.2f} |")
+
+        print("\n| on one n-element container, -c 50 -P 16, fields/members at random | Redis ops/s "
+              "| okdb ops/s | ops ratio | Redis CPU µs/op | okdb CPU µs/op | CPU ratio |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for name, r in conns.items():
+            r.flushall()
+            load(r, "hash", "h", n, pad=True)
+            load(r, "zset", "z", n, pad=True)
+        for label, cmd in (
+            ("HGET h f<random>", ["hget", "h", "f__rand_int__"]),
+            ("HGET h g<random> (a miss)", ["hget", "h", "g__rand_int__"]),
+            ("HSET h f<random> x (replaces)", ["hset", "h", "f__rand_int__", "x"]),
+            ("ZSCORE z m<random>", ["zscore", "z", "m__rand_int__"]),
+            ("ZADD z <random> m<random> (moves)", ["zadd", "z", "__rand_int__", "m__rand_int__"]),
+        ):
+            got = {}
+            for name in ("redis", "okdb"):
+                argv = ["redis-benchmark", "-p", str(servers[name].port), "-c", "50", "-P", "16",
+                        "-n", "400000", "-r", str(n), "--csv", *cmd]
+                got[name] = compare.redis_benchmark(argv, servers[name].pid, 400000)
+            rd, ok = got["redis"], got["okdb"]
+            print(f"| {label} | {rd['ops']:,.0f} | {ok['ops']:,.0f} | {ok['ops'] / rd['ops']:.2f} "
+                  f"| {rd['cpu_us']:.2f} | {ok['cpu_us']:.2f} | {ok['cpu_us'] / rd['cpu_us']:.2f} |")
 
         print("\n| insert in the middle of an n-element list | server CPU µs/op | wall µs/op |")
         print("|---|---:|---:|")

@@ -8,7 +8,7 @@
 //! expected plus the O(log n) of the two persistent vectors, iteration walks the chunks, and a
 //! change to a shared dict copies one chunk and one leaf of the table. A removed entry leaves
 //! an empty place until removed places outnumber the entries; then the dict is compacted.
-//! Per entry this costs the entry (56 bytes) and 4-8 bytes of table.
+//! Per entry this costs the entry (56 bytes) and 11-21 bytes of table.
 
 use std::sync::Arc;
 
@@ -41,8 +41,9 @@ struct Large {
     chunks: imbl::Vector<Chunk>,
     /// Places used (live or removed).
     used: usize,
-    /// Slot = entry position + 1 (0: empty).
-    index: Table<u32>,
+    /// Slot: the key's hash tag in the high half, its entry's position + 1 in the low half
+    /// (0: empty). The tag spares a look at the entry for most keys that are not the one sought.
+    index: Table<u64>,
 }
 
 impl Default for Dict {
@@ -59,6 +60,18 @@ fn entry(chunks: &imbl::Vector<Chunk>, pos: usize) -> &Entry {
 
 fn tag_of(key: &str) -> u32 {
     probe::tag(probe::hash(key))
+}
+
+fn slot(tag: u32, pos: usize) -> u64 {
+    (tag as u64) << 32 | (pos as u64 + 1)
+}
+
+fn slot_tag(slot: u64) -> u32 {
+    (slot >> 32) as u32
+}
+
+fn slot_pos(slot: u64) -> usize {
+    (slot as u32) as usize - 1
 }
 
 impl Large {
@@ -89,7 +102,7 @@ impl Large {
             used + 1,
             tags.into_iter()
                 .enumerate()
-                .map(|(pos, tag)| (tag, pos as u32 + 1)),
+                .map(|(pos, tag)| (tag, slot(tag, pos))),
         );
         Large {
             chunks,
@@ -100,13 +113,14 @@ impl Large {
 
     fn find(&self, key: &str, tag: u32) -> Result<usize, usize> {
         let chunks = &self.chunks;
-        self.index
-            .find(tag, |slot| same(&entry(chunks, slot as usize - 1).0, key))
+        self.index.find(tag, |s| {
+            slot_tag(s) == tag && same(&entry(chunks, slot_pos(s)).0, key)
+        })
     }
 
     fn get(&self, key: &str) -> Option<&Value> {
         let i = self.find(key, tag_of(key)).ok()?;
-        Some(&entry(&self.chunks, self.index.get(i) as usize - 1).1)
+        Some(&entry(&self.chunks, slot_pos(self.index.get(i))).1)
     }
 
     /// The place at `pos`, its chunk copied first if it is shared.
@@ -124,7 +138,7 @@ impl Large {
     fn insert(&mut self, key: SmolStr, value: Value) -> Option<Value> {
         let tag = tag_of(&key);
         if let Ok(i) = self.find(&key, tag) {
-            let pos = self.index.get(i) as usize - 1;
+            let pos = slot_pos(self.index.get(i));
             let place = self.place_mut(pos).as_mut().expect("a live entry");
             return Some(std::mem::replace(&mut place.1, value));
         }
@@ -151,17 +165,15 @@ impl Large {
             .expect("just made unique")
             .push(Some((key, value)));
         self.used += 1;
-        self.index.put(i, pos as u32 + 1);
+        self.index.put(i, slot(tag, pos));
         None
     }
 
     fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self.find(key, tag_of(key)).ok()?;
-        let pos = self.index.get(i) as usize - 1;
+        let pos = slot_pos(self.index.get(i));
         let (_, old) = self.place_mut(pos).take().expect("a live entry");
-        let chunks = &self.chunks;
-        self.index
-            .remove(i, |slot| tag_of(&entry(chunks, slot as usize - 1).0));
+        self.index.remove(i, slot_tag);
         let dead = self.used - self.index.len();
         if dead >= CHUNK && dead > self.index.len() {
             self.rebuild();
@@ -173,9 +185,8 @@ impl Large {
     /// there are any.
     fn rebuild(&mut self) {
         if self.used == self.index.len() {
-            let chunks = &self.chunks;
-            let tags = (0..self.used).map(|pos| (tag_of(&entry(chunks, pos).0), pos as u32 + 1));
-            self.index = Table::build(self.used + 1, tags);
+            let slots = self.index.iter().map(|s| (slot_tag(s), s));
+            self.index = Table::build(self.used + 1, slots);
         } else {
             let live: Vec<Entry> = self.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             *self = Large::from_entries(live);

@@ -20,6 +20,7 @@ pub mod json;
 pub mod literal;
 pub mod types;
 
+mod btree;
 mod dict;
 mod probe;
 mod queues;

@@ -79,6 +79,11 @@ impl<S: Slot> Table<S> {
         self.len
     }
 
+    /// The slots that are not empty, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = S> + '_ {
+        self.slots.iter().copied().filter(|s| *s != S::default())
+    }
+
     /// Whether one more slot would take the load over 3/4: the owner then rebuilds the table
     /// ([`Table::build`]) before adding.
     pub fn full(&self) -> bool {

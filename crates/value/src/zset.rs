@@ -1,22 +1,23 @@
 //! A sorted set: string members, each with a float score, ordered by (score, member).
 //!
-//! Two persistent structures, so clone is O(1): a vector (an RRB tree) of `(score, member)` in
-//! order, and a hash table ([`crate::probe`]) from a member's hash to its score, whose slots
-//! hold a 32-bit tag of the hash and the score but not the member: a slot whose tag matches is
-//! confirmed by finding `(score, member)` in the vector. Finding a member's place is a binary
-//! search over the vector (O(log n) probes of O(log n) each); inserting or removing there is
-//! O(log n); rank, score and range by rank or by score follow. Per member this costs the
-//! vector's 32 bytes and 12 bytes per table slot. Scores are never NaN; `-0.0` equals `0.0`;
-//! members with equal scores order by their bytes, as Redis orders them.
+//! Two persistent structures, so clone is O(1): the `(score, member)` pairs in order, in a
+//! B-tree with counts ([`crate::btree`]), and a hash table ([`crate::probe`]) from a member's
+//! hash to its score, whose slots hold a 32-bit tag of the hash and the score but not the
+//! member: a slot whose tag matches is confirmed by finding `(score, member)` in the tree.
+//! Finding a member's place is one descent of the tree; inserting or removing there, rank, and
+//! range by rank or by score are O(log n). Per member this costs the tree's 32 bytes and 12
+//! bytes per table slot. Scores are never NaN; `-0.0` equals `0.0`; members with equal scores
+//! order by their bytes, as Redis orders them.
 
 use std::cmp::Ordering;
 
+use crate::btree::Seq;
 use crate::probe::{self, Table};
 use crate::SmolStr;
 
 #[derive(Clone, Default)]
 pub struct SortedSet {
-    order: imbl::Vector<(f64, SmolStr)>,
+    order: Seq<(f64, SmolStr)>,
     index: Table<Slot>,
 }
 
@@ -82,8 +83,13 @@ impl SortedSet {
     }
 
     fn find(&self, score: f64, member: &str) -> Result<usize, usize> {
-        self.order
-            .binary_search_by(|(s, m)| cmp((*s, m.as_str()), (score, member)))
+        let at = self
+            .order
+            .partition_point(|(s, m)| cmp((*s, m), (score, member)) == Ordering::Less);
+        match self.order.get(at) {
+            Some((s, m)) if *s == score && m == member => Ok(at),
+            _ => Err(at),
+        }
     }
 
     /// Takes a new member's slot in the table (rebuilt first when full).
@@ -181,28 +187,15 @@ impl SortedSet {
 
     /// The first position where `before(score)` is false (it must hold for a prefix).
     fn partition(&self, before: impl Fn(f64) -> bool) -> usize {
-        let (mut lo, mut hi) = (0, self.order.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if before(self.order[mid].0) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
+        self.order.partition_point(|(s, _)| before(*s))
     }
 
     /// Members and scores from position `a` to `b` (half-open), in order (O(log n) to find,
     /// then O(1) each).
     pub fn range(&self, a: usize, b: usize) -> Vec<(SmolStr, f64)> {
-        let b = b.min(self.order.len());
-        let a = a.min(b);
         self.order
-            .clone()
-            .slice(a..b)
-            .into_iter()
-            .map(|(s, m)| (m, s))
+            .range(a, b)
+            .map(|(s, m)| (m.clone(), *s))
             .collect()
     }
 
