@@ -539,7 +539,7 @@ fn encoding(v: &okdb_value::Value) -> &'static str {
         Value::List(_) => "rrb-vector",
         Value::Dict(_) => "ordered-dict",
         Value::Set(_) => "ordered-set",
-        Value::SortedSet(_) => "sorted-vector",
+        Value::SortedSet(_) => "sorted-btree",
         Value::Deque(_) => "rrb-vector",
         Value::PQueue(_) => "ordered-map",
         Value::Function(_) => "source",
