@@ -13,7 +13,7 @@ per element of 1M-element containers, and SUM/MEAN over 1M numbers.
   by n.
 - Operations on one n-element hash and sorted set: redis-benchmark -c 50 -P 16 with fields or
   members at random among the n (`-r n`), each server in turn: HGET, HSET (replacing a
-  field), ZSCORE, ZADD (moving a member to a new score).
+  field), ZSCORE, ZADD (moving a member to a new score), SISMEMBER, SRANDMEMBER.
 - Math: server CPU for `SUM`/`MEAN` of an n-number list (okdb only: Redis has none), as numbers
   per second of CPU.
 Needs redis-py. Linux only.
@@ -43,7 +43,7 @@ def load(r, kind, key, n, pad=False):
         elif kind == "hash":
             pipe.hset(key, mapping={"f" + num.format(i): f"v{i}" for i in items})
         elif kind == "set":
-            pipe.sadd(key, *[f"m{i}" for i in items])
+            pipe.sadd(key, *["m" + num.format(i) for i in items])
         elif kind == "zset":
             pipe.zadd(key, {"m" + num.format(i): i for i in items})
         elif kind == "numbers":
@@ -96,12 +96,15 @@ def main():
             r.flushall()
             load(r, "hash", "h", n, pad=True)
             load(r, "zset", "z", n, pad=True)
+            load(r, "set", "s", n, pad=True)
         for label, cmd in (
             ("HGET h f<random>", ["hget", "h", "f__rand_int__"]),
             ("HGET h g<random> (a miss)", ["hget", "h", "g__rand_int__"]),
             ("HSET h f<random> x (replaces)", ["hset", "h", "f__rand_int__", "x"]),
             ("ZSCORE z m<random>", ["zscore", "z", "m__rand_int__"]),
             ("ZADD z <random> m<random> (moves)", ["zadd", "z", "__rand_int__", "m__rand_int__"]),
+            ("SISMEMBER s m<random>", ["sismember", "s", "m__rand_int__"]),
+            ("SRANDMEMBER s", ["srandmember", "s"]),
         ):
             got = {}
             for name in ("redis", "okdb"):

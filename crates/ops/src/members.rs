@@ -44,7 +44,7 @@ pub fn discard<'a>(
     let s = set_mut(verb, v)?;
     Ok(members
         .into_iter()
-        .filter(|m| s.remove(*m).is_some())
+        .filter(|m| s.remove(m).is_some())
         .count())
 }
 
@@ -57,7 +57,7 @@ pub fn has(verb: &'static str, v: &Value, m: &Value) -> Result<bool> {
 /// None when empty.
 pub fn nth(verb: &'static str, v: &Value, at: usize) -> Result<Option<Value>> {
     let s = set(verb, v)?;
-    Ok(s.iter().nth(at).cloned())
+    Ok(s.get(at).cloned())
 }
 
 /// How sets combine.
@@ -96,7 +96,7 @@ pub fn combine(verb: &'static str, how: Combine, operands: &[Option<&Value>]) ->
             let (small, others) = by_size.split_first().expect("one set at least");
             out = small
                 .iter()
-                .filter(|m| others.iter().all(|s| s.contains(*m)))
+                .filter(|m| others.iter().all(|s| s.contains(m)))
                 .cloned()
                 .collect();
         }
@@ -106,7 +106,7 @@ pub fn combine(verb: &'static str, how: Combine, operands: &[Option<&Value>]) ->
                     break;
                 }
                 if out.len() < s.len() {
-                    out = out.iter().filter(|m| !s.contains(*m)).cloned().collect();
+                    out = out.iter().filter(|m| !s.contains(m)).cloned().collect();
                 } else {
                     for m in s.iter() {
                         out.remove(m);

@@ -24,18 +24,18 @@ mod btree;
 mod dict;
 mod probe;
 mod queues;
+mod set;
 mod text;
 mod zset;
 pub use dict::Dict;
 pub use queues::{Deque, PQueue};
+pub use set::Set;
 pub use smol_str::SmolStr;
 pub use text::Str;
 pub use zset::SortedSet;
 
 /// A list: an RRB tree, O(log n) insert/delete/index anywhere, O(1) amortized at both ends.
 pub type List = imbl::Vector<Value>;
-/// A set of hashable (scalar) values, kept in the total order of [`Value`].
-pub type Set = imbl::OrdSet<Value>;
 
 /// A typed okdb value.
 #[derive(Clone, Debug)]

@@ -704,20 +704,13 @@ pub fn spop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         None => vec![],
         Some(v) => {
             let all = ops::members::set("SPOP", v)?;
-            let picks = random_picks(all.len(), Some(count.unwrap_or(1) as i64));
-            let mut sorted = picks;
-            sorted.sort_unstable();
-            let mut out = Vec::with_capacity(sorted.len());
-            let mut it = all.iter().enumerate();
-            for p in sorted {
-                for (i, m) in it.by_ref() {
-                    if i == p {
-                        out.push(m.clone());
-                        break;
-                    }
-                }
-            }
-            out
+            let mut picks = random_picks(all.len(), Some(count.unwrap_or(1) as i64));
+            picks.sort_unstable();
+            // Each pick is found by position in O(log n).
+            picks
+                .into_iter()
+                .map(|p| all.get(p).cloned().expect("a position in the set"))
+                .collect::<Vec<_>>()
         }
     };
     if !members.is_empty() {
@@ -746,7 +739,7 @@ pub fn srandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     };
     let all = ops::members::set("SRANDMEMBER", v)?;
     let picks = random_picks(all.len(), count);
-    let pick = |i: usize| all.iter().nth(i).cloned().expect("a position in the set");
+    let pick = |i: usize| all.get(i).cloned().expect("a position in the set");
     Ok(match count {
         None => picks
             .first()
