@@ -151,6 +151,25 @@ impl<T: Clone> Seq<T> {
         }
     }
 
+    /// Replaces the item at `i`; the old one.
+    pub fn set(&mut self, mut i: usize, item: T) -> T {
+        assert!(i < self.len(), "set at {i} of {}", self.len());
+        let mut node = Arc::make_mut(&mut self.root);
+        loop {
+            match node {
+                Node::Leaf(v) => return std::mem::replace(&mut v[i], item),
+                Node::Branch(b) => {
+                    let (c, at) = b.locate(i);
+                    if at == 0 {
+                        b.firsts[c] = item.clone();
+                    }
+                    node = Arc::make_mut(&mut b.children[c]);
+                    i = at;
+                }
+            }
+        }
+    }
+
     pub fn push_back(&mut self, item: T) {
         self.insert(self.len(), item);
     }
@@ -348,6 +367,10 @@ mod tests {
                 0..=7 => {
                     let i = rng.usize(0..model.len());
                     assert_eq!(s.remove(i), model.remove(i));
+                }
+                8 if rng.bool() && !model.is_empty() => {
+                    let i = rng.usize(0..model.len());
+                    assert_eq!(s.set(i, round), std::mem::replace(&mut model[i], round));
                 }
                 8 => assert_eq!(s.pop_front(), (!model.is_empty()).then(|| model.remove(0))),
                 _ => old.push((s.clone(), model.clone())),

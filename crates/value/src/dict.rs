@@ -283,18 +283,24 @@ impl Dict {
     pub fn insert(&mut self, key: SmolStr, value: Value) -> Option<Value> {
         match &mut self.0 {
             Repr::Small(e) => {
-                if let Some(i) = e.iter().position(|(k, _)| *k == key) {
-                    // Copy on write: the array is shared with every clone of this dict.
+                if let Some(i) = e.iter().position(|(k, _)| same(k, &key)) {
+                    // In place when this dict alone holds the array; else copy on write (the
+                    // array is shared with every clone of this dict).
+                    if let Some(entries) = Arc::get_mut(e) {
+                        return Some(std::mem::replace(&mut entries[i].1, value));
+                    }
                     let mut v = e.to_vec();
                     let old = std::mem::replace(&mut v[i].1, value);
                     *e = v.into();
                     return Some(old);
                 }
                 if e.len() < SMALL {
-                    let mut v = Vec::with_capacity(e.len() + 1);
-                    v.extend(e.iter().cloned());
-                    v.push((key, value));
-                    *e = v.into();
+                    // One allocation, of the exact size.
+                    *e = e
+                        .iter()
+                        .cloned()
+                        .chain(std::iter::once((key, value)))
+                        .collect();
                     return None;
                 }
                 let entries = e.iter().cloned().chain(std::iter::once((key, value)));

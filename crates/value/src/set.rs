@@ -41,11 +41,7 @@ impl Set {
             return None;
         }
         match self.find(&m) {
-            Ok(at) => {
-                let old = self.0.remove(at);
-                self.0.insert(at, m);
-                Some(old)
-            }
+            Ok(at) => Some(self.0.set(at, m)),
             Err(at) => {
                 self.0.insert(at, m);
                 None
