@@ -8,7 +8,7 @@
 //! expected plus the O(log n) of the two persistent vectors, iteration walks the chunks, and a
 //! change to a shared dict copies one chunk and one leaf of the table. A removed entry leaves
 //! an empty place until removed places outnumber the entries; then the dict is compacted.
-//! Per entry this costs the entry (56 bytes) and 11-21 bytes of table.
+//! Per entry this costs the entry (48 bytes) and 11-21 bytes of table.
 
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use crate::{SmolStr, Value};
 /// The most entries a dict keeps in its small form.
 pub const SMALL: usize = 8;
 
-/// Entries per chunk of a large dict: 64 entries of 56 bytes fill one allocation size class
+/// Entries per chunk of a large dict: 64 places of 48 bytes fill one allocation size class
 /// exactly.
 const CHUNK: usize = 64;
 
@@ -339,6 +339,43 @@ impl Dict {
         }
     }
 
+    /// Places in insertion order: one per entry, plus (in a large dict) one per entry removed
+    /// since the last compaction. A place keeps its number while entries come and go, until
+    /// removed places outnumber the entries: the cursor of `HSCAN`.
+    pub fn places(&self) -> usize {
+        match &self.0 {
+            Repr::Small(e) => e.len(),
+            Repr::Large(l) => l.used,
+        }
+    }
+
+    /// The entries at places `start..end` (fewer than `end - start` where entries were
+    /// removed): O(log n) to reach, then O(1) each.
+    pub fn window(&self, start: usize, end: usize) -> Vec<(&SmolStr, &Value)> {
+        match &self.0 {
+            Repr::Small(e) => {
+                let end = end.min(e.len());
+                e[start.min(end)..end].iter().map(|(k, v)| (k, v)).collect()
+            }
+            Repr::Large(l) => {
+                let end = end.min(l.used);
+                let mut out = Vec::new();
+                let mut at = start;
+                while at < end {
+                    let chunk = &l.chunks[at / CHUNK];
+                    let upto = end.min((at / CHUNK + 1) * CHUNK);
+                    out.extend(
+                        chunk[at % CHUNK..upto - at / CHUNK * CHUNK]
+                            .iter()
+                            .filter_map(live_entry),
+                    );
+                    at = upto;
+                }
+                out
+            }
+        }
+    }
+
     /// Consumes the dict, yielding its entries in insertion order.
     pub fn into_entries(self) -> Box<dyn Iterator<Item = (SmolStr, Value)>> {
         match self.0 {
@@ -413,6 +450,33 @@ impl FromIterator<(SmolStr, Value)> for Dict {
 mod tests {
     use super::*;
     use crate::probe;
+
+    #[test]
+    fn a_chunk_of_entries_fills_an_allocation_size_class() {
+        // 64 places of 48 bytes: 3 KiB, one of jemalloc's size classes.
+        assert_eq!(std::mem::size_of::<Option<Entry>>(), 48);
+    }
+
+    #[test]
+    fn windows_over_places_cover_every_entry_once() {
+        let mut d = Dict::new();
+        for i in 0..300 {
+            d.insert(SmolStr::new(format!("k{i}")), Value::Int(i));
+        }
+        for i in (0..300).step_by(3) {
+            d.remove(&format!("k{i}"));
+        }
+        assert_eq!(d.places(), 300);
+        let mut seen = Vec::new();
+        let mut at = 0;
+        while at < d.places() {
+            seen.extend(d.window(at, at + 7).into_iter().map(|(k, _)| k.to_string()));
+            at += 7;
+        }
+        let all: Vec<String> = d.iter().map(|(k, _)| k.to_string()).collect();
+        assert_eq!(seen, all);
+        assert_eq!(d.window(295, 1000).len(), 4); // k297 was removed
+    }
 
     #[test]
     fn keeps_insertion_order_through_replace_and_remove() {

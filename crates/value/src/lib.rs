@@ -491,7 +491,7 @@ mod tests {
 
     #[test]
     fn value_stays_small() {
-        assert!(std::mem::size_of::<Value>() <= 32);
+        assert_eq!(std::mem::size_of::<Value>(), 24);
     }
 
     #[test]

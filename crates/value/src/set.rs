@@ -65,6 +65,11 @@ impl Set {
         self.0.get(at)
     }
 
+    /// The members at positions `a..b` of the set's order: O(log n) to reach, then O(1) each.
+    pub fn range(&self, a: usize, b: usize) -> impl DoubleEndedIterator<Item = &Value> {
+        self.0.range(a, b)
+    }
+
     /// Members in order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Value> {
         self.0.iter()

@@ -603,31 +603,29 @@ pub(crate) fn scan_window(
     ]))
 }
 
-/// [`scan_window`] over items taken out of a hash or a set.
-fn scan_items(a: &[Bytes], items: Vec<(Value, Option<Value>)>) -> Result<Reply, CmdError> {
-    scan_window(a, true, items.len(), |start, end| {
-        items
-            .into_iter()
-            .skip(start)
-            .take(end - start)
-            .map(|(m, x)| {
-                let text = m.scalar_text().map(|t| t.into_owned()).unwrap_or_default();
-                (text, Reply::Value(m), x.map(Reply::Value))
-            })
-            .collect()
-    })
+/// One scanned item: its text (for MATCH), its reply, and the value paired with it.
+fn scanned(m: Value, x: Option<Value>) -> (Vec<u8>, Reply, Option<Reply>) {
+    let text = m.scalar_text().map(|t| t.into_owned()).unwrap_or_default();
+    (text, Reply::Value(m), x.map(Reply::Value))
 }
 
+/// `HSCAN`: the cursor is a place of the dict's insertion order (`Dict::places`), so a call
+/// costs O(log n + COUNT), and an entry removed before the cursor moves no other.
 pub fn hscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let novalues = a.iter().skip(3).any(|x| is(x, "NOVALUES"));
-    let items = match read(ctx, &a[1], "HSCAN", Caps::MAPPING)? {
-        None => vec![],
-        Some(v) => ops::map::items("HSCAN", v)?
-            .into_iter()
-            .map(|(k, x)| (Value::str(&k), (!novalues).then_some(x)))
-            .collect(),
+    let d = match read(ctx, &a[1], "HSCAN", Caps::MAPPING)? {
+        None => None,
+        Some(v) => Some(ops::map::dict("HSCAN", v)?),
     };
-    scan_items(a, items)
+    let places = d.map_or(0, |d| d.places());
+    scan_window(a, true, places, |start, end| match d {
+        None => vec![],
+        Some(d) => d
+            .window(start, end)
+            .into_iter()
+            .map(|(k, x)| scanned(Value::str(k), (!novalues).then(|| x.clone())))
+            .collect(),
+    })
 }
 
 // ---- sets ----
@@ -861,9 +859,19 @@ pub fn smove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(1))
 }
 
+/// `SSCAN`: the cursor is a position in the set's order, so a call costs O(log n + COUNT).
 pub fn sscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let items = members_of(read(ctx, &a[1], "SSCAN", Caps::MEMBERS)?, "SSCAN")?;
-    scan_items(a, items.into_iter().map(|m| (m, None)).collect())
+    let s = match read(ctx, &a[1], "SSCAN", Caps::MEMBERS)? {
+        None => None,
+        Some(v) => Some(ops::members::set("SSCAN", v)?),
+    };
+    scan_window(a, false, s.map_or(0, |s| s.len()), |start, end| match s {
+        None => vec![],
+        Some(s) => s
+            .range(start, end)
+            .map(|m| scanned(m.clone(), None))
+            .collect(),
+    })
 }
 
 // ---- waiting pops ----
