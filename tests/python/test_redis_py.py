@@ -191,6 +191,22 @@ def collections(r, tag, protocol):
     check(f"{tag} sunion", r.sunion("s", "s2") >= {"b", "d"}, True)
     check(f"{tag} sinterstore", r.sinterstore("s3", ["s", "s2"]) in (0, 1), True)
     check(f"{tag} sscan_iter", sorted(r.sscan_iter("s2")), ["b", "d"])
+    # Large containers (past the small forms): scans by cursor see every element once
+    # through removals, and random access agrees with what was stored.
+    r.hset("bigh", mapping={f"f{i}": i for i in range(3000)})
+    r.hdel("bigh", *[f"f{i}" for i in range(0, 3000, 7)])
+    fields = [k for k, _ in r.hscan_iter("bigh", count=50)]
+    check(f"{tag} big hscan once each", (len(fields), len(set(fields))), (3000 - 429, 3000 - 429))
+    check(f"{tag} big hget", (r.hget("bigh", "f2999"), r.hget("bigh", "f7"), r.hlen("bigh")), (num(2999), None, 2571))
+    r.sadd("bigs", *[f"m{i}" for i in range(3000)])
+    r.srem("bigs", *[f"m{i}" for i in range(0, 3000, 3)])
+    members = list(r.sscan_iter("bigs", count=50))
+    check(f"{tag} big sscan once each", (len(members), len(set(members))), (2000, 2000))
+    check(f"{tag} big srandmember", r.srandmember("bigs") in set(members), True)
+    r.zadd("bigz", {f"m{i}": i % 100 for i in range(3000)})
+    r.zadd("bigz", {"m5": 1000.5})
+    check(f"{tag} big zset moves", (r.zscore("bigz", "m5"), r.zrank("bigz", "m5"), r.zcard("bigz")), (1000.5, 2999, 3000))
+    check(f"{tag} big zrangebyscore", len(r.zrangebyscore("bigz", 10, 10)), 30)
     check(f"{tag} zadd", r.zadd("z", {"alice": 3.5, "bob": 1, "carol": 2}), 3)
     check(f"{tag} zrange withscores", r.zrange("z", 0, -1, withscores=True), [("bob", 1.0), ("carol", 2.0), ("alice", 3.5)] if not three else [["bob", 1.0], ["carol", 2.0], ["alice", 3.5]])
     check(f"{tag} zscore zrank", (r.zscore("z", "alice"), r.zrank("z", "alice")), (3.5, 2))
