@@ -1714,6 +1714,12 @@ impl Ctx<'_> {
         args::value(mode, raw)
     }
 
+    /// Whether this write's effects are recorded (for the journal, the change feed or a
+    /// transaction's undo): a handler builds the delta it declares ([`Ctx::delta`]) only then.
+    pub fn recording(&self) -> bool {
+        self.store.recording
+    }
+
     /// Declares how a write changed the value of `key` in the current keyspace in place
     /// (crate::effects): the journal keeps the delta instead of the whole value. Call it after
     /// the change succeeded; deltas for one key apply in the order declared.

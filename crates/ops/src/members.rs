@@ -31,8 +31,8 @@ pub fn add(verb: &'static str, v: &mut Value, members: Vec<Value>) -> Result<usi
     let s = set_mut(verb, v)?;
     Ok(members
         .into_iter()
-        .filter(|m| s.insert(m.clone()).is_none())
-        .count())
+        .map(|m| s.insert(m).is_none() as usize)
+        .sum())
 }
 
 /// `DISCARD key member…`: removes members; how many were there.

@@ -83,11 +83,11 @@ pub(crate) fn write_as<R>(
     key: &[u8],
     create: Option<fn() -> Value>,
     empty: Empty,
-    delta: Delta,
+    delta: Option<Delta>,
     f: impl FnOnce(&mut Value) -> ops::Result<R>,
 ) -> Result<Option<R>, CmdError> {
     let r = write(ctx, key, create, empty, f)?;
-    if r.is_some() {
+    if let (Some(_), Some(delta)) = (&r, delta) {
         ctx.delta(key, delta);
     }
     Ok(r)
@@ -98,13 +98,15 @@ pub(crate) fn write_as<R>(
 pub(crate) fn remove_counted(
     ctx: &mut Ctx,
     key: &[u8],
-    delta: Delta,
+    delta: Option<Delta>,
     f: impl FnOnce(&mut Value) -> ops::Result<usize>,
 ) -> Result<usize, CmdError> {
     let n = write(ctx, key, None, Empty::Delete, f)?.unwrap_or(0);
     let now = ctx.now;
     if n > 0 {
-        ctx.delta(key, delta);
+        if let Some(delta) = delta {
+            ctx.delta(key, delta);
+        }
     } else if ctx.ks().is_some_and(|ks| ks.peek(key, now).is_some()) {
         // (An empty container okdb's own verbs left is deleted by this removal all the same:
         // that is a change.)
@@ -299,10 +301,10 @@ pub fn popleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// missing); the new length.
 pub fn pushleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let items = values(ctx, &a[2..])?;
-    let delta = Delta::Push {
+    let delta = ctx.recording().then(|| Delta::Push {
         end: End::Left,
         items: items.clone(),
-    };
+    });
     let n = write_as(ctx, &a[1], Some(new_list), Empty::Keep, delta, |v| {
         ops::seq::push("PUSHLEFT", v, End::Left, items)
     })?;
@@ -314,10 +316,10 @@ pub fn pushleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn insert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let i = args::int(&a[2])?;
     let x = ctx.value(&a[3])?;
-    let delta = Delta::Insert {
+    let delta = ctx.recording().then(|| Delta::Insert {
         index: i,
         value: x.clone(),
-    };
+    });
     let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::seq::insert("INSERT", v, i, x)
     })?;
@@ -352,11 +354,11 @@ pub fn getslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn setslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let (start, stop) = (bound(&a[2])?, bound(&a[3])?);
     let with = ctx.value(&a[4])?;
-    let delta = Delta::Splice {
+    let delta = ctx.recording().then(|| Delta::Splice {
         start,
         stop,
         with: with.clone(),
-    };
+    });
     match write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::seq::splice("SETSLICE", v, start, stop, with)
     })? {
@@ -368,7 +370,9 @@ pub fn setslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `DELSLICE key start stop [step]`: removes `v[start:stop:step]`; how many items went.
 pub fn delslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let (start, stop, step) = slice_args(a)?;
-    let delta = Delta::DeleteSlice { start, stop, step };
+    let delta = ctx
+        .recording()
+        .then(|| Delta::DeleteSlice { start, stop, step });
     let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::seq::delete_slice("DELSLICE", v, start, stop, step)
     })?;
@@ -415,10 +419,10 @@ pub fn remove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if a.len() > 4 {
         return Err(CmdError::syntax());
     }
-    let delta = Delta::Remove {
+    let delta = ctx.recording().then(|| Delta::Remove {
         value: x.clone(),
         count,
-    };
+    });
     let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::seq::remove("REMOVE", v, &x, count)
     })?;
@@ -428,7 +432,7 @@ pub fn remove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `REVERSE key`: reverses a list (a string's characters, bytes) in place. OK, or null for a
 /// missing key.
 pub fn reverse(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let done = write_as(ctx, &a[1], None, Empty::Keep, Delta::Reverse, |v| {
+    let done = write_as(ctx, &a[1], None, Empty::Keep, Some(Delta::Reverse), |v| {
         ops::seq::reverse("REVERSE", v)
     })?;
     Ok(done.map_or(Reply::Null, |()| Reply::Ok))
@@ -623,7 +627,7 @@ pub fn add(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         _ => {}
     }
     let members = values(ctx, &a[2..])?;
-    let delta = Delta::AddMembers(members.clone());
+    let delta = ctx.recording().then(|| Delta::AddMembers(members.clone()));
     let n = write_as(ctx, &a[1], Some(new_set), Empty::Keep, delta, |v| {
         ops::members::add("ADD", v, members)
     })?;
@@ -639,7 +643,7 @@ fn add_prioritized(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     for p in a[2..].chunks(2) {
         pairs.push((ctx.value(&p[0])?, ctx.value(&p[1])?));
     }
-    let delta = Delta::QueueAdd(pairs.clone());
+    let delta = ctx.recording().then(|| Delta::QueueAdd(pairs.clone()));
     let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::queue::add("ADD", v, pairs)
     })?;
@@ -655,7 +659,9 @@ pub fn discard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         _ => {}
     }
     let members = values(ctx, &a[2..])?;
-    let delta = Delta::DiscardMembers(members.clone());
+    let delta = ctx
+        .recording()
+        .then(|| Delta::DiscardMembers(members.clone()));
     let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::members::discard("DISCARD", v, &members)
     })?;
@@ -783,10 +789,10 @@ pub fn sort(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
         i += 1;
     }
-    let delta = Delta::Sort {
+    let delta = ctx.recording().then(|| Delta::Sort {
         reverse,
         by: by.as_deref().map(SmolStr::new),
-    };
+    });
     let done = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
         ops::seq::sort("SORT", v, reverse, by.as_deref())
     })?;

@@ -61,10 +61,10 @@ fn push(
     create: bool,
 ) -> Result<Reply, CmdError> {
     let items = values(ctx, &a[2..])?;
-    let delta = Delta::Push {
+    let delta = ctx.recording().then(|| Delta::Push {
         end: at,
         items: items.clone(),
-    };
+    });
     let n = write_as(
         ctx,
         &a[1],
@@ -153,10 +153,10 @@ pub fn lindex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn lset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let i = args::int(&a[2])?;
     let x = ctx.value(&a[3])?;
-    let delta = Delta::SetAt {
+    let delta = ctx.recording().then(|| Delta::SetAt {
         index: i,
         value: x.clone(),
-    };
+    });
     match write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
         ops::seq::set("LSET", v, i, x)
     })? {
@@ -168,10 +168,10 @@ pub fn lset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 pub fn lrem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let count = args::int(&a[2])?;
     let x = ctx.value(&a[3])?;
-    let delta = Delta::Remove {
+    let delta = ctx.recording().then(|| Delta::Remove {
         value: x.clone(),
         count,
-    };
+    });
     let n = write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
         ops::seq::remove("LREM", v, &x, count)
     })?;
@@ -210,7 +210,7 @@ pub fn ltrim(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         &a[1],
         None,
         Empty::Delete,
-        Delta::Trim { start, stop },
+        Some(Delta::Trim { start, stop }),
         |v| ops::seq::trim("LTRIM", v, start, stop),
     )?;
     Ok(Reply::Ok)
@@ -281,10 +281,10 @@ fn move_item(
     let Some(item) = popped.pop() else {
         return Ok(Reply::Null);
     };
-    let delta = Delta::Push {
+    let delta = ctx.recording().then(|| Delta::Push {
         end: to,
         items: vec![item.clone()],
-    };
+    });
     write_as(ctx, dst, Some(new_list), Empty::Delete, delta, |v| {
         ops::seq::push(verb, v, to, vec![item.clone()])
     })?;
@@ -313,7 +313,7 @@ fn pairs(a: &[Bytes], ctx: &Ctx, verb: &str) -> Result<Vec<(SmolStr, Value)>, Cm
 
 pub fn hset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let pairs = pairs(&a[2..], ctx, "HSET")?;
-    let delta = Delta::SetFields(pairs.clone());
+    let delta = ctx.recording().then(|| Delta::SetFields(pairs.clone()));
     let n = write_as(ctx, &a[1], Some(new_dict), Empty::Delete, delta, |v| {
         ops::map::set_many("HSET", v, pairs)
     })?;
@@ -322,7 +322,7 @@ pub fn hset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn hmset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let pairs = pairs(&a[2..], ctx, "HMSET")?;
-    let delta = Delta::SetFields(pairs.clone());
+    let delta = ctx.recording().then(|| Delta::SetFields(pairs.clone()));
     write_as(ctx, &a[1], Some(new_dict), Empty::Delete, delta, |v| {
         ops::map::set_many("HMSET", v, pairs)
     })?;
@@ -377,7 +377,9 @@ pub fn hgetall(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn hdel(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let fields: Vec<&str> = a[2..].iter().map(|f| field(f)).collect::<Result<_, _>>()?;
-    let delta = Delta::DeleteFields(fields.iter().map(SmolStr::new).collect());
+    let delta = ctx
+        .recording()
+        .then(|| Delta::DeleteFields(fields.iter().map(SmolStr::new).collect()));
     let n = remove_counted(ctx, &a[1], delta, |v| ops::map::delete("HDEL", v, fields))?;
     Ok(Reply::Int(n as i64))
 }
@@ -632,7 +634,7 @@ pub fn hscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn sadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let members = values(ctx, &a[2..])?;
-    let delta = Delta::AddMembers(members.clone());
+    let delta = ctx.recording().then(|| Delta::AddMembers(members.clone()));
     let n = write_as(ctx, &a[1], Some(new_set), Empty::Delete, delta, |v| {
         ops::members::add("SADD", v, members)
     })?;
@@ -641,7 +643,9 @@ pub fn sadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn srem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let members = values(ctx, &a[2..])?;
-    let delta = Delta::DiscardMembers(members.clone());
+    let delta = ctx
+        .recording()
+        .then(|| Delta::DiscardMembers(members.clone()));
     let n = remove_counted(ctx, &a[1], delta, |v| {
         ops::members::discard("SREM", v, &members)
     })?;
@@ -712,7 +716,9 @@ pub fn spop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
     };
     if !members.is_empty() {
-        let delta = Delta::DiscardMembers(members.clone());
+        let delta = ctx
+            .recording()
+            .then(|| Delta::DiscardMembers(members.clone()));
         write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
             ops::members::discard("SPOP", v, &members)
         })?;
@@ -845,14 +851,16 @@ pub fn smove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let m = ctx.value(&a[3])?;
     read(ctx, &a[1], "SMOVE", Caps::MEMBERS)?;
     read(ctx, &a[2], "SMOVE", Caps::MEMBERS)?;
-    let delta = Delta::DiscardMembers(vec![m.clone()]);
+    let delta = ctx
+        .recording()
+        .then(|| Delta::DiscardMembers(vec![m.clone()]));
     let moved = write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
         ops::members::discard("SMOVE", v, [&m])
     })?;
     if moved != Some(1) {
         return Ok(Reply::Int(0));
     }
-    let delta = Delta::AddMembers(vec![m.clone()]);
+    let delta = ctx.recording().then(|| Delta::AddMembers(vec![m.clone()]));
     write_as(ctx, &a[2], Some(new_set), Empty::Delete, delta, |v| {
         ops::members::add("SMOVE", v, vec![m])
     })?;

@@ -134,7 +134,7 @@ pub fn zincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 pub fn zrem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let ms: Vec<SmolStr> = a[2..].iter().map(|m| member(m)).collect::<Result<_, _>>()?;
-    let delta = Delta::RemoveScored(ms.clone());
+    let delta = ctx.recording().then(|| Delta::RemoveScored(ms.clone()));
     let n = remove_counted(ctx, &a[1], delta, |v| {
         scored::remove("ZREM", v, ms.iter().map(|m| m.as_str()))
     })?;
