@@ -351,6 +351,31 @@ mod tests {
             okdb_value::json::to_string(&back),
             okdb_value::json::to_string(&d)
         );
+
+        // A large dict with removed places, and a sorted set whose members moved, come back
+        // with the same contents and order.
+        let Value::Dict(mut holes) = d else {
+            unreachable!()
+        };
+        for i in (0..5000).step_by(3) {
+            holes.remove(&format!("f{i}"));
+        }
+        holes.insert("f0".into(), Value::Int(-1));
+        let d = Value::Dict(holes);
+        let back = join(split_value(&d).unwrap()).unwrap();
+        assert_eq!(
+            okdb_value::json::to_string(&back),
+            okdb_value::json::to_string(&d)
+        );
+        let mut z = SortedSet::new();
+        for i in 0..5000 {
+            z.insert(SmolStr::from(format!("m{i}")), (i % 50) as f64);
+        }
+        for i in (0..5000).step_by(7) {
+            z.insert(SmolStr::from(format!("m{i}")), -(i as f64));
+        }
+        let z = Value::SortedSet(Box::new(z));
+        assert_eq!(join(split_value(&z).unwrap()).unwrap(), z);
     }
 
     #[test]
