@@ -1,4 +1,5 @@
-//! A persistent sequence as a B-tree with counts: the order of a sorted set.
+//! A persistent sequence as a B-tree with counts: the members of a set, and the order of a
+//! sorted set.
 //!
 //! Nodes are shared (`Arc`) and copied on write, so a clone is O(1) and a change copies one
 //! path. Each branch knows how many items each child holds, so indexing, inserting and removing
@@ -14,8 +15,9 @@
 
 use std::sync::Arc;
 
-/// Items per leaf and children per branch at most: 64 places of a 32-byte item fill one
-/// allocation size class exactly while a leaf is one over before it splits.
+/// Items per leaf and children per branch at most: a leaf has room for 64 (one over, before it
+/// splits), and 64 places of a set's 24-byte value or a sorted set's 32-byte pair fill one
+/// allocation size class exactly.
 const MAX: usize = 63;
 const MIN_FILL: usize = MAX / 4;
 

@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use crate::probe::{self, Table};
+use crate::probe::{tag_of, Slot, Table};
 use crate::{SmolStr, Value};
 
 /// The most entries a dict keeps in its small form.
@@ -41,9 +41,8 @@ struct Large {
     chunks: imbl::Vector<Chunk>,
     /// Places used (live or removed).
     used: usize,
-    /// Slot: the key's hash tag in the high half, its entry's position + 1 in the low half
-    /// (0: empty). The tag spares a look at the entry for most keys that are not the one sought.
-    index: Table<u64>,
+    /// Where each key's entry is.
+    index: Table<Place>,
 }
 
 impl Default for Dict {
@@ -58,20 +57,30 @@ fn entry(chunks: &imbl::Vector<Chunk>, pos: usize) -> &Entry {
         .expect("the index names live entries only")
 }
 
-fn tag_of(key: &str) -> u32 {
-    probe::tag(probe::hash(key))
+/// A dict's slot in its table: the key's tag in the high half, its entry's position + 1 in the
+/// low half (0: empty). The tag spares a look at the entry for most keys that are not the one
+/// sought.
+#[derive(Clone, Copy, Default, PartialEq)]
+struct Place(u64);
+
+impl Place {
+    fn new(tag: u32, pos: usize) -> Place {
+        assert!(
+            pos + 1 < u32::MAX as usize,
+            "a dict holds fewer than 2^32 entries"
+        );
+        Place((tag as u64) << 32 | (pos as u64 + 1))
+    }
+
+    fn pos(self) -> usize {
+        (self.0 as u32) as usize - 1
+    }
 }
 
-fn slot(tag: u32, pos: usize) -> u64 {
-    (tag as u64) << 32 | (pos as u64 + 1)
-}
-
-fn slot_tag(slot: u64) -> u32 {
-    (slot >> 32) as u32
-}
-
-fn slot_pos(slot: u64) -> usize {
-    (slot as u32) as usize - 1
+impl Slot for Place {
+    fn tag(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
 }
 
 impl Large {
@@ -79,118 +88,83 @@ impl Large {
     fn from_entries(entries: impl IntoIterator<Item = Entry>) -> Large {
         let mut chunks = imbl::Vector::new();
         let mut current: Vec<Option<Entry>> = Vec::with_capacity(CHUNK);
-        let mut tags = Vec::new();
+        let mut places = Vec::new();
         for e in entries {
-            tags.push(tag_of(&e.0));
+            places.push(Place::new(tag_of(&e.0), places.len()));
             current.push(Some(e));
             if current.len() == CHUNK {
-                chunks.push_back(Arc::new(std::mem::replace(
-                    &mut current,
-                    Vec::with_capacity(CHUNK),
-                )));
+                let full = std::mem::replace(&mut current, Vec::with_capacity(CHUNK));
+                chunks.push_back(Arc::new(full));
             }
         }
         if !current.is_empty() {
             chunks.push_back(Arc::new(current));
         }
-        let used = tags.len();
-        assert!(
-            used < u32::MAX as usize,
-            "a dict holds fewer than 2^32 entries"
-        );
-        let index = Table::build(
-            used + 1,
-            tags.into_iter()
-                .enumerate()
-                .map(|(pos, tag)| (tag, slot(tag, pos))),
-        );
         Large {
             chunks,
-            used,
-            index,
+            used: places.len(),
+            index: Table::build(places),
         }
     }
 
-    fn find(&self, key: &str, tag: u32) -> Result<usize, usize> {
+    fn find(&self, key: &str) -> Option<usize> {
+        let tag = tag_of(key);
         let chunks = &self.chunks;
-        self.index.find(tag, |s| {
-            slot_tag(s) == tag && same(&entry(chunks, slot_pos(s)).0, key)
-        })
+        self.index
+            .find(tag, |p| {
+                p.tag() == tag && same(&entry(chunks, p.pos()).0, key)
+            })
+            .ok()
     }
 
     fn get(&self, key: &str) -> Option<&Value> {
-        let i = self.find(key, tag_of(key)).ok()?;
-        Some(&entry(&self.chunks, slot_pos(self.index.get(i))).1)
+        let i = self.find(key)?;
+        Some(&entry(&self.chunks, self.index.get(i).pos()).1)
     }
 
-    /// The place at `pos`, its chunk copied first if it is shared.
-    fn place_mut(&mut self, pos: usize) -> &mut Option<Entry> {
-        let chunk = self.chunks.get_mut(pos / CHUNK).expect("a used place");
+    /// Chunk `c`'s places, copied first (with room for a full chunk) if it is shared.
+    fn chunk_mut(&mut self, c: usize) -> &mut Vec<Option<Entry>> {
+        let chunk = self.chunks.get_mut(c).expect("a used chunk");
         if Arc::get_mut(chunk).is_none() {
             let mut copy = Vec::with_capacity(CHUNK);
             copy.extend(chunk.iter().cloned());
             *chunk = Arc::new(copy);
         }
-        let places = Arc::get_mut(chunk).expect("just made unique");
-        &mut places[pos % CHUNK]
+        Arc::get_mut(chunk).expect("just made unique")
     }
 
     fn insert(&mut self, key: SmolStr, value: Value) -> Option<Value> {
-        let tag = tag_of(&key);
-        if let Ok(i) = self.find(&key, tag) {
-            let pos = slot_pos(self.index.get(i));
-            let place = self.place_mut(pos).as_mut().expect("a live entry");
+        if let Some(i) = self.find(&key) {
+            let pos = self.index.get(i).pos();
+            let place = self.chunk_mut(pos / CHUNK)[pos % CHUNK]
+                .as_mut()
+                .expect("a live entry");
             return Some(std::mem::replace(&mut place.1, value));
         }
-        if self.index.full() {
-            self.rebuild();
-        }
-        let i = self.find(&key, tag).expect_err("the key is new");
         let pos = self.used;
-        assert!(
-            pos + 1 < u32::MAX as usize,
-            "a dict holds fewer than 2^32 entries"
-        );
+        self.index.insert(Place::new(tag_of(&key), pos));
         if pos.is_multiple_of(CHUNK) {
             self.chunks.push_back(Arc::new(Vec::with_capacity(CHUNK)));
         }
-        let last = self.chunks.len() - 1;
-        let chunk = self.chunks.get_mut(last).expect("the last chunk");
-        if Arc::get_mut(chunk).is_none() {
-            let mut copy = Vec::with_capacity(CHUNK);
-            copy.extend(chunk.iter().cloned());
-            *chunk = Arc::new(copy);
-        }
-        Arc::get_mut(chunk)
-            .expect("just made unique")
-            .push(Some((key, value)));
+        self.chunk_mut(pos / CHUNK).push(Some((key, value)));
         self.used += 1;
-        self.index.put(i, slot(tag, pos));
         None
     }
 
     fn remove(&mut self, key: &str) -> Option<Value> {
-        let i = self.find(key, tag_of(key)).ok()?;
-        let pos = slot_pos(self.index.get(i));
-        let (_, old) = self.place_mut(pos).take().expect("a live entry");
-        self.index.remove(i, slot_tag);
+        let i = self.find(key)?;
+        let pos = self.index.get(i).pos();
+        let (_, old) = self.chunk_mut(pos / CHUNK)[pos % CHUNK]
+            .take()
+            .expect("a live entry");
+        self.index.remove(i);
+        // Compacted when removed places outnumber the entries.
         let dead = self.used - self.index.len();
         if dead >= CHUNK && dead > self.index.len() {
-            self.rebuild();
-        }
-        Some(old)
-    }
-
-    /// Builds the table again at twice the entries' count, dropping removed places first if
-    /// there are any.
-    fn rebuild(&mut self) {
-        if self.used == self.index.len() {
-            let slots = self.index.iter().map(|s| (slot_tag(s), s));
-            self.index = Table::build(self.used + 1, slots);
-        } else {
             let live: Vec<Entry> = self.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             *self = Large::from_entries(live);
         }
+        Some(old)
     }
 
     fn iter<'a>(&'a self) -> LargeIter<'a> {
@@ -362,13 +336,10 @@ impl Dict {
                 let mut out = Vec::new();
                 let mut at = start;
                 while at < end {
-                    let chunk = &l.chunks[at / CHUNK];
-                    let upto = end.min((at / CHUNK + 1) * CHUNK);
-                    out.extend(
-                        chunk[at % CHUNK..upto - at / CHUNK * CHUNK]
-                            .iter()
-                            .filter_map(live_entry),
-                    );
+                    let base = at / CHUNK * CHUNK;
+                    let upto = end.min(base + CHUNK);
+                    let places = &l.chunks[at / CHUNK][at - base..upto - base];
+                    out.extend(places.iter().filter_map(live_entry));
                     at = upto;
                 }
                 out

@@ -2,9 +2,10 @@
 //! sets.
 //!
 //! The slots live in an RRB vector (`imbl::Vector`), so a clone is O(1) and a change copies one
-//! leaf of 64 slots and its path. A slot is a few bytes (a dict's is the position of its entry;
-//! a sorted set's is a hash tag and the score), never the key itself: the owner keeps its
-//! entries once, in its own order, and checks a candidate slot against them. That is what makes
+//! leaf of 64 slots and its path. A slot is a few bytes, its key's tag and a little more (a
+//! dict's entry position; a sorted set's score), never the key itself: the owner keeps its
+//! entries once, in its own order, and checks a candidate slot against them. The tag places
+//! the slot, so the table grows and shifts slots by itself. That is what makes
 //! a large dict or sorted set cost about what Redis's do per element (BENCHMARKS.md).
 //!
 //! Linear probing from a home slot chosen by the hash's top 32 bits (multiply-shift, so the
@@ -12,7 +13,7 @@
 //! are no tombstones. The table holds at most 3/4 of its capacity and is rebuilt at twice its
 //! length when it would hold more, so its load stays between 3/8 and 3/4.
 //!
-//! Keys are hashed with a seed chosen at random per process ([`hash`]), so a client cannot
+//! Keys are hashed with a seed chosen at random per process ([`tag_of`]), so a client cannot
 //! choose field names that all land in one run.
 
 use std::hash::BuildHasher;
@@ -23,13 +24,13 @@ const MIN_CAPACITY: usize = 16;
 
 static SEED: LazyLock<foldhash::quality::RandomState> = LazyLock::new(Default::default);
 
-/// A key's hash (seeded per process).
-pub(crate) fn hash(key: &str) -> u64 {
-    SEED.hash_one(key.as_bytes())
+/// A key's tag: the 32 bits of its hash (seeded per process) that choose its home slot; never
+/// 0, so a slot may use 0 for "empty".
+pub(crate) fn tag_of(key: &str) -> u32 {
+    tag(SEED.hash_one(key.as_bytes()))
 }
 
-/// The 32 bits of a hash that choose its home slot; never 0, so owners may use 0 for "empty".
-pub(crate) fn tag(hash: u64) -> u32 {
+fn tag(hash: u64) -> u32 {
     #[cfg(test)]
     if WEAK_TAGS.get() {
         // Eight tags in all, spread over the table: most keys share a tag with others.
@@ -44,9 +45,11 @@ thread_local! {
     pub(crate) static WEAK_TAGS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// A slot: `S::default()` is the empty slot.
-pub(crate) trait Slot: Clone + Copy + Default + PartialEq {}
-impl<S: Clone + Copy + Default + PartialEq> Slot for S {}
+/// A slot: `S::default()` is the empty slot; every other slot holds the tag of its key, which
+/// places it (so the table can grow and shift slots without asking the owner).
+pub(crate) trait Slot: Clone + Copy + Default + PartialEq {
+    fn tag(self) -> u32;
+}
 
 #[derive(Clone, Default)]
 pub(crate) struct Table<S: Slot> {
@@ -55,22 +58,21 @@ pub(crate) struct Table<S: Slot> {
 }
 
 impl<S: Slot> Table<S> {
-    /// A table of `cap` slots (at least [`MIN_CAPACITY`]) holding `items`: each slot with the
-    /// tag of its hash ([`tag`]).
-    pub fn build(len: usize, items: impl IntoIterator<Item = (u32, S)>) -> Table<S> {
-        let cap = (len * 2).max(MIN_CAPACITY);
-        let mut slots = vec![S::default(); cap];
+    /// A table holding `slots`, with room for twice as many (at least [`MIN_CAPACITY`]).
+    pub fn build(slots: Vec<S>) -> Table<S> {
+        let cap = (slots.len() * 2).max(MIN_CAPACITY);
+        let mut table = vec![S::default(); cap];
         let mut n = 0;
-        for (tag, slot) in items {
-            let mut i = home(tag, cap);
-            while slots[i] != S::default() {
+        for slot in slots {
+            let mut i = home(slot.tag(), cap);
+            while table[i] != S::default() {
                 i = next(i, cap);
             }
-            slots[i] = slot;
+            table[i] = slot;
             n += 1;
         }
         Table {
-            slots: slots.into_iter().collect(),
+            slots: table.into_iter().collect(),
             len: n,
         }
     }
@@ -80,19 +82,12 @@ impl<S: Slot> Table<S> {
     }
 
     /// The slots that are not empty, in table order.
-    pub fn iter(&self) -> impl Iterator<Item = S> + '_ {
+    fn iter(&self) -> impl Iterator<Item = S> + '_ {
         self.slots.iter().copied().filter(|s| *s != S::default())
     }
 
-    /// Whether one more slot would take the load over 3/4: the owner then rebuilds the table
-    /// ([`Table::build`]) before adding.
-    pub fn full(&self) -> bool {
-        (self.len + 1) * 4 > self.slots.len() * 3
-    }
-
     /// Probes from `tag`'s home: `Ok` with the first slot `hit` accepts, or `Err` with the
-    /// empty slot that ends the run (where a new slot for this tag goes). The table must not be
-    /// [`Table::full`] when the owner means to add there.
+    /// empty slot that ends the run.
     pub fn find(&self, tag: u32, mut hit: impl FnMut(S) -> bool) -> Result<usize, usize> {
         let cap = self.slots.len();
         if cap == 0 {
@@ -120,16 +115,22 @@ impl<S: Slot> Table<S> {
         self.slots.set(i, slot);
     }
 
-    /// Fills the empty slot `i` that [`Table::find`] returned.
-    pub fn put(&mut self, i: usize, slot: S) {
-        debug_assert!(self.slots[i] == S::default() && !self.full());
+    /// Adds a slot (the owner knows its key is not there yet), first building the table again
+    /// at twice its length if the load would pass 3/4.
+    pub fn insert(&mut self, slot: S) {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            *self = Table::build(self.iter().chain([slot]).collect());
+            return;
+        }
+        let i = self
+            .find(slot.tag(), |_| false)
+            .expect_err("no slot is hit");
         self.slots.set(i, slot);
         self.len += 1;
     }
 
-    /// Empties slot `i`, shifting back the slots after it in its run that may move there;
-    /// `tag_of` gives a slot's tag (to know its home).
-    pub fn remove(&mut self, i: usize, tag_of: impl Fn(S) -> u32) {
+    /// Empties slot `i`, shifting back the slots after it in its run that may move there.
+    pub fn remove(&mut self, i: usize) {
         let cap = self.slots.len();
         let mut hole = i;
         let mut j = i;
@@ -139,7 +140,7 @@ impl<S: Slot> Table<S> {
             if s == S::default() {
                 break;
             }
-            let k = home(tag_of(s), cap);
+            let k = home(s.tag(), cap);
             // `s` stays if its home lies cyclically in (hole, j]: moving it before its home
             // would hide it from a probe.
             let stays = if hole <= j {
@@ -173,6 +174,12 @@ fn next(i: usize, cap: usize) -> usize {
 mod tests {
     use super::*;
 
+    impl Slot for u32 {
+        fn tag(self) -> u32 {
+            self
+        }
+    }
+
     /// Slots are the tags themselves: a model of a hash set of u32.
     #[test]
     fn finds_what_it_holds_through_removals_and_rebuilds() {
@@ -184,17 +191,13 @@ mod tests {
             // the end and mix homes.
             let x = rng.u32(1..400) * 10_000_000;
             if rng.bool() {
-                if t.full() {
-                    let items: Vec<u32> = model.iter().copied().collect();
-                    t = Table::build(items.len() + 1, items.into_iter().map(|x| (x, x)));
-                }
-                if let Err(i) = t.find(x, |s| s == x) {
-                    t.put(i, x);
+                if t.find(x, |s| s == x).is_err() {
+                    t.insert(x);
                 }
                 model.insert(x);
             } else {
                 if let Ok(i) = t.find(x, |s| s == x) {
-                    t.remove(i, |s| s);
+                    t.remove(i);
                 }
                 model.remove(&x);
             }

@@ -1,6 +1,6 @@
 //! A set of scalar values, kept in the total order of [`Value`], in a persistent B-tree with
 //! counts ([`crate::btree`]): O(1) clone, O(log n) add, remove, membership and the member at a
-//! position (a random member), 32 bytes per member plus the tree's nodes.
+//! position (a random member), 24 bytes per member plus the tree's nodes.
 
 use crate::btree::Seq;
 use crate::Value;

@@ -12,7 +12,7 @@
 use std::cmp::Ordering;
 
 use crate::btree::Seq;
-use crate::probe::{self, Table};
+use crate::probe::{tag_of, Table};
 use crate::SmolStr;
 
 #[derive(Clone, Default)]
@@ -44,8 +44,17 @@ impl Slot {
     }
 }
 
-fn tag_of(member: &str) -> u32 {
-    probe::tag(probe::hash(member))
+/// A member [`SortedSet::locate`] found.
+struct Found {
+    slot: usize,
+    score: f64,
+    at: usize,
+}
+
+impl crate::probe::Slot for Slot {
+    fn tag(self) -> u32 {
+        self.tag
+    }
 }
 
 fn cmp(a: (f64, &str), b: (f64, &str)) -> Ordering {
@@ -68,18 +77,24 @@ impl SortedSet {
     }
 
     pub fn score(&self, member: &str) -> Option<f64> {
-        self.locate(member, tag_of(member)).map(|(_, score)| score)
+        self.locate(member, tag_of(member)).map(|f| f.score)
     }
 
-    /// The member's slot in the table and its score.
-    fn locate(&self, member: &str, tag: u32) -> Option<(usize, f64)> {
-        let i = self
+    /// Where a member is: its table slot (confirmed by finding it in the tree), its score
+    /// and its position, from one probe and one descent.
+    fn locate(&self, member: &str, tag: u32) -> Option<Found> {
+        let mut at = 0;
+        let slot = self
             .index
             .find(tag, |s| {
-                s.tag == tag && self.find(s.score(), member).is_ok()
+                s.tag == tag && self.find(s.score(), member).map(|p| at = p).is_ok()
             })
             .ok()?;
-        Some((i, self.index.get(i).score()))
+        Some(Found {
+            slot,
+            score: self.index.get(slot).score(),
+            at,
+        })
     }
 
     fn find(&self, score: f64, member: &str) -> Result<usize, usize> {
@@ -92,19 +107,6 @@ impl SortedSet {
         }
     }
 
-    /// Takes a new member's slot in the table (rebuilt first when full).
-    fn index_new(&mut self, tag: u32, score: f64) {
-        if self.index.full() {
-            let slots = self.order.iter().map(|(s, m)| {
-                let t = tag_of(m);
-                (t, Slot::new(t, *s))
-            });
-            self.index = Table::build(self.order.len() + 1, slots);
-        }
-        let i = self.index.find(tag, |_| false).expect_err("no slot is hit");
-        self.index.put(i, Slot::new(tag, score));
-    }
-
     /// Adds a member or changes its score; its old score, if it had one. A NaN score is a bug
     /// of the caller (the operations layer refuses one first).
     pub fn insert(&mut self, member: SmolStr, score: f64) -> Option<f64> {
@@ -112,33 +114,32 @@ impl SortedSet {
         let score = if score == 0.0 { 0.0 } else { score };
         let tag = tag_of(&member);
         let old = self.locate(&member, tag);
-        if let Some((i, old)) = old {
-            if old == score {
-                return Some(old);
+        match &old {
+            Some(f) if f.score == score => return Some(score),
+            Some(f) => {
+                self.order.remove(f.at);
+                self.index.replace(f.slot, Slot::new(tag, score));
             }
-            let at = self.find(old, &member).expect("order and index agree");
-            self.order.remove(at);
-            self.index.replace(i, Slot::new(tag, score));
-        } else {
-            self.index_new(tag, score);
+            None => self.index.insert(Slot::new(tag, score)),
         }
         let at = self
             .find(score, &member)
             .expect_err("the member was removed");
         self.order.insert(at, (score, member));
-        old.map(|(_, s)| s)
+        old.map(|f| f.score)
     }
 
     /// Adds a member known to be new; O(1) when it sorts after every member (as when a set is
     /// rebuilt in order), else an ordinary insert.
     pub fn push(&mut self, member: SmolStr, score: f64) {
+        let tag = tag_of(&member);
         let after_last = self
             .order
             .back()
             .is_none_or(|(s, m)| cmp((*s, m), (score, &member)) == Ordering::Less);
-        if after_last && !score.is_nan() && self.score(&member).is_none() {
+        if after_last && !score.is_nan() && self.locate(&member, tag).is_none() {
             let score = if score == 0.0 { 0.0 } else { score };
-            self.index_new(tag_of(&member), score);
+            self.index.insert(Slot::new(tag, score));
             self.order.push_back((score, member));
         } else {
             self.insert(member, score);
@@ -147,11 +148,10 @@ impl SortedSet {
 
     /// Removes a member; its score, if it was there.
     pub fn remove(&mut self, member: &str) -> Option<f64> {
-        let (i, score) = self.locate(member, tag_of(member))?;
-        let at = self.find(score, member).expect("order and index agree");
-        self.order.remove(at);
-        self.index.remove(i, |s| s.tag);
-        Some(score)
+        let f = self.locate(member, tag_of(member))?;
+        self.order.remove(f.at);
+        self.index.remove(f.slot);
+        Some(f.score)
     }
 
     /// Removes the slot of a member that has left the order.
@@ -161,13 +161,12 @@ impl SortedSet {
             .index
             .find(slot.tag, |s| s == slot)
             .expect("order and index agree");
-        self.index.remove(i, |s| s.tag);
+        self.index.remove(i);
     }
 
     /// A member's position in (score, member) order.
     pub fn rank(&self, member: &str) -> Option<usize> {
-        let score = self.score(member)?;
-        self.find(score, member).ok()
+        self.locate(member, tag_of(member)).map(|f| f.at)
     }
 
     /// The member and score at a position.

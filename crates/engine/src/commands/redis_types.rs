@@ -707,8 +707,8 @@ pub fn spop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         Some(v) => {
             let all = ops::members::set("SPOP", v)?;
             let mut picks = random_picks(all.len(), Some(count.unwrap_or(1) as i64));
+            // In the set's order; each pick found by position in O(log n).
             picks.sort_unstable();
-            // Each pick is found by position in O(log n).
             picks
                 .into_iter()
                 .map(|p| all.get(p).cloned().expect("a position in the set"))
