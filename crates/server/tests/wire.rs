@@ -796,6 +796,12 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("SINTERCARD 0 a", "-ERR numkeys should be greater than 0", ""),
     ("SADD a x; SMOVE a b x; SMEMBERS b", "[\"x\"]", "~[\"x\"]"),
     ("SADD s a b; SSCAN s 0 COUNT 10", "[\"0\", [\"a\", \"b\"]]", ""),
+    ("SADD s a b c; SSCAN s 1 COUNT 1", "[\"2\", [\"b\"]]", ""),
+    ("SADD s a b; SSCAN s 0 NOVALUES", "-ERR syntax error", ""),
+    ("SET s x; SSCAN s 0", "-WRONGTYPE SSCAN expects set, found string", ""),
+    ("SET h x; HSCAN h 0", "-WRONGTYPE HSCAN expects dict, found string", ""),
+    ("HSET h a 1; HSCAN h x", "-ERR invalid cursor", ""),
+    ("HSET h a 1 b 2 c 3; HSCAN h 1 COUNT 1", "[\"2\", [\"b\", \"2\"]]", "[\"2\", [\"b\", :2]]"),
     ("RPUSH l a; SADD l a", "-WRONGTYPE SADD expects set, found list", ""),
     // Redis's sorted sets
     ("ZADD z 1 a 2 b; ZADD z CH 3 a 4 c", ":2", ""),
