@@ -170,15 +170,22 @@ pub fn entry_bytes(key_len: usize, e: &Entry) -> usize {
     SLOT + key_heap + value_heap(&e.value)
 }
 
+/// A packed list's chunks, or a list of values' items.
+fn list_heap(l: &okdb_value::List) -> usize {
+    const VALUE: usize = std::mem::size_of::<Value>();
+    l.packed_bytes()
+        .unwrap_or_else(|| l.iter().map(|x| VALUE + value_heap(&x)).sum::<usize>())
+}
+
 fn value_heap(v: &Value) -> usize {
     const VALUE: usize = std::mem::size_of::<Value>();
     match v {
         Value::Str(s) if s.is_inline() => 0,
         Value::Str(s) => s.as_str().len() + 32,
         Value::Bytes(b) => b.len() + 16,
-        Value::List(l) => 64 + l.iter().map(|x| VALUE + value_heap(x)).sum::<usize>(),
+        Value::List(l) => 64 + list_heap(l),
         Value::Set(s) => 64 + s.iter().map(|x| VALUE + 16 + value_heap(x)).sum::<usize>(),
-        Value::Deque(d) => 64 + d.items.iter().map(|x| VALUE + value_heap(x)).sum::<usize>(),
+        Value::Deque(d) => 64 + list_heap(&d.items),
         Value::PQueue(q) => {
             64 + q
                 .iter()

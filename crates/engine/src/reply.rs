@@ -90,8 +90,13 @@ impl ListRange {
     }
 
     /// The items in order (a focus on the range: O(1) amortized per item).
-    pub fn iter(&self) -> impl Iterator<Item = &Value> + Send + '_ {
-        self.list.focus().narrow(self.start..self.end).into_iter()
+    pub fn iter(&self) -> okdb_value::list::Iter<'_> {
+        self.list.range(self.start, self.end)
+    }
+
+    /// The items as a reply writes them (a packed string's bytes lent from its chunk).
+    pub fn raw(&self) -> okdb_value::list::RawIter<'_> {
+        self.list.raw_range(self.start, self.end)
     }
 }
 

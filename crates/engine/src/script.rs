@@ -246,7 +246,7 @@ fn reply_to_val(reply: Reply) -> Result<Val, Exc> {
                 .map(reply_to_val)
                 .collect::<Result<Vec<_>, _>>()?,
         ),
-        Reply::Values(r) => Val::V(Value::List(Box::new(r.list.clone().slice(r.start..r.end)))),
+        Reply::Values(r) => Val::V(Value::List(Box::new(r.list.slice(r.start, r.end)))),
         Reply::Map(pairs) => {
             let mut d = okdb_lang::val::PyDict::default();
             for (k, v) in pairs {

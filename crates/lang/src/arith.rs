@@ -332,7 +332,7 @@ impl Interp<'_> {
     pub fn list_items(&self, v: &Val) -> Option<Vec<Val>> {
         match v {
             Val::List(l) => Some(l.borrow().clone()),
-            Val::V(Value::List(l)) => Some(l.iter().map(|x| Val::V(x.clone())).collect()),
+            Val::V(Value::List(l)) => Some(l.values().map(Val::V).collect()),
             _ => None,
         }
     }
@@ -474,11 +474,11 @@ impl Interp<'_> {
                         Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Decimal(_)
                     ) {
                         return Ok(l.iter().any(|y| {
-                            std::mem::discriminant(y) == std::mem::discriminant(x) && y == x
+                            std::mem::discriminant(&*y) == std::mem::discriminant(x) && *y == *x
                         }));
                     }
                 }
-                Ok(l.iter().any(|y| py_eq(&Val::V(y.clone()), item)))
+                Ok(l.iter().any(|y| py_eq(&Val::V(y.into_owned()), item)))
             }
             Val::List(l) => Ok(l.borrow().iter().any(|y| py_eq(y, item))),
             Val::Tuple(t) => Ok(t.iter().any(|y| py_eq(y, item))),
@@ -545,7 +545,11 @@ impl Interp<'_> {
                 self.share(&mut l[i])
             }
             Val::Tuple(t) => Ok(t[seq_index(t.len(), "tuple")?].clone()),
-            Val::V(Value::List(l)) => Ok(Val::V(l[seq_index(l.len(), "list")?].clone())),
+            Val::V(Value::List(l)) => Ok(Val::V(
+                l.get(seq_index(l.len(), "list")?)
+                    .expect("in range")
+                    .into_owned(),
+            )),
             Val::V(Value::Str(s)) => {
                 let text = s.as_str();
                 let i = seq_index(s.char_len(), "string")?;
@@ -606,7 +610,7 @@ impl Interp<'_> {
                 let i = idx.index("deque")?;
                 let i = okdb_ops::seq::index_of(d.items.len(), i)
                     .ok_or_else(|| Exc::index_error("deque index out of range"))?;
-                Ok(Val::V(d.items[i].clone()))
+                Ok(Val::V(d.items.get(i).expect("in range").into_owned()))
             }
             Value::SortedSet(z) => {
                 let m = idx
@@ -650,11 +654,12 @@ impl Interp<'_> {
                 let s = slice(l.len())?;
                 if s.step == 1 {
                     let from = s.start as usize;
-                    return Ok(Val::V(Value::List(Box::new(
-                        l.clone().slice(from..from + s.count),
-                    ))));
+                    return Ok(Val::V(Value::List(Box::new(l.slice(from, from + s.count)))));
                 }
-                Ok(Val::V(Value::list(s.positions().map(|i| l[i].clone()))))
+                Ok(Val::V(Value::list(
+                    s.positions()
+                        .map(|i| l.get(i).expect("in range").into_owned()),
+                )))
             }
             Val::V(Value::Str(text)) => {
                 let t = text.as_str();

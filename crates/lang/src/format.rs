@@ -151,7 +151,7 @@ fn value_repr(v: &Value, out: &mut String) -> Result<()> {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                value_repr(x, out)?;
+                value_repr(&x, out)?;
             }
             out.push(']');
         }
@@ -185,7 +185,7 @@ fn value_repr(v: &Value, out: &mut String) -> Result<()> {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                value_repr(x, out)?;
+                value_repr(&x, out)?;
             }
             out.push(']');
             if let Some(m) = d.maxlen {

@@ -824,7 +824,7 @@ impl<'h> Interp<'h> {
                 self.check_deadline()?;
             }
             seen += leaf.len();
-            for item in leaf {
+            for item in leaf.iter() {
                 match crate::plan::matches(scan, item, &mut hints) {
                     None => return Ok(None),
                     Some(false) => {}

@@ -27,10 +27,7 @@ pub enum Iter {
         i: usize,
     },
     /// A stored list, read without a copy.
-    Stored {
-        list: okdb_value::List,
-        i: usize,
-    },
+    Stored(okdb_value::list::Cursor),
     Chars {
         s: Str,
         at: usize,
@@ -82,11 +79,7 @@ impl Iter {
                 *i += 1;
                 Ok(v)
             }
-            Iter::Stored { list, i } => {
-                let v = list.get(*i).map(|x| Val::V(x.clone()));
-                *i += 1;
-                Ok(v)
-            }
+            Iter::Stored(items) => Ok(items.next().map(Val::V)),
             Iter::Chars { s, at } => {
                 let text = s.as_str();
                 match text[*at..].chars().next() {
@@ -172,10 +165,7 @@ impl Interp<'_> {
                 items: t.clone(),
                 i: 0,
             },
-            Val::V(Value::List(l)) => Iter::Stored {
-                list: (**l).clone(),
-                i: 0,
-            },
+            Val::V(Value::List(l)) => Iter::Stored(l.cursor()),
             Val::V(Value::Str(s)) => Iter::Chars {
                 s: s.clone(),
                 at: 0,
@@ -259,7 +249,7 @@ impl Interp<'_> {
             Val::V(Value::List(l)) => {
                 self.charge_items(l.len())?;
                 self.tick_n(l.len() as u64)?;
-                return Ok(l.iter().map(|x| Val::V(x.clone())).collect());
+                return Ok(l.values().map(Val::V).collect());
             }
             _ => {}
         }

@@ -717,7 +717,7 @@ fn boxed_method(
             Ok(NONE)
         }
         (Value::Deque(d), "reverse") => {
-            let items: okdb_value::List = d.items.iter().rev().cloned().collect();
+            let items: okdb_value::List = d.items.iter_rev().map(|x| x.into_owned()).collect();
             d.items = items;
             Ok(NONE)
         }
@@ -732,7 +732,7 @@ fn boxed_method(
             let x = &args[0];
             d.items
                 .iter()
-                .position(|y| py_eq(&Val::V(y.clone()), x))
+                .position(|y| py_eq(&Val::V(y.into_owned()), x))
                 .map(|i| Val::int(i as i64))
                 .ok_or_else(|| {
                     Exc::value_error(format!(
@@ -744,7 +744,11 @@ fn boxed_method(
         (Value::Deque(d), "remove") => {
             arity(name, &args, 1, 1)?;
             let x = &args[0];
-            match d.items.iter().position(|y| py_eq(&Val::V(y.clone()), x)) {
+            match d
+                .items
+                .iter()
+                .position(|y| py_eq(&Val::V(y.into_owned()), x))
+            {
                 Some(i) => {
                     d.items.remove(i);
                     Ok(NONE)

@@ -196,7 +196,7 @@ pub fn range_len(start: i64, stop: i64, step: i64) -> i64 {
 /// anything else is returned as it is.
 pub fn promote(v: Val) -> Val {
     match v {
-        Val::V(Value::List(l)) => Val::list(l.iter().map(|x| Val::V(x.clone())).collect()),
+        Val::V(Value::List(l)) => Val::list(l.values().map(Val::V).collect()),
         Val::V(Value::Dict(d)) => {
             let mut m = PyDict::default();
             for (k, v) in d.iter() {
@@ -374,7 +374,7 @@ impl Seq<'_> {
 
     fn get(&self, i: usize) -> Val {
         match self {
-            Seq::Stored(l) => Val::V(l[i].clone()),
+            Seq::Stored(l) => Val::V(l.get(i).expect("in range").into_owned()),
             Seq::Owned(v) => v[i].clone(),
             Seq::Tuple(t) => t[i].clone(),
         }

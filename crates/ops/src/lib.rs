@@ -83,8 +83,8 @@ pub fn len(verb: &'static str, v: &Value) -> Result<usize> {
 /// or bytes.
 pub fn contains(verb: &'static str, v: &Value, x: &Value) -> Result<bool> {
     Ok(match v {
-        Value::List(l) => l.iter().any(|i| i == x),
-        Value::Deque(d) => d.items.iter().any(|i| i == x),
+        Value::List(l) => l.positions_of(x, false).next().is_some(),
+        Value::Deque(d) => d.items.positions_of(x, false).next().is_some(),
         Value::Set(s) => s.contains(x),
         Value::SortedSet(z) => matches!(x, Value::Str(m) if z.score(m.as_str()).is_some()),
         Value::Dict(d) => matches!(x, Value::Str(k) if d.contains_key(k.as_str())),
@@ -119,8 +119,8 @@ fn memfind(hay: &[u8], needle: &[u8]) -> bool {
 /// keys (as Python iterates them), a string's characters, bytes' byte values.
 pub fn items(verb: &'static str, v: &Value) -> Result<Vec<Value>> {
     Ok(match v {
-        Value::List(l) => l.iter().cloned().collect(),
-        Value::Deque(d) => d.items.iter().cloned().collect(),
+        Value::List(l) => l.values().collect(),
+        Value::Deque(d) => d.items.values().collect(),
         Value::PQueue(q) => q.iter().map(|(_, x)| x.clone()).collect(),
         Value::Set(s) => s.iter().cloned().collect(),
         Value::SortedSet(z) => z.iter().map(|(m, _)| Value::str(m)).collect(),

@@ -44,19 +44,16 @@ pub fn add(verb: &'static str, base: &Value, by: &Value) -> Result<Value> {
     }
 }
 
-/// The numbers of a list or set (a dict's values), checked to be numbers.
-fn numbers<'a>(
-    verb: &'static str,
-    v: &'a Value,
-) -> Result<Box<dyn Iterator<Item = &'a Value> + 'a>> {
-    let it: Box<dyn Iterator<Item = &Value>> = match v {
-        Value::List(l) => Box::new(l.iter()),
-        Value::Deque(d) => Box::new(d.items.iter()),
-        Value::Set(s) => Box::new(s.iter()),
-        Value::Dict(d) => Box::new(d.iter().map(|(_, x)| x)),
-        other => return Err(wrong_type(verb, other, Caps::ITERABLE)),
-    };
-    Ok(it)
+/// Calls `f` with each item of a list, deque or set (a dict's values), in order, stopping at
+/// its first error; a list is walked by its own loop (see `List::try_for_each`).
+fn each(verb: &'static str, v: &Value, mut f: impl FnMut(&Value) -> Result<()>) -> Result<()> {
+    match v {
+        Value::List(l) => l.try_for_each(f),
+        Value::Deque(d) => d.items.try_for_each(f),
+        Value::Set(s) => s.iter().try_for_each(f),
+        Value::Dict(d) => d.iter().try_for_each(|(_, x)| f(x)),
+        other => Err(wrong_type(verb, other, Caps::ITERABLE)),
+    }
 }
 
 /// Decimal and float do not mix (as in Python): the float is already inexact.
@@ -148,23 +145,13 @@ pub fn sum(verb: &'static str, v: &Value) -> Result<Value> {
 
 /// Adds a container's numbers to a running sum (`SUM k1 k2`).
 pub fn sum_into(verb: &'static str, v: &Value, s: &mut Sum) -> Result<()> {
-    if let Value::List(l) = v {
-        // The common case, without the boxed iterator.
-        for x in l.iter() {
-            s.add(x)?;
-        }
-        return Ok(());
-    }
-    for x in numbers(verb, v)? {
-        s.add(x)?;
-    }
-    Ok(())
+    each(verb, v, |x| s.add(x))
 }
 
 /// `MIN`/`MAX key`: the least or greatest item — numbers, or dates, or datetimes, or strings,
 /// in value order (items of different kinds are an error, as in Python); None when empty.
 pub fn extreme(verb: &'static str, v: &Value, greatest: bool) -> Result<Option<Value>> {
-    let mut best: Option<&Value> = None;
+    let mut best: Option<Value> = None;
     let kind = |x: &Value| match x {
         Value::Int(_) | Value::Float(_) | Value::Decimal(_) => Some(0),
         Value::Date(_) => Some(1),
@@ -172,33 +159,32 @@ pub fn extreme(verb: &'static str, v: &Value, greatest: bool) -> Result<Option<V
         Value::Str(_) => Some(3),
         _ => None,
     };
-    for x in numbers(verb, v)? {
-        let comparable = kind(x).is_some() && best.is_none_or(|b| kind(b) == kind(x));
+    each(verb, v, |x| {
+        let comparable = kind(x).is_some() && best.as_ref().is_none_or(|b| kind(b) == kind(x));
         if !comparable {
             return Err(OpError::Invalid(format!(
                 "'<' not supported between {} and {}",
-                best.map_or("items", |b| b.type_name()),
+                best.as_ref().map_or("items", |b| b.type_name()),
                 x.type_name()
             )));
         }
-        let better = match best {
+        let better = match &best {
             None => true,
             Some(b) => (greatest && x > b) || (!greatest && x < b),
         };
         if better {
-            best = Some(x);
+            best = Some(x.clone());
         }
-    }
-    Ok(best.cloned())
+        Ok(())
+    })?;
+    Ok(best)
 }
 
 /// `MEAN key`: the arithmetic mean, a float (a decimal, exact to 28 digits, when the items
 /// are decimals); None when empty.
 pub fn mean(verb: &'static str, v: &Value) -> Result<Option<Value>> {
     let mut s = Sum::default();
-    for x in numbers(verb, v)? {
-        s.add(x)?;
-    }
+    each(verb, v, |x| s.add(x))?;
     if s.count == 0 {
         return Ok(None);
     }
@@ -217,7 +203,7 @@ pub fn mean(verb: &'static str, v: &Value) -> Result<Option<Value>> {
 /// stable); None when empty.
 pub fn stddev(verb: &'static str, v: &Value) -> Result<Option<f64>> {
     let (mut n, mut mean, mut m2) = (0u64, 0.0f64, 0.0f64);
-    for x in numbers(verb, v)? {
+    each(verb, v, |x| {
         let f = match x {
             Value::Int(i) => *i as f64,
             Value::Float(f) => *f,
@@ -228,26 +214,28 @@ pub fn stddev(verb: &'static str, v: &Value) -> Result<Option<f64>> {
         let d = f - mean;
         mean += d / n as f64;
         m2 += d * (f - mean);
-    }
+        Ok(())
+    })?;
     Ok((n > 0).then(|| (m2 / n as f64).sqrt()))
 }
 
 /// `MEDIAN key`: the middle number (the mean of the two middle ones for an even count: exact
 /// for ints when their sum is even, else a float); None when empty.
 pub fn median(verb: &'static str, v: &Value) -> Result<Option<Value>> {
-    let mut all: Vec<&Value> = Vec::new();
-    for x in numbers(verb, v)? {
+    let mut all: Vec<Value> = Vec::new();
+    each(verb, v, |x| {
         if !matches!(x, Value::Int(_) | Value::Float(_) | Value::Decimal(_)) {
             return Err(not_a_number(x));
         }
-        all.push(x);
-    }
+        all.push(x.clone());
+        Ok(())
+    })?;
     if all.is_empty() {
         return Ok(None);
     }
     let mid = all.len() / 2;
     let (_, hi, _) = all.select_nth_unstable(mid);
-    let hi = (*hi).clone();
+    let hi = hi.clone();
     if all.len() % 2 == 1 {
         return Ok(Some(hi));
     }

@@ -6,6 +6,8 @@
 //! inclusive ranges (`LRANGE 0 -1`) have their own helper, [`redis_range`].
 
 use okdb_value::types::Caps;
+use std::borrow::Cow;
+
 use okdb_value::{List, Value};
 
 use crate::{wrong_type, OpError, Result};
@@ -199,8 +201,12 @@ pub fn pop_at(verb: &'static str, v: &mut Value, i: i64) -> Result<Value> {
 /// The item at a Python index: a list's item, a string's character, a byte as an int.
 pub fn get(verb: &'static str, v: &Value, i: i64) -> Result<Option<Value>> {
     Ok(match v {
-        Value::List(l) => index_of(l.len(), i).map(|at| l[at].clone()),
-        Value::Deque(d) => index_of(d.items.len(), i).map(|at| d.items[at].clone()),
+        Value::List(l) => index_of(l.len(), i)
+            .and_then(|at| l.get(at))
+            .map(Cow::into_owned),
+        Value::Deque(d) => index_of(d.items.len(), i)
+            .and_then(|at| d.items.get(at))
+            .map(Cow::into_owned),
         Value::Bytes(b) => index_of(b.len(), i).map(|at| Value::Int(b[at] as i64)),
         Value::Str(s) => {
             let at = index_of(s.char_len(), i);
@@ -269,8 +275,28 @@ pub fn slice(
     let s = Slice::new(n, start, stop, step)?;
     Ok(match v {
         Value::List(l) => match s.contiguous() {
-            Some((a, b)) => Value::List(Box::new(l.clone().slice(a..b))),
-            None => Value::list(s.positions().map(|i| l[i].clone())),
+            Some((a, b)) => Value::List(Box::new(l.slice(a, b))),
+            None => {
+                // Stepped: one pass in order, keeping the chosen positions.
+                let mut at: Vec<usize> = s.positions().collect();
+                at.sort_unstable();
+                let mut want = at.into_iter().peekable();
+                let mut picked = Vec::with_capacity(s.count);
+                for (i, x) in l.iter().enumerate() {
+                    match want.peek() {
+                        None => break,
+                        Some(&w) if w == i => {
+                            want.next();
+                            picked.push(x.into_owned());
+                        }
+                        Some(_) => {}
+                    }
+                }
+                if s.step < 0 {
+                    picked.reverse();
+                }
+                Value::list(picked)
+            }
         },
         Value::Bytes(b) => Value::Bytes(s.positions().map(|i| b[i]).collect::<Vec<u8>>().into()),
         Value::Str(t) => {
@@ -418,8 +444,8 @@ pub fn delete_at(verb: &'static str, v: &mut Value, i: i64) -> Result<Value> {
 /// `COUNT key value`: how many items equal `x` (non-overlapping occurrences in a string).
 pub fn count(verb: &'static str, v: &Value, x: &Value) -> Result<usize> {
     Ok(match (v, x) {
-        (Value::List(l), _) => l.iter().filter(|i| *i == x).count(),
-        (Value::Deque(d), _) => d.items.iter().filter(|i| *i == x).count(),
+        (Value::List(l), _) => l.positions_of(x, false).count(),
+        (Value::Deque(d), _) => d.items.positions_of(x, false).count(),
         (Value::Str(s), Value::Str(t)) if t.as_str().is_empty() => s.char_len() + 1,
         (Value::Str(s), Value::Str(t)) => s.as_str().matches(t.as_str()).count(),
         (Value::Bytes(b), Value::Int(i)) => b.iter().filter(|&&c| c as i64 == *i).count(),
@@ -442,8 +468,8 @@ pub fn count(verb: &'static str, v: &Value, x: &Value) -> Result<usize> {
 /// string); None if absent.
 pub fn find(verb: &'static str, v: &Value, x: &Value) -> Result<Option<usize>> {
     Ok(match (v, x) {
-        (Value::List(l), _) => l.iter().position(|i| i == x),
-        (Value::Deque(d), _) => d.items.iter().position(|i| i == x),
+        (Value::List(l), _) => l.positions_of(x, false).next(),
+        (Value::Deque(d), _) => d.items.positions_of(x, false).next(),
         (Value::Str(s), Value::Str(t)) => s
             .as_str()
             .find(t.as_str())
@@ -467,60 +493,41 @@ pub fn positions(l: &List, x: &Value, rank: i64, count: usize, maxlen: usize) ->
     let n = l.len();
     let limit = if maxlen == 0 { n } else { maxlen.min(n) };
     let want = if count == 0 { usize::MAX } else { count };
-    let mut skip = rank.unsigned_abs() as usize - 1;
-    let mut out = Vec::new();
-    let mut visit = |i: usize| {
-        if l[i] == *x {
-            if skip > 0 {
-                skip -= 1;
-            } else {
-                out.push(i);
-            }
-        }
-        out.len() < want
-    };
-    if rank > 0 {
-        for i in 0..limit {
-            if !visit(i) {
-                break;
-            }
-        }
+    let skip = rank.unsigned_abs() as usize - 1;
+    // Positions come in order (from the end for a negative rank), so the first one past the
+    // items looked at ends the search.
+    let found: Box<dyn Iterator<Item = usize>> = if rank > 0 {
+        Box::new(l.positions_of(x, false).take_while(|&i| i < limit))
     } else {
-        for i in (n - limit..n).rev() {
-            if !visit(i) {
-                break;
-            }
-        }
-    }
-    out
+        Box::new(l.positions_of(x, true).take_while(|&i| i >= n - limit))
+    };
+    found.skip(skip).take(want).collect()
 }
 
 /// `REMOVE key value [count]` and Redis's `LREM`: removes items equal to `x`: the first `count`
 /// from the left when positive, from the right when negative, all when 0. How many went.
 pub fn remove(verb: &'static str, v: &mut Value, x: &Value, count: i64) -> Result<usize> {
     let l = list_mut(verb, v, Caps::MUTABLE_SEQUENCE)?;
-    let before = l.len();
-    if count == 0 {
-        l.retain(|i| i != x);
-        return Ok(before - l.len());
-    }
-    let want = count.unsigned_abs() as usize;
-    let mut at: Vec<usize> = if count > 0 {
-        l.iter()
-            .enumerate()
-            .filter(|(_, i)| *i == x)
-            .map(|(k, _)| k)
-            .take(want)
-            .collect()
-    } else {
-        l.iter()
-            .enumerate()
-            .rev()
-            .filter(|(_, i)| *i == x)
-            .map(|(k, _)| k)
-            .take(want)
-            .collect()
+    let want = match count {
+        0 => usize::MAX,
+        n => n.unsigned_abs() as usize,
     };
+    let mut at: Vec<usize> = l.positions_of(x, count < 0).take(want).collect();
+    if at.len() > 64 && at.len() > l.len() / 16 {
+        // Many: one pass that keeps the rest, instead of a removal each.
+        at.sort_unstable();
+        let mut gone = at.iter().peekable();
+        let mut i = 0;
+        l.retain(|_| {
+            i += 1;
+            let drop = gone.peek() == Some(&&(i - 1));
+            if drop {
+                gone.next();
+            }
+            !drop
+        });
+        return Ok(at.len());
+    }
     at.sort_unstable_by(|a, b| b.cmp(a));
     for k in &at {
         l.remove(*k);
@@ -538,7 +545,7 @@ pub fn insert_by_pivot(
     x: Value,
 ) -> Result<Option<(usize, usize)>> {
     let l = list_mut(verb, v, Caps::MUTABLE_SEQUENCE)?;
-    let Some(at) = l.iter().position(|i| i == pivot) else {
+    let Some(at) = l.positions_of(pivot, false).next() else {
         return Ok(None);
     };
     let at = at + after as usize;
@@ -551,7 +558,7 @@ pub fn trim(verb: &'static str, v: &mut Value, start: i64, stop: i64) -> Result<
     let l = list_mut(verb, v, Caps::MUTABLE_SEQUENCE)?;
     match redis_range(l.len(), start, stop) {
         Some((a, b)) => {
-            let kept = l.clone().slice(a..b);
+            let kept = l.slice(a, b);
             *l = kept;
         }
         None => l.clear(),
@@ -563,7 +570,7 @@ pub fn trim(verb: &'static str, v: &mut Value, start: i64, stop: i64) -> Result<
 pub fn reverse(verb: &'static str, v: &mut Value) -> Result<()> {
     match v {
         Value::List(l) => {
-            let r: List = l.iter().rev().cloned().collect();
+            let r: List = l.iter_rev().map(Cow::into_owned).collect();
             **l = r;
         }
         Value::Str(s) => {
@@ -584,7 +591,7 @@ pub fn reverse(verb: &'static str, v: &mut Value) -> Result<()> {
 /// field (a record without it sorts first).
 pub fn sort(verb: &'static str, v: &mut Value, reverse: bool, by: Option<&str>) -> Result<()> {
     let l = list_mut(verb, v, Caps::ENDS)?;
-    let mut items: Vec<Value> = l.iter().cloned().collect();
+    let mut items: Vec<Value> = l.values().collect();
     match by {
         None => items.sort(),
         Some(field) => {
@@ -614,9 +621,9 @@ pub fn sort(verb: &'static str, v: &mut Value, reverse: bool, by: Option<&str>) 
 /// match, in order; for a string, every non-overlapping match (Python's `re.findall` without
 /// groups).
 pub fn matches(verb: &'static str, v: &Value, re: &regex::Regex) -> Result<Vec<Value>> {
-    let pick = |it: &mut dyn Iterator<Item = &Value>| -> Vec<Value> {
-        it.filter(|x| matches!(x, Value::Str(s) if re.is_match(s.as_str())))
-            .cloned()
+    let pick = |it: &mut dyn Iterator<Item = Cow<'_, Value>>| -> Vec<Value> {
+        it.filter(|x| matches!(&**x, Value::Str(s) if re.is_match(s.as_str())))
+            .map(Cow::into_owned)
             .collect()
     };
     Ok(match v {
@@ -626,7 +633,7 @@ pub fn matches(verb: &'static str, v: &Value, re: &regex::Regex) -> Result<Vec<V
             .collect(),
         Value::List(l) => pick(&mut l.iter()),
         Value::Deque(d) => pick(&mut d.items.iter()),
-        Value::Set(s) => pick(&mut s.iter()),
+        Value::Set(s) => pick(&mut s.iter().map(Cow::Borrowed)),
         other => return Err(wrong_type(verb, other, Caps::ITERABLE)),
     })
 }

@@ -43,8 +43,8 @@ fn model_index(len: usize, i: i64) -> Option<usize> {
 fn contents(v: &Value) -> Vec<i64> {
     let Value::List(l) = v else { panic!("a list") };
     l.iter()
-        .map(|x| match x {
-            Value::Int(i) => *i,
+        .map(|x| match *x {
+            Value::Int(i) => i,
             _ => panic!("ints only"),
         })
         .collect()
@@ -359,7 +359,7 @@ proptest! {
                 }
             }
             let Value::Deque(d) = &v else { panic!("a deque") };
-            prop_assert_eq!(d.items.iter().cloned().collect::<Vec<_>>(), m.iter().copied().map(Value::Int).collect::<Vec<_>>());
+            prop_assert_eq!(d.items.values().collect::<Vec<_>>(), m.iter().copied().map(Value::Int).collect::<Vec<_>>());
         }
     }
 }

@@ -130,7 +130,7 @@ pub fn for_each_chunk(v: &Value, mut f: impl FnMut(Value)) -> bool {
     }
     let to_json = |v: &Value| okdb_value::json::to_string(v);
     match v {
-        Value::List(l) => split(l.iter().cloned(), to_json, |run| {
+        Value::List(l) => split(l.values(), to_json, |run| {
             f(Value::List(Box::new(run.into_iter().collect::<List>())))
         }),
         Value::Set(s) => split(s.iter().cloned(), to_json, |run| {
@@ -141,7 +141,7 @@ pub fn for_each_chunk(v: &Value, mut f: impl FnMut(Value)) -> bool {
             |(k, v): &(SmolStr, Value)| format!("{k}\u{0}{}", to_json(v)),
             |run| f(Value::Dict(run.into_iter().collect::<Dict>())),
         ),
-        Value::Deque(d) => split(d.items.iter().cloned(), to_json, |run| {
+        Value::Deque(d) => split(d.items.values(), to_json, |run| {
             let items = run.into_iter().collect::<List>();
             f(Value::Deque(Box::new(Deque {
                 items,

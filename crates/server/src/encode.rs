@@ -62,7 +62,12 @@ fn encode_reply(e: &mut Encoder<'_>, r: &Reply) {
         }
         Reply::Values(items) => {
             e.array(items.len());
-            items.iter().for_each(|v| value(e, v));
+            for item in items.raw() {
+                match item {
+                    okdb_value::list::Raw::Text(t) => e.bulk(t),
+                    okdb_value::list::Raw::Item(v) => value(e, &v),
+                }
+            }
         }
         Reply::Set(items) => {
             e.set(items.len());
@@ -105,7 +110,7 @@ fn value(e: &mut Encoder<'_>, v: &Value) {
         Value::Float(f) => e.double(*f),
         Value::List(l) => {
             e.array(l.len());
-            l.iter().for_each(|i| value(e, i));
+            l.iter().for_each(|i| value(e, &i));
         }
         Value::Set(s) => {
             e.set(s.len());
@@ -127,7 +132,7 @@ fn value(e: &mut Encoder<'_>, v: &Value) {
         }
         Value::Deque(d) => {
             e.array(d.items.len());
-            d.items.iter().for_each(|i| value(e, i));
+            d.items.iter().for_each(|i| value(e, &i));
         }
         Value::PQueue(q) => {
             e.array(q.len());
@@ -153,7 +158,10 @@ pub fn estimate(reply: &Reply) -> usize {
         Reply::Array(items) | Reply::Set(items) | Reply::Push(items) | Reply::Many(items) => {
             16 + items.iter().map(estimate).sum::<usize>()
         }
-        Reply::Values(items) => 16 + items.iter().map(value_estimate).sum::<usize>(),
+        // A packed list's items are scalars of at most a few hundred bytes: not worth decoding
+        // to estimate.
+        Reply::Values(items) if items.list.is_packed() => 16 + 24 * items.len(),
+        Reply::Values(items) => 16 + items.iter().map(|v| value_estimate(&v)).sum::<usize>(),
         Reply::Map(pairs) => {
             16 + pairs
                 .iter()
@@ -172,7 +180,7 @@ pub fn holds_container(reply: &Reply) -> bool {
         Reply::Array(items) | Reply::Set(items) | Reply::Push(items) | Reply::Many(items) => {
             items.iter().any(holds_container)
         }
-        Reply::Values(items) => items.iter().any(is_container),
+        Reply::Values(items) => !items.list.is_packed() && items.iter().any(|v| is_container(&v)),
         Reply::Map(pairs) => pairs
             .iter()
             .any(|(k, v)| holds_container(k) || holds_container(v)),
@@ -244,10 +252,11 @@ pub enum Step<'a> {
     Direct(&'a [u8]),
 }
 
-#[derive(Clone, Copy)]
 enum Item<'a> {
     Reply(&'a Reply),
     Value(&'a Value),
+    /// An item decoded from a packed list: a scalar of at most a few hundred bytes.
+    Decoded(Value),
     Bulk(&'a [u8]),
     Double(f64),
     /// A two-element array of values (a pqueue's priority and item).
@@ -257,6 +266,24 @@ enum Item<'a> {
 enum Pending<'a> {
     One(Item<'a>),
     Many(Box<dyn Iterator<Item = Item<'a>> + Send + 'a>),
+}
+
+impl<'a> Item<'a> {
+    /// A list's item: borrowed, or decoded from a packed list.
+    fn of(v: std::borrow::Cow<'a, Value>) -> Item<'a> {
+        match v {
+            std::borrow::Cow::Borrowed(v) => Item::Value(v),
+            std::borrow::Cow::Owned(v) => Item::Decoded(v),
+        }
+    }
+
+    /// A list's item as a reply writes it.
+    fn raw(r: okdb_value::list::Raw<'a>) -> Item<'a> {
+        match r {
+            okdb_value::list::Raw::Text(t) => Item::Bulk(t),
+            okdb_value::list::Raw::Item(v) => Item::of(v),
+        }
+    }
 }
 
 impl<'a> Stream<'a> {
@@ -276,11 +303,10 @@ impl<'a> Stream<'a> {
         while out.len() < limit {
             let item = match self.stack.last_mut() {
                 None => return Step::Done,
-                Some(Pending::One(item)) => {
-                    let item = *item;
-                    self.stack.pop();
-                    item
-                }
+                Some(Pending::One(_)) => match self.stack.pop() {
+                    Some(Pending::One(item)) => item,
+                    _ => unreachable!("the top is one item"),
+                },
                 Some(Pending::Many(items)) => match items.next() {
                     Some(item) => item,
                     None => {
@@ -307,7 +333,7 @@ impl<'a> Stream<'a> {
                     Reply::Many(replies) => self.many(replies.iter().map(Item::Reply)),
                     Reply::Values(items) => {
                         e.array(items.len());
-                        self.many(items.iter().map(Item::Value));
+                        self.many(items.raw().map(Item::raw));
                     }
                     Reply::Map(pairs) => {
                         e.map(pairs.len());
@@ -326,7 +352,7 @@ impl<'a> Stream<'a> {
                     Value::Bytes(b) if b.len() >= DIRECT_AT => return self.direct(out, b),
                     Value::List(l) if self.resp3 => {
                         e.array(l.len());
-                        self.many(l.iter().map(Item::Value));
+                        self.many(l.iter().map(Item::of));
                     }
                     Value::Set(s) if self.resp3 => {
                         e.set(s.len());
@@ -341,7 +367,7 @@ impl<'a> Stream<'a> {
                     }
                     Value::Deque(d) if self.resp3 => {
                         e.array(d.items.len());
-                        self.many(d.items.iter().map(Item::Value));
+                        self.many(d.items.iter().map(Item::of));
                     }
                     Value::PQueue(q) if self.resp3 => {
                         e.array(q.len());
@@ -356,6 +382,7 @@ impl<'a> Stream<'a> {
                     }
                     other => value(&mut e, other),
                 },
+                Item::Decoded(v) => value(&mut e, &v),
                 Item::Bulk(b) if b.len() >= DIRECT_AT => return self.direct(out, b),
                 Item::Bulk(b) => e.bulk(b),
                 Item::Double(f) => e.double(f),

@@ -136,7 +136,7 @@ impl Serialize for Typed<'_> {
             Value::DateTime(t) => tagged(s, "$datetime", &t.to_string()),
             Value::Str(x) => s.serialize_str(x),
             Value::Bytes(b) => tagged(s, "$bytes", &BASE64.encode(b)),
-            Value::List(l) => s.collect_seq(l.iter().map(Typed)),
+            Value::List(l) => s.collect_seq(l.iter().map(TypedItem)),
             Value::Set(set) => tagged(s, "$set", &SetItems(set)),
             Value::SortedSet(z) => tagged(s, "$sortedset", &Scores(z)),
             Value::Deque(d) => match d.maxlen {
@@ -179,7 +179,16 @@ struct Items<'a>(&'a crate::List);
 
 impl Serialize for Items<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(Typed))
+        s.collect_seq(self.0.iter().map(TypedItem))
+    }
+}
+
+/// A list's item (borrowed, or decoded from a packed list) as typed JSON.
+struct TypedItem<'a>(std::borrow::Cow<'a, Value>);
+
+impl Serialize for TypedItem<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Typed(&self.0).serialize(s)
     }
 }
 
@@ -274,7 +283,7 @@ pub(crate) fn decode_tag(
         },
         "$deque" => deque(payload).map_err(|e| fail(format!("$deque: {e}"))),
         "$pqueue" => match payload {
-            Value::List(pairs) => pqueue(pairs.iter()).map_err(|e| fail(format!("$pqueue: {e}"))),
+            Value::List(pairs) => pqueue(&pairs).map_err(|e| fail(format!("$pqueue: {e}"))),
             other => Err(fail(format!(
                 "$pqueue takes a list of [priority, item] pairs, got {}",
                 other.type_name()
@@ -433,17 +442,19 @@ pub fn deque(payload: Value) -> Result<Value, String> {
 
 /// A priority queue from `[priority, item]` pairs, in order (FIFO among equal priorities); a
 /// priority must be a scalar.
-pub fn pqueue<'a>(pairs: impl Iterator<Item = &'a Value>) -> Result<Value, String> {
+pub fn pqueue(pairs: &crate::List) -> Result<Value, String> {
     let mut q = crate::PQueue::new();
     for pair in pairs {
-        match pair {
+        match &*pair {
             Value::List(p) if p.len() == 2 => {
-                p[0].check_hashable()
+                let (priority, item) = p.pair().expect("two items");
+                priority
+                    .check_hashable()
                     .map_err(|e| format!("priority: {e}"))?;
-                if matches!(p[0], Value::Float(f) if f.is_nan()) {
+                if matches!(*priority, Value::Float(f) if f.is_nan()) {
                     return Err("a priority is never NaN".into());
                 }
-                q.push(p[0].clone(), p[1].clone());
+                q.push(priority.into_owned(), item.into_owned());
             }
             other => return Err(format!("takes [priority, item] pairs, got {other}")),
         }
@@ -504,7 +515,7 @@ pub(crate) mod tests {
                 x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
             }
             (Value::List(x), Value::List(y)) => {
-                x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b))
+                x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(&a, &b))
             }
             (Value::Set(x), Value::Set(y)) => {
                 x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b))

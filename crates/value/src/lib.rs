@@ -22,20 +22,20 @@ pub mod types;
 
 mod btree;
 mod dict;
+pub mod list;
+mod packed;
 mod probe;
 mod queues;
 mod set;
 mod text;
 mod zset;
 pub use dict::Dict;
+pub use list::List;
 pub use queues::{Deque, PQueue};
 pub use set::Set;
 pub use smol_str::SmolStr;
 pub use text::Str;
 pub use zset::SortedSet;
-
-/// A list: an RRB tree, O(log n) insert/delete/index anywhere, O(1) amortized at both ends.
-pub type List = imbl::Vector<Value>;
 
 /// A typed okdb value.
 #[derive(Clone, Debug)]
@@ -148,24 +148,35 @@ impl Value {
         type Items<'a> = Box<dyn Iterator<Item = (Option<&'a str>, &'a Value)> + 'a>;
         fn children(v: &Value) -> Option<Items<'_>> {
             match v {
-                Value::List(l) => Some(Box::new(l.iter().map(|x| (None, x)))),
+                Value::List(l) => Some(Box::new(l.leaves_ref().map(|x| (None, x)))),
                 Value::Set(s) => Some(Box::new(s.iter().map(|x| (None, x)))),
                 Value::Dict(d) => Some(Box::new(d.iter().map(|(k, x)| (Some(k.as_str()), x)))),
-                Value::Deque(d) => Some(Box::new(d.items.iter().map(|x| (None, x)))),
+                Value::Deque(d) => Some(Box::new(d.items.leaves_ref().map(|x| (None, x)))),
                 Value::PQueue(q) => {
                     Some(Box::new(q.iter().flat_map(|(p, x)| [(None, p), (None, x)])))
                 }
                 _ => None,
             }
         }
-        if f(self, None).is_break() {
+        // A packed list's items are scalars decoded on the way, so they are visited here
+        // rather than lent by `children`.
+        let mut visit = |x: &Value, key: Option<&str>| -> std::ops::ControlFlow<()> {
+            f(x, key)?;
+            let packed = match x {
+                Value::List(l) if l.is_packed() => l,
+                Value::Deque(d) if d.items.is_packed() => &d.items,
+                _ => return std::ops::ControlFlow::Continue(()),
+            };
+            packed.values().try_for_each(|item| f(&item, None))
+        };
+        if visit(self, None).is_break() {
             return;
         }
         let mut stack: Vec<Items<'_>> = children(self).into_iter().collect();
         while let Some(top) = stack.last_mut() {
             match top.next() {
                 Some((key, x)) => {
-                    if f(x, key).is_break() {
+                    if visit(x, key).is_break() {
                         return;
                     }
                     stack.extend(children(x));
@@ -295,7 +306,7 @@ impl Ord for Value {
             (Decimal(a), Float(b)) => cmp_float_decimal(*b, a).reverse(),
             (Str(a), Str(b)) => a.as_str().cmp(b.as_str()),
             (Bytes(a), Bytes(b)) => a.cmp(b),
-            (List(a), List(b)) => a.iter().cmp(b.iter()),
+            (List(a), List(b)) => a.cmp(b),
             // Dicts are equal when they hold the same pairs, in any order, as in Python.
             (Dict(a), Dict(b)) => a.sorted().cmp(&b.sorted()),
             (Set(a), Set(b)) => a.iter().cmp(b.iter()),

@@ -1214,9 +1214,12 @@ fn construct_sortedset(args: Args) -> Result<Value, ValueError> {
         Some(Value::List(l)) => {
             let mut out = Vec::with_capacity(l.len());
             for item in l.iter() {
-                match item {
-                    Value::List(p) if p.len() == 2 => match (&p[0], &p[1]) {
-                        (Value::Str(m), x) => out.push((SmolStr::new(m.as_str()), x.clone())),
+                match &*item {
+                    Value::List(p) if p.len() == 2 => match p.pair().expect("two items") {
+                        (m, x) if matches!(*m, Value::Str(_)) => {
+                            let Value::Str(m) = &*m else { unreachable!() };
+                            out.push((SmolStr::new(m.as_str()), x.into_owned()))
+                        }
                         _ => {
                             return Err(args.bad("takes [member, score] pairs with string members"))
                         }
@@ -1301,7 +1304,7 @@ fn construct_pqueue(args: Args) -> Result<Value, ValueError> {
     let (first, args) = args.optional_one()?;
     match first {
         None => Ok(Value::PQueue(Box::default())),
-        Some(Value::List(pairs)) => crate::json::pqueue(pairs.iter()).map_err(|e| args.bad(e)),
+        Some(Value::List(pairs)) => crate::json::pqueue(&pairs).map_err(|e| args.bad(e)),
         Some(other) => Err(args.bad(format_args!(
             "takes a list of [priority, item] pairs, got {}",
             other.type_name()
@@ -1324,10 +1327,11 @@ fn construct_dict(args: Args) -> Result<Value, ValueError> {
         Some(Value::List(pairs)) => {
             let mut d = Dict::new();
             for pair in pairs.iter() {
-                match pair {
-                    Value::List(kv) if kv.len() == 2 => match &kv[0] {
-                        Value::Str(k) => {
-                            d.insert(SmolStr::from(k), kv[1].clone());
+                match &*pair {
+                    Value::List(kv) if kv.len() == 2 => match kv.pair().expect("two items") {
+                        (k, v) if matches!(*k, Value::Str(_)) => {
+                            let Value::Str(k) = &*k else { unreachable!() };
+                            d.insert(SmolStr::new(k.as_str()), v.into_owned());
                         }
                         _ => return Err(args.bad("dict keys must be strings")),
                     },
@@ -1357,8 +1361,8 @@ fn construct_bytes(args: Args) -> Result<Value, ValueError> {
         Some(Value::Bytes(b)) => return Ok(Value::Bytes(b)),
         Some(Value::List(items)) => items
             .iter()
-            .map(|item| match item {
-                Value::Int(i) => u8::try_from(*i).ok(),
+            .map(|item| match *item {
+                Value::Int(i) => u8::try_from(i).ok(),
                 _ => None,
             })
             .collect::<Option<_>>()

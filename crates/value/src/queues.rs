@@ -119,11 +119,11 @@ mod tests {
     fn a_bounded_deque_drops_from_the_other_end() {
         let mut d = Deque::new((0..5).map(Value::Int).collect(), Some(3));
         assert_eq!(d.items.len(), 3);
-        assert_eq!(d.items[0], Value::Int(2));
+        assert_eq!(d.items.front().as_deref(), Some(&Value::Int(2)));
         d.items.push_front(Value::Int(9));
         d.trim_back();
         assert_eq!(
-            d.items.iter().cloned().collect::<Vec<_>>(),
+            d.items.values().collect::<Vec<_>>(),
             [9, 2, 3].map(Value::Int)
         );
     }

@@ -1144,8 +1144,8 @@ pub fn sort_copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let is_zset = matches!(ctx.get(&a[1]), Some(Value::SortedSet(_)));
     let elements: Vec<Value> = match ctx.get(&a[1]) {
         None => vec![],
-        Some(Value::List(l)) => l.iter().cloned().collect(),
-        Some(Value::Deque(d)) => d.items.iter().cloned().collect(),
+        Some(Value::List(l)) => l.values().collect(),
+        Some(Value::Deque(d)) => d.items.values().collect(),
         Some(Value::Set(s)) => s.iter().cloned().collect(),
         Some(Value::SortedSet(z)) => z.iter().map(|(m, _)| Value::str(m)).collect(),
         Some(other) => {

@@ -115,7 +115,7 @@ pub fn extend(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let parsed = ctx.value(&a[2])?;
     let items = || -> Result<Vec<Value>, CmdError> {
         match &parsed {
-            Value::List(l) => Ok(l.iter().cloned().collect()),
+            Value::List(l) => Ok(l.values().collect()),
             Value::Set(s) => Ok(s.iter().cloned().collect()),
             other => Err(CmdError::err(format!(
                 "EXTEND of a list takes a list or set of items, got {}",

@@ -817,14 +817,18 @@ fn py_string(s: &str, r: &mut Rng, out: &mut String) {
     out.push(quote);
 }
 
-fn py_items<'a>(items: impl Iterator<Item = &'a Value>, r: &mut Rng, out: &mut String) {
+fn py_items<V: std::ops::Deref<Target = Value>>(
+    items: impl Iterator<Item = V>,
+    r: &mut Rng,
+    out: &mut String,
+) {
     let mut any = false;
     for (i, item) in items.enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push_str(space(r));
-        py_repr(item, r, out);
+        py_repr(&item, r, out);
         out.push_str(space(r));
         any = true;
     }
