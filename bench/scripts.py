@@ -100,6 +100,9 @@ def scan(okdb, n, repeat):
          lambda: len([x for x in records if x['age'] > 30])),
         ("count", "sum(1 for x in GET('foo') if x['age'] > 30)",
          lambda: sum(1 for x in records if x['age'] > 30)),
+        ("list of matches, then a field of each",
+         "sum(x['age'] for x in [x for x in GET('foo') if x['age'] > 30])",
+         lambda: sum(x['age'] for x in [x for x in records if x['age'] > 30])),
     ]:
         ok_rates, py_rates = [], []
         # Each sample runs the query `runs` times: the kernel counts CPU in 10 ms ticks.

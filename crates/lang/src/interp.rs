@@ -812,30 +812,36 @@ impl<'h> Interp<'h> {
         // A step per item, as the interpreter counts them.
         self.steps += list.len() as u64;
         self.tick()?;
-        // The items found make a list of stored values (each an O(1) clone), which the
-        // script turns into a list of its own only if it changes it.
-        let mut out = okdb_value::List::new();
+        // The items found are kept as their positions in the stored list (a pick: no copy and
+        // no reference count per item), which reads as a list; the script turns it into a
+        // list of its own only if it changes it, and a value leaving the script is settled.
+        let Ok(n) = u32::try_from(list.len()) else {
+            return Ok(None);
+        };
+        let mut at: Vec<u32> = Vec::new();
         let mut count = 0i64;
         let mut hints = vec![0; scan.conds.len()];
-        let mut seen = 0usize;
+        let mut seen = 0u32;
         // Leaf by leaf: a slice each, with no tree walk per item.
         for leaf in list.leaves() {
-            if seen & !0xffff != (seen + leaf.len()) & !0xffff {
+            let len = leaf.len() as u32;
+            if seen & !0xffff != (seen + len) & !0xffff {
                 self.check_deadline()?;
             }
-            seen += leaf.len();
-            for item in leaf.iter() {
+            for (i, item) in leaf.iter().enumerate() {
                 match crate::plan::matches(scan, item, &mut hints) {
                     None => return Ok(None),
                     Some(false) => {}
-                    Some(true) if scan.yields_item => out.push_back(item.clone()),
+                    Some(true) if scan.yields_item => at.push(seen + i as u32),
                     Some(true) => count += 1,
                 }
             }
+            seen += len;
         }
+        debug_assert_eq!(seen, n);
         if scan.yields_item {
-            self.charge_items(out.len())?;
-            return Ok(Some(Val::V(Value::List(Box::new(out)))));
+            self.charge_items(at.len())?;
+            return Ok(Some(Val::V(Value::List(Box::new(list.pick(at))))));
         }
         Ok(Some(Val::int(count)))
     }

@@ -565,6 +565,12 @@ fn to_value_at(v: &Val, depth: usize, nodes: &mut usize) -> Result<Value> {
         )));
     }
     Ok(match v {
+        // A pick (a scan's matches) leaves as a list of its own, not holding its source.
+        Val::V(Value::List(l)) if l.is_picked() => {
+            let mut l = l.clone();
+            l.settle();
+            Value::List(l)
+        }
         Val::V(v) => v.clone(),
         Val::List(l) => Value::list(
             l.borrow()

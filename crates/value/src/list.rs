@@ -17,6 +17,8 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
+use std::sync::Arc;
+
 use crate::packed::{self, Packed};
 use crate::Value;
 
@@ -30,6 +32,13 @@ pub struct List(Repr);
 enum Repr {
     Packed(Packed),
     Values(Values),
+    /// The items of `source` at positions `at` (ascending), lent from it: what a scan over a
+    /// stored list picked, kept as positions until something needs a list of its own (any
+    /// change makes it a list of values).
+    Picked {
+        source: Values,
+        at: Arc<Vec<u32>>,
+    },
 }
 
 impl Default for List {
@@ -47,6 +56,7 @@ impl List {
         match &self.0 {
             Repr::Packed(p) => p.len(),
             Repr::Values(v) => v.len(),
+            Repr::Picked { at, .. } => at.len(),
         }
     }
 
@@ -59,7 +69,7 @@ impl List {
     pub fn packed_bytes(&self) -> Option<usize> {
         match &self.0 {
             Repr::Packed(p) => Some(p.heap_bytes()),
-            Repr::Values(_) => None,
+            Repr::Values(_) | Repr::Picked { .. } => None,
         }
     }
 
@@ -72,6 +82,10 @@ impl List {
         match &self.0 {
             Repr::Packed(p) => p.get(i).map(Cow::Owned),
             Repr::Values(v) => v.get(i).map(Cow::Borrowed),
+            Repr::Picked { source, at } => at
+                .get(i)
+                .and_then(|&p| source.get(p as usize))
+                .map(Cow::Borrowed),
         }
     }
 
@@ -101,6 +115,7 @@ impl List {
         Iter(match &self.0 {
             Repr::Packed(p) => IterRepr::Packed(p.range(a, b)),
             Repr::Values(v) => IterRepr::Values(v.focus().narrow(a..b).into_iter()),
+            Repr::Picked { source, at } => IterRepr::Picked(Picks::new(source, &at[a..b])),
         })
     }
 
@@ -113,6 +128,12 @@ impl List {
                     .map(Cow::Owned),
             ),
             Repr::Values(v) => Box::new(v.iter().rev().map(Cow::Borrowed)),
+            Repr::Picked { source, at } => Box::new(
+                at.iter()
+                    .rev()
+                    .filter_map(|&p| source.get(p as usize))
+                    .map(Cow::Borrowed),
+            ),
         }
     }
 
@@ -122,6 +143,7 @@ impl List {
         match &self.0 {
             Repr::Packed(p) => p.try_for_each(f),
             Repr::Values(v) => v.iter().try_for_each(f),
+            Repr::Picked { source, at } => Picks::new(source, at).try_for_each(f),
         }
     }
 
@@ -150,6 +172,19 @@ impl List {
                     .filter(move |(_, i)| *i == x)
                     .map(|(k, _)| k),
             ),
+            Repr::Picked { .. } => {
+                let hits: Vec<usize> = self
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, i)| **i == *x)
+                    .map(|(k, _)| k)
+                    .collect();
+                if rev {
+                    Box::new(hits.into_iter().rev())
+                } else {
+                    Box::new(hits.into_iter())
+                }
+            }
         }
     }
 
@@ -157,7 +192,9 @@ impl List {
     pub fn retain(&mut self, mut keep: impl FnMut(&Value) -> bool) {
         match &mut self.0 {
             Repr::Values(v) => v.retain(|x| keep(x)),
-            Repr::Packed(_) => *self = self.values().filter(|x| keep(x)).collect(),
+            Repr::Packed(_) | Repr::Picked { .. } => {
+                *self = self.values().filter(|x| keep(x)).collect()
+            }
         }
     }
 
@@ -169,6 +206,7 @@ impl List {
         RawIter(match &self.0 {
             Repr::Packed(p) => RawRepr::Packed(p.raw_range(a, b)),
             Repr::Values(v) => RawRepr::Values(v.focus().narrow(a..b).into_iter()),
+            Repr::Picked { source, at } => RawRepr::Picked(Picks::new(source, &at[a..b])),
         })
     }
 
@@ -183,17 +221,22 @@ impl List {
         match &self.0 {
             Repr::Packed(p) => Box::new(p.chunks().map(Cow::Owned)),
             Repr::Values(v) => Box::new(v.leaves().map(Cow::Borrowed)),
+            Repr::Picked { .. } => Box::new(std::iter::once(Cow::Owned(self.values().collect()))),
         }
     }
 
     /// The items of a list of values by reference; none for a packed list (whose items are
     /// decoded, so cannot be lent).
     pub(crate) fn leaves_ref(&self) -> impl Iterator<Item = &Value> + '_ {
-        let values = match &self.0 {
-            Repr::Values(v) => Some(v.iter()),
-            Repr::Packed(_) => None,
+        let (values, picked) = match &self.0 {
+            Repr::Values(v) => (Some(v.iter()), None),
+            Repr::Picked { source, at } => (None, Some(Picks::new(source, at))),
+            Repr::Packed(_) => (None, None),
         };
-        values.into_iter().flatten()
+        values
+            .into_iter()
+            .flatten()
+            .chain(picked.into_iter().flatten())
     }
 
     /// An owned walk over the items: it holds its own reference to the list's structure, so
@@ -205,17 +248,52 @@ impl List {
                 list: v.clone(),
                 i: 0,
             },
+            Repr::Picked { source, at } => CursorRepr::Picked {
+                source: source.clone(),
+                at: at.clone(),
+                i: 0,
+            },
         })
+    }
+
+    /// A list of the items at positions `at` (ascending, each less than `len`) of this one:
+    /// positions into a list of values (lent from it, O(1) each), copies of a packed list's.
+    pub fn pick(&self, at: Vec<u32>) -> List {
+        match &self.0 {
+            Repr::Values(v) => List(Repr::Picked {
+                source: v.clone(),
+                at: Arc::new(at),
+            }),
+            _ => at
+                .iter()
+                .filter_map(|&p| self.get(p as usize))
+                .map(Cow::into_owned)
+                .collect(),
+        }
+    }
+
+    /// Whether this is a pick of another list's items ([`List::pick`]).
+    pub fn is_picked(&self) -> bool {
+        matches!(self.0, Repr::Picked { .. })
+    }
+
+    /// A picked list as a list of values of its own (before any change; a value leaving a
+    /// script is settled so that it does not hold the list it was picked from).
+    pub fn settle(&mut self) {
+        if let Repr::Picked { source, at } = &self.0 {
+            self.0 = Repr::Values(Picks::new(source, at).cloned().collect());
+        }
     }
 
     /// The list of values this packed list becomes when an item that does not pack goes in.
     fn unpacked(&mut self) -> &mut Values {
+        self.settle();
         if let Repr::Packed(p) = &self.0 {
             self.0 = Repr::Values(p.range(0, p.len()).collect());
         }
         match &mut self.0 {
             Repr::Values(v) => v,
-            Repr::Packed(_) => unreachable!("unpacked above"),
+            _ => unreachable!("unpacked above"),
         }
     }
 
@@ -230,45 +308,55 @@ impl List {
     }
 
     pub fn push_back(&mut self, v: Value) {
+        self.settle();
         match &mut self.0 {
             Repr::Values(x) => x.push_back(v),
             Repr::Packed(p) => {
                 let n = p.len();
                 self.insert(n, v)
             }
+            Repr::Picked { .. } => unreachable!("settled"),
         }
     }
 
     pub fn push_front(&mut self, v: Value) {
+        self.settle();
         match &mut self.0 {
             Repr::Values(x) => x.push_front(v),
-            Repr::Packed(_) => self.insert(0, v),
+            _ => self.insert(0, v),
         }
     }
 
     pub fn remove(&mut self, i: usize) -> Value {
+        self.settle();
         match &mut self.0 {
             Repr::Packed(p) => p.remove(i),
             Repr::Values(v) => v.remove(i),
+            Repr::Picked { .. } => unreachable!("settled"),
         }
     }
 
     pub fn pop_back(&mut self) -> Option<Value> {
+        self.settle();
         match &mut self.0 {
             Repr::Packed(p) => p.len().checked_sub(1).map(|i| p.remove(i)),
             Repr::Values(v) => v.pop_back(),
+            Repr::Picked { .. } => unreachable!("settled"),
         }
     }
 
     pub fn pop_front(&mut self) -> Option<Value> {
+        self.settle();
         match &mut self.0 {
             Repr::Packed(p) => (p.len() > 0).then(|| p.remove(0)),
             Repr::Values(v) => v.pop_front(),
+            Repr::Picked { .. } => unreachable!("settled"),
         }
     }
 
     /// Replaces the item at `i` (less than `len`); the old one.
     pub fn set(&mut self, i: usize, v: Value) -> Value {
+        self.settle();
         match &mut self.0 {
             Repr::Values(x) => x.set(i, v),
             Repr::Packed(p) => {
@@ -276,6 +364,7 @@ impl List {
                 self.insert(i, v);
                 old
             }
+            Repr::Picked { .. } => unreachable!("settled"),
         }
     }
 
@@ -286,7 +375,7 @@ impl List {
                 let b = b.min(v.len());
                 List(Repr::Values(v.clone().slice(a.min(b)..b)))
             }
-            Repr::Packed(_) => self.values_range(a, b),
+            Repr::Packed(_) | Repr::Picked { .. } => self.values_range(a, b),
         }
     }
 
@@ -300,9 +389,10 @@ impl List {
 
     /// Splits off items `at..` into a new list.
     pub fn split_off(&mut self, at: usize) -> List {
+        self.settle();
         match &mut self.0 {
             Repr::Values(v) => List(Repr::Values(v.split_off(at))),
-            Repr::Packed(_) => {
+            _ => {
                 let right = self.values_range(at, self.len());
                 self.truncate(at);
                 right
@@ -312,8 +402,10 @@ impl List {
 
     /// Keeps the first `n` items.
     pub fn truncate(&mut self, n: usize) {
+        self.settle();
         match &mut self.0 {
             Repr::Values(v) => v.truncate(n),
+            Repr::Picked { .. } => unreachable!("settled"),
             Repr::Packed(p) => {
                 if n == 0 {
                     *p = Packed::default();
@@ -331,6 +423,7 @@ impl List {
 
     /// Moves every item of `other` onto the end.
     pub fn append(&mut self, other: List) {
+        self.settle();
         match (&mut self.0, other.0) {
             (Repr::Values(a), Repr::Values(b)) => a.append(b),
             (_, b) => self.extend(List(b)),
@@ -344,6 +437,41 @@ pub struct Iter<'a>(IterRepr<'a>);
 enum IterRepr<'a> {
     Packed(packed::Iter<'a>),
     Values(imbl::vector::Iter<'a, Value, imbl::shared_ptr::DefaultSharedPtr>),
+    Picked(Picks<'a>),
+}
+
+/// The items of a list of values at ascending positions, found by walking its leaves.
+struct Picks<'a> {
+    leaves: imbl::vector::Chunks<'a, Value, imbl::shared_ptr::DefaultSharedPtr>,
+    leaf: &'a [Value],
+    /// The position of `leaf[0]`.
+    base: usize,
+    at: std::slice::Iter<'a, u32>,
+}
+
+impl<'a> Picks<'a> {
+    fn new(source: &'a Values, at: &'a [u32]) -> Picks<'a> {
+        Picks {
+            leaves: source.leaves(),
+            leaf: &[],
+            base: 0,
+            at: at.iter(),
+        }
+    }
+}
+
+impl<'a> Iterator for Picks<'a> {
+    type Item = &'a Value;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a Value> {
+        let p = *self.at.next()? as usize;
+        while p >= self.base + self.leaf.len() {
+            self.base += self.leaf.len();
+            self.leaf = self.leaves.next()?;
+        }
+        Some(&self.leaf[p - self.base])
+    }
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -354,6 +482,7 @@ impl<'a> Iterator for Iter<'a> {
         match &mut self.0 {
             IterRepr::Packed(p) => p.next().map(Cow::Owned),
             IterRepr::Values(v) => v.next().map(Cow::Borrowed),
+            IterRepr::Picked(v) => v.next().map(Cow::Borrowed),
         }
     }
 }
@@ -372,6 +501,7 @@ pub struct RawIter<'a>(RawRepr<'a>);
 enum RawRepr<'a> {
     Packed(packed::RawIter<'a>),
     Values(imbl::vector::Iter<'a, Value, imbl::shared_ptr::DefaultSharedPtr>),
+    Picked(Picks<'a>),
 }
 
 impl<'a> Iterator for RawIter<'a> {
@@ -385,6 +515,7 @@ impl<'a> Iterator for RawIter<'a> {
                 packed::Raw::Value(v) => Raw::Item(Cow::Owned(v)),
             }),
             RawRepr::Values(v) => v.next().map(|x| Raw::Item(Cow::Borrowed(x))),
+            RawRepr::Picked(v) => v.next().map(|x| Raw::Item(Cow::Borrowed(x))),
         }
     }
 }
@@ -400,7 +531,15 @@ pub struct Cursor(CursorRepr);
 
 enum CursorRepr {
     Packed(packed::Cursor),
-    Values { list: Values, i: usize },
+    Values {
+        list: Values,
+        i: usize,
+    },
+    Picked {
+        source: Values,
+        at: Arc<Vec<u32>>,
+        i: usize,
+    },
 }
 
 impl Iterator for Cursor {
@@ -411,6 +550,11 @@ impl Iterator for Cursor {
             CursorRepr::Packed(p) => p.next(),
             CursorRepr::Values { list, i } => {
                 let v = list.get(*i).cloned();
+                *i += 1;
+                v
+            }
+            CursorRepr::Picked { source, at, i } => {
+                let v = at.get(*i).and_then(|&p| source.get(p as usize)).cloned();
                 *i += 1;
                 v
             }
@@ -454,6 +598,11 @@ impl IntoIterator for List {
         IntoIter(match self.0 {
             Repr::Packed(p) => IntoIterRepr::Packed(packed::Cursor::new(&p)),
             Repr::Values(v) => IntoIterRepr::Values(v.into_iter()),
+            Repr::Picked { .. } => {
+                let mut l = List(self.0);
+                l.settle();
+                return l.into_iter();
+            }
         })
     }
 }
@@ -542,6 +691,73 @@ mod tests {
         let l: List = [Value::Int(1), long.clone()].into_iter().collect();
         assert!(!l.is_packed());
         assert_eq!(l.back().as_deref(), Some(&long));
+    }
+
+    /// A pick reads as the items it picked, through every reading method, and becomes a list
+    /// of its own on a change, leaving its source as it was.
+    #[test]
+    fn a_pick_reads_as_its_items() {
+        let source: List = (0..1000)
+            .map(|i| {
+                if i % 3 == 0 {
+                    Value::list([Value::Int(i)])
+                } else {
+                    Value::Int(i)
+                }
+            })
+            .collect();
+        assert!(!source.is_packed());
+        let at: Vec<u32> = (0..1000).filter(|i| i % 7 == 0 || i % 11 == 0).collect();
+        let model: Vec<Value> = at
+            .iter()
+            .map(|&p| source.get(p as usize).unwrap().into_owned())
+            .collect();
+        let mut l = source.pick(at);
+        assert!(l.is_picked());
+        assert_eq!(l.len(), model.len());
+        assert!(l.values().eq(model.iter().cloned()));
+        assert!(l
+            .iter_rev()
+            .map(Cow::into_owned)
+            .eq(model.iter().rev().cloned()));
+        assert!(l
+            .range(5, 40)
+            .map(Cow::into_owned)
+            .eq(model[5..40].iter().cloned()));
+        assert!(l.cursor().eq(model.iter().cloned()));
+        assert!(l.clone().into_iter().eq(model.iter().cloned()));
+        assert!(l
+            .leaves()
+            .flat_map(|c| c.into_owned())
+            .eq(model.iter().cloned()));
+        assert!(l.slice(3, 9).values().eq(model[3..9].iter().cloned()));
+        assert_eq!(l.get(17).as_deref(), Some(&model[17]));
+        let x = Value::Int(77);
+        let want: Vec<usize> = model
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v == x)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(l.positions_of(&x, false).collect::<Vec<_>>(), want);
+        let mut n = 0;
+        l.try_for_each(|_| -> Result<(), ()> {
+            n += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, model.len());
+        assert_eq!(l, model.iter().cloned().collect::<List>());
+        let mut m = model.clone();
+        l.push_back(Value::Null);
+        m.push(Value::Null);
+        assert!(!l.is_picked());
+        assert!(l.values().eq(m.into_iter()));
+        assert_eq!(source.len(), 1000);
+        // A pick of a packed list copies its items.
+        let packed: List = (0..10).map(Value::Int).collect();
+        let p = packed.pick(vec![1, 3]);
+        assert!(p.is_packed() && p.values().eq([Value::Int(1), Value::Int(3)]));
     }
 
     /// Every operation against a `Vec`, for both forms.
