@@ -291,6 +291,15 @@ fn to_reply(interp: &mut okdb_lang::Interp, v: &Val, depth: usize) -> Result<Rep
         Val::V(Value::Int(i)) => Reply::Int(*i),
         Val::V(Value::Float(f)) => Reply::Double(*f),
         Val::V(Value::Str(s)) => Reply::Bulk(Bytes::copy_from_slice(s.as_str().as_bytes())),
+        // A planned scan's matches answer as the script's own list of them would.
+        Val::V(Value::List(l)) if l.is_picked() => {
+            interp.charge_items(l.len())?;
+            let mut out = Vec::with_capacity(l.len());
+            for x in l.iter() {
+                out.push(to_reply(interp, &Val::V(x.into_owned()), depth + 1)?);
+            }
+            Reply::Array(out)
+        }
         Val::V(x) => Reply::Value(x.clone()),
         Val::List(l) => {
             let l = l.borrow().clone();

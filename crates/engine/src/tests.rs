@@ -702,6 +702,40 @@ fn planned_scans_agree_with_the_interpreter() {
         .count()
         .to_string();
     assert_eq!(call(&mut s, &["RUN", two]), want_two);
+    // The scan's matches (a pick of the stored list) read, change, store and return as the
+    // interpreter's own list does (`or False` keeps the planner out).
+    for (planned, key) in [("", "a"), (" or False", "b")] {
+        let q = format!("[x for x in GET('foo') if x['age'] > 97{planned}]");
+        let script = format!(
+            "r = {q}; s = r[:]; SET('{key}', r); r.append(0); t = {{'m': s}}; a = s; a.pop(); \
+             t['m'].pop(); [len(r), r[-2]['name'], len(s), sum(x['age'] for x in s), \
+             r[0] == s[0], len({q}), sum(1 for x in {q})]"
+        );
+        assert_eq!(
+            call(&mut s, &["RUN", &script]),
+            "[101, u4999, 98, 9653, true, 100, 100]",
+            "{planned}"
+        );
+        assert_eq!(
+            call(&mut s, &["RUN", &q]),
+            call(&mut s, &["RUN", &format!("{q}[:]")])
+        );
+        assert_eq!(call(&mut s, &["LLEN", key]), "100");
+    }
+    assert_eq!(call(&mut s, &["RUN", "GET('a') == GET('b')"]), "true");
+    assert_eq!(
+        call(
+            &mut s,
+            &["RUN", "[x for x in GET('foo') if x['age'] > 98][:2]"]
+        ),
+        call(
+            &mut s,
+            &[
+                "RUN",
+                "[x for x in GET('foo') if x['age'] > 98 or False][:2]"
+            ]
+        )
+    );
     // A record without the field: the interpreter takes over and raises Python's KeyError.
     assert_eq!(
         call(&mut s, &["RPUSH", "foo", r#"{"name": "x"}"#]),

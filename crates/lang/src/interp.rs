@@ -71,6 +71,9 @@ pub struct Interp<'h> {
     nest: u32,
     /// The value of the last expression statement the script ran.
     pub last: Val,
+    /// Set just before evaluating a comprehension whose list is only read where it is made
+    /// (see `eval_pickable`): a planned scan may then answer with a pick of the stored list.
+    pick_ok: bool,
     /// What `print` wrote.
     pub log: Vec<String>,
     /// Containers the script made, emptied when it ends (so cycles it built are freed).
@@ -149,6 +152,7 @@ impl<'h> Interp<'h> {
             depth: 0,
             nest: 0,
             last: NONE,
+            pick_ok: false,
             log: Vec::new(),
             made: Vec::new(),
             cells: Vec::new(),
@@ -286,7 +290,11 @@ impl<'h> Interp<'h> {
         self.tick()?;
         match &s.kind {
             StmtKind::Expr(e) => {
-                let v = self.eval(f, e)?;
+                let v = if f.module {
+                    self.eval_pickable(f, e)?
+                } else {
+                    self.eval(f, e)?
+                };
                 if f.module {
                     self.last = v;
                 }
@@ -348,7 +356,7 @@ impl<'h> Interp<'h> {
                 self.tick()?;
             },
             StmtKind::For(target, iter, body, orelse) => {
-                let it = self.eval(f, iter)?;
+                let it = self.eval_pickable(f, iter)?;
                 let mut it = self.iter_of(&it)?;
                 loop {
                     let Some(x) = it.next(self)? else {
@@ -846,10 +854,31 @@ impl<'h> Interp<'h> {
         Ok(Some(Val::int(count)))
     }
 
+    /// Evaluates `e`; a list comprehension there may answer with a pick of a stored list (a
+    /// planned scan's matches, `run_scan`), because the caller only reads the list where it
+    /// is made: a `for` loop's or a comprehension's iterable, the one argument of a builtin
+    /// that reads it (`len`, `sum`, `sorted`, …), the script's result. Anywhere else (a variable, a
+    /// container, a function's argument) the list could be changed through one name and read
+    /// through another, so it must be the script's own list, as the interpreter makes it.
+    fn eval_pickable(&mut self, f: &mut Frame, e: &Expr) -> Result<Val> {
+        self.pick_ok = matches!(e, Expr::Comp(c) if c.kind == CompKind::List);
+        let v = self.eval(f, e);
+        self.pick_ok = false;
+        v
+    }
+
     fn eval_comp(&mut self, f: &mut Frame, c: &Comp) -> Result<Val> {
+        // Only the comprehension evaluated right after `eval_pickable` may answer a pick.
+        let pick_ok = std::mem::take(&mut self.pick_ok);
         if let Some(scan) = c.plan.as_deref().filter(|p| p.yields_item) {
-            if let Some(v) = self.run_scan(scan)? {
-                return Ok(v);
+            match self.run_scan(scan)? {
+                Some(v) if pick_ok => return Ok(v),
+                Some(Val::V(Value::List(l))) => {
+                    let items = l.values().map(Val::V).collect();
+                    return Ok(self.new_list(items));
+                }
+                Some(v) => return Ok(v),
+                None => {}
             }
         }
         match c.kind {
@@ -918,7 +947,7 @@ impl<'h> Interp<'h> {
         sink: &mut Sink<'_, 'h>,
     ) -> Result<bool> {
         let g = &c.gens[level];
-        let src = self.eval(f, &g.iter)?;
+        let src = self.eval_pickable(f, &g.iter)?;
         let mut it = self.iter_of(&src)?;
         'items: while let Some(x) = it.next(self)? {
             self.tick()?;
@@ -969,6 +998,37 @@ impl<'h> Interp<'h> {
                 if let Some(v) = crate::builtins::stream(self, f, *b, c)? {
                     return Ok(v);
                 }
+            }
+        }
+        // A builtin that only reads its one argument may get a planned scan's pick.
+        if let (
+            Expr::Name(Name {
+                var: Var::Builtin(b),
+                ..
+            }),
+            [arg @ Expr::Comp(_)],
+            [],
+        ) = (func, args, kwargs)
+        {
+            use crate::builtins::Builtin as B;
+            if matches!(
+                b,
+                B::Len
+                    | B::Sum
+                    | B::Min
+                    | B::Max
+                    | B::Sorted
+                    | B::Any
+                    | B::All
+                    | B::List
+                    | B::Tuple
+                    | B::Set
+                    | B::Enumerate
+                    | B::Reversed
+            ) {
+                let a = self.eval_pickable(f, arg)?;
+                let callee = self.eval(f, func)?;
+                return self.call(&callee, vec![a], Vec::new());
             }
         }
         // A method call changes its receiver where it lives.
