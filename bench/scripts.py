@@ -13,7 +13,9 @@ round), persistence off:
   at -c 50 and at -c 50 -P 16; `script args` passes the key as an argument
   (`RUN "SET(ARGS[0], GET(ARGS[0]) + 1)" k`);
 - `new script`: a different script text on every call (`... # __rand_int__`, -r 1000000), so
-  okdb compiles each (its cache stays bounded) and Redis compiles and keeps each (`EVAL`);
+  okdb compiles each (its cache stays bounded) and Redis compiles and keeps each (`EVAL`), at
+  -c 50 and at -c 50 -P 16 (pipelined, the server's own cost shows without a round trip per
+  call);
 - `tx3`: a transaction of three INCRs from 50 connections (a small asyncio client: each
   connection writes the whole transaction and reads its replies): Redis `MULTI … EXEC`, okdb
   `MULTI … EXEC` and `BEGIN … END`.
@@ -154,6 +156,8 @@ def main():
             ("script args", 1, {"redis": ["EVALSHA", sha, "1", "k"], "okdb": ["RUN", RUN_ARGS, "k"]}, False),
             ("new script", 1, {"redis": ["EVAL", LUA + " -- __rand_int__", "1", "k"],
                                "okdb": ["RUN", RUN + " # __rand_int__"]}, True),
+            ("new script", 16, {"redis": ["EVAL", LUA + " -- __rand_int__", "1", "k"],
+                                "okdb": ["RUN", RUN + " # __rand_int__"]}, True),
         ]
         for rnd in range(args.rounds):
             order = ["redis", "okdb"] if rnd % 2 == 0 else ["okdb", "redis"]
