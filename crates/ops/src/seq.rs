@@ -558,8 +558,7 @@ pub fn trim(verb: &'static str, v: &mut Value, start: i64, stop: i64) -> Result<
     let l = list_mut(verb, v, Caps::MUTABLE_SEQUENCE)?;
     match redis_range(l.len(), start, stop) {
         Some((a, b)) => {
-            let kept = l.slice(a, b);
-            *l = kept;
+            l.keep_range(a, b);
         }
         None => l.clear(),
     }

@@ -387,6 +387,27 @@ impl List {
         out
     }
 
+    /// Keeps only items `a..b` (clamped to the list), in O(log n) for a list of values and in
+    /// O(min(kept, removed)) item moves for a packed one (Redis's `LTRIM` capping a list pays
+    /// for the few items it drops, not for the list).
+    pub fn keep_range(&mut self, a: usize, b: usize) {
+        let n = self.len();
+        let b = b.min(n);
+        let a = a.min(b);
+        if !self.is_packed() {
+            *self = self.slice(a, b);
+            return;
+        }
+        if b - a <= n - (b - a) {
+            *self = self.values_range(a, b);
+            return;
+        }
+        self.truncate(b);
+        for _ in 0..a {
+            self.pop_front();
+        }
+    }
+
     /// Splits off items `at..` into a new list.
     pub fn split_off(&mut self, at: usize) -> List {
         self.settle();
@@ -837,6 +858,11 @@ mod tests {
                 .flat_map(|c| c.into_owned())
                 .eq(model.iter().cloned()));
             assert!(l.clone().into_iter().eq(model.iter().cloned()));
+            for (a, b) in [(0, model.len()), (3, model.len() - 2), (model.len() / 2, model.len())] {
+                let mut k = l.clone();
+                k.keep_range(a, b);
+                assert!(k.values().eq(model[a..b].iter().cloned()));
+            }
             l.truncate(10);
             model.truncate(10);
             assert!(l.values().eq(model.into_iter()));
