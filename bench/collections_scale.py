@@ -14,6 +14,8 @@ per element of 1M-element containers, and SUM/MEAN over 1M numbers.
 - Operations on one n-element hash and sorted set: redis-benchmark -c 50 -P 16 with fields or
   members at random among the n (`-r n`), each server in turn: HGET, HSET (replacing a
   field), ZSCORE, ZADD (moving a member to a new score), SISMEMBER, SRANDMEMBER.
+- A capped list: 50,000 LPUSH + LTRIM 0 999 pairs on a 1,000-item list (250 pairs a pipeline),
+  server CPU per pair on each server.
 - Math: server CPU for `SUM`/`MEAN` of an n-number list (okdb only: Redis has none), as numbers
   per second of CPU.
 Needs redis-py. Linux only.
@@ -129,6 +131,25 @@ def main():
         for label, name, cmds in rows:
             cpu, wall = cpu_per_op(servers[name], conns[name], cmds)
             print(f"| {label} | {cpu:.1f} | {wall:.1f} |")
+
+        print("\n| a capped list: LPUSH + LTRIM 0 999 on a 1,000-item list, 250 pairs a pipeline "
+              "| Redis CPU µs/pair | okdb CPU µs/pair | ratio |")
+        print("|---|---:|---:|---:|")
+        capped = {}
+        for name, r in conns.items():
+            r.flushall()
+            r.rpush("cap", *[f"item{i}" for i in range(1000)])
+            before = compare.cpu_seconds(servers[name].pid)
+            for _ in range(200):
+                pipe = r.pipeline(transaction=False)
+                for i in range(250):
+                    pipe.lpush("cap", f"new{i}")
+                    pipe.ltrim("cap", 0, 999)
+                pipe.execute()
+            capped[name] = (compare.cpu_seconds(servers[name].pid) - before) / 50_000 * 1e6
+            assert r.llen("cap") == 1000
+        print(f"| LPUSH + LTRIM | {capped['redis']:.2f} | {capped['okdb']:.2f} "
+              f"| {capped['okdb'] / capped['redis']:.2f} |")
 
         r = conns["okdb"]
         r.flushall()
