@@ -858,7 +858,11 @@ mod tests {
                 .flat_map(|c| c.into_owned())
                 .eq(model.iter().cloned()));
             assert!(l.clone().into_iter().eq(model.iter().cloned()));
-            for (a, b) in [(0, model.len()), (3, model.len() - 2), (model.len() / 2, model.len())] {
+            for (a, b) in [
+                (0, model.len()),
+                (3, model.len() - 2),
+                (model.len() / 2, model.len()),
+            ] {
                 let mut k = l.clone();
                 k.keep_range(a, b);
                 assert!(k.values().eq(model[a..b].iter().cloned()));
