@@ -376,6 +376,42 @@ mod tests {
         }
         let z = Value::SortedSet(Box::new(z));
         assert_eq!(join(split_value(&z).unwrap()).unwrap(), z);
+
+        // A packed list of every packable kind comes back packed and the same, byte for byte
+        // in typed JSON (-0.0, ints of every width, bytes, long strings); a list turned into a
+        // list of values by one dict comes back with the dict where it was.
+        let kinds = |i: i64| match i % 7 {
+            0 => Value::Int(i << (i % 60)),
+            1 => Value::Float(if i % 2 == 0 { -0.0 } else { i as f64 / 3.0 }),
+            2 => Value::Bytes(vec![0xff, (i % 256) as u8].into()),
+            3 => Value::str(&"é".repeat((i % 256) as usize)),
+            4 => Value::Bool(i % 2 == 0),
+            5 => Value::Null,
+            _ => Value::str(&format!("v{i}")),
+        };
+        let packed: List = (0..6000).map(kinds).collect();
+        assert!(packed.is_packed());
+        let v = Value::List(Box::new(packed));
+        let back = join(split_value(&v).unwrap()).unwrap();
+        assert_eq!(
+            okdb_value::json::to_string(&back),
+            okdb_value::json::to_string(&v)
+        );
+        let Value::List(back) = back else {
+            unreachable!()
+        };
+        assert!(back.is_packed());
+        let Value::List(mut mixed) = v else {
+            unreachable!()
+        };
+        mixed.insert(3000, Value::Dict(Dict::new()));
+        assert!(!mixed.is_packed());
+        let v = Value::List(mixed);
+        let back = join(split_value(&v).unwrap()).unwrap();
+        assert_eq!(
+            okdb_value::json::to_string(&back),
+            okdb_value::json::to_string(&v)
+        );
     }
 
     #[test]
