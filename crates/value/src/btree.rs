@@ -62,18 +62,23 @@ impl<T> Node<T> {
 }
 
 impl<T> Branch<T> {
-    /// The child holding position `i` and the position within it; `i == len` goes to the end
-    /// of the last child.
-    fn locate(&self, mut i: usize) -> (usize, usize) {
-        let last = self.sizes.len() - 1;
-        for (c, &n) in self.sizes.iter().enumerate() {
-            if i < n || c == last {
-                return (c, i);
-            }
-            i -= n;
-        }
-        unreachable!("a branch has children")
+    fn locate(&self, i: usize) -> (usize, usize) {
+        locate(&self.sizes, i)
     }
+}
+
+/// In a branch whose children hold `sizes` items, the child holding position `i` and the
+/// position within it; `i == len` goes to the end of the last child. (`packed.rs`'s tree
+/// counts the same way.)
+pub(crate) fn locate(sizes: &[usize], mut i: usize) -> (usize, usize) {
+    let last = sizes.len() - 1;
+    for (c, &n) in sizes.iter().enumerate() {
+        if i < n || c == last {
+            return (c, i);
+        }
+        i -= n;
+    }
+    unreachable!("a branch has children")
 }
 
 #[derive(Clone)]

@@ -314,45 +314,63 @@ impl Chunk {
         self.n - 1
     }
 
-    fn items(&self, from: usize, to: usize) -> ChunkItems<'_> {
-        ChunkItems {
-            chunk: self,
-            i: from,
-            to,
+    /// Item `i`'s code and the end of its payload, which starts at `at`: one step of every
+    /// walk through a chunk.
+    #[inline]
+    fn step(&self, i: usize, at: usize) -> (u8, usize) {
+        let code = self.buf[i];
+        (code, at + size_from_start(code, &self.buf, at))
+    }
+
+    /// Items `from..to` as (code, payload), in order.
+    fn payloads(&self, from: usize, to: usize) -> Payloads<'_> {
+        Payloads {
+            codes: self.buf[from..to].iter(),
+            buf: &self.buf,
             at: self.start(from),
         }
     }
 }
 
-/// Items `i..to` of a chunk, decoded in order.
-#[derive(Clone)]
-struct ChunkItems<'a> {
-    chunk: &'a Chunk,
-    i: usize,
-    to: usize,
+/// Items of a chunk as (code, payload), in order.
+struct Payloads<'a> {
+    codes: std::slice::Iter<'a, u8>,
+    buf: &'a [u8],
+    /// Where the next item's payload starts.
     at: usize,
 }
 
-impl Iterator for ChunkItems<'_> {
-    type Item = Value;
+impl<'a> Iterator for Payloads<'a> {
+    type Item = (u8, &'a [u8]);
 
     #[inline]
-    fn next(&mut self) -> Option<Value> {
-        if self.i >= self.to {
-            return None;
-        }
-        let buf = &self.chunk.buf;
-        let code = buf[self.i];
-        let end = self.at + size_from_start(code, buf, self.at);
-        let v = decode(code, &buf[self.at..end]);
+    fn next(&mut self) -> Option<(u8, &'a [u8])> {
+        let &code = self.codes.next()?;
+        let end = self.at + size_from_start(code, self.buf, self.at);
+        let p = &self.buf[self.at..end];
         self.at = end;
-        self.i += 1;
-        Some(v)
+        Some((code, p))
     }
+}
 
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.to - self.i;
-        (n, Some(n))
+/// Items of a range of chunks as (code, payload), in order.
+struct Spans<'a> {
+    parts: std::vec::IntoIter<(&'a Chunk, usize, usize)>,
+    cur: Option<Payloads<'a>>,
+}
+
+impl<'a> Iterator for Spans<'a> {
+    type Item = (u8, &'a [u8]);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u8, &'a [u8])> {
+        loop {
+            if let Some(x) = self.cur.as_mut().and_then(Iterator::next) {
+                return Some(x);
+            }
+            let (c, a, b) = self.parts.next()?;
+            self.cur = Some(c.payloads(a, b));
+        }
     }
 }
 
@@ -388,17 +406,8 @@ impl Node {
 }
 
 impl Branch {
-    /// The child holding position `i` and the position within it; `i == len` goes to the end
-    /// of the last child.
-    fn locate(&self, mut i: usize) -> (usize, usize) {
-        let last = self.sizes.len() - 1;
-        for (c, &n) in self.sizes.iter().enumerate() {
-            if i < n || c == last {
-                return (c, i);
-            }
-            i -= n;
-        }
-        unreachable!("a branch has children")
+    fn locate(&self, i: usize) -> (usize, usize) {
+        crate::btree::locate(&self.sizes, i)
     }
 }
 
@@ -471,37 +480,37 @@ impl Packed {
         v
     }
 
-    /// Items `a..b`, decoded in order: O(log n) to reach, then O(1) each.
-    pub fn range(&self, a: usize, b: usize) -> Iter<'_> {
+    /// The chunks holding items `a..b` (clamped), each with the range of its own items.
+    fn parts(&self, a: usize, b: usize) -> Vec<(&Chunk, usize, usize)> {
         let b = b.min(self.len());
         let mut parts = Vec::new();
         if a < b {
             chunks(&self.root, a, b, &mut parts);
         }
-        Iter {
-            parts: parts.into_iter(),
+        parts
+    }
+
+    fn spans(&self, a: usize, b: usize) -> Spans<'_> {
+        Spans {
+            parts: self.parts(a, b).into_iter(),
             cur: None,
         }
+    }
+
+    /// Items `a..b`, decoded in order: O(log n) to reach, then O(1) each.
+    pub fn range(&self, a: usize, b: usize) -> Iter<'_> {
+        Iter(self.spans(a, b))
     }
 
     /// Calls `f` with each item in order, stopping at its first error: a tight loop over each
     /// chunk, for folds (SUM and the like).
     pub fn try_for_each<E>(&self, mut f: impl FnMut(&Value) -> Result<(), E>) -> Result<(), E> {
-        fn walk<E>(node: &Node, f: &mut impl FnMut(&Value) -> Result<(), E>) -> Result<(), E> {
-            match node {
-                Node::Leaf(c) => {
-                    let mut at = c.n;
-                    for &code in &c.buf[..c.n] {
-                        let end = at + size_from_start(code, &c.buf, at);
-                        f(&decode(code, &c.buf[at..end]))?;
-                        at = end;
-                    }
-                    Ok(())
-                }
-                Node::Branch(b) => b.children.iter().try_for_each(|c| walk(c, f)),
+        for (c, a, b) in self.parts(0, self.len()) {
+            for (code, p) in c.payloads(a, b) {
+                f(&decode(code, p))?;
             }
         }
-        walk(&self.root, &mut f)
+        Ok(())
     }
 
     /// Positions of the items equal to `x`, in order, or from the end when `rev`. A string,
@@ -526,12 +535,9 @@ impl Packed {
             // Too long to pack: no item is equal.
             return Box::new(std::iter::empty());
         }
-        let mut parts = Vec::new();
-        if self.len() > 0 {
-            chunks(&self.root, 0, self.len(), &mut parts);
-        }
         let mut base = 0;
-        let parts: Vec<(&Chunk, usize)> = parts
+        let parts: Vec<(&Chunk, usize)> = self
+            .parts(0, self.len())
             .into_iter()
             .map(|(c, _, _)| {
                 base += c.n;
@@ -540,17 +546,14 @@ impl Packed {
             .collect();
         let found = move |(c, base): (&Chunk, usize)| -> Vec<usize> {
             let mut out = Vec::new();
-            let mut at = c.n;
-            for (i, &code) in c.buf[..c.n].iter().enumerate() {
-                let end = at + size_from_start(code, &c.buf, at);
+            for (i, (code, p)) in c.payloads(0, c.n).enumerate() {
                 let hit = match &want {
-                    Some((w, p)) => code == *w && c.buf[at..end] == p[..],
-                    None => decode(code, &c.buf[at..end]) == *x,
+                    Some((w, wp)) => code == *w && p == &wp[..],
+                    None => decode(code, p) == *x,
                 };
                 if hit {
                     out.push(base + i);
                 }
-                at = end;
             }
             if rev {
                 out.reverse();
@@ -564,38 +567,21 @@ impl Packed {
         }
     }
 
-    /// The items chunk by chunk, decoded.
-    pub fn chunks(&self) -> impl Iterator<Item = Vec<Value>> + '_ {
-        let mut parts = Vec::new();
-        if self.len() > 0 {
-            chunks(&self.root, 0, self.len(), &mut parts);
-        }
-        parts.into_iter().map(|(c, a, b)| c.items(a, b).collect())
-    }
-
-    /// The items chunk by chunk from the end, each chunk decoded in order.
-    pub fn chunks_rev(&self) -> impl Iterator<Item = Vec<Value>> + '_ {
-        let mut parts = Vec::new();
-        if self.len() > 0 {
-            chunks(&self.root, 0, self.len(), &mut parts);
+    /// The items chunk by chunk (from the last chunk when `rev`), each chunk decoded in
+    /// order.
+    pub fn chunks(&self, rev: bool) -> impl Iterator<Item = Vec<Value>> + '_ {
+        let mut parts = self.parts(0, self.len());
+        if rev {
+            parts.reverse();
         }
         parts
             .into_iter()
-            .rev()
-            .map(|(c, a, b)| c.items(a, b).collect())
+            .map(|(c, a, b)| c.payloads(a, b).map(|(code, p)| decode(code, p)).collect())
     }
 
     /// Items `a..b` as a reply writes them ([`Raw`]).
     pub fn raw_range(&self, a: usize, b: usize) -> RawIter<'_> {
-        let b = b.min(self.len());
-        let mut parts = Vec::new();
-        if a < b {
-            chunks(&self.root, a, b, &mut parts);
-        }
-        RawIter {
-            parts: parts.into_iter(),
-            cur: None,
-        }
+        RawIter(self.spans(a, b))
     }
 
     /// The leaves in order, shared (an owned walk, for a cursor that outlives a borrow).
@@ -656,23 +642,14 @@ fn chunks<'a>(node: &'a Node, a: usize, b: usize, out: &mut Vec<(&'a Chunk, usiz
 }
 
 /// Items of a range of a packed sequence, decoded in order.
-pub(crate) struct Iter<'a> {
-    parts: std::vec::IntoIter<(&'a Chunk, usize, usize)>,
-    cur: Option<ChunkItems<'a>>,
-}
+pub(crate) struct Iter<'a>(Spans<'a>);
 
 impl Iterator for Iter<'_> {
     type Item = Value;
 
     #[inline]
     fn next(&mut self) -> Option<Value> {
-        loop {
-            if let Some(v) = self.cur.as_mut().and_then(Iterator::next) {
-                return Some(v);
-            }
-            let (c, a, b) = self.parts.next()?;
-            self.cur = Some(c.items(a, b));
-        }
+        self.0.next().map(|(code, p)| decode(code, p))
     }
 }
 
@@ -684,34 +661,18 @@ pub(crate) enum Raw<'a> {
 }
 
 /// Items of a range of a packed sequence as [`Raw`]s.
-pub(crate) struct RawIter<'a> {
-    parts: std::vec::IntoIter<(&'a Chunk, usize, usize)>,
-    /// The chunk being read, the next item, the end, and the next item's payload offset.
-    cur: Option<(&'a Chunk, usize, usize, usize)>,
-}
+pub(crate) struct RawIter<'a>(Spans<'a>);
 
 impl<'a> Iterator for RawIter<'a> {
     type Item = Raw<'a>;
 
     #[inline]
     fn next(&mut self) -> Option<Raw<'a>> {
-        loop {
-            if let Some((c, i, to, at)) = &mut self.cur {
-                if *i < *to {
-                    let code = c.buf[*i];
-                    let end = *at + size_from_start(code, &c.buf, *at);
-                    let p = &c.buf[*at..end];
-                    (*at, *i) = (end, *i + 1);
-                    return Some(match code {
-                        0..=SHORT_STR_MAX => Raw::Text(p),
-                        LONG_STR | BYTES => Raw::Text(&p[2..p.len() - 2]),
-                        _ => Raw::Value(decode(code, p)),
-                    });
-                }
-            }
-            let (c, a, b) = self.parts.next()?;
-            self.cur = Some((c, a, b, c.start(a)));
-        }
+        self.0.next().map(|(code, p)| match code {
+            0..=SHORT_STR_MAX => Raw::Text(p),
+            LONG_STR | BYTES => Raw::Text(&p[2..p.len() - 2]),
+            _ => Raw::Value(decode(code, p)),
+        })
     }
 }
 
@@ -742,11 +703,9 @@ impl Iterator for Cursor {
         loop {
             if let Some(Node::Leaf(c)) = self.leaf.as_deref() {
                 if self.i < c.n {
-                    let code = c.buf[self.i];
-                    let end = self.at + size_from_start(code, &c.buf, self.at);
+                    let (code, end) = c.step(self.i, self.at);
                     let v = decode(code, &c.buf[self.at..end]);
-                    self.at = end;
-                    self.i += 1;
+                    (self.at, self.i) = (end, self.i + 1);
                     return Some(v);
                 }
             }
@@ -891,7 +850,7 @@ mod tests {
         match node {
             Node::Leaf(c) => {
                 assert!(c.n <= CHUNK_ITEMS && c.bytes() <= CHUNK_BYTES);
-                assert_eq!(c.items(0, c.n).count(), c.n);
+                assert_eq!(c.payloads(0, c.n).count(), c.n);
                 c.n
             }
             Node::Branch(b) => {
