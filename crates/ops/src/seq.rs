@@ -393,9 +393,15 @@ pub fn delete_slice(
     if s.count == 0 {
         return Ok(0);
     }
-    if let (Some((a, b)), Value::List(l)) = (s.contiguous(), &mut *v) {
-        let mut tail = l.split_off(a);
-        l.append(tail.split_off(b - a));
+    if let Value::List(l) = v {
+        match s.contiguous() {
+            Some((a, b)) => l.remove_range(a, b),
+            None => {
+                let mut at: Vec<usize> = s.positions().collect();
+                at.sort_unstable();
+                l.remove_positions(&at);
+            }
+        }
         return Ok(s.count);
     }
     let mut gone = vec![false; n];
@@ -403,13 +409,6 @@ pub fn delete_slice(
         gone[i] = true;
     }
     match v {
-        Value::List(l) => {
-            let mut i = 0;
-            l.retain(|_| {
-                i += 1;
-                !gone[i - 1]
-            });
-        }
         Value::Str(t) => {
             let kept: String = t
                 .as_str()
@@ -513,25 +512,8 @@ pub fn remove(verb: &'static str, v: &mut Value, x: &Value, count: i64) -> Resul
         n => n.unsigned_abs() as usize,
     };
     let mut at: Vec<usize> = l.positions_of(x, count < 0).take(want).collect();
-    if at.len() > 64 && at.len() > l.len() / 16 {
-        // Many: one pass that keeps the rest, instead of a removal each.
-        at.sort_unstable();
-        let mut gone = at.iter().peekable();
-        let mut i = 0;
-        l.retain(|_| {
-            i += 1;
-            let drop = gone.peek() == Some(&&(i - 1));
-            if drop {
-                gone.next();
-            }
-            !drop
-        });
-        return Ok(at.len());
-    }
-    at.sort_unstable_by(|a, b| b.cmp(a));
-    for k in &at {
-        l.remove(*k);
-    }
+    at.sort_unstable();
+    l.remove_positions(&at);
     Ok(at.len())
 }
 

@@ -1,8 +1,9 @@
 //! okdb's typed values.
 //!
 //! [`Value`] is the one value model shared by the engine, the server, the client and (later) the
-//! language. Containers are persistent structures (`imbl`), so cloning any value is O(1) and old
-//! versions can be kept by transactions, checkpoints and scripts at no copying cost.
+//! language. Containers are persistent structures (B-trees and `imbl` vectors whose nodes are
+//! shared through `Arc`), so cloning any value is O(1) and old versions can be kept by
+//! transactions, checkpoints and scripts at no copying cost.
 //!
 //! Adding a type of SPEC.md §1 means: a variant here, its declaration in [`types::TYPES`] (name,
 //! Redis name, capabilities) and its position in `Value::rank_index`, its literal in [`literal`]
@@ -148,10 +149,10 @@ impl Value {
         type Items<'a> = Box<dyn Iterator<Item = (Option<&'a str>, &'a Value)> + 'a>;
         fn children(v: &Value) -> Option<Items<'_>> {
             match v {
-                Value::List(l) => Some(Box::new(l.leaves_ref().map(|x| (None, x)))),
+                Value::List(l) => Some(Box::new(l.items_ref().map(|x| (None, x)))),
                 Value::Set(s) => Some(Box::new(s.iter().map(|x| (None, x)))),
                 Value::Dict(d) => Some(Box::new(d.iter().map(|(k, x)| (Some(k.as_str()), x)))),
-                Value::Deque(d) => Some(Box::new(d.items.leaves_ref().map(|x| (None, x)))),
+                Value::Deque(d) => Some(Box::new(d.items.items_ref().map(|x| (None, x)))),
                 Value::PQueue(q) => {
                     Some(Box::new(q.iter().flat_map(|(p, x)| [(None, p), (None, x)])))
                 }

@@ -10,13 +10,17 @@
 //!   tree of values (`imbl::Vector`), read by reference, which a scan over stored records needs.
 //!
 //! A packed list becomes a list of values the first time an item that does not pack is put in
-//! (O(n), once); it does not go back. Reads hand out [`Cow`]s: borrowed from a list of values,
-//! owned (decoded) from a packed one.
+//! (O(n), once); it does not go back, though a list built anew (`collect`, a checkpoint load)
+//! starts packed. Reads hand out [`Cow`]s: borrowed from a list of values, owned (decoded) from
+//! a packed one.
+//!
+//! A third form, a **pick** ([`List::pick`]), is a list of positions into a list of values:
+//! what the language's planned scan answers, read in place; any change first settles it into a
+//! list of values of its own.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
-
 use std::sync::Arc;
 
 use crate::packed::{self, Packed};
@@ -123,7 +127,7 @@ impl List {
     pub fn iter_rev(&self) -> Box<dyn Iterator<Item = Cow<'_, Value>> + '_> {
         match &self.0 {
             Repr::Packed(p) => Box::new(
-                p.chunks_rev()
+                p.chunks(true)
                     .flat_map(|c| c.into_iter().rev())
                     .map(Cow::Owned),
             ),
@@ -156,46 +160,31 @@ impl List {
     ) -> Box<dyn Iterator<Item = usize> + 'a> {
         match &self.0 {
             Repr::Packed(p) => p.positions_of(x, rev),
-            Repr::Values(v) if rev => {
-                let n = v.len();
+            _ if rev => {
+                let n = self.len();
                 Box::new(
-                    v.iter()
-                        .rev()
+                    self.iter_rev()
                         .enumerate()
-                        .filter(move |(_, i)| *i == x)
+                        .filter(move |(_, i)| **i == *x)
                         .map(move |(k, _)| n - 1 - k),
                 )
             }
-            Repr::Values(v) => Box::new(
-                v.iter()
+            _ => Box::new(
+                self.iter()
                     .enumerate()
-                    .filter(move |(_, i)| *i == x)
+                    .filter(move |(_, i)| **i == *x)
                     .map(|(k, _)| k),
             ),
-            Repr::Picked { .. } => {
-                let hits: Vec<usize> = self
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, i)| **i == *x)
-                    .map(|(k, _)| k)
-                    .collect();
-                if rev {
-                    Box::new(hits.into_iter().rev())
-                } else {
-                    Box::new(hits.into_iter())
-                }
-            }
         }
     }
 
     /// Keeps the items `keep` is true for, in order.
+    ///
+    /// Built anew in one pass. (`imbl::Vector::retain`, which swaps items through a
+    /// `FocusMut`, crashed with SIGSEGV in this module's tests on a vector shaped by pushes at
+    /// both ends, inserts, splits and appends.)
     pub fn retain(&mut self, mut keep: impl FnMut(&Value) -> bool) {
-        match &mut self.0 {
-            Repr::Values(v) => v.retain(|x| keep(x)),
-            Repr::Packed(_) | Repr::Picked { .. } => {
-                *self = self.values().filter(|x| keep(x)).collect()
-            }
-        }
+        *self = self.values().filter(|x| keep(x)).collect();
     }
 
     /// Items `a..b` as a reply writes them: a packed string's or bytes' own bytes, lent from
@@ -219,15 +208,15 @@ impl List {
     /// list decodes a chunk at a time.
     pub fn leaves(&self) -> Box<dyn Iterator<Item = Cow<'_, [Value]>> + '_> {
         match &self.0 {
-            Repr::Packed(p) => Box::new(p.chunks().map(Cow::Owned)),
+            Repr::Packed(p) => Box::new(p.chunks(false).map(Cow::Owned)),
             Repr::Values(v) => Box::new(v.leaves().map(Cow::Borrowed)),
             Repr::Picked { .. } => Box::new(std::iter::once(Cow::Owned(self.values().collect()))),
         }
     }
 
-    /// The items of a list of values by reference; none for a packed list (whose items are
-    /// decoded, so cannot be lent).
-    pub(crate) fn leaves_ref(&self) -> impl Iterator<Item = &Value> + '_ {
+    /// The items of a list of values or of a pick, by reference; none for a packed list
+    /// (whose items are decoded, so cannot be lent).
+    pub(crate) fn items_ref(&self) -> impl Iterator<Item = &Value> + '_ {
         let (values, picked) = match &self.0 {
             Repr::Values(v) => (Some(v.iter()), None),
             Repr::Picked { source, at } => (None, Some(Picks::new(source, at))),
@@ -387,25 +376,59 @@ impl List {
         out
     }
 
-    /// Keeps only items `a..b` (clamped to the list), in O(log n) for a list of values and in
-    /// O(min(kept, removed)) item moves for a packed one (Redis's `LTRIM` capping a list pays
-    /// for the few items it drops, not for the list).
-    pub fn keep_range(&mut self, a: usize, b: usize) {
+    /// Removes items `a..b` (clamped to the list): O(log n) for a list of values; for a packed
+    /// one, a removal per item when they are fewer than the items kept, else the kept ones
+    /// rebuilt, so it costs O(min(removed, kept)) item moves (Redis's `LTRIM` capping a list
+    /// pays for the few items it drops, not for the list).
+    pub fn remove_range(&mut self, a: usize, b: usize) {
         let n = self.len();
         let b = b.min(n);
         let a = a.min(b);
-        if !self.is_packed() {
-            *self = self.slice(a, b);
+        if a == b {
             return;
         }
-        if b - a <= n - (b - a) {
-            *self = self.values_range(a, b);
-            return;
+        self.settle();
+        match &mut self.0 {
+            Repr::Values(v) => {
+                let mut tail = v.split_off(a);
+                v.append(tail.split_off(b - a));
+            }
+            Repr::Packed(p) if b - a <= n - (b - a) => {
+                for _ in a..b {
+                    p.remove(a);
+                }
+            }
+            Repr::Packed(_) => {
+                let kept = self.range(0, a).chain(self.range(b, n));
+                *self = kept.map(Cow::into_owned).collect();
+            }
+            Repr::Picked { .. } => unreachable!("settled"),
         }
-        self.truncate(b);
-        for _ in 0..a {
-            self.pop_front();
+    }
+
+    /// Removes the items at positions `at` (ascending, distinct): a removal each when they
+    /// are few, one pass keeping the rest when they are many.
+    pub fn remove_positions(&mut self, at: &[usize]) {
+        if at.len() > 64 && at.len() > self.len() / 16 {
+            let mut next = at.iter().peekable();
+            let mut i = 0;
+            self.retain(|_| {
+                let gone = next.next_if_eq(&&i).is_some();
+                i += 1;
+                !gone
+            });
+        } else {
+            for &k in at.iter().rev() {
+                self.remove(k);
+            }
         }
+    }
+
+    /// Keeps only items `a..b` (clamped to the list), as [`List::remove_range`] of the rest.
+    pub fn keep_range(&mut self, a: usize, b: usize) {
+        let b = b.min(self.len());
+        self.remove_range(b, self.len());
+        self.remove_range(0, a);
     }
 
     /// Splits off items `at..` into a new list.
@@ -423,19 +446,7 @@ impl List {
 
     /// Keeps the first `n` items.
     pub fn truncate(&mut self, n: usize) {
-        self.settle();
-        match &mut self.0 {
-            Repr::Values(v) => v.truncate(n),
-            Repr::Picked { .. } => unreachable!("settled"),
-            Repr::Packed(p) => {
-                if n == 0 {
-                    *p = Packed::default();
-                }
-                while p.len() > n {
-                    p.remove(p.len() - 1);
-                }
-            }
-        }
+        self.remove_range(n, self.len());
     }
 
     pub fn clear(&mut self) {
@@ -866,6 +877,19 @@ mod tests {
                 let mut k = l.clone();
                 k.keep_range(a, b);
                 assert!(k.values().eq(model[a..b].iter().cloned()));
+                let mut r = l.clone();
+                r.remove_range(a, b);
+                let mut m = model.clone();
+                m.drain(a..b);
+                assert!(r.values().eq(m.iter().cloned()));
+            }
+            // Scattered removals, few (one by one) and many (one pass).
+            for step in [97, 3] {
+                let at: Vec<usize> = (0..model.len()).step_by(step).collect();
+                let mut r = l.clone();
+                r.remove_positions(&at);
+                let kept = model.iter().enumerate().filter(|(i, _)| i % step != 0);
+                assert!(r.values().eq(kept.map(|(_, v)| v.clone())));
             }
             l.truncate(10);
             model.truncate(10);
