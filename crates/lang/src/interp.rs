@@ -871,14 +871,14 @@ impl<'h> Interp<'h> {
         // Only the comprehension evaluated right after `eval_pickable` may answer a pick.
         let pick_ok = std::mem::take(&mut self.pick_ok);
         if let Some(scan) = c.plan.as_deref().filter(|p| p.yields_item) {
-            match self.run_scan(scan)? {
-                Some(v) if pick_ok => return Ok(v),
-                Some(Val::V(Value::List(l))) => {
-                    let items = l.values().map(Val::V).collect();
-                    return Ok(self.new_list(items));
-                }
-                Some(v) => return Ok(v),
-                None => {}
+            if let Some(v) = self.run_scan(scan)? {
+                return Ok(match v {
+                    // Elsewhere the matches are the script's own list, as the interpreter's.
+                    Val::V(Value::List(l)) if !pick_ok => {
+                        self.new_list(l.values().map(Val::V).collect())
+                    }
+                    v => v,
+                });
             }
         }
         match c.kind {
