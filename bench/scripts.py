@@ -33,6 +33,7 @@ import asyncio
 import io
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -51,8 +52,11 @@ def bench(server, argv, requests, pipeline=1, randoms=False):
         cmd += ["-P", str(pipeline)]
     if randoms:
         cmd += ["-r", "1000000"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     r = compare.redis_benchmark(cmd + argv, server.pid, requests)
-    return r["ops"], r["cpu_us"]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / requests * 1e6
+    return r["ops"], r["cpu_us"], client
 
 
 async def tx_client(port, commands, rounds):
@@ -151,6 +155,8 @@ def main():
         for s in servers.values():
             s.cli("SET", "k", "0")
         work = [
+            # No script: the rate redis-benchmark itself can drive on this machine.
+            ("PING, no script", 1, {"redis": ["PING"], "okdb": ["PING"]}, False),
             ("script", 1, {"redis": ["EVALSHA", sha, "1", "k"], "okdb": ["RUN", RUN]}, False),
             ("script", 16, {"redis": ["EVALSHA", sha, "1", "k"], "okdb": ["RUN", RUN]}, False),
             ("script args", 1, {"redis": ["EVALSHA", sha, "1", "k"], "okdb": ["RUN", RUN_ARGS, "k"]}, False),
@@ -195,6 +201,12 @@ def main():
         closer = "EXEC" if opener == "MULTI" else "END"
         print(f"| tx of 3 INCR: Redis MULTI/EXEC vs okdb {opener}/{closer} | 50 conns | {r_ops:,.0f} | "
               f"{o_ops:,.0f} | {compare.ratio(o_ops, r_ops)} | {r_cpu:.2f} | {o_cpu:.2f} | {compare.ratio(o_cpu, r_cpu)} |")
+    ceiling = med(("PING, no script", 1, "okdb"), 2)
+    script_client = med(("script", 1, "okdb"), 2)
+    print(f"\nredis-benchmark's own CPU per request at -c 50 (one thread): {ceiling:.2f} µs for "
+          f"PING, {script_client:.2f} µs for the okdb script, so it drives at most about "
+          f"{1e6 / script_client:,.0f} requests/s whatever the server; Redis's script rate is "
+          f"{med(('script', 1, 'redis'), 0) / (1e6 / script_client):.2f} of that bound.")
     print(f"\nAfter the run Redis held {redis_scripts:,} cached scripts (it keeps every EVAL's script "
           "until SCRIPT FLUSH); okdb's cache holds at most 1,024 scripts and 8 MiB of source.\n")
     print_scans(args.records, scans)

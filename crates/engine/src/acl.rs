@@ -1086,7 +1086,7 @@ fn has_subcommands(name: &str) -> bool {
 
 /// Checks a command against a user: may it run it, with these keys and channels, in this
 /// keyspace? `keyspace` is the connection's.
-pub fn check(user: &User, index: usize, args: &[Bytes], keyspace: &str) -> Result<(), Denied> {
+pub fn check(user: &User, index: usize, args: &[&[u8]], keyspace: &str) -> Result<(), Denied> {
     let spec = &COMMANDS[index];
     let sub = if has_subcommands(spec.name) {
         args.get(1).map(|b| &b[..])
@@ -1169,8 +1169,8 @@ pub fn check(user: &User, index: usize, args: &[Bytes], keyspace: &str) -> Resul
 }
 
 /// Keyspaces a command reaches besides the connection's (None: all of them).
-fn spec_keyspaces(name: &str, args: &[Bytes]) -> Vec<Option<String>> {
-    let text = |b: &Bytes| String::from_utf8_lossy(b).into_owned();
+fn spec_keyspaces(name: &str, args: &[&[u8]]) -> Vec<Option<String>> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     match name {
         "USE" | "SELECT" => args.get(1).map(|a| vec![Some(text(a))]).unwrap_or_default(),
         "MOVE" => args.get(2).map(|a| vec![Some(text(a))]).unwrap_or_default(),
@@ -1200,11 +1200,11 @@ fn spec_keyspaces(name: &str, args: &[Bytes]) -> Vec<Option<String>> {
     }
 }
 
-fn check_channels(user: &User, name: &str, args: &[Bytes]) -> Result<(), Denied> {
+fn check_channels(user: &User, name: &str, args: &[&[u8]]) -> Result<(), Denied> {
     if user.all_channels {
         return Ok(());
     }
-    let (list, patterns): (&[Bytes], bool) = match name {
+    let (list, patterns): (&[&[u8]], bool) = match name {
         "PUBLISH" | "SPUBLISH" => (args.get(1..2).unwrap_or(&[]), false),
         "SUBSCRIBE" | "SSUBSCRIBE" => (&args[1..], false),
         "PSUBSCRIBE" => (&args[1..], true),
@@ -1264,6 +1264,7 @@ mod tests {
     fn allowed(u: &User, line: &str) -> Result<(), String> {
         let a = args(line);
         let i = crate::command::lookup_index(&a[0]).expect("a command");
+        let a = crate::args::borrowed(&a);
         check(u, i, &a, "0").map_err(|d| d.error().to_string())
     }
 
@@ -1381,12 +1382,18 @@ mod tests {
             "it lists the allowed ones only"
         );
         let mut a = args("GET k");
-        assert!(check(&u, crate::command::lookup_index(b"GET").unwrap(), &a, "t-1").is_ok());
+        assert!(check(
+            &u,
+            crate::command::lookup_index(b"GET").unwrap(),
+            &crate::args::borrowed(&a),
+            "t-1"
+        )
+        .is_ok());
         a = args("COPY k k2 DB t-2 DB other");
         assert!(check(
             &u,
             crate::command::lookup_index(b"COPY").unwrap(),
-            &a,
+            &crate::args::borrowed(&a),
             "t-1"
         )
         .is_err());
@@ -1394,7 +1401,7 @@ mod tests {
         assert!(check(
             &u,
             crate::command::lookup_index(b"MOVE").unwrap(),
-            &a,
+            &crate::args::borrowed(&a),
             "t-1"
         )
         .is_err());

@@ -6,6 +6,22 @@ use okdb_value::Value;
 
 use crate::CmdError;
 
+/// A request's arguments as a handler reads them: slices of the request, borrowed for the call
+/// (no reference count per argument). Owned arguments (a queued MULTI command, a parked one, a
+/// script's call, a journal record) are lent as [`borrowed`] slices.
+pub type Args<'a> = smallvec::SmallVec<[&'a [u8]; 8]>;
+
+/// Owned arguments as the slices a handler takes.
+pub fn borrowed(args: &[Bytes]) -> Args<'_> {
+    args.iter().map(|a| &a[..]).collect()
+}
+
+/// Borrowed arguments copied, for a command kept past its request (a MULTI queue, a parked
+/// command, a journal record).
+pub fn owned(args: &[&[u8]]) -> Vec<Bytes> {
+    args.iter().map(|a| Bytes::copy_from_slice(a)).collect()
+}
+
 /// An argument as a value under a literal mode (SPEC.md §1): faithful never fails.
 pub fn value(mode: Literals, arg: &[u8]) -> Result<Value, CmdError> {
     let v = mode.parse(arg).map_err(|e| CmdError::err(e.to_string()))?;
@@ -46,6 +62,6 @@ pub fn text(arg: &[u8]) -> Result<&str, CmdError> {
 }
 
 /// True if the argument is the keyword `word` (ASCII, any case).
-pub fn is(arg: &Bytes, word: &str) -> bool {
+pub fn is(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())
 }

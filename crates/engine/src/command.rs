@@ -6,16 +6,14 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use bytes::Bytes;
-
 use crate::acl::Access;
 use crate::{CmdError, Ctx, Reply};
 
-pub type Handler = fn(&mut Ctx, &[Bytes]) -> Result<Reply, CmdError>;
+pub type Handler = fn(&mut Ctx, &[&[u8]]) -> Result<Reply, CmdError>;
 
 /// Names a command's keys exactly, each with how the command uses it
 /// (crate::commands::keyspec), where (first, last, step) cannot.
-pub type KeyFinder = fn(&[Bytes], &mut dyn FnMut(&[u8], Access));
+pub type KeyFinder = fn(&[&[u8]], &mut dyn FnMut(&[u8], Access));
 
 /// Command flags, as bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +103,7 @@ impl CommandSpec {
     }
 
     /// Calls `f` with each key of this call and how it is used: exact, for the ACL check.
-    pub fn each_key(&self, args: &[Bytes], f: &mut dyn FnMut(&[u8], Access)) {
+    pub fn each_key(&self, args: &[&[u8]], f: &mut dyn FnMut(&[u8], Access)) {
         if let Some(find) = self.find_keys {
             if args.len() as i32 >= self.arity.abs() {
                 find(args, f);
@@ -134,7 +132,7 @@ impl CommandSpec {
     /// The arguments in key positions (Redis's first/last/step). For commands whose options
     /// follow the keys (`SET k v EX 10`) this may include option words: a superset is safe
     /// where it is used (marking keys changed).
-    pub fn keys<'a>(&self, args: &'a [Bytes]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    pub fn keys<'a>(&self, args: &'a [&'a [u8]]) -> impl Iterator<Item = &'a [u8]> + 'a {
         let n = args.len() as i32;
         let first = self.first_key;
         let last = if self.last_key < 0 {

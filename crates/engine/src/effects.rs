@@ -378,10 +378,7 @@ pub(crate) mod tests {
     }
 
     fn run(engine: &Engine, session: &mut crate::Session, cmd: &str) -> crate::Reply {
-        let args: Vec<Bytes> = cmd
-            .split_whitespace()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect();
+        let args: Vec<&[u8]> = cmd.split_whitespace().map(str::as_bytes).collect();
         engine.lock().execute(session, &args)
     }
 
@@ -503,9 +500,7 @@ pub(crate) mod tests {
         effects_of(&queue);
         let (reply, now) = {
             let mut exec = engine.lock_at(1_000_000);
-            let args: Vec<Bytes> = ["EXPIRE", "t", "10"]
-                .map(|a| Bytes::from_static(a.as_bytes()))
-                .to_vec();
+            let args: [&[u8]; 3] = [b"EXPIRE", b"t", b"10"];
             (exec.execute(&mut s, &args), 1_000_000)
         };
         assert_eq!(reply, crate::Reply::Int(1));
@@ -667,7 +662,9 @@ pub(crate) mod tests {
                     .split_whitespace()
                     .map(|s| Bytes::copy_from_slice(s.as_bytes()))
                     .collect();
-                engine.lock_at(now).execute(&mut s, &args);
+                engine
+                    .lock_at(now)
+                    .execute(&mut s, &crate::args::borrowed(&args));
                 records.extend(queue.take(Duration::ZERO));
             }
             let copy = Engine::new(Config::default());
@@ -712,9 +709,7 @@ pub(crate) mod tests {
                 assert!(n > 0, "seed {seed}: no {what} effect");
             }
             // Both at the same clock, so the same keys have expired.
-            engine
-                .lock_at(now)
-                .execute(&mut s, &[Bytes::from_static(b"PING")]);
+            engine.lock_at(now).execute(&mut s, &[&b"PING"[..]]);
             assert_eq!(contents(&copy), contents(&engine), "seed {seed}");
         }
     }

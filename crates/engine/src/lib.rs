@@ -11,7 +11,8 @@
 //! let engine = Engine::new(Config::default());
 //! let mut session = engine.connect("127.0.0.1:5000".into()).unwrap();
 //! let mut exec = engine.lock();
-//! let reply = exec.execute(&mut session, &["SET".into(), "k".into(), "5".into()]);
+//! // The arguments are borrowed: the server lends slices of the request it read.
+//! let reply = exec.execute(&mut session, &[&b"SET"[..], b"k", b"5"]);
 //! assert_eq!(reply, okdb_engine::Reply::Ok);
 //! ```
 
@@ -26,7 +27,7 @@ use okdb_value::Value;
 use smol_str::SmolStr;
 
 pub mod acl;
-mod args;
+pub mod args;
 pub mod command;
 mod commands;
 pub mod config;
@@ -637,7 +638,7 @@ impl Engine {
                 if pending.then.is_empty() {
                     Reply::Ok
                 } else {
-                    exec.execute(session, &pending.then)
+                    exec.execute(session, &args::borrowed(&pending.then))
                 }
             }
             None => {
@@ -755,7 +756,7 @@ impl Engine {
             journal::Body::Command { literals, args } => {
                 let mut session = Session::new(0, 3, record.keyspace.clone());
                 session.literals = *literals;
-                exec.execute(&mut session, args)
+                exec.execute(&mut session, &args::borrowed(args))
             }
         };
         exec.store.next_lsn = record.lsn + 1;
@@ -1007,7 +1008,7 @@ impl std::fmt::Debug for Executor<'_> {
 
 impl Executor<'_> {
     /// Runs one command (`args[0]` is its name). Every failure is an error reply.
-    pub fn execute(&mut self, session: &mut Session, args: &[Bytes]) -> Reply {
+    pub fn execute(&mut self, session: &mut Session, args: &[&[u8]]) -> Reply {
         let Some(name) = args.first() else {
             self.executed += 1;
             return Reply::Error(CmdError::err("empty command"));
@@ -1029,7 +1030,7 @@ impl Executor<'_> {
         &mut self,
         session: &mut Session,
         index: usize,
-        args: &[Bytes],
+        args: &[&[u8]],
     ) -> Reply {
         self.executed += 1;
         let stats = &self.shared.stats;
@@ -1112,7 +1113,7 @@ impl Executor<'_> {
                 _ => {}
             }
         } else if let Some(queue) = session.multi.as_mut() {
-            queue.push(args.to_vec());
+            queue.push(args::owned(args));
             return Reply::status("QUEUED");
         }
         let write = spec.flags.has(Flags::WRITE);
@@ -1297,7 +1298,7 @@ impl Executor<'_> {
     /// After a write: the connections watching a key it names will fail their `EXEC`. Writes
     /// that reach beyond their key positions (`SWAPDB`, `MOVE`, `COPY … DB`) break every
     /// watch, which errs on the safe side; flushes break the watches of the keys they removed.
-    fn break_watches(&mut self, spec: &CommandSpec, session: &Session, args: &[Bytes]) {
+    fn break_watches(&mut self, spec: &CommandSpec, session: &Session, args: &[&[u8]]) {
         // Flushes break the watches of the keys they removed themselves (`Ctx::flush_watches`).
         let everything = matches!(spec.name, "SWAPDB" | "MOVE" | "COPY");
         let store = &mut *self.store;
@@ -1341,7 +1342,10 @@ impl Executor<'_> {
         if !outer {
             self.tx_effects = Some(Vec::new());
         }
-        let replies = queued.iter().map(|c| self.execute(session, c)).collect();
+        let replies = queued
+            .iter()
+            .map(|c| self.execute(session, &args::borrowed(c)))
+            .collect();
         if !outer {
             let done = self.tx_effects.take().unwrap_or_default();
             if !done.is_empty() {
@@ -1425,7 +1429,7 @@ impl Executor<'_> {
                     ]
                 }
             };
-            let reply = self.execute(&mut session, &command);
+            let reply = self.execute(&mut session, &args::borrowed(&command));
             let reply = match (&w.op, reply) {
                 (_, e @ Reply::Error(_)) => e,
                 (WaitOp::Pop { .. } | WaitOp::Native { .. }, r) => {
@@ -1455,7 +1459,7 @@ impl Executor<'_> {
     /// After a successful write: turns what it did into effects (crate::effects), each named
     /// by its op (crate::notify), marks the keys they write as changed, and journals them
     /// under one LSN when journaling is on. A write that changed nothing is not journaled.
-    fn record(&mut self, session: &Session, index: usize, args: &[Bytes]) {
+    fn record(&mut self, session: &Session, index: usize, args: &[&[u8]]) {
         if !self.store.recording {
             return;
         }
@@ -1616,7 +1620,7 @@ fn two_sided(command: &str) -> bool {
 /// Puts the op of each effect of a two-sided command in front of it, where it changes.
 fn name_effects(
     spec: &CommandSpec,
-    args: &[Bytes],
+    args: &[&[u8]],
     keyspace: &str,
     done: Vec<effects::Effect>,
 ) -> Vec<effects::Effect> {
@@ -1818,7 +1822,7 @@ impl Ctx<'_> {
     }
 
     /// `WATCH key [key ...]`: `EXEC` will fail if another write touches one of them first.
-    pub(crate) fn watch(&mut self, keys: &[Bytes]) -> Result<(), CmdError> {
+    pub(crate) fn watch(&mut self, keys: &[&[u8]]) -> Result<(), CmdError> {
         if self.session.multi.is_some() {
             return Err(CmdError::err("WATCH inside MULTI is not allowed"));
         }

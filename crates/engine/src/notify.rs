@@ -98,7 +98,7 @@ pub fn flags_to_string(f: u32) -> String {
 
 /// The op of a command's write to the key at position `key_pos` among its keys (0: the first):
 /// Redis's event name for Redis's commands, the lower-case name for okdb's own.
-pub fn event_of(command: &str, args: &[bytes::Bytes], key_pos: usize) -> SmolStr {
+pub fn event_of(command: &str, args: &[&[u8]], key_pos: usize) -> SmolStr {
     let arg_is = |i: usize, s: &str| {
         args.get(i)
             .is_some_and(|a| a.eq_ignore_ascii_case(s.as_bytes()))
@@ -174,7 +174,7 @@ fn by_arguments(command: &str) -> bool {
 /// The op of the command at `index` of the command table writing its first key: computed
 /// once per command (a write pays a clone of an inline string), or from the arguments for the
 /// few whose op depends on them.
-pub fn op_of(index: usize, args: &[bytes::Bytes]) -> SmolStr {
+pub fn op_of(index: usize, args: &[&[u8]]) -> SmolStr {
     static OPS: std::sync::OnceLock<Vec<SmolStr>> = std::sync::OnceLock::new();
     let name = crate::COMMANDS[index].name;
     if by_arguments(name) {

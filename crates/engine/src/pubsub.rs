@@ -173,7 +173,7 @@ pub enum Kind {
 impl PubSub {
     /// Sends `payload` to the subscribers of `channel` (and, for a plain channel, of every
     /// matching pattern); how many received it.
-    pub fn publish(&self, config: &Config, channel: &[u8], payload: &Bytes, shard: bool) -> i64 {
+    pub fn publish(&self, config: &Config, channel: &[u8], payload: &[u8], shard: bool) -> i64 {
         let l = config.output_limit(OutputClass::Pubsub);
         let limit = (
             l.hard.load(Relaxed),
@@ -187,16 +187,21 @@ impl PubSub {
             ch.get_or_insert_with(|| Bytes::copy_from_slice(channel))
                 .clone()
         };
+        let mut pl: Option<Bytes> = None;
+        let mut payload_bytes = || {
+            pl.get_or_insert_with(|| Bytes::copy_from_slice(payload))
+                .clone()
+        };
         if let Some(subs) = map.get(channel) {
             let m = Arc::new(if shard {
                 Message::SMessage {
                     channel: channel_bytes(),
-                    payload: payload.clone(),
+                    payload: payload_bytes(),
                 }
             } else {
                 Message::Message {
                     channel: channel_bytes(),
-                    payload: payload.clone(),
+                    payload: payload_bytes(),
                 }
             });
             let size = m.size();
@@ -212,7 +217,7 @@ impl PubSub {
                 let m = Arc::new(Message::PMessage {
                     pattern: pattern.clone(),
                     channel: channel_bytes(),
-                    payload: payload.clone(),
+                    payload: payload_bytes(),
                 });
                 let size = m.size();
                 for s in subs {
@@ -228,16 +233,17 @@ impl PubSub {
         self.channels.is_empty() && self.patterns.is_empty() && self.shard.is_empty()
     }
 
-    fn add(&mut self, kind: Kind, name: &Bytes, sub: Sub) -> Result<(), crate::CmdError> {
+    fn add(&mut self, kind: Kind, name: &[u8], sub: Sub) -> Result<(), crate::CmdError> {
+        let owned = || Bytes::copy_from_slice(name);
         match kind {
-            Kind::Channel => self.channels.entry(name.clone()).or_default().push(sub),
-            Kind::Shard => self.shard.entry(name.clone()).or_default().push(sub),
+            Kind::Channel => self.channels.entry(owned()).or_default().push(sub),
+            Kind::Shard => self.shard.entry(owned()).or_default().push(sub),
             Kind::Pattern => {
                 if let Some((_, subs)) = self.patterns.get_mut(name) {
                     subs.push(sub);
                 } else {
                     let glob = Pattern::new(name)?;
-                    self.patterns.insert(name.clone(), (glob, vec![sub]));
+                    self.patterns.insert(owned(), (glob, vec![sub]));
                 }
             }
         }
@@ -336,10 +342,10 @@ impl Subscriptions {
     }
 }
 
-fn confirm(what: &'static str, name: Option<&Bytes>, count: usize) -> Reply {
+fn confirm(what: &'static str, name: Option<&[u8]>, count: usize) -> Reply {
     Reply::Push(vec![
         Reply::Bulk(Bytes::from_static(what.as_bytes())),
-        name.map_or(Reply::Null, |n| Reply::Bulk(n.clone())),
+        name.map_or(Reply::Null, Reply::bulk),
         Reply::Int(count as i64),
     ])
 }
@@ -358,20 +364,20 @@ pub(crate) fn subscribe(
     subs: &mut Option<Box<Subscriptions>>,
     client: u64,
     kind: Kind,
-    names_: &[Bytes],
+    names_: &[&[u8]],
 ) -> Result<Reply, crate::CmdError> {
     let s = subs.get_or_insert_with(Default::default);
     let mut out = Vec::with_capacity(names_.len());
     for name in names_ {
-        if !s.set(kind).contains(name) {
+        if !s.set(kind).contains(*name) {
             let sub = Sub {
                 client,
                 outbox: s.outbox.clone(),
             };
             ps.add(kind, name, sub)?;
-            s.set(kind).insert(name.clone());
+            s.set(kind).insert(Bytes::copy_from_slice(name));
         }
-        out.push(confirm(names(kind).0, Some(name), s.count(kind)));
+        out.push(confirm(names(kind).0, Some(*name), s.count(kind)));
     }
     Ok(many(out))
 }
@@ -383,31 +389,31 @@ pub(crate) fn unsubscribe(
     subs: &mut Option<Box<Subscriptions>>,
     client: u64,
     kind: Kind,
-    given: &[Bytes],
+    given: &[&[u8]],
 ) -> Reply {
     let what = names(kind).1;
     let Some(s) = subs.as_mut() else {
         if given.is_empty() {
             return confirm(what, None, 0);
         }
-        return many(given.iter().map(|n| confirm(what, Some(n), 0)).collect());
+        return many(given.iter().map(|n| confirm(what, Some(*n), 0)).collect());
     };
-    let all: Vec<Bytes>;
-    let list: &[Bytes] = if given.is_empty() {
-        all = s.set(kind).iter().cloned().collect();
-        &all
+    let all: Vec<Bytes> = if given.is_empty() {
+        s.set(kind).iter().cloned().collect()
     } else {
-        given
+        Vec::new()
     };
+    let all = crate::args::borrowed(&all);
+    let list: &[&[u8]] = if given.is_empty() { &all } else { given };
     if list.is_empty() {
         return confirm(what, None, s.count(kind));
     }
     let mut out = Vec::with_capacity(list.len());
     for name in list {
-        if s.set(kind).shift_remove(name) {
+        if s.set(kind).shift_remove(*name) {
             ps.remove(kind, name, client);
         }
-        out.push(confirm(what, Some(name), s.count(kind)));
+        out.push(confirm(what, Some(*name), s.count(kind)));
     }
     many(out)
 }

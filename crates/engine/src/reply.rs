@@ -143,8 +143,8 @@ impl CmdError {
         ))
     }
 
-    pub fn unknown_command(args: &[Bytes]) -> CmdError {
-        let name = String::from_utf8_lossy(&args[0]);
+    pub fn unknown_command(args: &[&[u8]]) -> CmdError {
+        let name = String::from_utf8_lossy(args[0]);
         let mut msg = format!(
             "unknown command '{}', with args beginning with:",
             clip(&name)

@@ -155,17 +155,17 @@ const SORT_SCRIPT: &str = "xs = GET(ARGS[0])\nif not isinstance(xs, list): xs = 
 
 /// `SORT key lambda [REVERSE]`: okdb's in-place sort by a key function (told apart from the
 /// other SORTs by its lambda), run as a script.
-pub(crate) fn sorts_by_function(name: &str, args: &[Bytes]) -> bool {
+pub(crate) fn sorts_by_function(name: &str, args: &[&[u8]]) -> bool {
     name == "SORT"
         && (args.len() == 3 || (args.len() == 4 && args[3].eq_ignore_ascii_case(b"REVERSE")))
-        && std::str::from_utf8(&args[2]).is_ok_and(okdb_value::literal::is_lambda)
+        && std::str::from_utf8(args[2]).is_ok_and(okdb_value::literal::is_lambda)
 }
 
 /// The script and arguments of `EVAL key f`, `APPLY key f`, `FILTER key f [STORE dest]`,
 /// `SORT key f [REVERSE]`.
-fn function_command(name: &[u8], args: &[Bytes]) -> Result<(&'static str, Vec<Value>), CmdError> {
-    let text = |b: &Bytes| Value::from_bytes(b);
-    let function = |b: &Bytes| -> Result<Value, CmdError> {
+fn function_command(name: &[u8], args: &[&[u8]]) -> Result<(&'static str, Vec<Value>), CmdError> {
+    let text = |b: &[u8]| Value::from_bytes(b);
+    let function = |b: &[u8]| -> Result<Value, CmdError> {
         match std::str::from_utf8(b) {
             Ok(t) if okdb_value::literal::is_lambda(t) => crate::args::value(Literals::Strict, b),
             _ => Ok(text(b)),
@@ -173,23 +173,23 @@ fn function_command(name: &[u8], args: &[Bytes]) -> Result<(&'static str, Vec<Va
     };
     let cmd = String::from_utf8_lossy(name).into_owned();
     match name {
-        b"EVAL" if args.len() != 3 || crate::args::redis_int(&args[2]).is_some() => {
+        b"EVAL" if args.len() != 3 || crate::args::redis_int(args[2]).is_some() => {
             Err(CmdError::err(
                 "okdb's EVAL is EVAL key function; okdb runs scripts of its own language, not Lua: use RUN script [arg ...] (docs/language.md)",
             ))
         }
         b"EVAL" | b"APPLY" if args.len() == 3 => Ok((
             if name == b"EVAL" { EVAL_SCRIPT } else { APPLY_SCRIPT },
-            vec![text(&args[1]), function(&args[2])?],
+            vec![text(args[1]), function(args[2])?],
         )),
-        b"FILTER" if args.len() == 3 => Ok((FILTER_SCRIPT, vec![text(&args[1]), function(&args[2])?])),
+        b"FILTER" if args.len() == 3 => Ok((FILTER_SCRIPT, vec![text(args[1]), function(args[2])?])),
         b"FILTER" if args.len() == 5 && args[3].eq_ignore_ascii_case(b"STORE") => Ok((
             FILTER_SCRIPT,
-            vec![text(&args[1]), function(&args[2])?, text(&args[4])],
+            vec![text(args[1]), function(args[2])?, text(args[4])],
         )),
         b"FILTER" => Err(CmdError::syntax()),
         b"SORT" => {
-            let mut a = vec![text(&args[1]), function(&args[2])?];
+            let mut a = vec![text(args[1]), function(args[2])?];
             if args.len() == 4 {
                 a.push(Value::Bool(true));
             }
@@ -382,7 +382,9 @@ impl Host for ScriptHost<'_, '_> {
         }
         let batch = std::mem::replace(&mut self.session.preparsed, values);
         let mode = std::mem::replace(&mut self.session.literals, Literals::Strict);
-        let reply = self.exec.execute_at(self.session, index, &raw);
+        let reply = self
+            .exec
+            .execute_at(self.session, index, &crate::args::borrowed(&raw));
         self.session.preparsed = batch;
         self.session.literals = mode;
         reply_to_val(reply)
@@ -440,18 +442,18 @@ impl Host for ScriptHost<'_, '_> {
 impl Executor<'_> {
     /// `RUN script [arg …]`, and `EVAL`/`APPLY`/`FILTER`, which run a script of their own
     /// over a key and a function: each as one transaction (see the module's docs).
-    pub(crate) fn run_script(&mut self, session: &mut Session, args: &[Bytes]) -> Reply {
+    pub(crate) fn run_script(&mut self, session: &mut Session, args: &[&[u8]]) -> Reply {
         self.scripting += 1;
         let reply = self.run_script_inner(session, args);
         self.scripting -= 1;
         reply
     }
 
-    fn run_script_inner(&mut self, session: &mut Session, args: &[Bytes]) -> Reply {
+    fn run_script_inner(&mut self, session: &mut Session, args: &[&[u8]]) -> Reply {
         let name = args[0].to_ascii_uppercase();
         let (src, script_args) = match &name[..] {
             b"RUN" => {
-                let Ok(src) = std::str::from_utf8(&args[1]) else {
+                let Ok(src) = std::str::from_utf8(args[1]) else {
                     return Reply::Error(CmdError::err("a script must be UTF-8 text"));
                 };
                 let mut script_args = Vec::with_capacity(args.len() - 2);
@@ -525,7 +527,7 @@ impl Executor<'_> {
         let mut failed = None;
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             for (i, c) in queued.iter().enumerate() {
-                match self.execute(session, c) {
+                match self.execute(session, &crate::args::borrowed(c)) {
                     Reply::Error(e) => {
                         failed = Some((i, e));
                         break;
@@ -648,17 +650,12 @@ impl Executor<'_> {
 mod tests {
     use std::time::Duration;
 
-    use bytes::Bytes;
-
     use crate::effects::tests::{contents, journaling, random_command};
     use crate::journal::Record;
     use crate::{Config, Engine, Reply, Session};
 
     fn call(engine: &Engine, s: &mut Session, args: &[&str]) -> Reply {
-        let args: Vec<Bytes> = args
-            .iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
         // One clock for the whole test: no key expires between two looks at the store.
         engine.lock_at(1_700_000_000_000).execute(s, &args)
     }

@@ -60,7 +60,9 @@ fn run(engine: &Engine, session: &mut Session, script: &str) -> Vec<String> {
             if is_type {
                 session.literals = okdb_value::literal::Literals::Strict;
             }
-            let mut reply = engine.lock().execute(session, &args);
+            let mut reply = engine
+                .lock()
+                .execute(session, &crate::args::borrowed(&args));
             if let Some(mut pending) = session.pending_auth.take() {
                 // What the server does: verify off the lock, then finish.
                 pending.verify();
@@ -325,12 +327,12 @@ fn scan_walks_every_key() {
         let out = engine.lock().execute(
             &mut s,
             &[
-                "SCAN".into(),
-                Bytes::from(cursor.clone()),
-                "MATCH".into(),
-                "k*".into(),
-                "COUNT".into(),
-                "4".into(),
+                &b"SCAN"[..],
+                cursor.as_bytes(),
+                b"MATCH",
+                b"k*",
+                b"COUNT",
+                b"4",
             ],
         );
         let Reply::Array(parts) = out else {
@@ -456,7 +458,7 @@ fn connection_commands() {
     let mut s = engine.connect("t".into()).unwrap();
     let bad = engine
         .lock()
-        .execute(&mut s, &["CLIENT".into(), "SETNAME".into(), "a b".into()]);
+        .execute(&mut s, &[&b"CLIENT"[..], b"SETNAME", b"a b"]);
     assert_eq!(
         render(&bad),
         "ERR Client names cannot contain spaces, newlines or special characters."
@@ -617,10 +619,7 @@ fn watches_and_flushes_and_expiry() {
     let mut a = engine.connect("a".into()).unwrap();
     let mut b = engine.connect("b".into()).unwrap();
     let at = |now: u64, s: &mut Session, cmd: &str| -> String {
-        let args: Vec<Bytes> = cmd
-            .split_whitespace()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect();
+        let args: Vec<&[u8]> = cmd.split_whitespace().map(str::as_bytes).collect();
         render(&engine.lock_at(now).execute(s, &args))
     };
     // MULTI, PING, EXEC at `now`: what EXEC answered.
@@ -673,10 +672,7 @@ fn planned_scans_agree_with_the_interpreter() {
     let engine = Engine::new(Config::default());
     let mut s = engine.connect("t".into()).unwrap();
     let call = |s: &mut Session, args: &[&str]| {
-        let args: Vec<Bytes> = args
-            .iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
         render(&engine.lock().execute(s, &args))
     };
     let n = 5_000;

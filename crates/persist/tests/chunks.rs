@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use okdb_engine::{Config, Engine, Reply};
 use okdb_persist::Persistence;
 
@@ -19,7 +18,7 @@ fn engine() -> Engine {
 
 fn run(engine: &Engine, words: &[&str]) -> Reply {
     let mut session = engine.connect("test".into()).unwrap();
-    let args: Vec<Bytes> = words.iter().map(|w| Bytes::from(w.to_string())).collect();
+    let args: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
     let reply = engine.lock().execute(&mut session, &args);
     assert!(!matches!(reply, Reply::Error(_)), "{words:?}: {reply:?}");
     reply
@@ -152,7 +151,7 @@ fn refused_replay(name: &str, value: &str, body: okdb_engine::journal::Body) -> 
     let lsn = {
         let mut exec = e.lock();
         let mut s = e.connect("t".into()).unwrap();
-        exec.execute(&mut s, &["SET".into(), "j".into(), "1".into()]);
+        exec.execute(&mut s, &[&b"SET"[..], b"j", b"1"]);
         exec.last_lsn() + 1
     };
     e.journal()

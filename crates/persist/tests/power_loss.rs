@@ -136,6 +136,7 @@ fn read_state(engine: &Engine) -> State {
                 })
             })
             .collect();
+        let cmd = okdb_engine::args::borrowed(&cmd);
         match exec.execute(&mut session, &cmd) {
             Reply::Null => {}
             Reply::Array(a) if a.is_empty() => {}
@@ -153,7 +154,10 @@ fn prefix_states(history: &[Done]) -> Vec<State> {
     let mut session = reference.connect("reference".into()).unwrap();
     let mut out = vec![read_state(&reference)];
     for d in history {
-        let reply = reference.lock().execute(&mut session, &args(&d.op));
+        let op = args(&d.op);
+        let reply = reference
+            .lock()
+            .execute(&mut session, &okdb_engine::args::borrowed(&op));
         assert!(!matches!(reply, Reply::Error(_)), "{:?}: {reply:?}", d.op);
         out.push(read_state(&reference));
     }
@@ -249,7 +253,7 @@ fn run_case(seed: u64, policy: Fsync) {
             let (reply, lsn) = {
                 let mut exec = engine.lock();
                 let before = exec.last_lsn();
-                let reply = exec.execute(&mut session, &args(&op));
+                let reply = exec.execute(&mut session, &okdb_engine::args::borrowed(&args(&op)));
                 let after = exec.last_lsn();
                 (reply, (after > before).then_some(after))
             };

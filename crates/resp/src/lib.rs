@@ -86,4 +86,4 @@ pub use encode::{encode_command, format_i64, Encoder};
 pub use error::ProtocolError;
 pub use frame::{parse_frame, Frame, MAX_DEPTH};
 pub use inline::{split_inline, split_inline_bytes};
-pub use request::{parse_request, Limits, RequestParser};
+pub use request::{parse_request, ArgSpan, Limits, RequestParser};

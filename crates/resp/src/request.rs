@@ -161,23 +161,86 @@ impl RequestParser {
         buf: &mut BytesMut,
         out: &mut Vec<Bytes>,
     ) -> Result<bool, ProtocolError> {
-        if buf.len() < self.needed {
+        let mut spans = Vec::new();
+        let mut unquoted = Vec::new();
+        let Some(len) = self.parse_spans(buf, 0, &mut spans, &mut unquoted)? else {
             return Ok(false);
-        }
-        let result = self.advance(buf, out);
-        if result.is_err() {
-            self.reset();
-        }
-        result
+        };
+        let frame = buf.split_to(len).freeze();
+        let unquoted = Bytes::from(unquoted);
+        out.extend(spans.iter().map(|a| match a.unquoted {
+            false => frame.slice(a.start..a.end),
+            true => unquoted.slice(a.start..a.end),
+        }));
+        Ok(true)
     }
 
-    fn advance(&mut self, buf: &mut BytesMut, out: &mut Vec<Bytes>) -> Result<bool, ProtocolError> {
+    /// Parses the request at the front of `buf` without splitting it off, for a server that
+    /// takes a whole pipeline off its read buffer at once and lends the arguments as slices of
+    /// it (no reference count per argument). `Some(len)` when the request is complete: it is
+    /// `buf[..len]`, and its arguments are appended to `out` as spans of `buf` moved by `base`
+    /// (where `buf` starts in the caller's batch); an inline argument that needed unquoting is
+    /// appended to `unquoted` instead and its span points there. An empty inline line or `*0`
+    /// is complete with no arguments. `None` while incomplete, with the same contract as
+    /// [`parse`](Self::parse): between such calls the caller only appends to `buf`.
+    ///
+    /// # Errors
+    /// As [`parse`](Self::parse).
+    pub fn parse_spans(
+        &mut self,
+        buf: &[u8],
+        base: usize,
+        out: &mut Vec<ArgSpan>,
+        unquoted: &mut Vec<u8>,
+    ) -> Result<Option<usize>, ProtocolError> {
+        if buf.len() < self.needed {
+            return Ok(None);
+        }
+        let result = self.advance(buf);
+        match result {
+            Ok(Some(Done::Bulk(len))) => {
+                out.extend(self.args.iter().map(|&(start, end)| ArgSpan {
+                    start: base + start,
+                    end: base + end,
+                    unquoted: false,
+                }));
+                self.reset();
+                Ok(Some(len))
+            }
+            Ok(Some(Done::Inline(len, tokens))) => {
+                out.extend(tokens.into_iter().map(|token| match token {
+                    Token::Span(start, end) => ArgSpan {
+                        start: base + start,
+                        end: base + end,
+                        unquoted: false,
+                    },
+                    Token::Owned(bytes) => {
+                        let start = unquoted.len();
+                        unquoted.extend_from_slice(&bytes);
+                        ArgSpan {
+                            start,
+                            end: unquoted.len(),
+                            unquoted: true,
+                        }
+                    }
+                }));
+                Ok(Some(len))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => {
+                self.reset();
+                Err(e)
+            }
+        }
+    }
+
+    fn advance(&mut self, buf: &[u8]) -> Result<Option<Done>, ProtocolError> {
         loop {
             match self.phase {
                 Phase::Start => {
                     let Some(&first) = buf.first() else {
                         self.needed = 1;
-                        return Ok(false);
+                        return Ok(None);
                     };
                     if first != b'*' {
                         self.phase = Phase::Inline { scanned: 0 };
@@ -186,13 +249,12 @@ impl RequestParser {
                     let Some((n, next)) = header(buf, 0, ProtocolError::InvalidMultibulkLength)?
                     else {
                         self.needed = buf.len() + 1;
-                        return Ok(false);
+                        return Ok(None);
                     };
                     if n <= 0 {
                         // Redis treats `*0` and `*-1` as an empty request.
-                        let _ = buf.split_to(next);
                         self.reset();
-                        return Ok(true);
+                        return Ok(Some(Done::Bulk(next)));
                     }
                     let n = usize::try_from(n)
                         .ok()
@@ -205,15 +267,12 @@ impl RequestParser {
                         pos: next,
                     };
                 }
-                Phase::Inline { scanned } => return self.inline(buf, scanned, out),
-                Phase::Header { remaining: 0, pos } => {
-                    self.finish(buf, pos, out);
-                    return Ok(true);
-                }
+                Phase::Inline { scanned } => return self.inline(buf, scanned),
+                Phase::Header { remaining: 0, pos } => return Ok(Some(Done::Bulk(pos))),
                 Phase::Header { remaining, pos } => {
                     let Some(&kind) = buf.get(pos) else {
                         self.needed = pos + 1;
-                        return Ok(false);
+                        return Ok(None);
                     };
                     if kind != b'$' {
                         return Err(ProtocolError::ExpectedBulk(kind));
@@ -221,7 +280,7 @@ impl RequestParser {
                     let Some((len, data)) = header(buf, pos, ProtocolError::InvalidBulkLength)?
                     else {
                         self.needed = buf.len() + 1;
-                        return Ok(false);
+                        return Ok(None);
                     };
                     let len = usize::try_from(len)
                         .ok()
@@ -244,7 +303,7 @@ impl RequestParser {
                         .ok_or(ProtocolError::InvalidBulkLength)?;
                     if buf.len() < end {
                         self.needed = end;
-                        return Ok(false);
+                        return Ok(None);
                     }
                     if &buf[end - 2..end] != b"\r\n" {
                         return Err(ProtocolError::MissingBulkCrlf);
@@ -259,24 +318,8 @@ impl RequestParser {
         }
     }
 
-    /// Splits the complete multibulk request `buf[..end]` off and slices its arguments.
-    fn finish(&mut self, buf: &mut BytesMut, end: usize, out: &mut Vec<Bytes>) {
-        let frame = buf.split_to(end).freeze();
-        out.extend(
-            self.args
-                .iter()
-                .map(|&(start, end)| frame.slice(start..end)),
-        );
-        self.reset();
-    }
-
     /// Continues an inline request whose first `scanned` bytes hold no newline.
-    fn inline(
-        &mut self,
-        buf: &mut BytesMut,
-        scanned: usize,
-        out: &mut Vec<Bytes>,
-    ) -> Result<bool, ProtocolError> {
+    fn inline(&mut self, buf: &[u8], scanned: usize) -> Result<Option<Done>, ProtocolError> {
         let max = self.limits.max_inline;
         // A newline beyond index `max` would make the line too long: never look further.
         let window = buf.len().min(max.saturating_add(1));
@@ -287,7 +330,7 @@ impl RequestParser {
             }
             self.phase = Phase::Inline { scanned: buf.len() };
             self.needed = buf.len() + 1;
-            return Ok(false);
+            return Ok(None);
         };
         let newline = from + offset;
         let line_end = if newline > 0 && buf[newline - 1] == b'\r' {
@@ -297,14 +340,26 @@ impl RequestParser {
         };
         let mut tokens = Vec::new();
         tokenize(&buf[..line_end], &mut tokens)?;
-        let line = buf.split_to(newline + 1).freeze();
         self.reset();
-        out.extend(tokens.into_iter().map(|token| match token {
-            Token::Span(start, end) => line.slice(start..end),
-            Token::Owned(bytes) => Bytes::from(bytes),
-        }));
-        Ok(true)
+        Ok(Some(Done::Inline(newline + 1, tokens)))
     }
+}
+
+/// Where a request's argument is: `buf[start..end]` of the batch, or of the unquoted bytes
+/// ([`RequestParser::parse_spans`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArgSpan {
+    pub start: usize,
+    pub end: usize,
+    /// In the unquoted bytes (an inline argument with quotes or escapes), not the batch.
+    pub unquoted: bool,
+}
+
+/// A complete request: its length, and where its arguments are (the multibulk ones in the
+/// parser's `args`).
+enum Done {
+    Bulk(usize),
+    Inline(usize, Vec<Token>),
 }
 
 /// Parses the header line (`*N` or `$N`) whose type byte is at `buf[pos]`: returns N and the
@@ -490,6 +545,44 @@ mod tests {
                     "chunk {chunk}, stateful {stateful}"
                 );
             }
+        }
+    }
+
+    /// What a server does with `parse_spans`: parse every complete request of what has arrived,
+    /// split them off at once, and read each argument from the split bytes or the unquoted ones.
+    #[test]
+    fn spans_of_a_whole_pipeline_at_any_read_boundaries() {
+        let input = pipeline();
+        for chunk in 1..=input.len() {
+            let mut parser = RequestParser::new(Limits::default());
+            let mut buf = BytesMut::new();
+            let mut requests = Vec::new();
+            for piece in input.chunks(chunk) {
+                buf.extend_from_slice(piece);
+                let (mut spans, mut unquoted, mut ends, mut taken) = (vec![], vec![], vec![], 0);
+                while let Some(len) = parser
+                    .parse_spans(&buf[taken..], taken, &mut spans, &mut unquoted)
+                    .unwrap()
+                {
+                    taken += len;
+                    ends.push(spans.len());
+                }
+                let batch = buf.split_to(taken).freeze();
+                let mut start = 0;
+                for end in ends {
+                    let request: Vec<Bytes> = spans[start..end]
+                        .iter()
+                        .map(|a: &ArgSpan| match a.unquoted {
+                            false => batch.slice(a.start..a.end),
+                            true => Bytes::copy_from_slice(&unquoted[a.start..a.end]),
+                        })
+                        .collect();
+                    requests.push(request);
+                    start = end;
+                }
+            }
+            assert!(buf.is_empty(), "chunk {chunk}");
+            assert_eq!(requests, pipeline_expected(), "chunk {chunk}");
         }
     }
 

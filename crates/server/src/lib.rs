@@ -401,7 +401,7 @@ async fn connection<S: Conn>(
         rbuf: BytesMut::with_capacity(16 << 10),
         wbuf: Vec::with_capacity(16 << 10),
         parser: RequestParser::new(Limits::default()),
-        batch: Vec::new(),
+        batch: Batch::default(),
         replies: Vec::new(),
         messages: Default::default(),
     };
@@ -505,7 +505,7 @@ async fn connection<S: Conn>(
         if member.watch.closing().is_some() {
             continue; // This connection held the most: the next turn says why and closes.
         }
-        if let Some(preparsed) = preparse(&conn.batch[..used], session.literals).await {
+        if let Some(preparsed) = preparse(&conn.batch, session.literals).await {
             session.set_preparsed(preparsed);
         }
         // The batch runs in lock holds, each within a budget of time and reply bytes, so
@@ -670,7 +670,7 @@ async fn connection<S: Conn>(
                 break;
             }
         }
-        conn.recycle(used);
+        conn.recycle();
         if close || client.session.quit {
             break;
         }
@@ -784,15 +784,10 @@ const PREPARSE_AT: usize = 64 << 10;
 /// Reads the batch's large literal arguments as values on the blocking pool, so neither the
 /// store's lock nor this io thread's other connections wait for them. None when there are none.
 async fn preparse(
-    batch: &[Vec<Bytes>],
+    batch: &Batch,
     mode: okdb_value::literal::Literals,
 ) -> Option<Vec<okdb_engine::Preparsed>> {
-    let large: Vec<Bytes> = batch
-        .iter()
-        .flat_map(|args| args.iter().skip(1))
-        .filter(|a| a.len() >= PREPARSE_AT && looks_like_literal(a))
-        .cloned()
-        .collect();
+    let large = batch.large_args(|a| a.len() >= PREPARSE_AT && looks_like_literal(a));
     if large.is_empty() {
         return None;
     }
@@ -854,10 +849,81 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Conn for T {}
 
 /// An inline `POST` or `Host:` line: an HTTP request (a browser page or a proxy made to talk to
 /// okdb's port). Redis closes such a client, since the rest of the request may carry commands.
-fn cross_protocol(args: &[Bytes]) -> bool {
+fn cross_protocol(args: &[&[u8]]) -> bool {
     args.first().is_some_and(|name| {
         name.eq_ignore_ascii_case(b"POST") || name.eq_ignore_ascii_case(b"HOST:")
     })
+}
+
+/// The requests of a batch: taken off the read buffer at once, each request's arguments lent to
+/// its handler as slices of it, so no argument costs a reference count.
+#[derive(Default)]
+struct Batch {
+    /// The batch's bytes.
+    data: Bytes,
+    /// Inline arguments that needed unquoting (read into `unquoting`, then frozen here).
+    unquoted: Bytes,
+    unquoting: Vec<u8>,
+    /// Every request's arguments, one request after another.
+    spans: Vec<okdb_resp::ArgSpan>,
+    /// Where each request's arguments end in `spans`.
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    /// Keeps at most this many spans' and requests' room from batch to batch.
+    const KEEP: usize = 4096;
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn range(&self, i: usize) -> &[okdb_resp::ArgSpan] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.spans[start..self.ends[i]]
+    }
+
+    /// Request `i`'s arguments.
+    fn args(&self, i: usize) -> okdb_engine::args::Args<'_> {
+        self.range(i)
+            .iter()
+            .map(|a| match a.unquoted {
+                false => &self.data[a.start..a.end],
+                true => &self.unquoted[a.start..a.end],
+            })
+            .collect()
+    }
+
+    /// The arguments after the command names for which `wanted` holds, as shared bytes (at the
+    /// same addresses as [`Batch::args`] lends them).
+    fn large_args(&self, wanted: impl Fn(&[u8]) -> bool) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        for i in 0..self.len() {
+            for a in &self.range(i)[1..] {
+                let (all, at) = match a.unquoted {
+                    false => (&self.data, a.start..a.end),
+                    true => (&self.unquoted, a.start..a.end),
+                };
+                if wanted(&all[at.clone()]) {
+                    out.push(all.slice(at));
+                }
+            }
+        }
+        out
+    }
+
+    fn clear(&mut self) {
+        self.data = Bytes::new();
+        self.unquoted = Bytes::new();
+        self.spans.clear();
+        self.ends.clear();
+        if self.spans.capacity() > Self::KEEP {
+            self.spans = Vec::new();
+        }
+        if self.ends.capacity() > Self::KEEP {
+            self.ends = Vec::new();
+        }
+    }
 }
 
 /// A connected client; leaving the registry happens on drop, even if the task unwinds.
@@ -899,8 +965,8 @@ struct Connection<'a> {
     wbuf: Vec<u8>,
     /// Remembers how far it got in an unfinished request, so each read is parsed once.
     parser: RequestParser,
-    /// Argument lists of the batch's requests, reused from batch to batch.
-    batch: Vec<Vec<Bytes>>,
+    /// The batch's requests, reused from batch to batch.
+    batch: Batch,
     /// Each reply, the protocol it is spelled in, and its estimated size (`encode::estimate`,
     /// computed once under the lock for the budgets and reused to choose how to write it).
     replies: Vec<(Reply, u8, usize)>,
@@ -930,27 +996,39 @@ impl Connection<'_> {
             }
         });
         let mut error = None;
-        let mut used = 0;
+        let batch = &mut self.batch;
+        let mut taken = 0;
         loop {
-            if used == self.batch.len() {
-                self.batch.push(Vec::new());
-            }
-            let args = &mut self.batch[used];
-            match self.parser.parse_into(&mut self.rbuf, args) {
-                Ok(true) if args.is_empty() => continue,
-                Ok(true) => {
-                    used += 1;
+            let before = batch.spans.len();
+            match self.parser.parse_spans(
+                &self.rbuf[taken..],
+                taken,
+                &mut batch.spans,
+                &mut batch.unquoting,
+            ) {
+                Ok(Some(len)) => {
+                    taken += len;
+                    if batch.spans.len() == before {
+                        continue; // `*0` or an empty line: nothing to run
+                    }
+                    batch.ends.push(batch.spans.len());
                     if !authenticated {
                         break;
                     }
                 }
-                Ok(false) => break,
+                Ok(None) => break,
                 Err(e) => {
                     error = Some(e.to_string());
                     break;
                 }
             }
         }
+        // One split per batch: the arguments are lent to the handlers as slices of it.
+        batch.data = self.rbuf.split_to(taken).freeze();
+        if !batch.unquoting.is_empty() {
+            batch.unquoted = Bytes::from(std::mem::take(&mut batch.unquoting));
+        }
+        let used = batch.len();
         let max_request = if authenticated {
             cfg.max_request.load(Relaxed)
         } else {
@@ -990,21 +1068,21 @@ impl Connection<'_> {
         let mut slow_seen = 0;
         let mut ran = 0u32;
         while *next < used {
-            let args = &self.batch[*next];
+            let args = self.batch.args(*next);
             *next += 1;
             ran += 1;
-            if cross_protocol(args) {
+            if cross_protocol(&args) {
                 tracing::warn!(
                     "Possible SECURITY ATTACK detected from client {}: it sent '{}', as a \
                      browser or an HTTP proxy talking to okdb would (cross-protocol scripting); \
                      connection aborted",
                     session.id,
-                    String::from_utf8_lossy(&args[0])
+                    String::from_utf8_lossy(args[0])
                 );
                 outcome.close = true;
                 break;
             }
-            let mut reply = exec.execute(session, args);
+            let mut reply = exec.execute(session, &args);
             if let Some(outbox) = session.outbox() {
                 // Messages that came meanwhile (from this very command too, as with a PUBLISH to
                 // a channel it subscribes to) go before its reply, as in Redis.
@@ -1246,19 +1324,10 @@ impl Connection<'_> {
         }
     }
 
-    /// Empties the first `used` argument lists for the next batch, keeping their allocations
-    /// unless a request or the pipeline was unusually large.
-    fn recycle(&mut self, used: usize) {
-        const KEEP_ARGS: usize = 64;
-        const KEEP_REQUESTS: usize = 1024;
-        for args in &mut self.batch[..used] {
-            if args.capacity() > KEEP_ARGS {
-                *args = Vec::new();
-            } else {
-                args.clear();
-            }
-        }
-        self.batch.truncate(KEEP_REQUESTS);
+    /// Empties the batch for the next one, keeping its allocations unless the pipeline was
+    /// unusually large.
+    fn recycle(&mut self) {
+        self.batch.clear();
     }
 
     /// Makes room for the next read: at least 16 KiB, more when a partial request announced a

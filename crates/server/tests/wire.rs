@@ -1019,6 +1019,33 @@ fn pipelined_requests_are_answered_in_order() {
     assert_eq!(expect, 1001);
 }
 
+/// One write holding multibulk requests, inline lines with quoted (unquoted by the server)
+/// arguments, an empty line and `*0`: each request gets its own arguments back.
+#[test]
+fn one_write_of_mixed_requests_reads_each_argument() {
+    let server = start();
+    let mut c = Raw::connect(&server);
+    let mut out = Vec::new();
+    encode_command(&[b"SET", b"a", b"va\r\nlue"], &mut out);
+    out.extend_from_slice(b"SET b \"x\\ty z\"\r\n\r\n*0\r\n");
+    encode_command(&[b"MSET", b"c", b"", b"d", b"[1, 2"], &mut out);
+    out.extend_from_slice(b"ECHO 'q r'\nGET a\r\n");
+    encode_command(&[b"MGET", b"a", b"b", b"c", b"d"], &mut out);
+    c.send_raw(&out);
+    let replies: Vec<String> = (0..6).map(|_| render(&c.read().unwrap())).collect();
+    assert_eq!(
+        replies,
+        [
+            "+OK",
+            "+OK",
+            "+OK",
+            "\"q r\"",
+            "\"va\\r\\nlue\"",
+            "[\"va\\r\\nlue\", \"x\\ty z\", \"\", \"[1, 2\"]",
+        ]
+    );
+}
+
 #[test]
 fn large_replies_in_a_pipeline_arrive_whole() {
     let server = start();

@@ -9,7 +9,7 @@ use crate::args::{self, is};
 use crate::{lock, CmdError, Ctx, Reply};
 
 /// `AUTH [user] password`.
-pub fn auth(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn auth(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (user, password) = match a {
         [_, p] => (acl::DEFAULT_USER.to_string(), p),
         [_, u, p] => (String::from_utf8_lossy(u).into_owned(), p),
@@ -54,9 +54,9 @@ pub(super) fn start_auth(
 }
 
 /// `ACL subcommand …`.
-pub fn acl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let sub = String::from_utf8_lossy(&a[1]).to_ascii_uppercase();
-    let text = |b: &Bytes| String::from_utf8_lossy(b).into_owned();
+pub fn acl(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let sub = String::from_utf8_lossy(a[1]).to_ascii_uppercase();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let n = a.len();
     match (sub.as_str(), n) {
         ("WHOAMI", 2) => Ok(Reply::bulk(ctx.session.user.name.as_bytes())),
@@ -73,8 +73,8 @@ pub fn acl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
                 .collect(),
         )),
         ("SETUSER", 3..) => {
-            let name = text(&a[2]);
-            let rules: Vec<String> = a[3..].iter().map(text).collect();
+            let name = text(a[2]);
+            let rules: Vec<String> = a[3..].iter().map(|b| text(b)).collect();
             let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
             let mut acl = lock(&ctx.shared.acl);
             let before = acl.snapshot();
@@ -84,7 +84,7 @@ pub fn acl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             Ok(Reply::Ok)
         }
         ("GETUSER", 3) => {
-            let name = text(&a[2]);
+            let name = text(a[2]);
             let acl = lock(&ctx.shared.acl);
             let Some(u) = acl.user(&name) else {
                 return Ok(Reply::Null);
@@ -105,7 +105,7 @@ pub fn acl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             ))
         }
         ("DELUSER", 3..) => {
-            let names: Vec<String> = a[2..].iter().map(text).collect();
+            let names: Vec<String> = a[2..].iter().map(|b| text(b)).collect();
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let deleted = lock(&ctx.shared.acl)
                 .del_users(&names)
@@ -121,8 +121,8 @@ pub fn acl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
                 .collect(),
         )),
         ("CAT", 3) => {
-            let list = acl::commands_in(&text(&a[2])).ok_or_else(|| {
-                CmdError::err(format!("Unknown category '{}'", text(&a[2])))
+            let list = acl::commands_in(&text(a[2])).ok_or_else(|| {
+                CmdError::err(format!("Unknown category '{}'", text(a[2])))
             })?;
             Ok(Reply::Array(
                 list.into_iter()
@@ -147,15 +147,15 @@ pub fn acl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
         ("LOG", 2 | 3) => log(ctx, a.get(2)),
         ("DRYRUN", 4..) => {
-            let name = text(&a[2]);
+            let name = text(a[2]);
             let user = lock(&ctx.shared.acl)
                 .user(&name)
                 .cloned()
                 .ok_or_else(|| CmdError::err(format!("User '{name}' not found")))?;
-            let Some(index) = crate::command::lookup_index(&a[3]) else {
+            let Some(index) = crate::command::lookup_index(a[3]) else {
                 return Err(CmdError::err(format!(
                     "Command '{}' not found",
-                    text(&a[3])
+                    text(a[3])
                 )));
             };
             let cmd = &a[3..];
@@ -263,7 +263,7 @@ fn close_users(ctx: &mut Ctx, names: &[&str]) {
 }
 
 /// `ACL LOG [count | RESET]`.
-fn log(ctx: &mut Ctx, arg: Option<&Bytes>) -> Result<Reply, CmdError> {
+fn log(ctx: &mut Ctx, arg: Option<&&[u8]>) -> Result<Reply, CmdError> {
     let count = match arg {
         None => 10,
         Some(a) if is(a, "RESET") => {

@@ -6,7 +6,6 @@
 //! is a value like any other); Redis's list, hash and set commands delete it, as Redis does
 //! (`redis_types.rs`).
 
-use bytes::Bytes;
 use okdb_ops::delta::Delta;
 use okdb_ops::members::Combine;
 use okdb_ops::seq::End;
@@ -140,7 +139,7 @@ pub(crate) fn new_set() -> Value {
 }
 
 /// The values of arguments, under the connection's literal mode.
-pub(crate) fn values(ctx: &Ctx, a: &[Bytes]) -> Result<Vec<Value>, CmdError> {
+pub(crate) fn values(ctx: &Ctx, a: &[&[u8]]) -> Result<Vec<Value>, CmdError> {
     a.iter().map(|x| ctx.value(x)).collect()
 }
 
@@ -168,15 +167,15 @@ fn bound(a: &[u8]) -> Result<Option<i64>, CmdError> {
 // ---- sequences ----
 
 /// `LEN key [key ...]`: one length, or a list of lengths (0 for a missing key).
-pub fn len(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let mut one = |k: &Bytes| -> Result<i64, CmdError> {
+pub fn len(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let mut one = |k: &[u8]| -> Result<i64, CmdError> {
         match ctx.get(k) {
             None => Ok(0),
             Some(v) => Ok(ops::len("LEN", v)? as i64),
         }
     };
     if a.len() == 2 {
-        return Ok(Reply::Int(one(&a[1])?));
+        return Ok(Reply::Int(one(a[1])?));
     }
     let mut out = Vec::with_capacity(a.len() - 1);
     for k in &a[1..] {
@@ -187,7 +186,7 @@ pub fn len(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `POP key [index]`: a list's last item (or the item at the index), a set's least member;
 /// null when the key is missing or the container empty. The container stays, even empty.
-pub fn pop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn pop(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if let Some(r) = waiting_pop(ctx, a, false)? {
         return Ok(r);
     }
@@ -196,7 +195,7 @@ pub fn pop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     let at = a.get(2).map(|x| args::int(x)).transpose()?;
     // Each arm answers the item popped and, when it popped one, the delta that took it.
-    let popped = change(ctx, &a[1], None, Empty::Keep, |v| match (v, at) {
+    let popped = change(ctx, a[1], None, Empty::Keep, |v| match (v, at) {
         (Value::Set(s), None) => {
             let m = s.remove_min();
             let d = m.clone().map(|m| Delta::DiscardMembers(vec![m]));
@@ -237,13 +236,13 @@ pub fn pop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `POP key [key ...] WAIT seconds` (and `POPLEFT`): `[key, item]` from the first of the
 /// lists that holds an item, else waits up to `seconds` (0: forever) for a write to feed one,
 /// first come first served; null on timeout. None when the command has no `WAIT`.
-fn waiting_pop(ctx: &mut Ctx, a: &[Bytes], left: bool) -> Result<Option<Reply>, CmdError> {
+fn waiting_pop(ctx: &mut Ctx, a: &[&[u8]], left: bool) -> Result<Option<Reply>, CmdError> {
     let n = a.len();
-    if n < 4 || !is(&a[n - 2], "WAIT") {
+    if n < 4 || !is(a[n - 2], "WAIT") {
         return Ok(None);
     }
     let verb = if left { "POPLEFT" } else { "POP" };
-    let wait = super::redis_types::timeout(&a[n - 1])?;
+    let wait = super::redis_types::timeout(a[n - 1])?;
     let keys = &a[1..n - 2];
     for k in keys {
         let Some(v) = ctx.get(k) else { continue };
@@ -267,7 +266,7 @@ fn waiting_pop(ctx: &mut Ctx, a: &[Bytes], left: bool) -> Result<Option<Reply>, 
         })?;
         let item = item.flatten();
         return Ok(Some(Reply::Array(vec![
-            Reply::Bulk(k.clone()),
+            Reply::bulk(k),
             Reply::value(item.as_ref()),
         ])));
     }
@@ -275,18 +274,23 @@ fn waiting_pop(ctx: &mut Ctx, a: &[Bytes], left: bool) -> Result<Option<Reply>, 
         return Ok(Some(Reply::Null));
     }
     let op = crate::waiting::WaitOp::Native { left };
-    Ok(Some(ctx.park(keys.to_vec(), op, wait, Reply::Null)))
+    Ok(Some(ctx.park(
+        crate::args::owned(keys),
+        op,
+        wait,
+        Reply::Null,
+    )))
 }
 
 /// `POPLEFT key`: a list's first item; null when missing or empty.
-pub fn popleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn popleft(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if let Some(r) = waiting_pop(ctx, a, true)? {
         return Ok(r);
     }
     if a.len() > 2 {
         return Err(CmdError::syntax());
     }
-    let popped = change(ctx, &a[1], None, Empty::Keep, |v| {
+    let popped = change(ctx, a[1], None, Empty::Keep, |v| {
         let p = ops::seq::pop("POPLEFT", v, End::Left, 1)?;
         let d = (!p.is_empty()).then_some(Delta::Pop {
             end: End::Left,
@@ -299,13 +303,13 @@ pub fn popleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `PUSHLEFT key value [value ...]`: onto the front of a list, each in turn (created if
 /// missing); the new length.
-pub fn pushleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn pushleft(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let items = values(ctx, &a[2..])?;
     let delta = ctx.recording().then(|| Delta::Push {
         end: End::Left,
         items: items.clone(),
     });
-    let n = write_as(ctx, &a[1], Some(new_list), Empty::Keep, delta, |v| {
+    let n = write_as(ctx, a[1], Some(new_list), Empty::Keep, delta, |v| {
         ops::seq::push("PUSHLEFT", v, End::Left, items)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -313,21 +317,21 @@ pub fn pushleft(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `INSERT key index value`: before the index, as Python's `list.insert`; into a string, its
 /// text. The new length; a missing key is 0 and stays missing.
-pub fn insert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let i = args::int(&a[2])?;
-    let x = ctx.value(&a[3])?;
+pub fn insert(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let i = args::int(a[2])?;
+    let x = ctx.value(a[3])?;
     let delta = ctx.recording().then(|| Delta::Insert {
         index: i,
         value: x.clone(),
     });
-    let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
+    let n = write_as(ctx, a[1], None, Empty::Keep, delta, |v| {
         ops::seq::insert("INSERT", v, i, x)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
 /// `key start stop [step]` of GETSLICE and DELSLICE.
-fn slice_args(a: &[Bytes]) -> Result<(Option<i64>, Option<i64>, i64), CmdError> {
+fn slice_args(a: &[&[u8]]) -> Result<(Option<i64>, Option<i64>, i64), CmdError> {
     if a.len() > 5 {
         return Err(CmdError::syntax());
     }
@@ -335,13 +339,13 @@ fn slice_args(a: &[Bytes]) -> Result<(Option<i64>, Option<i64>, i64), CmdError> 
         Some(s) => args::int(s)?,
         None => 1,
     };
-    Ok((bound(&a[2])?, bound(&a[3])?, step))
+    Ok((bound(a[2])?, bound(a[3])?, step))
 }
 
 /// `GETSLICE key start stop [step]`: `v[start:stop:step]`, of the value's type.
-pub fn getslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn getslice(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (start, stop, step) = slice_args(a)?;
-    match ctx.get(&a[1]) {
+    match ctx.get(a[1]) {
         None => Ok(Reply::Null),
         Some(v) => Ok(Reply::Value(ops::seq::slice(
             "GETSLICE", v, start, stop, step,
@@ -351,15 +355,15 @@ pub fn getslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `SETSLICE key start stop value`: replaces `v[start:stop]` with the items of a list, or the
 /// text of a string. OK.
-pub fn setslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (start, stop) = (bound(&a[2])?, bound(&a[3])?);
-    let with = ctx.value(&a[4])?;
+pub fn setslice(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (start, stop) = (bound(a[2])?, bound(a[3])?);
+    let with = ctx.value(a[4])?;
     let delta = ctx.recording().then(|| Delta::Splice {
         start,
         stop,
         with: with.clone(),
     });
-    match write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
+    match write_as(ctx, a[1], None, Empty::Keep, delta, |v| {
         ops::seq::splice("SETSLICE", v, start, stop, with)
     })? {
         Some(()) => Ok(Reply::Ok),
@@ -368,39 +372,39 @@ pub fn setslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// `DELSLICE key start stop [step]`: removes `v[start:stop:step]`; how many items went.
-pub fn delslice(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn delslice(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (start, stop, step) = slice_args(a)?;
     let delta = ctx
         .recording()
         .then(|| Delta::DeleteSlice { start, stop, step });
-    let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
+    let n = write_as(ctx, a[1], None, Empty::Keep, delta, |v| {
         ops::seq::delete_slice("DELSLICE", v, start, stop, step)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
 /// `COUNT key value`: how many items equal the value (substrings of a string).
-pub fn count(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn count(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     tally(ctx, a, |v, x| ops::seq::count("COUNT", v, x))
 }
 
 /// `VERB key value` answering a count about the value in the key; 0 for a missing key.
 fn tally(
     ctx: &mut Ctx,
-    a: &[Bytes],
+    a: &[&[u8]],
     f: impl FnOnce(&Value, &Value) -> Result<usize, OpError>,
 ) -> Result<Reply, CmdError> {
-    let x = ctx.value(&a[2])?;
-    match ctx.get(&a[1]) {
+    let x = ctx.value(a[2])?;
+    match ctx.get(a[1]) {
         None => Ok(Reply::Int(0)),
         Some(v) => Ok(Reply::Int(f(v, &x)? as i64)),
     }
 }
 
 /// `INDEX key value`: the first position of the value; null if absent.
-pub fn index(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let x = ctx.value(&a[2])?;
-    match ctx.get(&a[1]) {
+pub fn index(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let x = ctx.value(a[2])?;
+    match ctx.get(a[1]) {
         None => Ok(Reply::Null),
         Some(v) => {
             Ok(ops::seq::find("INDEX", v, &x)?.map_or(Reply::Null, |i| Reply::Int(i as i64)))
@@ -410,8 +414,8 @@ pub fn index(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `REMOVE key value [count]`: removes items equal to the value (all; or the first `count`,
 /// the last `-count`); how many went.
-pub fn remove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let x = ctx.value(&a[2])?;
+pub fn remove(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let x = ctx.value(a[2])?;
     let count = match a.get(3) {
         Some(c) => args::int(c)?,
         None => 0,
@@ -423,7 +427,7 @@ pub fn remove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         value: x.clone(),
         count,
     });
-    let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
+    let n = write_as(ctx, a[1], None, Empty::Keep, delta, |v| {
         ops::seq::remove("REMOVE", v, &x, count)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -431,8 +435,8 @@ pub fn remove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `REVERSE key`: reverses a list (a string's characters, bytes) in place. OK, or null for a
 /// missing key.
-pub fn reverse(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let done = write_as(ctx, &a[1], None, Empty::Keep, Some(Delta::Reverse), |v| {
+pub fn reverse(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let done = write_as(ctx, a[1], None, Empty::Keep, Some(Delta::Reverse), |v| {
         ops::seq::reverse("REVERSE", v)
     })?;
     Ok(done.map_or(Reply::Null, |()| Reply::Ok))
@@ -456,8 +460,8 @@ fn item_of(v: &Value, arg: &[u8]) -> Result<Result<SmolStr, i64>, CmdError> {
 
 /// `GETITEM key field_or_index [field_or_index ...]`: a dict's value by field, a sequence's
 /// item by index (null when absent); a list of them for several.
-pub fn getitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let Some(v) = ctx.get(&a[1]) else {
+pub fn getitem(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let Some(v) = ctx.get(a[1]) else {
         return Ok(if a.len() == 3 {
             Reply::Null
         } else {
@@ -482,23 +486,23 @@ pub fn getitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `SETITEM key field_or_index value [field_or_index value ...]`: sets a dict's fields (a
 /// missing key becomes a dict) or a list's items by index (each index must exist). How many
 /// dict fields are new; for a list, how many items were set.
-pub fn setitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn setitem(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if !a.len().is_multiple_of(2) {
         return Err(CmdError::arity("SETITEM"));
     }
     let mut pairs = Vec::with_capacity(a.len() / 2 - 1);
     for p in a[2..].chunks(2) {
-        pairs.push((&p[0], ctx.value(&p[1])?));
+        pairs.push((&p[0], ctx.value(p[1])?));
     }
     // Parse every name first, so a bad one changes nothing.
     let now = ctx.now;
-    let current = ctx.ks().and_then(|ks| ks.get(&a[1], now)).cloned();
+    let current = ctx.ks().and_then(|ks| ks.get(a[1], now)).cloned();
     let probe = current.clone().unwrap_or_else(new_dict);
     let mut named = Vec::with_capacity(pairs.len());
     for (name, x) in pairs {
         named.push((item_of(&probe, name)?, x));
     }
-    let n = change(ctx, &a[1], Some(new_dict), Empty::Keep, |v| {
+    let n = change(ctx, a[1], Some(new_dict), Empty::Keep, |v| {
         let mut copy = v.clone();
         let mut n = 0;
         let (mut fields, mut at) = (Vec::new(), Vec::new());
@@ -531,8 +535,8 @@ pub fn setitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `DELITEM key field_or_index [field_or_index ...]`: deletes dict fields, or list items by
 /// index (indexes name the items before any is deleted). How many existed.
-pub fn delitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let Some(v) = ctx.get(&a[1]) else {
+pub fn delitem(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let Some(v) = ctx.get(a[1]) else {
         return Ok(Reply::Int(0));
     };
     let mut fields = Vec::new();
@@ -543,7 +547,7 @@ pub fn delitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             Err(i) => indexes.push(i),
         }
     }
-    let n = change(ctx, &a[1], None, Empty::Keep, |v| {
+    let n = change(ctx, a[1], None, Empty::Keep, |v| {
         if matches!(v, Value::Dict(_)) {
             let n = ops::map::delete("DELITEM", v, fields.iter().map(|f| f.as_str()))?;
             return Ok((n, vec![Delta::DeleteFields(fields)]));
@@ -570,18 +574,18 @@ pub fn delitem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `CONTAINS key value`: 1 if a list holds the item, a set the member, a dict the field, a
 /// string the substring; 0 otherwise (and for a missing key).
-pub fn contains(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn contains(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     tally(ctx, a, |v, x| Ok(ops::contains("CONTAINS", v, x)? as usize))
 }
 
 /// `UPDATE key dict`: merges the pairs into a dict (created if missing); how many are new.
-pub fn update(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let other = ctx.value(&a[2])?;
+pub fn update(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let other = ctx.value(a[2])?;
     let pairs = match &other {
         Value::Dict(d) => Some(d.iter().map(|(k, x)| (k.clone(), x.clone())).collect()),
         _ => None,
     };
-    let n = change(ctx, &a[1], Some(new_dict), Empty::Keep, |v| {
+    let n = change(ctx, a[1], Some(new_dict), Empty::Keep, |v| {
         Ok((
             ops::map::update("UPDATE", v, &other)?,
             pairs.map(Delta::SetFields),
@@ -591,24 +595,24 @@ pub fn update(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// `FIELDS key`: a dict's fields, in order (empty for a missing key).
-pub fn fields(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    match ctx.get(&a[1]) {
+pub fn fields(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    match ctx.get(a[1]) {
         None => Ok(Reply::Array(vec![])),
         Some(v) => Ok(list_reply(ops::map::fields("FIELDS", v)?)),
     }
 }
 
 /// `VALUES key`: a dict's values, in field order.
-pub fn values_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    match ctx.get(&a[1]) {
+pub fn values_(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    match ctx.get(a[1]) {
         None => Ok(Reply::Array(vec![])),
         Some(v) => Ok(list_reply(ops::map::values("VALUES", v)?)),
     }
 }
 
 /// `ITEMS key`: a dict's `[field, value]` pairs, in order.
-pub fn items(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    match ctx.get(&a[1]) {
+pub fn items(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    match ctx.get(a[1]) {
         None => Ok(Reply::Array(vec![])),
         Some(v) => Ok(Reply::Array(
             ops::map::items("ITEMS", v)?
@@ -620,38 +624,38 @@ pub fn items(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// `ADD key member [member ...]`: adds members to a set (created if missing); how many are new.
-pub fn add(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    match ctx.get(&a[1]) {
+pub fn add(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    match ctx.get(a[1]) {
         Some(Value::SortedSet(_)) => return super::redis_zset::add_scored(ctx, a),
         Some(Value::PQueue(_)) => return add_prioritized(ctx, a),
         _ => {}
     }
     let members = values(ctx, &a[2..])?;
     let delta = ctx.recording().then(|| Delta::AddMembers(members.clone()));
-    let n = write_as(ctx, &a[1], Some(new_set), Empty::Keep, delta, |v| {
+    let n = write_as(ctx, a[1], Some(new_set), Empty::Keep, delta, |v| {
         ops::members::add("ADD", v, members)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
 /// `ADD key item priority [item priority ...]` on a pqueue; the new length.
-fn add_prioritized(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn add_prioritized(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if !a.len().is_multiple_of(2) {
         return Err(CmdError::err("ADD to a pqueue takes item priority pairs"));
     }
     let mut pairs = Vec::with_capacity(a.len() / 2 - 1);
     for p in a[2..].chunks(2) {
-        pairs.push((ctx.value(&p[0])?, ctx.value(&p[1])?));
+        pairs.push((ctx.value(p[0])?, ctx.value(p[1])?));
     }
     let delta = ctx.recording().then(|| Delta::QueueAdd(pairs.clone()));
-    let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
+    let n = write_as(ctx, a[1], None, Empty::Keep, delta, |v| {
         ops::queue::add("ADD", v, pairs)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
 /// `DISCARD key member [member ...]`: removes members from a set; how many were there.
-pub fn discard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn discard(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     // Redis's DISCARD (of a transaction) has no arguments; okdb's takes a key and members.
     match a.len() {
         1 => return super::connection::discard(ctx, a),
@@ -662,7 +666,7 @@ pub fn discard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let delta = ctx
         .recording()
         .then(|| Delta::DiscardMembers(members.clone()));
-    let n = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
+    let n = write_as(ctx, a[1], None, Empty::Keep, delta, |v| {
         ops::members::discard("DISCARD", v, &members)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
@@ -672,12 +676,12 @@ pub fn discard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// set); the set, or with STORE its size once stored in `dest` (replacing it).
 fn combine(
     ctx: &mut Ctx,
-    a: &[Bytes],
+    a: &[&[u8]],
     verb: &'static str,
     how: Combine,
 ) -> Result<Reply, CmdError> {
     let (keys, dest) = match a.len() {
-        n if n >= 4 && is(&a[n - 2], "STORE") => (&a[1..n - 2], Some(&a[n - 1])),
+        n if n >= 4 && is(a[n - 2], "STORE") => (&a[1..n - 2], Some(&a[n - 1])),
         _ => (&a[1..], None),
     };
     if keys.is_empty() {
@@ -699,22 +703,22 @@ fn combine(
     }
 }
 
-pub fn union(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn union(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     combine(ctx, a, "UNION", Combine::Union)
 }
 
-pub fn intersect(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn intersect(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     combine(ctx, a, "INTERSECT", Combine::Intersect)
 }
 
-pub fn diff(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn diff(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     combine(ctx, a, "DIFF", Combine::Diff)
 }
 
 // ---- math ----
 
 /// `SUM key [key ...]`: the sum of a container's numbers; over several keys, of all of them.
-pub fn sum(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn sum(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut s = ops::num::Sum::default();
     for k in &a[1..] {
         if let Some(v) = ctx.get(k) {
@@ -726,34 +730,34 @@ pub fn sum(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 fn stat(
     ctx: &mut Ctx,
-    a: &[Bytes],
+    a: &[&[u8]],
     f: impl FnOnce(&Value) -> ops::Result<Option<Value>>,
 ) -> Result<Reply, CmdError> {
-    match ctx.get(&a[1]) {
+    match ctx.get(a[1]) {
         None => Ok(Reply::Null),
         Some(v) => Ok(Reply::value(f(v)?.as_ref())),
     }
 }
 
-pub fn min(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn min(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     stat(ctx, a, |v| ops::num::extreme("MIN", v, false))
 }
 
-pub fn max(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn max(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     stat(ctx, a, |v| ops::num::extreme("MAX", v, true))
 }
 
-pub fn mean(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn mean(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     stat(ctx, a, |v| ops::num::mean("MEAN", v))
 }
 
-pub fn stddev(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn stddev(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     stat(ctx, a, |v| {
         Ok(ops::num::stddev("STDDEV", v)?.map(Value::Float))
     })
 }
 
-pub fn median(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn median(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     stat(ctx, a, |v| ops::num::median("MEDIAN", v))
 }
 
@@ -761,7 +765,7 @@ pub fn median(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// Whether `SORT …` is okdb's in-place sort: one of its own keywords (`REVERSE`, `INPLACE`)
 /// anywhere after the key.
-pub(crate) fn sorts_natively(a: &[Bytes]) -> bool {
+pub(crate) fn sorts_natively(a: &[&[u8]]) -> bool {
     a.get(2..)
         .is_some_and(|o| o.iter().any(|o| is(o, "REVERSE") || is(o, "INPLACE")))
 }
@@ -770,7 +774,7 @@ pub(crate) fn sorts_natively(a: &[Bytes]) -> bool {
 /// `INPLACE`, neither of which Redis's `SORT` accepts; `BY field` then names a record field);
 /// otherwise Redis's `SORT`, which answers a sorted copy (or stores it) and leaves the key as
 /// it was (`redis_types::sort_copy`), `BY` being its pattern.
-pub fn sort(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn sort(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let opts = &a[2..];
     if !sorts_natively(a) {
         return super::redis_types::sort_copy(ctx, a);
@@ -778,11 +782,11 @@ pub fn sort(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let (mut reverse, mut by) = (false, None);
     let mut i = 0;
     while i < opts.len() {
-        if is(&opts[i], "REVERSE") {
+        if is(opts[i], "REVERSE") {
             reverse = true;
-        } else if is(&opts[i], "INPLACE") {
-        } else if is(&opts[i], "BY") && i + 1 < opts.len() {
-            by = Some(field(&opts[i + 1])?.to_string());
+        } else if is(opts[i], "INPLACE") {
+        } else if is(opts[i], "BY") && i + 1 < opts.len() {
+            by = Some(field(opts[i + 1])?.to_string());
             i += 1;
         } else {
             return Err(CmdError::syntax());
@@ -793,7 +797,7 @@ pub fn sort(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         reverse,
         by: by.as_deref().map(SmolStr::new),
     });
-    let done = write_as(ctx, &a[1], None, Empty::Keep, delta, |v| {
+    let done = write_as(ctx, a[1], None, Empty::Keep, delta, |v| {
         ops::seq::sort("SORT", v, reverse, by.as_deref())
     })?;
     Ok(done.map_or(Reply::Null, |()| Reply::Ok))
@@ -806,8 +810,8 @@ const MAX_REGEX_PROGRAM: usize = 1 << 20;
 /// `MATCH key pattern`: a list's (deque's, set's) string items the regular expression finds a
 /// match in, or a string's matches. The `regex` crate's syntax; matching is linear in the
 /// text (no backtracking), and a pattern too long or compiling too large is refused.
-pub fn match_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let pattern = args::text(&a[2])?;
+pub fn match_(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let pattern = args::text(a[2])?;
     if pattern.len() > MAX_REGEX_LEN {
         return Err(CmdError::err(format!(
             "regular expression too long (over {MAX_REGEX_LEN} bytes)"
@@ -823,7 +827,7 @@ pub fn match_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             )),
             other => CmdError::err(format!("invalid regular expression: {other}")),
         })?;
-    match ctx.get(&a[1]) {
+    match ctx.get(a[1]) {
         None => Ok(Reply::Array(vec![])),
         Some(v) => Ok(list_reply(ops::seq::matches("MATCH", v, &re)?)),
     }

@@ -5,24 +5,24 @@ use bytes::Bytes;
 use crate::args::{self, is};
 use crate::{CmdError, Ctx, Reply};
 
-pub fn ping(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn ping(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if ctx.session.proto == 2 && ctx.session.subscribed() {
         // Redis's answer in RESP2's subscribed state: a pong message.
-        let msg = a.get(1).cloned().unwrap_or_default();
-        return Ok(Reply::Array(vec![Reply::text("pong"), Reply::Bulk(msg)]));
+        let msg = a.get(1).copied().unwrap_or_default();
+        return Ok(Reply::Array(vec![Reply::text("pong"), Reply::bulk(msg)]));
     }
     match a {
         [_] => Ok(Reply::status("PONG")),
-        [_, msg] => Ok(Reply::Bulk(msg.clone())),
+        [_, msg] => Ok(Reply::bulk(msg)),
         _ => Err(CmdError::arity("ping")),
     }
 }
 
-pub fn echo(_: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    Ok(Reply::Bulk(a[1].clone()))
+pub fn echo(_: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    Ok(Reply::bulk(a[1]))
 }
 
-pub fn quit(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn quit(ctx: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     ctx.session.quit = true;
     Ok(Reply::Ok)
 }
@@ -30,7 +30,7 @@ pub fn quit(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
 /// `HELLO [protover [AUTH user password] [SETNAME name]]`. With AUTH, the connection is
 /// authenticated first (off the lock when the password's hash is slow to verify: the server
 /// then runs this HELLO again without AUTH once it is).
-pub fn hello(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn hello(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut proto = ctx.session.proto;
     let mut name = None;
     let mut auth = None;
@@ -46,11 +46,11 @@ pub fn hello(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         };
         let mut i = 2;
         while i < a.len() {
-            if is(&a[i], "AUTH") && i + 2 < a.len() {
+            if is(a[i], "AUTH") && i + 2 < a.len() {
                 auth = Some(i);
                 i += 3;
-            } else if is(&a[i], "SETNAME") && i + 1 < a.len() {
-                name = Some(super::server::client_name(&a[i + 1])?);
+            } else if is(a[i], "SETNAME") && i + 1 < a.len() {
+                name = Some(super::server::client_name(a[i + 1])?);
                 i += 2;
             } else {
                 return Err(CmdError::syntax());
@@ -59,18 +59,18 @@ pub fn hello(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     if let Some(i) = auth {
         // The last AUTH wins; the HELLO run once authenticated has none.
-        let user = String::from_utf8_lossy(&a[i + 1]).into_owned();
-        let mut then: Vec<Bytes> = a[..2].to_vec();
+        let user = String::from_utf8_lossy(a[i + 1]).into_owned();
+        let mut then: Vec<Bytes> = args::owned(&a[..2]);
         let mut j = 2;
         while j < a.len() {
-            if is(&a[j], "AUTH") && j + 2 < a.len() {
+            if is(a[j], "AUTH") && j + 2 < a.len() {
                 j += 3;
             } else {
-                then.extend(a[j..(j + 2).min(a.len())].iter().cloned());
+                then.extend(args::owned(&a[j..(j + 2).min(a.len())]));
                 j += 2;
             }
         }
-        super::acl::start_auth(ctx, &user, &a[i + 2], then)?;
+        super::acl::start_auth(ctx, &user, a[i + 2], then)?;
         if ctx.session.pending_auth.is_some() {
             return Ok(Reply::Null);
         }
@@ -102,47 +102,47 @@ pub fn hello(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// `MULTI`: queue the following commands until `EXEC` (Redis's transactions).
-pub fn multi(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn multi(ctx: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     ctx.multi()?;
     Ok(Reply::Ok)
 }
 
 /// `EXEC` outside `MULTI` (inside, the executor runs the queue).
-pub fn exec(_: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn exec(_: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     Err(CmdError::err("EXEC without MULTI"))
 }
 
 /// `RUN`, `EVAL`, `APPLY` and `FILTER` are run by the executor as transactions
 /// (crate::script); their table entries only declare them.
-pub fn run(_: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn run(_: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     Err(CmdError::err("RUN runs only through the executor"))
 }
 
 /// `BEGIN`: starts a block of commands that `END` runs all or nothing.
-pub fn begin(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn begin(ctx: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     ctx.begin()?;
     Ok(Reply::Ok)
 }
 
 /// `END` outside a block (inside, the executor runs the block).
-pub fn end(_: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn end(_: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     Err(CmdError::err("END without BEGIN"))
 }
 
 /// `DISCARD`: drops the commands queued since `MULTI`.
-pub fn discard(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn discard(ctx: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     ctx.discard()?;
     Ok(Reply::Ok)
 }
 
 /// `WATCH key [key ...]`.
-pub fn watch(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn watch(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     ctx.watch(&a[1..])?;
     Ok(Reply::Ok)
 }
 
 /// `UNWATCH`.
-pub fn unwatch(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn unwatch(ctx: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     ctx.unwatch();
     Ok(Reply::Ok)
 }

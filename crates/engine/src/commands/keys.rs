@@ -1,6 +1,5 @@
 //! Key commands: DEL, EXISTS, TYPE, RENAME, RANDOMKEY, KEYS, SCAN, DBSIZE, EXPIRE, PERSIST, TTL.
 
-use bytes::Bytes;
 use okdb_value::Value;
 
 use crate::acl::Access;
@@ -8,7 +7,7 @@ use crate::acl::Access;
 use crate::args::{self, is};
 use crate::{glob, time, CmdError, Ctx, Reply};
 
-pub fn del(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn del(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let now = ctx.now;
     let Some(ks) = ctx.ks() else {
         return Ok(Reply::Int(0));
@@ -23,7 +22,7 @@ pub fn del(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(n))
 }
 
-pub fn exists(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn exists(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let n = a[1..].iter().filter(|k| ctx.get(k).is_some()).count();
     Ok(Reply::Int(n as i64))
 }
@@ -31,7 +30,7 @@ pub fn exists(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `TYPE key [key ...]`: okdb's type names for okdb's own clients (strict literals), Redis's
 /// for everyone else (`string` for every scalar, `hash` for a dict), as Redis clients branch on
 /// them.
-pub fn type_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn type_(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let native = ctx.session.literals == okdb_value::literal::Literals::Strict;
     let name_of = move |v: &Value| {
         if native {
@@ -40,49 +39,49 @@ pub fn type_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             v.decl().redis
         }
     };
-    let mut name = |k: &Bytes| Reply::status(ctx.get(k).map_or("none", name_of));
+    let mut name = |k: &[u8]| Reply::status(ctx.get(k).map_or("none", name_of));
     if a.len() == 2 {
-        return Ok(name(&a[1]));
+        return Ok(name(a[1]));
     }
-    Ok(Reply::Array(a[1..].iter().map(name).collect()))
+    Ok(Reply::Array(a[1..].iter().map(|k| name(k)).collect()))
 }
 
-pub fn rename(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn rename(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     rename_key(ctx, a, false)?;
     Ok(Reply::Ok)
 }
 
 /// `RENAMENX key newkey`: renames only if newkey does not exist; 1 if renamed, else 0.
-pub fn renamenx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn renamenx(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(rename_key(ctx, a, true)? as i64))
 }
 
 /// Moves `a[1]` (with its expiry) to `a[2]`, replacing it unless `nx`; false if `nx` kept it.
-fn rename_key(ctx: &mut Ctx, a: &[Bytes], nx: bool) -> Result<bool, CmdError> {
+fn rename_key(ctx: &mut Ctx, a: &[&[u8]], nx: bool) -> Result<bool, CmdError> {
     let now = ctx.now;
     let no_such_key = || CmdError::err("no such key");
     let ks = ctx.ks().ok_or_else(no_such_key)?;
-    if !ks.contains(&a[1], now) {
+    if !ks.contains(a[1], now) {
         return Err(no_such_key());
     }
-    if nx && ks.contains(&a[2], now) {
+    if nx && ks.contains(a[2], now) {
         return Ok(false);
     }
     if a[1] != a[2] {
-        let entry = ks.remove(&a[1]).expect("checked above");
-        ks.insert(&a[2], entry);
+        let entry = ks.remove(a[1]).expect("checked above");
+        ks.insert(a[2], entry);
         // Journaled as the rename, not as the whole value put under the new name.
         let rename = crate::effects::Effect::Rename {
             keyspace: ctx.session.keyspace.clone(),
-            from: crate::key::Key::new(&a[1]),
-            to: crate::key::Key::new(&a[2]),
+            from: crate::key::Key::new(a[1]),
+            to: crate::key::Key::new(a[2]),
         };
-        ctx.declare_covering(rename, &[&a[1], &a[2]]);
+        ctx.declare_covering(rename, &[a[1], a[2]]);
     }
     Ok(true)
 }
 
-pub fn randomkey(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn randomkey(ctx: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     if !ctx.session.user.unrestricted && !ctx.session.user.reads_all_keys() {
         // A random key could be one the user may not see: refused rather than filtered.
         return Err(CmdError::new(
@@ -96,8 +95,8 @@ pub fn randomkey(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(key.map_or(Reply::Null, |k| Reply::bulk(k.as_bytes())))
 }
 
-pub fn keys(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let pattern = match_pattern(&a[1])?;
+pub fn keys(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let pattern = match_pattern(a[1])?;
     let now = ctx.now;
     let user = ctx.session.user.clone();
     let visible = |k: &[u8]| user.unrestricted || user.may_access(k, Access::Read);
@@ -123,22 +122,22 @@ pub(crate) fn match_pattern(pattern: &[u8]) -> Result<Option<glob::Pattern>, Cmd
 }
 
 /// `SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]` → `[next_cursor, [keys]]`.
-pub fn scan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let cursor: u64 = args::text(&a[1])?
+pub fn scan(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let cursor: u64 = args::text(a[1])?
         .parse()
         .map_err(|_| CmdError::err("invalid cursor"))?;
     let (mut pattern, mut count, mut type_name) = (None, 10usize, None);
     let mut i = 2;
     while i < a.len() {
         let val = a.get(i + 1).ok_or_else(CmdError::syntax)?;
-        if is(&a[i], "MATCH") {
+        if is(a[i], "MATCH") {
             pattern = match_pattern(val)?;
-        } else if is(&a[i], "COUNT") {
+        } else if is(a[i], "COUNT") {
             count = match args::int(val)? {
                 n if n >= 1 => n as usize,
                 _ => return Err(CmdError::syntax()),
             };
-        } else if is(&a[i], "TYPE") {
+        } else if is(a[i], "TYPE") {
             type_name = Some(args::text(val)?.to_ascii_lowercase());
         } else {
             return Err(CmdError::syntax());
@@ -167,7 +166,7 @@ pub fn scan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     ]))
 }
 
-pub fn dbsize(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn dbsize(ctx: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(ctx.ks().map_or(0, |ks| ks.len()) as i64))
 }
 
@@ -181,7 +180,7 @@ pub(super) struct ExpireIf {
 }
 
 impl ExpireIf {
-    pub(super) fn parse(a: &[Bytes]) -> Result<ExpireIf, CmdError> {
+    pub(super) fn parse(a: &[&[u8]]) -> Result<ExpireIf, CmdError> {
         let mut f = ExpireIf::default();
         for o in a {
             match o.to_ascii_uppercase().as_slice() {
@@ -231,7 +230,7 @@ pub(super) fn redis_time(n: i64, unit_ms: i64, base: u64, command: &str) -> Resu
 /// that is a valid `YYYYMMDDHHMMSS` is that time); a float is a unix time, a string an ISO 8601
 /// or compact date. 1 if the key exists and the condition holds (a time in the past deletes
 /// it at once), else 0.
-pub fn expire(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn expire(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let now = ctx.now;
     let raw = &a[2];
     let compact = raw.len() == 14 && time::compact_timestamp(raw).is_some();
@@ -242,25 +241,25 @@ pub fn expire(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             time::parse_when(raw, &value, now).map_err(CmdError::err)? as i64
         }
     };
-    expire_at(ctx, &a[1], at, ExpireIf::parse(&a[3..])?)
+    expire_at(ctx, a[1], at, ExpireIf::parse(&a[3..])?)
 }
 
 /// `PEXPIRE key ms [NX|XX|GT|LT]`: milliseconds from now.
-pub fn pexpire(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let at = redis_time(args::int(&a[2])?, 1, ctx.now, "pexpire")?;
-    expire_at(ctx, &a[1], at, ExpireIf::parse(&a[3..])?)
+pub fn pexpire(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let at = redis_time(args::int(a[2])?, 1, ctx.now, "pexpire")?;
+    expire_at(ctx, a[1], at, ExpireIf::parse(&a[3..])?)
 }
 
 /// `EXPIREAT key unix-seconds [NX|XX|GT|LT]`.
-pub fn expireat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let at = redis_time(args::int(&a[2])?, 1000, 0, "expireat")?;
-    expire_at(ctx, &a[1], at, ExpireIf::parse(&a[3..])?)
+pub fn expireat(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let at = redis_time(args::int(a[2])?, 1000, 0, "expireat")?;
+    expire_at(ctx, a[1], at, ExpireIf::parse(&a[3..])?)
 }
 
 /// `PEXPIREAT key unix-ms [NX|XX|GT|LT]`.
-pub fn pexpireat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let at = args::int(&a[2])?;
-    expire_at(ctx, &a[1], at, ExpireIf::parse(&a[3..])?)
+pub fn pexpireat(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let at = args::int(a[2])?;
+    expire_at(ctx, a[1], at, ExpireIf::parse(&a[3..])?)
 }
 
 /// Sets an absolute expiry (unix ms) if the condition allows; a time already past deletes the
@@ -291,15 +290,15 @@ pub(super) fn expire_at(
 
 /// `EXPIRETIME key` / `PEXPIRETIME key`: the absolute expiry in seconds or ms; -1 none, -2
 /// missing.
-pub fn expiretime(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    Ok(Reply::Int(match expiry_of(ctx, &a[1]) {
+pub fn expiretime(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    Ok(Reply::Int(match expiry_of(ctx, a[1]) {
         t if t < 0 => t,
         t => t / 1000,
     }))
 }
 
-pub fn pexpiretime(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    Ok(Reply::Int(expiry_of(ctx, &a[1])))
+pub fn pexpiretime(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    Ok(Reply::Int(expiry_of(ctx, a[1])))
 }
 
 /// The absolute expiry of a key in unix ms: -1 without one, -2 missing.
@@ -312,14 +311,14 @@ fn expiry_of(ctx: &mut Ctx, key: &[u8]) -> i64 {
     }
 }
 
-pub fn persist(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn persist(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let now = ctx.now;
     let Some(ks) = ctx.ks() else {
         return Ok(Reply::Int(0));
     };
-    let had = ks.entry(&a[1], now).is_some_and(|e| e.expire_at != 0);
+    let had = ks.entry(a[1], now).is_some_and(|e| e.expire_at != 0);
     if had {
-        ks.set_expiry(&a[1], 0);
+        ks.set_expiry(a[1], 0);
     }
     Ok(Reply::Int(had as i64))
 }
@@ -333,17 +332,17 @@ pub(super) fn ms_left(ctx: &mut Ctx, key: &[u8]) -> i64 {
 }
 
 /// `TTL key` → seconds left (rounded, as Redis does), -1 without expiry, -2 missing.
-pub fn ttl(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let mut one = |k: &Bytes| {
+pub fn ttl(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let mut one = |k: &[u8]| {
         Reply::Int(match ms_left(ctx, k) {
             ms if ms < 0 => ms,
             ms => ms.saturating_add(500) / 1000,
         })
     };
     if a.len() == 2 {
-        return Ok(one(&a[1]));
+        return Ok(one(a[1]));
     }
-    Ok(Reply::Array(a[1..].iter().map(one).collect()))
+    Ok(Reply::Array(a[1..].iter().map(|k| one(k)).collect()))
 }
 
 /// The keyspace a Redis database number names, checked against `databases`.
@@ -363,14 +362,14 @@ pub(super) fn db_keyspace(ctx: &Ctx, raw: &[u8]) -> Result<String, CmdError> {
 
 /// `COPY source destination [DB n] [REPLACE]`: copies the value and its expiry (an O(1) clone);
 /// 1 if copied, 0 if the source is missing or the destination exists without REPLACE.
-pub fn copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn copy(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (mut target, mut replace) = (None, false);
     let mut i = 3;
     while i < a.len() {
-        if is(&a[i], "REPLACE") {
+        if is(a[i], "REPLACE") {
             replace = true;
-        } else if is(&a[i], "DB") && i + 1 < a.len() {
-            target = Some(db_keyspace(ctx, &a[i + 1])?);
+        } else if is(a[i], "DB") && i + 1 < a.len() {
+            target = Some(db_keyspace(ctx, a[i + 1])?);
             i += 1;
         } else {
             return Err(CmdError::syntax());
@@ -383,22 +382,22 @@ pub fn copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Err(CmdError::err("source and destination objects are the same"));
     }
     let now = ctx.now;
-    let Some(entry) = ctx.ks().and_then(|ks| ks.entry(&a[1], now)).cloned() else {
+    let Some(entry) = ctx.ks().and_then(|ks| ks.entry(a[1], now)).cloned() else {
         return Ok(Reply::Int(0));
     };
     let t = ctx.store.create(&target);
     let dest = ctx.space(t);
-    if dest.contains(&a[2], now) && !replace {
+    if dest.contains(a[2], now) && !replace {
         return Ok(Reply::Int(0));
     }
-    dest.insert(&a[2], entry);
+    dest.insert(a[2], entry);
     Ok(Reply::Int(1))
 }
 
 /// `MOVE key db`: moves a key (with its expiry) to another database; 1 if moved, 0 if it is
 /// missing here or exists there.
-pub fn move_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let target = db_keyspace(ctx, &a[2])?;
+pub fn move_(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let target = db_keyspace(ctx, a[2])?;
     if target == ctx.session.keyspace() {
         return Err(CmdError::err("source and destination objects are the same"));
     }
@@ -406,17 +405,17 @@ pub fn move_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let Some(ks) = ctx.ks() else {
         return Ok(Reply::Int(0));
     };
-    if !ks.contains(&a[1], now) {
+    if !ks.contains(a[1], now) {
         return Ok(Reply::Int(0));
     }
     let t = ctx.store.create(&target);
-    if ctx.space(t).contains(&a[1], now) {
+    if ctx.space(t).contains(a[1], now) {
         return Ok(Reply::Int(0));
     }
     let entry = ctx
         .ks()
-        .and_then(|ks| ks.remove(&a[1]))
+        .and_then(|ks| ks.remove(a[1]))
         .expect("checked above");
-    ctx.space(t).insert(&a[1], entry);
+    ctx.space(t).insert(a[1], entry);
     Ok(Reply::Int(1))
 }

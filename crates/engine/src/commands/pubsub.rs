@@ -1,17 +1,15 @@
 //! Pub/sub commands (Redis's): SUBSCRIBE and its kin, PUBLISH, PUBSUB; and RESET. The registry
 //! and the outboxes are in crate::pubsub.
 
-use bytes::Bytes;
-
 use crate::args::is;
 use crate::pubsub::{self, Kind};
 use crate::{CmdError, Ctx, Reply};
 
-fn sub(ctx: &mut Ctx, a: &[Bytes], kind: Kind) -> Result<Reply, CmdError> {
+fn sub(ctx: &mut Ctx, a: &[&[u8]], kind: Kind) -> Result<Reply, CmdError> {
     if ctx.session.in_exec {
         return Err(CmdError::err(format!(
             "{} isn't allowed in a transaction",
-            String::from_utf8_lossy(&a[0]).to_ascii_uppercase()
+            String::from_utf8_lossy(a[0]).to_ascii_uppercase()
         )));
     }
     let id = ctx.session.id;
@@ -24,7 +22,7 @@ fn sub(ctx: &mut Ctx, a: &[Bytes], kind: Kind) -> Result<Reply, CmdError> {
     )
 }
 
-fn unsub(ctx: &mut Ctx, a: &[Bytes], kind: Kind) -> Result<Reply, CmdError> {
+fn unsub(ctx: &mut Ctx, a: &[&[u8]], kind: Kind) -> Result<Reply, CmdError> {
     let id = ctx.session.id;
     Ok(pubsub::unsubscribe(
         &mut ctx.store.pubsub,
@@ -35,51 +33,51 @@ fn unsub(ctx: &mut Ctx, a: &[Bytes], kind: Kind) -> Result<Reply, CmdError> {
     ))
 }
 
-pub fn subscribe(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn subscribe(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     sub(ctx, a, Kind::Channel)
 }
 
-pub fn psubscribe(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn psubscribe(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     sub(ctx, a, Kind::Pattern)
 }
 
-pub fn ssubscribe(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn ssubscribe(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     sub(ctx, a, Kind::Shard)
 }
 
-pub fn unsubscribe(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn unsubscribe(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     unsub(ctx, a, Kind::Channel)
 }
 
-pub fn punsubscribe(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn punsubscribe(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     unsub(ctx, a, Kind::Pattern)
 }
 
-pub fn sunsubscribe(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn sunsubscribe(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     unsub(ctx, a, Kind::Shard)
 }
 
 /// `PUBLISH channel message`: how many subscribers received it.
-pub fn publish(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn publish(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let n = ctx
         .store
         .pubsub
-        .publish(&ctx.shared.config, &a[1], &a[2], false);
+        .publish(&ctx.shared.config, a[1], a[2], false);
     Ok(Reply::Int(n))
 }
 
 /// `SPUBLISH shardchannel message`: one node holds every shard.
-pub fn spublish(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn spublish(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let n = ctx
         .store
         .pubsub
-        .publish(&ctx.shared.config, &a[1], &a[2], true);
+        .publish(&ctx.shared.config, a[1], a[2], true);
     Ok(Reply::Int(n))
 }
 
 /// `PUBSUB CHANNELS [pattern] | NUMSUB [channel …] | NUMPAT | SHARDCHANNELS [pattern] |
 /// SHARDNUMSUB [channel …] | HELP`.
-pub fn pubsub(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn pubsub(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let ps = &ctx.store.pubsub;
     let sub = &a[1];
     let shard = is(sub, "SHARDCHANNELS") || is(sub, "SHARDNUMSUB");
@@ -96,7 +94,7 @@ pub fn pubsub(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if is(sub, "NUMSUB") || is(sub, "SHARDNUMSUB") {
         let mut out = Vec::with_capacity((a.len() - 2) * 2);
         for c in &a[2..] {
-            out.push(Reply::Bulk(c.clone()));
+            out.push(Reply::bulk(c));
             out.push(Reply::Int(ps.numsub(shard, c) as i64));
         }
         return Ok(Reply::Array(out));
@@ -141,7 +139,7 @@ fn wrong_sub(sub: &[u8]) -> CmdError {
 
 /// `RESET`: the connection as it was when it connected: no transaction or watches, no
 /// subscriptions, RESP2, keyspace 0, faithful literals, no name.
-pub fn reset(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn reset(ctx: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     if ctx.session.multi.is_some() {
         let _ = ctx.discard();
     }
@@ -170,7 +168,7 @@ pub fn reset(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
 /// `LISTEN pattern… [KEYSPACE name|*] [FROM seq] [VALUES|NOVALUES] [MAXVALUE bytes]`: follows
 /// the change feed (crate::feed) for the keys matching the patterns; answers a `listen` push
 /// with the seq it follows from. Again while listening: replaces what it follows.
-pub fn listen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn listen(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     use std::sync::atomic::Ordering::Relaxed;
     if ctx.session.in_exec {
         return Err(CmdError::err("LISTEN isn't allowed in a transaction"));
@@ -213,7 +211,7 @@ pub fn listen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             i += 1;
         } else {
             let p = crate::glob::Pattern::new(arg)?;
-            patterns.push((arg.clone(), p));
+            patterns.push((bytes::Bytes::copy_from_slice(arg), p));
             i += 1;
         }
     }
@@ -262,7 +260,7 @@ pub fn listen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// `UNLISTEN`: stops following the change feed; answers the last seq it was sent.
-pub fn unlisten(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn unlisten(ctx: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     use std::sync::atomic::Ordering::Relaxed;
     let cursor = match ctx.session.listen.take() {
         Some(l) => {

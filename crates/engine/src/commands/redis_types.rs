@@ -55,7 +55,7 @@ fn read<'c>(
 
 fn push(
     ctx: &mut Ctx,
-    a: &[Bytes],
+    a: &[&[u8]],
     verb: &'static str,
     at: End,
     create: bool,
@@ -67,7 +67,7 @@ fn push(
     });
     let n = write_as(
         ctx,
-        &a[1],
+        a[1],
         create.then_some(new_list as fn() -> Value),
         Empty::Delete,
         delta,
@@ -76,28 +76,28 @@ fn push(
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
-pub fn lpush(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn lpush(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     push(ctx, a, "LPUSH", End::Left, true)
 }
 
-pub fn rpush(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn rpush(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     push(ctx, a, "RPUSH", End::Right, true)
 }
 
-pub fn lpushx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn lpushx(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     push(ctx, a, "LPUSHX", End::Left, false)
 }
 
-pub fn rpushx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn rpushx(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     push(ctx, a, "RPUSHX", End::Right, false)
 }
 
-fn pop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, at: End) -> Result<Reply, CmdError> {
+fn pop(ctx: &mut Ctx, a: &[&[u8]], verb: &'static str, at: End) -> Result<Reply, CmdError> {
     if a.len() > 3 {
         return Err(CmdError::arity(verb));
     }
     let count = a.get(2).map(|c| positive(c)).transpose()?;
-    let popped = change(ctx, &a[1], None, Empty::Delete, |v| {
+    let popped = change(ctx, a[1], None, Empty::Delete, |v| {
         let p = ops::seq::pop(verb, v, at, count.unwrap_or(1))?;
         let d = Delta::Pop {
             end: at,
@@ -113,22 +113,22 @@ fn pop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, at: End) -> Result<Reply,
     })
 }
 
-pub fn lpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn lpop(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     pop(ctx, a, "LPOP", End::Left)
 }
 
-pub fn rpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn rpop(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     pop(ctx, a, "RPOP", End::Right)
 }
 
-pub fn llen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let v = read(ctx, &a[1], "LLEN", Caps::ENDS)?;
+pub fn llen(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let v = read(ctx, a[1], "LLEN", Caps::ENDS)?;
     Ok(Reply::Int(v.map_or(0, |v| v.len().unwrap_or(0)) as i64))
 }
 
-pub fn lrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (start, stop) = (args::int(&a[2])?, args::int(&a[3])?);
-    let Some(v) = read(ctx, &a[1], "LRANGE", Caps::ENDS)? else {
+pub fn lrange(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (start, stop) = (args::int(a[2])?, args::int(a[3])?);
+    let Some(v) = read(ctx, a[1], "LRANGE", Caps::ENDS)? else {
         return Ok(Reply::Array(vec![]));
     };
     let l = ops::seq::list("LRANGE", v, Caps::ENDS)?;
@@ -142,22 +142,22 @@ pub fn lrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     })
 }
 
-pub fn lindex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let i = args::int(&a[2])?;
-    match read(ctx, &a[1], "LINDEX", Caps::ENDS)? {
+pub fn lindex(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let i = args::int(a[2])?;
+    match read(ctx, a[1], "LINDEX", Caps::ENDS)? {
         None => Ok(Reply::Null),
         Some(v) => Ok(Reply::value(ops::seq::get("LINDEX", v, i)?.as_ref())),
     }
 }
 
-pub fn lset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let i = args::int(&a[2])?;
-    let x = ctx.value(&a[3])?;
+pub fn lset(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let i = args::int(a[2])?;
+    let x = ctx.value(a[3])?;
     let delta = ctx.recording().then(|| Delta::SetAt {
         index: i,
         value: x.clone(),
     });
-    match write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
+    match write_as(ctx, a[1], None, Empty::Delete, delta, |v| {
         ops::seq::set("LSET", v, i, x)
     })? {
         Some(()) => Ok(Reply::Ok),
@@ -165,30 +165,30 @@ pub fn lset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
 }
 
-pub fn lrem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let count = args::int(&a[2])?;
-    let x = ctx.value(&a[3])?;
+pub fn lrem(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let count = args::int(a[2])?;
+    let x = ctx.value(a[3])?;
     let delta = ctx.recording().then(|| Delta::Remove {
         value: x.clone(),
         count,
     });
-    let n = write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
+    let n = write_as(ctx, a[1], None, Empty::Delete, delta, |v| {
         ops::seq::remove("LREM", v, &x, count)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
-pub fn linsert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let after = if is(&a[2], "AFTER") {
+pub fn linsert(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let after = if is(a[2], "AFTER") {
         true
-    } else if is(&a[2], "BEFORE") {
+    } else if is(a[2], "BEFORE") {
         false
     } else {
         return Err(CmdError::syntax());
     };
-    let pivot = ctx.value(&a[3])?;
-    let x = ctx.value(&a[4])?;
-    let n = change(ctx, &a[1], None, Empty::Delete, |v| {
+    let pivot = ctx.value(a[3])?;
+    let x = ctx.value(a[4])?;
+    let n = change(ctx, a[1], None, Empty::Delete, |v| {
         let done = ops::seq::insert_by_pivot("LINSERT", v, after, &pivot, x.clone())?;
         let d = done.map(|(at, _)| Delta::Insert {
             index: at as i64,
@@ -203,11 +203,11 @@ pub fn linsert(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }))
 }
 
-pub fn ltrim(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (start, stop) = (args::int(&a[2])?, args::int(&a[3])?);
+pub fn ltrim(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (start, stop) = (args::int(a[2])?, args::int(a[3])?);
     write_as(
         ctx,
-        &a[1],
+        a[1],
         None,
         Empty::Delete,
         Some(Delta::Trim { start, stop }),
@@ -216,23 +216,23 @@ pub fn ltrim(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Ok)
 }
 
-pub fn lpos(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let x = ctx.value(&a[2])?;
+pub fn lpos(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let x = ctx.value(a[2])?;
     let (mut rank, mut count, mut maxlen) = (1i64, None, 0usize);
     let mut i = 3;
     while i < a.len() {
         let val = a.get(i + 1).ok_or_else(CmdError::syntax)?;
-        if is(&a[i], "RANK") {
+        if is(a[i], "RANK") {
             rank = args::int(val)?;
             if rank == 0 || rank == i64::MIN {
                 return Err(CmdError::err("RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"));
             }
-        } else if is(&a[i], "COUNT") {
+        } else if is(a[i], "COUNT") {
             count = Some(match args::redis_int(val) {
                 Some(n) if n >= 0 => n as usize,
                 _ => return Err(CmdError::err("COUNT can't be negative")),
             });
-        } else if is(&a[i], "MAXLEN") {
+        } else if is(a[i], "MAXLEN") {
             maxlen = match args::redis_int(val) {
                 Some(n) if n >= 0 => n as usize,
                 _ => return Err(CmdError::err("MAXLEN can't be negative")),
@@ -242,7 +242,7 @@ pub fn lpos(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
         i += 2;
     }
-    let found = match read(ctx, &a[1], "LPOS", Caps::ENDS)? {
+    let found = match read(ctx, a[1], "LPOS", Caps::ENDS)? {
         None => vec![],
         Some(v) => {
             let l = ops::seq::list("LPOS", v, Caps::ENDS)?;
@@ -291,48 +291,48 @@ fn move_item(
     Ok(Reply::Value(item))
 }
 
-pub fn lmove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (from, to) = (end(&a[3])?, end(&a[4])?);
-    move_item(ctx, "LMOVE", &a[1], &a[2], from, to)
+pub fn lmove(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (from, to) = (end(a[3])?, end(a[4])?);
+    move_item(ctx, "LMOVE", a[1], a[2], from, to)
 }
 
-pub fn rpoplpush(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    move_item(ctx, "RPOPLPUSH", &a[1], &a[2], End::Right, End::Left)
+pub fn rpoplpush(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    move_item(ctx, "RPOPLPUSH", a[1], a[2], End::Right, End::Left)
 }
 
 // ---- hashes ----
 
-fn pairs(a: &[Bytes], ctx: &Ctx, verb: &str) -> Result<Vec<(SmolStr, Value)>, CmdError> {
+fn pairs(a: &[&[u8]], ctx: &Ctx, verb: &str) -> Result<Vec<(SmolStr, Value)>, CmdError> {
     if !a.len().is_multiple_of(2) || a.is_empty() {
         return Err(CmdError::arity(verb));
     }
     a.chunks(2)
-        .map(|p| Ok((SmolStr::new(field(&p[0])?), ctx.value(&p[1])?)))
+        .map(|p| Ok((SmolStr::new(field(p[0])?), ctx.value(p[1])?)))
         .collect()
 }
 
-pub fn hset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn hset(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let pairs = pairs(&a[2..], ctx, "HSET")?;
     let delta = ctx.recording().then(|| Delta::SetFields(pairs.clone()));
-    let n = write_as(ctx, &a[1], Some(new_dict), Empty::Delete, delta, |v| {
+    let n = write_as(ctx, a[1], Some(new_dict), Empty::Delete, delta, |v| {
         ops::map::set_many("HSET", v, pairs)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
-pub fn hmset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn hmset(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let pairs = pairs(&a[2..], ctx, "HMSET")?;
     let delta = ctx.recording().then(|| Delta::SetFields(pairs.clone()));
-    write_as(ctx, &a[1], Some(new_dict), Empty::Delete, delta, |v| {
+    write_as(ctx, a[1], Some(new_dict), Empty::Delete, delta, |v| {
         ops::map::set_many("HMSET", v, pairs)
     })?;
     Ok(Reply::Ok)
 }
 
-pub fn hsetnx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let f = field(&a[2])?;
-    let x = ctx.value(&a[3])?;
-    let n = change(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+pub fn hsetnx(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let f = field(a[2])?;
+    let x = ctx.value(a[3])?;
+    let n = change(ctx, a[1], Some(new_dict), Empty::Delete, |v| {
         if ops::map::get("HSETNX", v, f)?.is_some() {
             return Ok((false, None));
         }
@@ -342,17 +342,17 @@ pub fn hsetnx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(n.unwrap_or(false) as i64))
 }
 
-pub fn hget(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let f = field(&a[2])?;
-    match read(ctx, &a[1], "HGET", Caps::MAPPING)? {
+pub fn hget(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let f = field(a[2])?;
+    match read(ctx, a[1], "HGET", Caps::MAPPING)? {
         None => Ok(Reply::Null),
         Some(v) => Ok(Reply::value(ops::map::get("HGET", v, f)?)),
     }
 }
 
-pub fn hmget(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn hmget(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let fields: Vec<&str> = a[2..].iter().map(|f| field(f)).collect::<Result<_, _>>()?;
-    let v = read(ctx, &a[1], "HMGET", Caps::MAPPING)?;
+    let v = read(ctx, a[1], "HMGET", Caps::MAPPING)?;
     let mut out = Vec::with_capacity(fields.len());
     for f in fields {
         out.push(match v {
@@ -363,8 +363,8 @@ pub fn hmget(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Array(out))
 }
 
-pub fn hgetall(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let Some(v) = read(ctx, &a[1], "HGETALL", Caps::MAPPING)? else {
+pub fn hgetall(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let Some(v) = read(ctx, a[1], "HGETALL", Caps::MAPPING)? else {
         return Ok(Reply::Map(vec![]));
     };
     Ok(Reply::Map(
@@ -375,31 +375,31 @@ pub fn hgetall(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     ))
 }
 
-pub fn hdel(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn hdel(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let fields: Vec<&str> = a[2..].iter().map(|f| field(f)).collect::<Result<_, _>>()?;
     let delta = ctx
         .recording()
         .then(|| Delta::DeleteFields(fields.iter().map(SmolStr::new).collect()));
-    let n = remove_counted(ctx, &a[1], delta, |v| ops::map::delete("HDEL", v, fields))?;
+    let n = remove_counted(ctx, a[1], delta, |v| ops::map::delete("HDEL", v, fields))?;
     Ok(Reply::Int(n as i64))
 }
 
-pub fn hexists(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let f = field(&a[2])?;
-    match read(ctx, &a[1], "HEXISTS", Caps::MAPPING)? {
+pub fn hexists(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let f = field(a[2])?;
+    match read(ctx, a[1], "HEXISTS", Caps::MAPPING)? {
         None => Ok(Reply::Int(0)),
         Some(v) => Ok(Reply::Int(ops::map::get("HEXISTS", v, f)?.is_some() as i64)),
     }
 }
 
-pub fn hlen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let v = read(ctx, &a[1], "HLEN", Caps::MAPPING)?;
+pub fn hlen(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let v = read(ctx, a[1], "HLEN", Caps::MAPPING)?;
     Ok(Reply::Int(v.map_or(0, |v| v.len().unwrap_or(0)) as i64))
 }
 
-pub fn hstrlen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let f = field(&a[2])?;
-    let Some(v) = read(ctx, &a[1], "HSTRLEN", Caps::MAPPING)? else {
+pub fn hstrlen(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let f = field(a[2])?;
+    let Some(v) = read(ctx, a[1], "HSTRLEN", Caps::MAPPING)? else {
         return Ok(Reply::Int(0));
     };
     let n = match ops::map::get("HSTRLEN", v, f)? {
@@ -411,24 +411,24 @@ pub fn hstrlen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(n as i64))
 }
 
-pub fn hkeys(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    match read(ctx, &a[1], "HKEYS", Caps::MAPPING)? {
+pub fn hkeys(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    match read(ctx, a[1], "HKEYS", Caps::MAPPING)? {
         None => Ok(Reply::Array(vec![])),
         Some(v) => Ok(list_reply(ops::map::fields("HKEYS", v)?)),
     }
 }
 
-pub fn hvals(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    match read(ctx, &a[1], "HVALS", Caps::MAPPING)? {
+pub fn hvals(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    match read(ctx, a[1], "HVALS", Caps::MAPPING)? {
         None => Ok(Reply::Array(vec![])),
         Some(v) => Ok(list_reply(ops::map::values("HVALS", v)?)),
     }
 }
 
-pub fn hincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let f = field(&a[2])?;
-    let by = args::int(&a[3])?;
-    let n = change(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+pub fn hincrby(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let f = field(a[2])?;
+    let by = args::int(a[3])?;
+    let n = change(ctx, a[1], Some(new_dict), Empty::Delete, |v| {
         let n = ops::map::incr_int("HINCRBY", v, f, by).map_err(|e| match e {
             OpError::Invalid(_) => OpError::Invalid("hash value is not an integer".into()),
             other => other,
@@ -438,13 +438,13 @@ pub fn hincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(n.expect("created")))
 }
 
-pub fn hincrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let f = field(&a[2])?;
-    let by = args::redis_float(&a[3]).ok_or_else(|| CmdError::err("value is not a valid float"))?;
+pub fn hincrbyfloat(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let f = field(a[2])?;
+    let by = args::redis_float(a[3]).ok_or_else(|| CmdError::err("value is not a valid float"))?;
     if !by.is_finite() {
         return Err(CmdError::err("value is NaN or Infinity"));
     }
-    let text = change(ctx, &a[1], Some(new_dict), Empty::Delete, |v| {
+    let text = change(ctx, a[1], Some(new_dict), Empty::Delete, |v| {
         let base = match ops::map::get("HINCRBYFLOAT", v, f)? {
             None => 0.0,
             Some(Value::Int(i)) => *i as f64,
@@ -468,14 +468,14 @@ pub fn hincrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Bulk(text.expect("created").into()))
 }
 
-pub fn hrandfield(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn hrandfield(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let count = a.get(2).map(|c| random_count(c)).transpose()?;
     let with_values = match a.get(3) {
         None => false,
         Some(w) if is(w, "WITHVALUES") && a.len() == 4 => true,
         Some(_) => return Err(CmdError::syntax()),
     };
-    let Some(v) = read(ctx, &a[1], "HRANDFIELD", Caps::MAPPING)? else {
+    let Some(v) = read(ctx, a[1], "HRANDFIELD", Caps::MAPPING)? else {
         return Ok(if count.is_some() {
             Reply::Array(vec![])
         } else {
@@ -560,25 +560,25 @@ fn random_picks(len: usize, count: Option<i64>) -> Vec<usize> {
 /// the window of `len` items it covers from `window(start, end)`, as (text that `MATCH`
 /// tests, reply, the paired reply if any). Items are in the value's own stable order.
 pub(crate) fn scan_window(
-    a: &[Bytes],
+    a: &[&[u8]],
     novalues_ok: bool,
     len: usize,
     window: impl FnOnce(usize, usize) -> Vec<(Vec<u8>, Reply, Option<Reply>)>,
 ) -> Result<Reply, CmdError> {
-    let cursor: usize = args::text(&a[2])?
+    let cursor: usize = args::text(a[2])?
         .parse()
         .map_err(|_| CmdError::err("invalid cursor"))?;
     let (mut pattern, mut count) = (None, 10usize);
     let mut i = 3;
     while i < a.len() {
-        if novalues_ok && is(&a[i], "NOVALUES") {
+        if novalues_ok && is(a[i], "NOVALUES") {
             i += 1;
             continue;
         }
         let val = a.get(i + 1).ok_or_else(CmdError::syntax)?;
-        if is(&a[i], "MATCH") {
+        if is(a[i], "MATCH") {
             pattern = super::keys::match_pattern(val)?;
-        } else if is(&a[i], "COUNT") {
+        } else if is(a[i], "COUNT") {
             count = match args::int(val)? {
                 n if n >= 1 => n as usize,
                 _ => return Err(CmdError::syntax()),
@@ -613,9 +613,9 @@ fn scanned(m: Value, x: Option<Value>) -> (Vec<u8>, Reply, Option<Reply>) {
 
 /// `HSCAN`: the cursor is a place of the dict's insertion order (`Dict::places`), so a call
 /// costs O(log n + COUNT), and an entry removed before the cursor moves no other.
-pub fn hscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn hscan(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let novalues = a.iter().skip(3).any(|x| is(x, "NOVALUES"));
-    let d = match read(ctx, &a[1], "HSCAN", Caps::MAPPING)? {
+    let d = match read(ctx, a[1], "HSCAN", Caps::MAPPING)? {
         None => None,
         Some(v) => Some(ops::map::dict("HSCAN", v)?),
     };
@@ -632,21 +632,21 @@ pub fn hscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 // ---- sets ----
 
-pub fn sadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn sadd(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let members = values(ctx, &a[2..])?;
     let delta = ctx.recording().then(|| Delta::AddMembers(members.clone()));
-    let n = write_as(ctx, &a[1], Some(new_set), Empty::Delete, delta, |v| {
+    let n = write_as(ctx, a[1], Some(new_set), Empty::Delete, delta, |v| {
         ops::members::add("SADD", v, members)
     })?;
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
-pub fn srem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn srem(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let members = values(ctx, &a[2..])?;
     let delta = ctx
         .recording()
         .then(|| Delta::DiscardMembers(members.clone()));
-    let n = remove_counted(ctx, &a[1], delta, |v| {
+    let n = remove_counted(ctx, a[1], delta, |v| {
         ops::members::discard("SREM", v, &members)
     })?;
     Ok(Reply::Int(n as i64))
@@ -659,8 +659,8 @@ fn members_of(v: Option<&Value>, verb: &'static str) -> Result<Vec<Value>, CmdEr
     })
 }
 
-pub fn smembers(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let v = read(ctx, &a[1], "SMEMBERS", Caps::MEMBERS)?;
+pub fn smembers(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let v = read(ctx, a[1], "SMEMBERS", Caps::MEMBERS)?;
     Ok(Reply::Set(
         members_of(v, "SMEMBERS")?
             .into_iter()
@@ -669,17 +669,17 @@ pub fn smembers(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     ))
 }
 
-pub fn sismember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let m = ctx.value(&a[2])?;
-    match read(ctx, &a[1], "SISMEMBER", Caps::MEMBERS)? {
+pub fn sismember(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let m = ctx.value(a[2])?;
+    match read(ctx, a[1], "SISMEMBER", Caps::MEMBERS)? {
         None => Ok(Reply::Int(0)),
         Some(v) => Ok(Reply::Int(ops::members::has("SISMEMBER", v, &m)? as i64)),
     }
 }
 
-pub fn smismember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn smismember(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let ms = values(ctx, &a[2..])?;
-    let v = read(ctx, &a[1], "SMISMEMBER", Caps::MEMBERS)?;
+    let v = read(ctx, a[1], "SMISMEMBER", Caps::MEMBERS)?;
     let mut out = Vec::with_capacity(ms.len());
     for m in &ms {
         out.push(Reply::Int(match v {
@@ -690,19 +690,19 @@ pub fn smismember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Array(out))
 }
 
-pub fn scard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let v = read(ctx, &a[1], "SCARD", Caps::MEMBERS)?;
+pub fn scard(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let v = read(ctx, a[1], "SCARD", Caps::MEMBERS)?;
     Ok(Reply::Int(v.map_or(0, |v| v.len().unwrap_or(0)) as i64))
 }
 
 /// `SPOP key [count]`: removes random members; journaled as the removal of those members, so
 /// replay removes the same ones.
-pub fn spop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn spop(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if a.len() > 3 {
         return Err(CmdError::syntax());
     }
     let count = a.get(2).map(|c| positive(c)).transpose()?;
-    let members = match read(ctx, &a[1], "SPOP", Caps::MEMBERS)? {
+    let members = match read(ctx, a[1], "SPOP", Caps::MEMBERS)? {
         None => vec![],
         Some(v) => {
             let all = ops::members::set("SPOP", v)?;
@@ -719,7 +719,7 @@ pub fn spop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         let delta = ctx
             .recording()
             .then(|| Delta::DiscardMembers(members.clone()));
-        write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
+        write_as(ctx, a[1], None, Empty::Delete, delta, |v| {
             ops::members::discard("SPOP", v, &members)
         })?;
     }
@@ -729,12 +729,12 @@ pub fn spop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     })
 }
 
-pub fn srandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn srandmember(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if a.len() > 3 {
         return Err(CmdError::syntax());
     }
     let count = a.get(2).map(|c| random_count(c)).transpose()?;
-    let Some(v) = read(ctx, &a[1], "SRANDMEMBER", Caps::MEMBERS)? else {
+    let Some(v) = read(ctx, a[1], "SRANDMEMBER", Caps::MEMBERS)? else {
         return Ok(if count.is_some() {
             Reply::Array(vec![])
         } else {
@@ -757,7 +757,7 @@ pub fn srandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 fn combine(
     ctx: &mut Ctx,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     verb: &'static str,
     how: Combine,
 ) -> Result<okdb_value::Set, CmdError> {
@@ -773,11 +773,11 @@ fn set_reply(s: okdb_value::Set) -> Reply {
     Reply::Set(s.into_iter().map(Reply::Value).collect())
 }
 
-pub fn sunion(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn sunion(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(set_reply(combine(ctx, &a[1..], "SUNION", Combine::Union)?))
 }
 
-pub fn sinter(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn sinter(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(set_reply(combine(
         ctx,
         &a[1..],
@@ -786,38 +786,38 @@ pub fn sinter(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     )?))
 }
 
-pub fn sdiff(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn sdiff(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(set_reply(combine(ctx, &a[1..], "SDIFF", Combine::Diff)?))
 }
 
 /// The `*STORE` forms: the result replaces `dest` (an empty result deletes it); its size.
-fn store(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, how: Combine) -> Result<Reply, CmdError> {
+fn store(ctx: &mut Ctx, a: &[&[u8]], verb: &'static str, how: Combine) -> Result<Reply, CmdError> {
     let s = combine(ctx, &a[2..], verb, how)?;
     let n = s.len();
     if n == 0 {
         if let Some(ks) = ctx.ks() {
-            ks.remove(&a[1]);
+            ks.remove(a[1]);
         }
     } else {
-        ctx.ks_write().set(&a[1], Value::Set(Box::new(s)));
+        ctx.ks_write().set(a[1], Value::Set(Box::new(s)));
     }
     Ok(Reply::Int(n as i64))
 }
 
-pub fn sunionstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn sunionstore(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     store(ctx, a, "SUNIONSTORE", Combine::Union)
 }
 
-pub fn sinterstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn sinterstore(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     store(ctx, a, "SINTERSTORE", Combine::Intersect)
 }
 
-pub fn sdiffstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn sdiffstore(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     store(ctx, a, "SDIFFSTORE", Combine::Diff)
 }
 
-pub fn sintercard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let n = match args::redis_int(&a[1]) {
+pub fn sintercard(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let n = match args::redis_int(a[1]) {
         Some(n) if n > 0 => n as usize,
         _ => return Err(CmdError::err("numkeys should be greater than 0")),
     };
@@ -847,29 +847,29 @@ pub fn sintercard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(card as i64))
 }
 
-pub fn smove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let m = ctx.value(&a[3])?;
-    read(ctx, &a[1], "SMOVE", Caps::MEMBERS)?;
-    read(ctx, &a[2], "SMOVE", Caps::MEMBERS)?;
+pub fn smove(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let m = ctx.value(a[3])?;
+    read(ctx, a[1], "SMOVE", Caps::MEMBERS)?;
+    read(ctx, a[2], "SMOVE", Caps::MEMBERS)?;
     let delta = ctx
         .recording()
         .then(|| Delta::DiscardMembers(vec![m.clone()]));
-    let moved = write_as(ctx, &a[1], None, Empty::Delete, delta, |v| {
+    let moved = write_as(ctx, a[1], None, Empty::Delete, delta, |v| {
         ops::members::discard("SMOVE", v, [&m])
     })?;
     if moved != Some(1) {
         return Ok(Reply::Int(0));
     }
     let delta = ctx.recording().then(|| Delta::AddMembers(vec![m.clone()]));
-    write_as(ctx, &a[2], Some(new_set), Empty::Delete, delta, |v| {
+    write_as(ctx, a[2], Some(new_set), Empty::Delete, delta, |v| {
         ops::members::add("SMOVE", v, vec![m])
     })?;
     Ok(Reply::Int(1))
 }
 
 /// `SSCAN`: the cursor is a position in the set's order, so a call costs O(log n + COUNT).
-pub fn sscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let s = match read(ctx, &a[1], "SSCAN", Caps::MEMBERS)? {
+pub fn sscan(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let s = match read(ctx, a[1], "SSCAN", Caps::MEMBERS)? {
         None => None,
         Some(v) => Some(ops::members::set("SSCAN", v)?),
     };
@@ -902,13 +902,13 @@ pub(crate) fn timeout(a: &[u8]) -> Result<Option<std::time::Duration>, CmdError>
 /// on the way.
 fn first_ready(
     ctx: &mut Ctx,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     verb: &'static str,
 ) -> Result<Option<Bytes>, CmdError> {
     for k in keys {
         if let Some(v) = read(ctx, k, verb, Caps::ENDS)? {
             if !v.is_empty() {
-                return Ok(Some(k.clone()));
+                return Ok(Some(Bytes::copy_from_slice(k)));
             }
         }
     }
@@ -918,7 +918,7 @@ fn first_ready(
 /// Pops from a list known to hold items.
 fn pop_now(
     ctx: &mut Ctx,
-    key: &Bytes,
+    key: &[u8],
     verb: &'static str,
     left: bool,
     count: usize,
@@ -937,11 +937,11 @@ fn pop_now(
 
 fn blocking_pop(
     ctx: &mut Ctx,
-    a: &[Bytes],
+    a: &[&[u8]],
     verb: &'static str,
     left: bool,
 ) -> Result<Reply, CmdError> {
-    let wait = timeout(&a[a.len() - 1])?;
+    let wait = timeout(a[a.len() - 1])?;
     let keys = &a[1..a.len() - 1];
     if let Some(k) = first_ready(ctx, keys, verb)? {
         let mut items = pop_now(ctx, &k, verb, left, 1)?;
@@ -954,20 +954,20 @@ fn blocking_pop(
         return Ok(Reply::NullArray);
     }
     let op = crate::waiting::WaitOp::Pop { left, count: None };
-    Ok(ctx.park(keys.to_vec(), op, wait, Reply::NullArray))
+    Ok(ctx.park(args::owned(keys), op, wait, Reply::NullArray))
 }
 
-pub fn blpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn blpop(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     blocking_pop(ctx, a, "BLPOP", true)
 }
 
-pub fn brpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn brpop(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     blocking_pop(ctx, a, "BRPOP", false)
 }
 
 fn blocking_move(
     ctx: &mut Ctx,
-    a: &[Bytes],
+    a: &[&[u8]],
     verb: &'static str,
     from: End,
     to: End,
@@ -982,27 +982,27 @@ fn blocking_move(
         return Ok(Reply::Null);
     }
     let op = crate::waiting::WaitOp::Move {
-        dst: dst.clone(),
+        dst: Bytes::copy_from_slice(dst),
         from_left: from == End::Left,
         to_left: to == End::Left,
     };
-    Ok(ctx.park(vec![src.clone()], op, wait, Reply::Null))
+    Ok(ctx.park(vec![Bytes::copy_from_slice(src)], op, wait, Reply::Null))
 }
 
-pub fn blmove(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (from, to) = (end(&a[3])?, end(&a[4])?);
-    let wait = timeout(&a[5])?;
+pub fn blmove(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (from, to) = (end(a[3])?, end(a[4])?);
+    let wait = timeout(a[5])?;
     blocking_move(ctx, a, "BLMOVE", from, to, wait)
 }
 
-pub fn brpoplpush(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let wait = timeout(&a[3])?;
+pub fn brpoplpush(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let wait = timeout(a[3])?;
     blocking_move(ctx, a, "BRPOPLPUSH", End::Right, End::Left, wait)
 }
 
 /// `LMPOP`/`BLMPOP`'s arguments from `numkeys` on: the keys, the end and the count.
-fn mpop_args(a: &[Bytes]) -> Result<(&[Bytes], bool, usize), CmdError> {
-    let n = match args::redis_int(&a[0]) {
+fn mpop_args<'a, 'b>(a: &'a [&'b [u8]]) -> Result<(&'a [&'b [u8]], bool, usize), CmdError> {
+    let n = match args::redis_int(a[0]) {
         Some(n) if n > 0 => n as usize,
         _ => return Err(CmdError::err("numkeys should be greater than 0")),
     };
@@ -1010,7 +1010,7 @@ fn mpop_args(a: &[Bytes]) -> Result<(&[Bytes], bool, usize), CmdError> {
         return Err(CmdError::syntax());
     }
     let keys = &a[1..=n];
-    let left = match end(&a[n + 1])? {
+    let left = match end(a[n + 1])? {
         End::Left => true,
         End::Right => false,
     };
@@ -1027,7 +1027,7 @@ fn mpop_args(a: &[Bytes]) -> Result<(&[Bytes], bool, usize), CmdError> {
 
 fn mpop(
     ctx: &mut Ctx,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     verb: &'static str,
     left: bool,
     count: usize,
@@ -1039,13 +1039,13 @@ fn mpop(
     Ok(Some(Reply::Array(vec![Reply::Bulk(k), list_reply(items)])))
 }
 
-pub fn lmpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn lmpop(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (keys, left, count) = mpop_args(&a[1..])?;
     Ok(mpop(ctx, keys, "LMPOP", left, count)?.unwrap_or(Reply::NullArray))
 }
 
-pub fn blmpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let wait = timeout(&a[1])?;
+pub fn blmpop(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let wait = timeout(a[1])?;
     let (keys, left, count) = mpop_args(&a[2..])?;
     if let Some(r) = mpop(ctx, keys, "BLMPOP", left, count)? {
         return Ok(r);
@@ -1057,7 +1057,7 @@ pub fn blmpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         left,
         count: Some(count),
     };
-    Ok(ctx.park(keys.to_vec(), op, wait, Reply::NullArray))
+    Ok(ctx.park(args::owned(keys), op, wait, Reply::NullArray))
 }
 
 // ---- Redis's SORT ----
@@ -1096,7 +1096,7 @@ pub(crate) struct SortOptions {
     pub store: Option<Bytes>,
 }
 
-pub(crate) fn sort_options(a: &[Bytes]) -> Result<SortOptions, CmdError> {
+pub(crate) fn sort_options(a: &[&[u8]]) -> Result<SortOptions, CmdError> {
     let mut o = SortOptions::default();
     let mut i = 2;
     while i < a.len() {
@@ -1109,16 +1109,16 @@ pub(crate) fn sort_options(a: &[Bytes]) -> Result<SortOptions, CmdError> {
         } else if is(w, "ALPHA") {
             o.alpha = true;
         } else if is(w, "LIMIT") && i + 2 < a.len() {
-            o.limit = Some((args::int(&a[i + 1])?, args::int(&a[i + 2])?));
+            o.limit = Some((args::int(a[i + 1])?, args::int(a[i + 2])?));
             i += 2;
         } else if let (true, Some(p)) = (is(w, "BY"), next) {
-            o.by = Some(p.clone());
+            o.by = Some(Bytes::copy_from_slice(p));
             i += 1;
         } else if let (true, Some(p)) = (is(w, "GET"), next) {
-            o.gets.push(p.clone());
+            o.gets.push(Bytes::copy_from_slice(p));
             i += 1;
         } else if let (true, Some(d)) = (is(w, "STORE"), next) {
-            o.store = Some(d.clone());
+            o.store = Some(Bytes::copy_from_slice(d));
             i += 1;
         } else {
             return Err(CmdError::syntax());
@@ -1132,7 +1132,7 @@ pub(crate) fn sort_options(a: &[Bytes]) -> Result<SortOptions, CmdError> {
 /// [STORE destination]`: the elements of a list, set or sorted set, sorted as numbers (or as
 /// bytes with ALPHA), or by what `BY` names; a sorted copy, or with STORE a list stored in
 /// destination (its length).
-pub fn sort_copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn sort_copy(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let SortOptions {
         by,
         gets,
@@ -1141,8 +1141,8 @@ pub fn sort_copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         alpha,
         store,
     } = sort_options(a)?;
-    let is_zset = matches!(ctx.get(&a[1]), Some(Value::SortedSet(_)));
-    let elements: Vec<Value> = match ctx.get(&a[1]) {
+    let is_zset = matches!(ctx.get(a[1]), Some(Value::SortedSet(_)));
+    let elements: Vec<Value> = match ctx.get(a[1]) {
         None => vec![],
         Some(Value::List(l)) => l.values().collect(),
         Some(Value::Deque(d)) => d.items.values().collect(),
@@ -1248,7 +1248,7 @@ pub fn sort_copy(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// Redis's `SORT_RO`: `SORT` without `STORE` (a read).
-pub fn sort_ro(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn sort_ro(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if a[2..].iter().any(|x| is(x, "STORE")) {
         return Err(CmdError::syntax());
     }

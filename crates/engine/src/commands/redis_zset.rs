@@ -1,7 +1,6 @@
 //! Redis's sorted-set commands over okdb's `sortedset` (Redis's zset), with Redis's replies and
 //! error texts; their meaning is in the operations layer (`okdb_ops::scored`).
 
-use bytes::Bytes;
 use okdb_ops::delta::Delta;
 use okdb_ops::scored::{self, AddIf, LexBound, ScoreBound};
 use okdb_ops::{self as ops};
@@ -52,7 +51,7 @@ fn scored_reply(items: Vec<(SmolStr, f64)>, withscores: bool, resp3: bool) -> Re
     Reply::Array(out)
 }
 
-pub fn zadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zadd(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (mut cond, mut ch, mut incr) = (AddIf::default(), false, false);
     let mut i = 2;
     while i < a.len() {
@@ -95,19 +94,10 @@ pub fn zadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     let mut pairs = Vec::with_capacity(rest.len() / 2);
     for p in rest.chunks(2) {
-        pairs.push((member(&p[1])?, score(&p[0])?));
+        pairs.push((member(p[1])?, score(p[0])?));
     }
     let create = (!cond.only_existing).then_some(new_zset as fn() -> Value);
-    let done = add_pairs(
-        ctx,
-        &a[1],
-        "ZADD",
-        create,
-        Empty::Delete,
-        &pairs,
-        cond,
-        incr,
-    )?;
+    let done = add_pairs(ctx, a[1], "ZADD", create, Empty::Delete, &pairs, cond, incr)?;
     let done = done.unwrap_or_default();
     if incr {
         return Ok(done.last.map_or(Reply::Null, Reply::Double));
@@ -117,11 +107,11 @@ pub fn zadd(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     ))
 }
 
-pub fn zincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let pairs = [(member(&a[3])?, score(&a[2])?)];
+pub fn zincrby(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let pairs = [(member(a[3])?, score(a[2])?)];
     let done = add_pairs(
         ctx,
-        &a[1],
+        a[1],
         "ZINCRBY",
         Some(new_zset),
         Empty::Delete,
@@ -132,10 +122,10 @@ pub fn zincrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(done.and_then(|d| d.last).map_or(Reply::Null, Reply::Double))
 }
 
-pub fn zrem(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zrem(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let ms: Vec<SmolStr> = a[2..].iter().map(|m| member(m)).collect::<Result<_, _>>()?;
     let delta = ctx.recording().then(|| Delta::RemoveScored(ms.clone()));
-    let n = remove_counted(ctx, &a[1], delta, |v| {
+    let n = remove_counted(ctx, a[1], delta, |v| {
         scored::remove("ZREM", v, ms.iter().map(|m| m.as_str()))
     })?;
     Ok(Reply::Int(n as i64))
@@ -181,22 +171,22 @@ fn pop_scored(
     Ok(popped.unwrap_or_default())
 }
 
-pub fn zcard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zcard(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(
-        read(ctx, &a[1], "ZCARD")?.map_or(0, |z| z.len()) as i64,
+        read(ctx, a[1], "ZCARD")?.map_or(0, |z| z.len()) as i64
     ))
 }
 
-pub fn zscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let m = field(&a[2])?.to_string();
-    Ok(read(ctx, &a[1], "ZSCORE")?
+pub fn zscore(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let m = field(a[2])?.to_string();
+    Ok(read(ctx, a[1], "ZSCORE")?
         .and_then(|z| z.score(&m))
         .map_or(Reply::Null, Reply::Double))
 }
 
-pub fn zmscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zmscore(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let ms: Vec<SmolStr> = a[2..].iter().map(|m| member(m)).collect::<Result<_, _>>()?;
-    let z = read(ctx, &a[1], "ZMSCORE")?;
+    let z = read(ctx, a[1], "ZMSCORE")?;
     Ok(Reply::Array(
         ms.iter()
             .map(|m| {
@@ -207,14 +197,14 @@ pub fn zmscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     ))
 }
 
-fn rank(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, rev: bool) -> Result<Reply, CmdError> {
-    let m = member(&a[2])?;
+fn rank(ctx: &mut Ctx, a: &[&[u8]], verb: &'static str, rev: bool) -> Result<Reply, CmdError> {
+    let m = member(a[2])?;
     let withscore = match a.get(3) {
         None => false,
         Some(w) if is(w, "WITHSCORE") && a.len() == 4 => true,
         Some(_) => return Err(CmdError::syntax()),
     };
-    let Some(z) = read(ctx, &a[1], verb)? else {
+    let Some(z) = read(ctx, a[1], verb)? else {
         return Ok(Reply::Null);
     };
     let Some(r) = z.rank(&m) else {
@@ -231,11 +221,11 @@ fn rank(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, rev: bool) -> Result<Rep
     })
 }
 
-pub fn zrank(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zrank(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     rank(ctx, a, "ZRANK", false)
 }
 
-pub fn zrevrank(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zrevrank(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     rank(ctx, a, "ZREVRANK", true)
 }
 
@@ -332,7 +322,7 @@ struct RangeArgs {
     withscores: bool,
 }
 
-fn range_options(opts: &[Bytes], mut r: RangeArgs, allow_by: bool) -> Result<RangeArgs, CmdError> {
+fn range_options(opts: &[&[u8]], mut r: RangeArgs, allow_by: bool) -> Result<RangeArgs, CmdError> {
     let mut i = 0;
     while i < opts.len() {
         let o = &opts[i];
@@ -345,7 +335,7 @@ fn range_options(opts: &[Bytes], mut r: RangeArgs, allow_by: bool) -> Result<Ran
         } else if is(o, "WITHSCORES") {
             r.withscores = true;
         } else if is(o, "LIMIT") && opts.len() >= i + 3 {
-            r.limit = Some((args::int(&opts[i + 1])?, args::int(&opts[i + 2])?));
+            r.limit = Some((args::int(opts[i + 1])?, args::int(opts[i + 2])?));
             i += 2;
         } else {
             return Err(CmdError::syntax());
@@ -396,66 +386,66 @@ const PLAIN: RangeArgs = RangeArgs {
     withscores: false,
 };
 
-pub fn zrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zrange(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let r = range_options(&a[4..], PLAIN, true)?;
-    range_reply(ctx, "ZRANGE", &a[1], &a[2], &a[3], r)
+    range_reply(ctx, "ZRANGE", a[1], a[2], a[3], r)
 }
 
 /// The legacy range spellings (`ZREVRANGE`, `ZRANGEBYSCORE`, …): a fixed kind and direction,
 /// only `WITHSCORES` and `LIMIT` as options.
 fn legacy_range(
     ctx: &mut Ctx,
-    a: &[Bytes],
+    a: &[&[u8]],
     verb: &'static str,
     by: By,
     rev: bool,
 ) -> Result<Reply, CmdError> {
     let r = range_options(&a[4..], RangeArgs { by, rev, ..PLAIN }, false)?;
-    range_reply(ctx, verb, &a[1], &a[2], &a[3], r)
+    range_reply(ctx, verb, a[1], a[2], a[3], r)
 }
 
-pub fn zrevrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zrevrange(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     legacy_range(ctx, a, "ZREVRANGE", By::Rank, true)
 }
 
-pub fn zrangebyscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zrangebyscore(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     legacy_range(ctx, a, "ZRANGEBYSCORE", By::Score, false)
 }
 
-pub fn zrevrangebyscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zrevrangebyscore(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     legacy_range(ctx, a, "ZREVRANGEBYSCORE", By::Score, true)
 }
 
-pub fn zrangebylex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zrangebylex(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     legacy_range(ctx, a, "ZRANGEBYLEX", By::Lex, false)
 }
 
-pub fn zrevrangebylex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zrevrangebylex(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     legacy_range(ctx, a, "ZREVRANGEBYLEX", By::Lex, true)
 }
 
-pub fn zcount(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (min, max) = (score_bound(&a[2])?, score_bound(&a[3])?);
-    Ok(Reply::Int(read(ctx, &a[1], "ZCOUNT")?.map_or(0, |z| {
+pub fn zcount(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (min, max) = (score_bound(a[2])?, score_bound(a[3])?);
+    Ok(Reply::Int(read(ctx, a[1], "ZCOUNT")?.map_or(0, |z| {
         let (x, y) = scored::by_score(z, min, max);
         y - x
     }) as i64))
 }
 
-pub fn zlexcount(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (min, max) = (lex_bound(&a[2])?, lex_bound(&a[3])?);
-    Ok(Reply::Int(read(ctx, &a[1], "ZLEXCOUNT")?.map_or(0, |z| {
+pub fn zlexcount(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (min, max) = (lex_bound(a[2])?, lex_bound(a[3])?);
+    Ok(Reply::Int(read(ctx, a[1], "ZLEXCOUNT")?.map_or(0, |z| {
         let (x, y) = scored::by_lex(z, &min, &max);
         y - x
     }) as i64))
 }
 
-fn remrange(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, by: By) -> Result<Reply, CmdError> {
+fn remrange(ctx: &mut Ctx, a: &[&[u8]], verb: &'static str, by: By) -> Result<Reply, CmdError> {
     if by != By::Rank {
-        select(&SortedSet::new(), by, false, &a[2], &a[3])?;
+        select(&SortedSet::new(), by, false, a[2], a[3])?;
     }
-    let n = change(ctx, &a[1], None, Empty::Delete, |v| {
-        let span = select(scored::zset(verb, v)?, by, false, &a[2], &a[3])
+    let n = change(ctx, a[1], None, Empty::Delete, |v| {
+        let span = select(scored::zset(verb, v)?, by, false, a[2], a[3])
             .map_err(|e| ops::OpError::Invalid(e.message))?;
         let d = Delta::RemoveRanks {
             start: span.0,
@@ -466,21 +456,21 @@ fn remrange(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, by: By) -> Result<Re
     Ok(Reply::Int(n.unwrap_or(0) as i64))
 }
 
-pub fn zremrangebyrank(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    args::int(&a[2])?;
-    args::int(&a[3])?;
+pub fn zremrangebyrank(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    args::int(a[2])?;
+    args::int(a[3])?;
     remrange(ctx, a, "ZREMRANGEBYRANK", By::Rank)
 }
 
-pub fn zremrangebyscore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zremrangebyscore(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     remrange(ctx, a, "ZREMRANGEBYSCORE", By::Score)
 }
 
-pub fn zremrangebylex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zremrangebylex(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     remrange(ctx, a, "ZREMRANGEBYLEX", By::Lex)
 }
 
-fn zpop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, highest: bool) -> Result<Reply, CmdError> {
+fn zpop(ctx: &mut Ctx, a: &[&[u8]], verb: &'static str, highest: bool) -> Result<Reply, CmdError> {
     if a.len() > 3 {
         return Err(CmdError::syntax());
     }
@@ -492,7 +482,7 @@ fn zpop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, highest: bool) -> Result
         },
     };
     let resp3 = ctx.session.proto >= 3;
-    let popped = pop_scored(ctx, &a[1], verb, highest, count.unwrap_or(1))?;
+    let popped = pop_scored(ctx, a[1], verb, highest, count.unwrap_or(1))?;
     if count.is_none() && resp3 {
         // One member: [member, score], flat.
         return Ok(Reply::Array(
@@ -505,16 +495,16 @@ fn zpop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, highest: bool) -> Result
     Ok(scored_reply(popped, true, resp3 && count.is_some()))
 }
 
-pub fn zpopmin(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zpopmin(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     zpop(ctx, a, "ZPOPMIN", false)
 }
 
-pub fn zpopmax(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zpopmax(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     zpop(ctx, a, "ZPOPMAX", true)
 }
 
-fn bzpop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, highest: bool) -> Result<Reply, CmdError> {
-    let wait = super::redis_types::timeout(&a[a.len() - 1])?;
+fn bzpop(ctx: &mut Ctx, a: &[&[u8]], verb: &'static str, highest: bool) -> Result<Reply, CmdError> {
+    let wait = super::redis_types::timeout(a[a.len() - 1])?;
     let keys = &a[1..a.len() - 1];
     for k in keys {
         let Some(z) = read(ctx, k, verb)? else {
@@ -527,7 +517,7 @@ fn bzpop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, highest: bool) -> Resul
             .pop()
             .expect("a non-empty sorted set");
         return Ok(Reply::Array(vec![
-            Reply::Bulk(k.clone()),
+            Reply::bulk(k),
             Reply::text(&m),
             Reply::Double(s),
         ]));
@@ -536,18 +526,18 @@ fn bzpop(ctx: &mut Ctx, a: &[Bytes], verb: &'static str, highest: bool) -> Resul
         return Ok(Reply::NullArray);
     }
     let op = crate::waiting::WaitOp::ZPop { highest };
-    Ok(ctx.park(keys.to_vec(), op, wait, Reply::NullArray))
+    Ok(ctx.park(args::owned(keys), op, wait, Reply::NullArray))
 }
 
-pub fn bzpopmin(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn bzpopmin(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     bzpop(ctx, a, "BZPOPMIN", false)
 }
 
-pub fn bzpopmax(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn bzpopmax(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     bzpop(ctx, a, "BZPOPMAX", true)
 }
 
-pub fn zrandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zrandmember(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let count = match a.get(2) {
         None => None,
         Some(c) => {
@@ -564,7 +554,7 @@ pub fn zrandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         Some(_) => return Err(CmdError::syntax()),
     };
     let resp3 = ctx.session.proto >= 3;
-    let Some(z) = read(ctx, &a[1], "ZRANDMEMBER")? else {
+    let Some(z) = read(ctx, a[1], "ZRANDMEMBER")? else {
         return Ok(if count.is_some() {
             Reply::Array(vec![])
         } else {
@@ -600,8 +590,8 @@ pub fn zrandmember(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(scored_reply(items, withscores, resp3))
 }
 
-pub fn zscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let z = read(ctx, &a[1], "ZSCAN")?;
+pub fn zscan(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let z = read(ctx, a[1], "ZSCAN")?;
     let len = z.map_or(0, SortedSet::len);
     super::redis_types::scan_window(a, false, len, |start, end| match z {
         None => vec![],
@@ -622,23 +612,23 @@ pub fn zscan(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 // ---- okdb's native verbs over sorted sets ----
 
 /// `SCORE key member`: a member's score; null if absent.
-pub fn score_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let m = member(&a[2])?;
-    Ok(read(ctx, &a[1], "SCORE")?
+pub fn score_(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let m = member(a[2])?;
+    Ok(read(ctx, a[1], "SCORE")?
         .and_then(|z| z.score(&m))
         .map_or(Reply::Null, Reply::Double))
 }
 
 /// `RANK key member [REVERSE]`: a member's position, lowest score first (highest with
 /// REVERSE); null if absent.
-pub fn rank_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn rank_(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let rev = match a.get(3) {
         None => false,
         Some(r) if is(r, "REVERSE") && a.len() == 4 => true,
         Some(_) => return Err(CmdError::syntax()),
     };
-    let m = member(&a[2])?;
-    let Some(z) = read(ctx, &a[1], "RANK")? else {
+    let m = member(a[2])?;
+    let Some(z) = read(ctx, a[1], "RANK")? else {
         return Ok(Reply::Null);
     };
     Ok(z.rank(&m).map_or(Reply::Null, |r| {
@@ -649,18 +639,18 @@ pub fn rank_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// `RANGE key start stop [BYSCORE] [REVERSE] [LIMIT offset count] [WITHSCORES]`: members by
 /// rank (inclusive, negative from the end) or by score (`(x` exclusive, `-inf`, `+inf`);
 /// REVERSE walks from the highest score (and takes `max min` with BYSCORE).
-pub fn range_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn range_(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut r = PLAIN;
     let mut i = 4;
     while i < a.len() {
-        if is(&a[i], "BYSCORE") {
+        if is(a[i], "BYSCORE") {
             r.by = By::Score;
-        } else if is(&a[i], "REVERSE") {
+        } else if is(a[i], "REVERSE") {
             r.rev = true;
-        } else if is(&a[i], "WITHSCORES") {
+        } else if is(a[i], "WITHSCORES") {
             r.withscores = true;
-        } else if is(&a[i], "LIMIT") && a.len() >= i + 3 {
-            r.limit = Some((args::int(&a[i + 1])?, args::int(&a[i + 2])?));
+        } else if is(a[i], "LIMIT") && a.len() >= i + 3 {
+            r.limit = Some((args::int(a[i + 1])?, args::int(a[i + 2])?));
             i += 2;
         } else {
             return Err(CmdError::syntax());
@@ -668,10 +658,10 @@ pub fn range_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         i += 1;
     }
     let resp3 = ctx.session.proto >= 3;
-    let Some(z) = read(ctx, &a[1], "RANGE")? else {
+    let Some(z) = read(ctx, a[1], "RANGE")? else {
         return Ok(Reply::Array(vec![]));
     };
-    let span = select(z, r.by, r.rev, &a[2], &a[3])?;
+    let span = select(z, r.by, r.rev, a[2], a[3])?;
     let (offset, count) = r.limit.unwrap_or((0, -1));
     let items = take(z, span, r.rev, offset, count);
     if !r.withscores {
@@ -687,17 +677,17 @@ pub fn range_(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// `ADD key member score [member score ...]` on a sorted set.
-pub(crate) fn add_scored(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub(crate) fn add_scored(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if !a.len().is_multiple_of(2) {
         return Err(CmdError::err("ADD to a sortedset takes member score pairs"));
     }
     let mut pairs = Vec::with_capacity(a.len() / 2 - 1);
     for p in a[2..].chunks(2) {
-        pairs.push((member(&p[0])?, score(&p[1])?));
+        pairs.push((member(p[0])?, score(p[1])?));
     }
     let done = add_pairs(
         ctx,
-        &a[1],
+        a[1],
         "ADD",
         None,
         Empty::Keep,
@@ -745,14 +735,14 @@ struct Combined {
 /// `a[0]` (the numkeys argument), as Redis's `zunionInterDiffGenericCommand` does.
 fn combined(
     ctx: &mut Ctx,
-    a: &[Bytes],
+    a: &[&[u8]],
     verb: &'static str,
     how: okdb_ops::members::Combine,
     store: bool,
     card_only: bool,
 ) -> Result<Combined, CmdError> {
     use okdb_ops::members::Combine;
-    let n = args::int(&a[0])?;
+    let n = args::int(a[0])?;
     if n < 1 {
         return Err(CmdError::err(format!(
             "at least 1 input key is needed for '{}' command",
@@ -776,16 +766,16 @@ fn combined(
         let o = &a[j];
         if how != Combine::Diff && !card_only && remaining > n && is(o, "WEIGHTS") {
             for (i, w) in weights.iter_mut().enumerate() {
-                *w = args::redis_float(&a[j + 1 + i])
+                *w = args::redis_float(a[j + 1 + i])
                     .ok_or_else(|| CmdError::err("weight value is not a float"))?;
             }
             j += n + 1;
         } else if how != Combine::Diff && !card_only && remaining >= 2 && is(o, "AGGREGATE") {
-            agg = if is(&a[j + 1], "SUM") {
+            agg = if is(a[j + 1], "SUM") {
                 scored::Aggregate::Sum
-            } else if is(&a[j + 1], "MIN") {
+            } else if is(a[j + 1], "MIN") {
                 scored::Aggregate::Min
-            } else if is(&a[j + 1], "MAX") {
+            } else if is(a[j + 1], "MAX") {
                 scored::Aggregate::Max
             } else {
                 return Err(CmdError::syntax());
@@ -795,7 +785,7 @@ fn combined(
             withscores = true;
             j += 1;
         } else if card_only && remaining >= 2 && is(o, "LIMIT") {
-            limit = match args::redis_int(&a[j + 1]) {
+            limit = match args::redis_int(a[j + 1]) {
                 Some(l) if l >= 0 => l as usize,
                 _ => return Err(CmdError::err("LIMIT can't be negative")),
             };
@@ -813,7 +803,7 @@ fn combined(
 
 fn combine_reply(
     ctx: &mut Ctx,
-    a: &[Bytes],
+    a: &[&[u8]],
     verb: &'static str,
     how: okdb_ops::members::Combine,
 ) -> Result<Reply, CmdError> {
@@ -825,12 +815,12 @@ fn combine_reply(
 
 fn combine_store(
     ctx: &mut Ctx,
-    a: &[Bytes],
+    a: &[&[u8]],
     verb: &'static str,
     how: okdb_ops::members::Combine,
 ) -> Result<Reply, CmdError> {
     let c = combined(ctx, &a[2..], verb, how, true, false)?;
-    Ok(Reply::Int(store_set(ctx, &a[1], c.set) as i64))
+    Ok(Reply::Int(store_set(ctx, a[1], c.set) as i64))
 }
 
 /// Stores a result set in `dest` (an empty one deletes it); its size.
@@ -846,31 +836,31 @@ fn store_set(ctx: &mut Ctx, dest: &[u8], z: SortedSet) -> usize {
     n
 }
 
-pub fn zunion(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zunion(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     combine_reply(ctx, a, "ZUNION", okdb_ops::members::Combine::Union)
 }
 
-pub fn zinter(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zinter(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     combine_reply(ctx, a, "ZINTER", okdb_ops::members::Combine::Intersect)
 }
 
-pub fn zdiff(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zdiff(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     combine_reply(ctx, a, "ZDIFF", okdb_ops::members::Combine::Diff)
 }
 
-pub fn zunionstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zunionstore(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     combine_store(ctx, a, "ZUNIONSTORE", okdb_ops::members::Combine::Union)
 }
 
-pub fn zinterstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zinterstore(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     combine_store(ctx, a, "ZINTERSTORE", okdb_ops::members::Combine::Intersect)
 }
 
-pub fn zdiffstore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zdiffstore(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     combine_store(ctx, a, "ZDIFFSTORE", okdb_ops::members::Combine::Diff)
 }
 
-pub fn zintercard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zintercard(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let c = combined(
         ctx,
         &a[1..],
@@ -886,38 +876,38 @@ pub fn zintercard(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// `ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]`.
-pub fn zrangestore(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zrangestore(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let r = range_options(&a[5..], PLAIN, true)?;
     if r.withscores {
         return Err(CmdError::syntax());
     }
-    let items = match read(ctx, &a[2], "ZRANGESTORE")? {
+    let items = match read(ctx, a[2], "ZRANGESTORE")? {
         None => {
-            select(&SortedSet::new(), r.by, r.rev, &a[3], &a[4])?;
+            select(&SortedSet::new(), r.by, r.rev, a[3], a[4])?;
             vec![]
         }
         Some(z) => {
-            let span = select(z, r.by, r.rev, &a[3], &a[4])?;
+            let span = select(z, r.by, r.rev, a[3], a[4])?;
             let (offset, count) = r.limit.unwrap_or((0, -1));
             take(z, span, r.rev, offset, count)
         }
     };
     let z: SortedSet = items.into_iter().collect();
-    Ok(Reply::Int(store_set(ctx, &a[1], z) as i64))
+    Ok(Reply::Int(store_set(ctx, a[1], z) as i64))
 }
 
 /// `ZMPOP`/`BZMPOP`'s arguments from numkeys on: keys, highest?, count.
-fn zmpop_args(a: &[Bytes]) -> Result<(&[Bytes], bool, usize), CmdError> {
-    let n = match args::redis_int(&a[0]) {
+fn zmpop_args<'a, 'b>(a: &'a [&'b [u8]]) -> Result<(&'a [&'b [u8]], bool, usize), CmdError> {
+    let n = match args::redis_int(a[0]) {
         Some(n) if n > 0 => n as usize,
         _ => return Err(CmdError::err("numkeys should be greater than 0")),
     };
     if a.len() < n + 2 {
         return Err(CmdError::syntax());
     }
-    let highest = if is(&a[n + 1], "MIN") {
+    let highest = if is(a[n + 1], "MIN") {
         false
-    } else if is(&a[n + 1], "MAX") {
+    } else if is(a[n + 1], "MAX") {
         true
     } else {
         return Err(CmdError::syntax());
@@ -935,7 +925,7 @@ fn zmpop_args(a: &[Bytes]) -> Result<(&[Bytes], bool, usize), CmdError> {
 
 fn zmpop_now(
     ctx: &mut Ctx,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     verb: &'static str,
     highest: bool,
     count: usize,
@@ -956,18 +946,18 @@ fn zmpop_now(
                 .collect(),
         );
         let _ = resp3;
-        return Ok(Some(Reply::Array(vec![Reply::Bulk(k.clone()), pairs])));
+        return Ok(Some(Reply::Array(vec![Reply::bulk(k), pairs])));
     }
     Ok(None)
 }
 
-pub fn zmpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn zmpop(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (keys, highest, count) = zmpop_args(&a[1..])?;
     Ok(zmpop_now(ctx, keys, "ZMPOP", highest, count)?.unwrap_or(Reply::NullArray))
 }
 
-pub fn bzmpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let wait = super::redis_types::timeout(&a[1])?;
+pub fn bzmpop(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let wait = super::redis_types::timeout(a[1])?;
     let (keys, highest, count) = zmpop_args(&a[2..])?;
     if let Some(r) = zmpop_now(ctx, keys, "BZMPOP", highest, count)? {
         return Ok(r);
@@ -976,5 +966,5 @@ pub fn bzmpop(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Ok(Reply::NullArray);
     }
     let op = crate::waiting::WaitOp::ZMPop { highest, count };
-    Ok(ctx.park(keys.to_vec(), op, wait, Reply::NullArray))
+    Ok(ctx.park(args::owned(keys), op, wait, Reply::NullArray))
 }

@@ -3,7 +3,6 @@
 //! Appending grows a string or list in place (amortized O(appended)) unless a snapshot shares
 //! it, in which case it is copied once. Bytes are copied on every append.
 
-use bytes::Bytes;
 use okdb_ops::delta::Delta;
 use okdb_ops::seq::End;
 use okdb_value::Value;
@@ -46,14 +45,14 @@ fn create(ctx: &mut Ctx, key: &[u8], v: Value) -> Reply {
 /// number, bool or null, whose text it extends, as Redis does) it answers the new length in
 /// bytes, as Redis does; on a list, in items. A missing key becomes a string. The bytes added
 /// are the argument as sent (under strict literals, a quoted string's content).
-pub fn append(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let parsed = ctx.value(&a[2])?;
+pub fn append(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let parsed = ctx.value(a[2])?;
     let tail: &[u8] = match &parsed {
         Value::Str(s) => s.as_str().as_bytes(),
-        _ => &a[2],
+        _ => a[2],
     };
     let now = ctx.now;
-    let len = match ctx.ks().and_then(|ks| ks.get(&a[1], now)) {
+    let len = match ctx.ks().and_then(|ks| ks.get(a[1], now)) {
         Some(Value::Str(s)) => s.as_str().len(),
         Some(Value::Bytes(b)) => b.len(),
         Some(Value::List(_) | Value::Dict(_) | Value::Set(_)) | None => 0,
@@ -61,8 +60,8 @@ pub fn append(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     };
     check_size(ctx, len, tail.len())?;
     let ks = ctx.ks_write();
-    let Some(entry) = ks.entry_mut(&a[1], now) else {
-        ks.set(&a[1], Value::from_bytes(tail));
+    let Some(entry) = ks.entry_mut(a[1], now) else {
+        ks.set(a[1], Value::from_bytes(tail));
         return Ok(Reply::Int(tail.len() as i64));
     };
     let (reply, delta) = match &mut entry.value {
@@ -104,15 +103,15 @@ pub fn append(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
     };
     if let Some(d) = delta {
-        ctx.delta(&a[1], d);
+        ctx.delta(a[1], d);
     }
     Ok(Reply::Int(reply as i64))
 }
 
 /// `EXTEND key items`: every item of a list or set onto a list (a missing key becomes a list),
 /// or a string onto a string.
-pub fn extend(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let parsed = ctx.value(&a[2])?;
+pub fn extend(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let parsed = ctx.value(a[2])?;
     let items = || -> Result<Vec<Value>, CmdError> {
         match &parsed {
             Value::List(l) => Ok(l.values().collect()),
@@ -124,20 +123,20 @@ pub fn extend(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
     };
     let now = ctx.now;
-    if ctx.get(&a[1]).is_none() {
+    if ctx.get(a[1]).is_none() {
         let v = match &parsed {
             Value::Str(_) => parsed.clone(),
             _ => Value::list(items()?),
         };
-        return Ok(create(ctx, &a[1], v));
+        return Ok(create(ctx, a[1], v));
     }
-    let (len, added) = match (ctx.ks().and_then(|ks| ks.get(&a[1], now)), &parsed) {
+    let (len, added) = match (ctx.ks().and_then(|ks| ks.get(a[1], now)), &parsed) {
         (Some(Value::Str(s)), Value::Str(t)) => (s.as_str().len(), t.as_str().len()),
         (Some(Value::Bytes(b)), _) => (b.len(), a[2].len()),
         _ => (0, 0),
     };
     check_size(ctx, len, added)?;
-    let entry = ctx.ks_write().entry_mut(&a[1], now).expect("checked above");
+    let entry = ctx.ks_write().entry_mut(a[1], now).expect("checked above");
     let (n, delta) = match &mut entry.value {
         v @ Value::List(_) => {
             let items = items()?;
@@ -163,7 +162,7 @@ pub fn extend(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         },
         Value::Bytes(b) => {
             let b = b.clone();
-            (append_bytes(&mut entry.value, &b, &a[2]), None)
+            (append_bytes(&mut entry.value, &b, a[2]), None)
         }
         other => {
             return Err(CmdError::wrong_type(
@@ -174,7 +173,7 @@ pub fn extend(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
     };
     if let Some(d) = delta {
-        ctx.delta(&a[1], d);
+        ctx.delta(a[1], d);
     }
     Ok(Reply::Int(n as i64))
 }

@@ -3,8 +3,6 @@
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
 
-use bytes::Bytes;
-
 use crate::args::{self, is};
 use crate::command::{CommandSpec, COMMANDS};
 use crate::config::SETTINGS;
@@ -32,7 +30,7 @@ fn in_default(section: &str) -> bool {
 
 /// `INFO [section ...]`: `key:value` lines under `# Section` headers, as Redis writes them.
 /// `all` and `everything` name every section, `default` (or no argument) the default ones.
-pub fn info(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn info(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut wanted: Vec<&str> = Vec::new();
     for s in &a[1..] {
         let s = args::text(s)?.to_ascii_lowercase();
@@ -303,13 +301,13 @@ fn info_section(ctx: &mut Ctx, section: &str, out: &mut String) {
 
 /// `SAVE`: asks for a checkpoint now and answers when it has completed (the server waits for
 /// it outside the store's lock, so other clients go on meanwhile).
-pub fn save(ctx: &mut Ctx, _a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn save(ctx: &mut Ctx, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     ctx.session.wait_checkpoint = Some(journal_queue(ctx)?.request_checkpoint());
     Ok(Reply::Ok)
 }
 
 /// `BGSAVE [SCHEDULE]`: asks for a checkpoint now and answers at once.
-pub fn bgsave(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn bgsave(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if a.len() > 2 || a.get(1).is_some_and(|o| !is(o, "SCHEDULE")) {
         return Err(CmdError::syntax());
     }
@@ -341,9 +339,9 @@ fn human(bytes: u64) -> String {
 /// `CONFIG GET pattern…` → map of matching settings; `CONFIG SET name value …` applies all or
 /// none; `CONFIG RESETSTAT` zeroes the statistics; `CONFIG REWRITE` writes the settings in force
 /// back to the config file the server started with.
-pub fn config(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn config(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let cfg = &ctx.shared.config;
-    let sub = args::text(&a[1])?.to_ascii_uppercase();
+    let sub = args::text(a[1])?.to_ascii_uppercase();
     match (sub.as_str(), a.len()) {
         ("GET", 3..) => {
             let patterns = a[2..]
@@ -405,20 +403,20 @@ pub fn config(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         )),
         ("GET" | "SET" | "RESETSTAT" | "REWRITE" | "HELP", _) => Err(CmdError::err(format!(
             "unknown subcommand or wrong number of arguments for '{}'. Try CONFIG HELP.",
-            String::from_utf8_lossy(&a[1])
+            String::from_utf8_lossy(a[1])
         ))),
         _ => Err(CmdError::err(format!(
             "unknown subcommand '{}'. Try CONFIG HELP.",
-            String::from_utf8_lossy(&a[1])
+            String::from_utf8_lossy(a[1])
         ))),
     }
 }
 
-fn config_set(ctx: &mut Ctx, pairs: &[Bytes]) -> Result<Reply, CmdError> {
+fn config_set(ctx: &mut Ctx, pairs: &[&[u8]]) -> Result<Reply, CmdError> {
     let cfg = &ctx.shared.config;
     let mut changes = Vec::new();
     for pair in pairs.chunks(2) {
-        let name = args::text(&pair[0])?.to_ascii_lowercase();
+        let name = args::text(pair[0])?.to_ascii_lowercase();
         let s = SETTINGS.iter().find(|s| s.name == name).ok_or_else(|| {
             CmdError::err(format!(
                 "Unknown option or number of arguments for CONFIG SET - '{name}'"
@@ -429,7 +427,7 @@ fn config_set(ctx: &mut Ctx, pairs: &[Bytes]) -> Result<Reply, CmdError> {
                 "CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config (set it in the config file or by flag)"
             ))
         })?;
-        changes.push((s, set, args::text(&pair[1])?));
+        changes.push((s, set, args::text(pair[1])?));
     }
     let olds: Vec<String> = changes.iter().map(|(s, _, _)| (s.get)(cfg)).collect();
     for (i, (s, set, v)) in changes.iter().enumerate() {
@@ -448,7 +446,7 @@ fn config_set(ctx: &mut Ctx, pairs: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `TIME`: the batch clock as [unix seconds, microseconds] (okdb's clock has millisecond
 /// resolution, so the microseconds are a multiple of 1000).
-pub fn time(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn time(ctx: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(Reply::Array(vec![
         Reply::text(&(ctx.now / 1000).to_string()),
         Reply::text(&((ctx.now % 1000) * 1000).to_string()),
@@ -456,7 +454,7 @@ pub fn time(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// `LASTSAVE`: unix time of the last finished checkpoint, or of the start when there was none.
-pub fn lastsave(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn lastsave(ctx: &mut Ctx, _: &[&[u8]]) -> Result<Reply, CmdError> {
     let last = ctx
         .shared
         .journal
@@ -470,8 +468,8 @@ pub fn lastsave(ctx: &mut Ctx, _: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// `OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ|HELP`.
-pub fn object(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let sub = args::text(&a[1])?.to_ascii_uppercase();
+pub fn object(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let sub = args::text(a[1])?.to_ascii_uppercase();
     if sub == "HELP" && a.len() == 2 {
         return Ok(Reply::Array(
             [
@@ -499,12 +497,12 @@ pub fn object(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     if a.len() != 3 || !["ENCODING", "REFCOUNT", "IDLETIME", "FREQ"].contains(&sub.as_str()) {
         return Err(CmdError::err(format!(
             "unknown subcommand or wrong number of arguments for '{}'. Try OBJECT HELP.",
-            String::from_utf8_lossy(&a[1])
+            String::from_utf8_lossy(a[1])
         )));
     }
     let now = ctx.now;
     let policy = ctx.shared.config.policy();
-    let Some(entry) = ctx.ks().and_then(|ks| ks.peek(&a[2], now)) else {
+    let Some(entry) = ctx.ks().and_then(|ks| ks.peek(a[2], now)) else {
         return Ok(Reply::Null);
     };
     Ok(match sub.as_str() {
@@ -550,17 +548,17 @@ fn encoding(v: &okdb_value::Value) -> &'static str {
 
 /// `MEMORY USAGE key [SAMPLES n]` and `MEMORY HELP`: an estimate of the bytes a key and its
 /// value take (the whole value is measured; SAMPLES is accepted and ignored).
-pub fn memory(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let sub = args::text(&a[1])?.to_ascii_uppercase();
+pub fn memory(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let sub = args::text(a[1])?.to_ascii_uppercase();
     match (sub.as_str(), a.len()) {
         ("USAGE", 3 | 5) => {
-            if a.len() == 5 && (!is(&a[3], "SAMPLES") || args::int(&a[4]).is_err()) {
+            if a.len() == 5 && (!is(a[3], "SAMPLES") || args::int(a[4]).is_err()) {
                 return Err(CmdError::syntax());
             }
             let now = ctx.now;
             Ok(ctx
                 .ks()
-                .and_then(|ks| ks.peek(&a[2], now).map(|e| (a[2].len(), e)))
+                .and_then(|ks| ks.peek(a[2], now).map(|e| (a[2].len(), e)))
                 .map_or(Reply::Null, |(klen, e)| {
                     Reply::Int(crate::evict::entry_bytes(klen, e) as i64)
                 }))
@@ -579,7 +577,7 @@ pub fn memory(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         )),
         _ => Err(CmdError::err(format!(
             "unknown subcommand or wrong number of arguments for '{}'. Try MEMORY HELP.",
-            String::from_utf8_lossy(&a[1])
+            String::from_utf8_lossy(a[1])
         ))),
     }
 }
@@ -610,7 +608,7 @@ fn command_docs(c: &CommandSpec) -> Reply {
     ])
 }
 
-pub fn command(_: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn command(_: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let sub = a.get(1);
     let named = || a[2..].iter().map(|n| crate::command::lookup(n));
     match sub {
@@ -648,10 +646,10 @@ pub fn command(_: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `CLIENT KILL addr` (OK, or an error if no such client) or `CLIENT KILL [ID id] [ADDR addr]
 /// [USER name] [SKIPME yes|no]` (how many were closed; the caller is skipped unless SKIPME no).
-fn client_kill(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn client_kill(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let me = ctx.session.id;
     if a.len() == 3 {
-        let addr = args::text(&a[2])?;
+        let addr = args::text(a[2])?;
         let clients = ctx.clients();
         let found = clients.values().find(|c| c.addr == addr);
         return match found.and_then(|c| c.closer.clone()) {
@@ -669,18 +667,18 @@ fn client_kill(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let (mut id, mut addr, mut user, mut skipme) = (None, None, None, true);
     for pair in a[2..].chunks(2) {
         let v = &pair[1];
-        if is(&pair[0], "ID") {
+        if is(pair[0], "ID") {
             id = Some(
                 args::int(v)
                     .ok()
                     .and_then(|n| u64::try_from(n).ok())
                     .ok_or_else(|| CmdError::err("client-id should be greater than 0"))?,
             );
-        } else if is(&pair[0], "ADDR") {
+        } else if is(pair[0], "ADDR") {
             addr = Some(args::text(v)?.to_string());
-        } else if is(&pair[0], "USER") {
+        } else if is(pair[0], "USER") {
             user = Some(args::text(v)?.to_string());
-        } else if is(&pair[0], "SKIPME") {
+        } else if is(pair[0], "SKIPME") {
             skipme = if is(v, "YES") {
                 true
             } else if is(v, "NO") {
@@ -720,7 +718,7 @@ pub fn client_name(raw: &[u8]) -> Result<Option<String>, CmdError> {
     Ok((!name.is_empty()).then(|| name.to_string()))
 }
 
-pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn client(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let id = ctx.session.id;
     let sub = &a[1];
     let usage = || {
@@ -748,7 +746,7 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             .and_then(|c| c.name.as_deref().map(Reply::text))
             .unwrap_or(Reply::Null)),
         3 if is(sub, "SETNAME") => {
-            let name = client_name(&a[2])?;
+            let name = client_name(a[2])?;
             if let Some(c) = ctx.clients().get_mut(&id) {
                 c.name = name;
             }
@@ -767,11 +765,11 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
         2 if is(sub, "LITERALS") => Ok(Reply::text(ctx.session.literals.name())),
         3 if is(sub, "REPLY") => {
             use crate::ReplyMode;
-            ctx.session.reply = if is(&a[2], "ON") {
+            ctx.session.reply = if is(a[2], "ON") {
                 ReplyMode::On
-            } else if is(&a[2], "OFF") {
+            } else if is(a[2], "OFF") {
                 ReplyMode::Off
-            } else if is(&a[2], "SKIP") {
+            } else if is(a[2], "SKIP") {
                 ReplyMode::SkipThis
             } else {
                 return Err(CmdError::syntax());
@@ -779,9 +777,9 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             Ok(Reply::Ok)
         }
         3 if is(sub, "LITERALS") => {
-            ctx.session.literals = if is(&a[2], "STRICT") {
+            ctx.session.literals = if is(a[2], "STRICT") {
                 Literals::Strict
-            } else if is(&a[2], "FAITHFUL") {
+            } else if is(a[2], "FAITHFUL") {
                 Literals::Faithful
             } else {
                 return Err(CmdError::err("CLIENT LITERALS takes strict or faithful"));
@@ -789,7 +787,7 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             Ok(Reply::Ok)
         }
         3 | 4 if is(sub, "UNBLOCK") => {
-            let target = args::int(&a[2])?;
+            let target = args::int(a[2])?;
             let error = match a.get(3) {
                 None => false,
                 Some(m) if is(m, "TIMEOUT") => false,
@@ -804,12 +802,12 @@ pub fn client(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
             Ok(Reply::Int(done as i64))
         }
         4 if is(sub, "SETINFO") => {
-            let value = client_name(&a[3])?;
-            if is(&a[2], "LIB-NAME") {
+            let value = client_name(a[3])?;
+            if is(a[2], "LIB-NAME") {
                 if let Some(c) = ctx.clients().get_mut(&id) {
                     c.lib = value;
                 }
-            } else if !is(&a[2], "LIB-VER") {
+            } else if !is(a[2], "LIB-VER") {
                 return Err(CmdError::err(
                     "Unrecognized option for CLIENT SETINFO: use LIB-NAME or LIB-VER",
                 ));

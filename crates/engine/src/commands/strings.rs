@@ -27,17 +27,17 @@ fn text_of<'v>(v: Option<&'v Value>, command: &str) -> Result<Option<Cow<'v, [u8
 }
 
 /// `STRLEN key`: the length in bytes of what `GET` answers over RESP2; 0 if missing.
-pub fn strlen(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let n = text_of(ctx.get(&a[1]), "STRLEN")?.map_or(0, |t| t.len());
+pub fn strlen(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let n = text_of(ctx.get(a[1]), "STRLEN")?.map_or(0, |t| t.len());
     Ok(Reply::Int(n as i64))
 }
 
 /// `GETRANGE key start end` (and the old `SUBSTR`): bytes `start..=end`, negative positions
 /// counting from the end, clamped as Redis clamps them.
-pub fn getrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (start, end) = (args::int(&a[2])?, args::int(&a[3])?);
-    let name = String::from_utf8_lossy(&a[0]).to_ascii_uppercase();
-    let Some(text) = text_of(ctx.get(&a[1]), &name)? else {
+pub fn getrange(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (start, end) = (args::int(a[2])?, args::int(a[3])?);
+    let name = String::from_utf8_lossy(a[0]).to_ascii_uppercase();
+    let Some(text) = text_of(ctx.get(a[1]), &name)? else {
         return Ok(Reply::Bulk(Bytes::new()));
     };
     Ok(Reply::bulk(byte_range(&text, start, end)))
@@ -64,8 +64,8 @@ fn byte_range(text: &[u8], mut start: i64, mut end: i64) -> &[u8] {
 
 /// `SETRANGE key offset value`: overwrites bytes from `offset`, padding with zero bytes; answers
 /// the new length. An empty value changes nothing (and creates no key).
-pub fn setrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let offset = args::int(&a[2])?;
+pub fn setrange(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let offset = args::int(a[2])?;
     if offset < 0 {
         return Err(CmdError::err("offset is out of range"));
     }
@@ -73,7 +73,7 @@ pub fn setrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let patch = &a[3];
     let max = ctx.shared.config.max_bulk.load(Relaxed);
     let now = ctx.now;
-    let old = text_of(ctx.get(&a[1]), "SETRANGE")?.map(Cow::into_owned);
+    let old = text_of(ctx.get(a[1]), "SETRANGE")?.map(Cow::into_owned);
     if patch.is_empty() {
         return Ok(Reply::Int(old.map_or(0, |t| t.len()) as i64));
     }
@@ -89,24 +89,24 @@ pub fn setrange(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     bytes[offset..offset + patch.len()].copy_from_slice(patch);
     let n = bytes.len();
     ctx.ks_write()
-        .put_keeping_ttl(&a[1], Value::from_bytes(&bytes), now);
+        .put_keeping_ttl(a[1], Value::from_bytes(&bytes), now);
     Ok(Reply::Int(n as i64))
 }
 
 /// `GETDEL key`: the value, and the key is gone; null if it was missing.
-pub fn getdel(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn getdel(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let now = ctx.now;
     let Some(ks) = ctx.ks() else {
         return Ok(Reply::Null);
     };
-    if !ks.contains(&a[1], now) {
+    if !ks.contains(a[1], now) {
         return Ok(Reply::Null);
     }
-    Ok(Reply::Value(ks.remove(&a[1]).expect("checked above").value))
+    Ok(Reply::Value(ks.remove(a[1]).expect("checked above").value))
 }
 
 /// `GETEX key [EX s | PX ms | EXAT t | PXAT t | PERSIST]`: the value, changing the expiry.
-pub fn getex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn getex(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let now = ctx.now;
     enum Change {
         Keep,
@@ -124,20 +124,20 @@ pub fn getex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     let Some(ks) = ctx.ks() else {
         return Ok(Reply::Null);
     };
-    let Some(entry) = ks.entry(&a[1], now) else {
+    let Some(entry) = ks.entry(a[1], now) else {
         return Ok(Reply::Null);
     };
     let value = entry.value.clone();
     match change {
         Change::Keep => {}
         Change::Persist => {
-            ks.set_expiry(&a[1], 0);
+            ks.set_expiry(a[1], 0);
         }
         Change::At(at) if at <= now => {
-            ks.remove(&a[1]);
+            ks.remove(a[1]);
         }
         Change::At(at) => {
-            ks.set_expiry(&a[1], at);
+            ks.set_expiry(a[1], at);
         }
     }
     Ok(Reply::Value(value))
@@ -145,7 +145,7 @@ pub fn getex(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `MSETNX key value [key value ...]`: sets every pair if none of the keys exists (1), else
 /// nothing (0).
-pub fn msetnx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn msetnx(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if a.len().is_multiple_of(2) {
         return Err(CmdError::arity("msetnx"));
     }
@@ -158,7 +158,7 @@ pub fn msetnx(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]`: the longest common subsequence
 /// of two strings' bytes, its length, or the matching ranges, exactly as Redis reports them.
-pub fn lcs(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn lcs(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut text = |key: &[u8]| -> Result<Vec<u8>, CmdError> {
         match ctx.get(key) {
             None => Ok(Vec::new()),
@@ -168,18 +168,18 @@ pub fn lcs(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
                 .ok_or_else(|| CmdError::err("The specified keys must contain string values")),
         }
     };
-    let (x, y) = (text(&a[1])?, text(&a[2])?);
+    let (x, y) = (text(a[1])?, text(a[2])?);
     let (mut len_only, mut idx, mut with_len, mut min_len) = (false, false, false, 0i64);
     let mut i = 3;
     while i < a.len() {
-        if is(&a[i], "IDX") {
+        if is(a[i], "IDX") {
             idx = true;
-        } else if is(&a[i], "LEN") {
+        } else if is(a[i], "LEN") {
             len_only = true;
-        } else if is(&a[i], "WITHMATCHLEN") {
+        } else if is(a[i], "WITHMATCHLEN") {
             with_len = true;
-        } else if is(&a[i], "MINMATCHLEN") && i + 1 < a.len() {
-            min_len = args::int(&a[i + 1])?.max(0);
+        } else if is(a[i], "MINMATCHLEN") && i + 1 < a.len() {
+            min_len = args::int(a[i + 1])?.max(0);
             i += 1;
         } else {
             return Err(CmdError::syntax());

@@ -1,6 +1,5 @@
 //! Value commands: SET, GET, GETSET, INCR, DECR.
 
-use bytes::Bytes;
 use okdb_value::Value;
 
 use crate::args::{self, is};
@@ -19,7 +18,7 @@ pub(super) struct SetOptions {
 
 /// The absolute expiry of Redis's `EX`/`PX`/`EXAT`/`PXAT n`; `command` names the command in the
 /// error, as Redis does.
-pub(super) fn expiry(unit: &Bytes, n: &[u8], now: u64, command: &str) -> Result<u64, CmdError> {
+pub(super) fn expiry(unit: &[u8], n: &[u8], now: u64, command: &str) -> Result<u64, CmdError> {
     let n = args::int(n)?;
     let invalid = || CmdError::err(format!("invalid expire time in '{command}' command"));
     if n <= 0 {
@@ -38,13 +37,13 @@ pub(super) fn expiry(unit: &Bytes, n: &[u8], now: u64, command: &str) -> Result<
     crate::time::in_range(at).ok_or_else(invalid)
 }
 
-pub(super) fn is_set_option(a: &Bytes) -> bool {
+pub(super) fn is_set_option(a: &[u8]) -> bool {
     ["NX", "XX", "GET", "KEEPTTL", "EX", "PX", "EXAT", "PXAT"]
         .iter()
         .any(|o| is(a, o))
 }
 
-fn parse_set_options(a: &[Bytes], now: u64) -> Result<SetOptions, CmdError> {
+fn parse_set_options(a: &[&[u8]], now: u64) -> Result<SetOptions, CmdError> {
     let mut o = SetOptions::default();
     let mut i = 0;
     while i < a.len() {
@@ -73,8 +72,8 @@ fn parse_set_options(a: &[Bytes], now: u64) -> Result<SetOptions, CmdError> {
 }
 
 /// `SET key value [key value ...]` (all pairs or none) or `SET key value [options]`.
-pub fn set(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    if a.len() > 3 && is_set_option(&a[3]) {
+pub fn set(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    if a.len() > 3 && is_set_option(a[3]) {
         return set_with_options(ctx, a);
     }
     if a.len().is_multiple_of(2) {
@@ -87,7 +86,7 @@ pub fn set(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// Stores key/value pairs: every value is parsed before any is stored, so a bad literal stores
 /// nothing.
-pub(super) fn set_pairs(ctx: &mut Ctx, pairs: &[Bytes]) -> Result<Reply, CmdError> {
+pub(super) fn set_pairs(ctx: &mut Ctx, pairs: &[&[u8]]) -> Result<Reply, CmdError> {
     if let [k, v] = pairs {
         let v = ctx.value(v)?;
         ctx.ks_write().set(k, v);
@@ -105,9 +104,9 @@ pub(super) fn set_pairs(ctx: &mut Ctx, pairs: &[Bytes]) -> Result<Reply, CmdErro
     Ok(Reply::Ok)
 }
 
-fn set_with_options(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn set_with_options(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let o = parse_set_options(&a[3..], ctx.now)?;
-    set_one(ctx, &a[1], &a[2], o)
+    set_one(ctx, a[1], a[2], o)
 }
 
 /// Stores one value under Redis's `SET` options. Answers OK, or null when NX/XX stopped it; with
@@ -141,49 +140,49 @@ pub(super) fn set_one(
 }
 
 /// `GET key` → the value or null; `GET k1 k2 …` → a list with null for missing keys.
-pub fn get(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn get(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if a.len() == 2 {
-        return Ok(Reply::value(ctx.get(&a[1])));
+        return Ok(Reply::value(ctx.get(a[1])));
     }
     Ok(values(ctx, &a[1..]))
 }
 
 /// The values of several keys, as a list with null for missing keys.
-pub(super) fn values(ctx: &mut Ctx, keys: &[Bytes]) -> Reply {
+pub(super) fn values(ctx: &mut Ctx, keys: &[&[u8]]) -> Reply {
     Reply::Array(keys.iter().map(|k| Reply::value(ctx.get(k))).collect())
 }
 
-pub fn getset(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let v = ctx.value(&a[2])?;
+pub fn getset(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let v = ctx.value(a[2])?;
     let now = ctx.now;
     let ks = ctx.ks_write();
-    let old = ks.entry(&a[1], now).map(|e| e.value.clone());
-    ks.set(&a[1], v);
+    let old = ks.entry(a[1], now).map(|e| e.value.clone());
+    ks.set(a[1], v);
     Ok(Reply::value(old.as_ref()))
 }
 
-pub fn incr(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn incr(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let by = amount(ctx, a, "INCR")?;
-    add(ctx, &a[1], by, "INCR", Numbers::Any)
+    add(ctx, a[1], by, "INCR", Numbers::Any)
 }
 
-pub fn decr(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn decr(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let by = negate(amount(ctx, a, "DECR")?)?;
-    add(ctx, &a[1], by, "DECR", Numbers::Any)
+    add(ctx, a[1], by, "DECR", Numbers::Any)
 }
 
 /// `INCRBY key n`: Redis's INCRBY, ints only.
-pub fn incrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let by = args::int(&a[2])?;
-    add(ctx, &a[1], Value::Int(by), "INCRBY", Numbers::Int)
+pub fn incrby(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let by = args::int(a[2])?;
+    add(ctx, a[1], Value::Int(by), "INCRBY", Numbers::Int)
 }
 
 /// `DECRBY key n`: Redis's DECRBY, ints only.
-pub fn decrby(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let by = args::int(&a[2])?
+pub fn decrby(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let by = args::int(a[2])?
         .checked_neg()
         .ok_or_else(|| CmdError::err("decrement would overflow"))?;
-    add(ctx, &a[1], Value::Int(by), "DECRBY", Numbers::Int)
+    add(ctx, a[1], Value::Int(by), "DECRBY", Numbers::Int)
 }
 
 fn negate(v: Value) -> Result<Value, CmdError> {
@@ -197,7 +196,7 @@ fn negate(v: Value) -> Result<Value, CmdError> {
 
 /// The optional amount of `INCR key [amount]` (and DECR): an int or a float, 1 if absent. A
 /// string amount is read as Redis reads a number (`1.50` is 1.5).
-fn amount(ctx: &Ctx, a: &[Bytes], name: &str) -> Result<Value, CmdError> {
+fn amount(ctx: &Ctx, a: &[&[u8]], name: &str) -> Result<Value, CmdError> {
     match a {
         [_, _] => Ok(Value::Int(1)),
         [_, _, raw] => match ctx.value(raw)? {
@@ -294,11 +293,11 @@ fn add(
 /// written as Redis writes it (plain decimal, no exponent, no negative zero) and stored as that
 /// text would be by `SET` (an int if it is one), so a Redis client reads back the bytes Redis
 /// would give it.
-pub fn incrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
+pub fn incrbyfloat(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let invalid = || CmdError::err("value is not a valid float");
-    let by = args::redis_float(&a[2]).ok_or_else(invalid)?;
+    let by = args::redis_float(a[2]).ok_or_else(invalid)?;
     let now = ctx.now;
-    let base = match ctx.get(&a[1]) {
+    let base = match ctx.get(a[1]) {
         None => 0.0,
         Some(Value::Int(i)) => *i as f64,
         Some(Value::Float(f)) => *f,
@@ -315,7 +314,7 @@ pub fn incrbyfloat(ctx: &mut Ctx, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     let text = float_text(sum);
     let value = okdb_value::literal::parse_arg_faithful(text.as_bytes());
-    ctx.ks_write().put_keeping_ttl(&a[1], value, now);
+    ctx.ks_write().put_keeping_ttl(a[1], value, now);
     Ok(Reply::Bulk(text.into()))
 }
 
