@@ -140,7 +140,12 @@ pub(crate) fn new_set() -> Value {
 
 /// The values of arguments, under the connection's literal mode.
 pub(crate) fn values(ctx: &Ctx, a: &[&[u8]]) -> Result<Vec<Value>, CmdError> {
-    a.iter().map(|x| ctx.value(x)).collect()
+    // A loop into a vector of the right size (see `values::set_pairs`).
+    let mut out = Vec::with_capacity(a.len());
+    for x in a {
+        out.push(ctx.value(x)?);
+    }
+    Ok(out)
 }
 
 /// A dict field from an argument: text (dict keys are strings).

@@ -306,9 +306,11 @@ fn pairs(a: &[&[u8]], ctx: &Ctx, verb: &str) -> Result<Vec<(SmolStr, Value)>, Cm
     if !a.len().is_multiple_of(2) || a.is_empty() {
         return Err(CmdError::arity(verb));
     }
-    a.chunks(2)
-        .map(|p| Ok((SmolStr::new(field(p[0])?), ctx.value(p[1])?)))
-        .collect()
+    let mut out = Vec::with_capacity(a.len() / 2);
+    for p in a.chunks(2) {
+        out.push((SmolStr::new(field(p[0])?), ctx.value(p[1])?));
+    }
+    Ok(out)
 }
 
 pub fn hset(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
