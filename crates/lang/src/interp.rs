@@ -723,6 +723,20 @@ impl<'h> Interp<'h> {
                 crate::methods::attribute(o, name)
             }
             Expr::Index(obj, idx) => {
+                // `x['age']`: a local read with a constant is read through its slot, without a
+                // clone of the container (and the reference count it costs) for each read.
+                if let (
+                    Expr::Name(Name {
+                        var: Var::Local(s), ..
+                    }),
+                    Expr::Const(c),
+                ) = (&**obj, &**idx)
+                {
+                    let slot = &f.slots[*s as usize];
+                    if !matches!(slot, Val::Cell(_) | Val::Unbound) {
+                        return self.getitem(slot, &Val::V(c.clone()));
+                    }
+                }
                 let o = self.eval(f, obj)?;
                 if let Expr::Slice(parts) = &**idx {
                     let b = self.bounds(f, parts)?;

@@ -245,6 +245,12 @@ fn functions_closures_and_comprehensions() {
         ("def f():\n    y = y + 1\nf()", "UnboundLocalError: cannot access local variable 'y' where it is not associated with a value"),
         ("undefined_name", "NameError: name 'undefined_name' is not defined"),
         ("[y for y in range(3)]; y", "NameError: name 'y' is not defined"),
+        // `x[c]` on a local reads through its slot: unbound, captured and changed locals too.
+        ("def f():\n    v = d['a']\n    d = {'a': 1}\nf()", "UnboundLocalError: cannot access local variable 'd' where it is not associated with a value"),
+        ("def f():\n    d = {'a': 1}\n    g = lambda: d['a']\n    d['a'] = 2\n    return g() + d['a']\nf()", "4"),
+        ("xs = [[1], [2]]\nfor x in xs:\n    x[0] += 10\n[x[0] for x in xs]", "[11, 12]"),
+        ("d = {'a': [1]}; e = d['a']; e.append(2); d['a']", "[1, 2]"),
+        ("s = 'abc'; s[-1] + s[0]", "'ca'"),
     ]);
 }
 
