@@ -198,7 +198,7 @@ pub fn promote(v: Val) -> Val {
     match v {
         Val::V(Value::List(l)) => Val::list(l.values().map(Val::V).collect()),
         Val::V(Value::Dict(d)) => {
-            let mut m = PyDict::default();
+            let mut m = PyDict::with_capacity_and_hasher(d.len(), Default::default());
             for (k, v) in d.iter() {
                 m.insert(HKey(Val::V(Value::Str(Str::new(k)))), Val::V(v.clone()));
             }
