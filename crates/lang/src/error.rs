@@ -3,8 +3,14 @@
 
 use smol_str::SmolStr;
 
+///
+/// Boxed: every evaluation returns a `Result`, and a small error keeps that `Result` the size of
+/// a value, so the interpreter moves half the bytes on every return.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Exc {
+pub struct Exc(Box<ExcInfo>);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExcInfo {
     /// The exception's class name (`TypeError`, `KeyError`, …) or okdb's error code
     /// (`BUDGET`, `WRONGTYPE`, `ERR`, …); the first word of the error reply.
     pub kind: SmolStr,
@@ -14,14 +20,27 @@ pub struct Exc {
     pub col: u32,
 }
 
+impl std::ops::Deref for Exc {
+    type Target = ExcInfo;
+    fn deref(&self) -> &ExcInfo {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Exc {
+    fn deref_mut(&mut self) -> &mut ExcInfo {
+        &mut self.0
+    }
+}
+
 impl Exc {
     pub fn new(kind: &str, msg: impl Into<String>, line: u32, col: u32) -> Exc {
-        Exc {
+        Exc(Box::new(ExcInfo {
             kind: kind.into(),
             msg: msg.into(),
             line,
             col,
-        }
+        }))
     }
 
     pub fn raise(kind: &str, msg: impl Into<String>) -> Exc {
