@@ -25,7 +25,8 @@ run). Then the scan: 1,000,000 records `{"name": …, "age": i % 100}` stored in
 `RUN "len([x for x in GET('foo') if x['age'] > 30])"` (a list of the matches, built and
 counted) and `RUN "sum(1 for x in GET('foo') if x['age'] > 30)"` timed by okdb's CPU, against
 the same comprehensions in this CPython process over the same records (process CPU time).
-Prints a markdown report. Linux only.
+Then general code through the interpreter (a loop of arithmetic, a generator expression, a
+function call per item) against the same code in CPython. Prints a markdown report. Linux only.
 """
 
 import argparse
@@ -109,6 +110,9 @@ def scan(okdb, n, repeat):
         ("list of matches, then a field of each",
          "sum(x['age'] for x in [x for x in GET('foo') if x['age'] > 30])",
          lambda: sum(x['age'] for x in [x for x in records if x['age'] > 30])),
+        ("a for loop over the records, through the interpreter",
+         "t = 0\nfor x in GET('foo'):\n    t += x['age']\nt",
+         lambda: loop_sum(records)),
     ]:
         ok_rates, py_rates = [], []
         # Each sample runs the query `runs` times: the kernel counts CPU in 10 ms ticks.
@@ -122,6 +126,62 @@ def scan(okdb, n, repeat):
             for _ in range(runs):
                 want = py()
             py_rates.append(n * runs / (time.process_time() - t0 + 1e-9))
+            assert got == want, (got, want)
+        out.append((label, script, statistics.median(ok_rates), statistics.median(py_rates)))
+    return out
+
+
+def loop_sum(records):
+    t = 0
+    for x in records:
+        t += x['age']
+    return t
+
+
+def add(a, b):
+    return a + b
+
+
+def calls(n):
+    t = 0
+    for i in range(n):
+        t = add(t, i)
+    return t
+
+
+def arith(n):
+    t = 0
+    for i in range(n):
+        t += i * 2 % 7
+    return t
+
+
+def interpreter(okdb, n, repeat):
+    """General code, no stored values: okdb's server CPU for the RUN against CPython's process
+    CPU for the same code, as items per second."""
+    import redis
+
+    r = redis.Redis(port=okdb.port)
+    r.config_set("script-max-steps", "1000000000")
+    r.config_set("script-max-memory", "1gb")
+    out = []
+    for label, script, py in [
+        ("a loop of arithmetic", f"t = 0\nfor i in range({n}):\n    t += i * 2 % 7\nt",
+         lambda: arith(n)),
+        ("a generator expression", f"sum(x * 2 for x in range({n}) if x % 3)",
+         lambda: sum(x * 2 for x in range(n) if x % 3)),
+        ("a function call per item",
+         f"def add(a, b):\n    return a + b\nt = 0\nfor i in range({n}):\n    t = add(t, i)\nt",
+         lambda: calls(n)),
+    ]:
+        ok_rates, py_rates = [], []
+        for _ in range(repeat):
+            before = compare.cpu_seconds(okdb.pid)
+            got = r.execute_command("RUN", script)
+            ok_rates.append(n / (compare.cpu_seconds(okdb.pid) - before + 1e-9))
+            t0 = time.process_time()
+            want = py()
+            py_rates.append(n / (time.process_time() - t0 + 1e-9))
             assert got == want, (got, want)
         out.append((label, script, statistics.median(ok_rates), statistics.median(py_rates)))
     return out
@@ -144,6 +204,7 @@ def main():
         okdb = compare.Server("okdb", compare.server_commands(okdb_path)["okdb"])
         try:
             print_scans(args.records, scan(okdb, args.records, 5))
+            print_interpreter(interpreter(okdb, args.records * 3, 5))
         finally:
             okdb.stop()
         return
@@ -180,6 +241,7 @@ def main():
                     results.setdefault((f"tx3 {opener}", 1, name), []).append(r)
                     compare.log(f"round {rnd + 1} tx3 {opener} {name}: {r[0]:.0f} tx/s, {r[1]:.2f} us CPU/tx")
         scans = scan(servers["okdb"], args.records, 1 if args.smoke else 5)
+        general = interpreter(servers["okdb"], args.records * 3, 1 if args.smoke else 5)
         redis_scripts = servers["redis"].info_field("number_of_cached_scripts")
     finally:
         for s in servers.values():
@@ -210,6 +272,17 @@ def main():
     print(f"\nAfter the run Redis held {redis_scripts:,} cached scripts (it keeps every EVAL's script "
           "until SCRIPT FLUSH); okdb's cache holds at most 1,024 scripts and 8 MiB of source.\n")
     print_scans(args.records, scans)
+    print_interpreter(general)
+
+
+def print_interpreter(rows):
+    print("\nGeneral code through the interpreter (no stored values; items per second of server "
+          "CPU against CPython's process CPU, CPython running the same code inside a function; "
+          "medians of 5 runs):\n")
+    print("| code | okdb items/s | CPython items/s | ratio |")
+    print("|---|---:|---:|---:|")
+    for label, script, ok, py in rows:
+        print(f"| {label}: `{one_line(script)}` | {ok / 1e6:.1f}M | {py / 1e6:.1f}M | {ok / py:.2f} |")
 
 
 def print_scans(records, scans):
@@ -219,7 +292,12 @@ def print_scans(records, scans):
     print("| query | okdb records/s | CPython records/s | ratio |")
     print("|---|---:|---:|---:|")
     for label, script, ok, py in scans:
-        print(f"| {label}: `{script}` | {ok / 1e6:.1f}M | {py / 1e6:.1f}M | {ok / py:.2f} |")
+        print(f"| {label}: `{one_line(script)}` | {ok / 1e6:.1f}M | {py / 1e6:.1f}M | {ok / py:.2f} |")
+
+
+def one_line(script):
+    """A script on one line for a table: a block's lines joined to its header, lines by `;`."""
+    return script.replace("\n    ", " ").replace("\n", "; ")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,13 @@ pub struct Interp<'h> {
     functions: std::collections::HashMap<std::sync::Arc<str>, Val>,
     /// Patterns compiled by this script.
     pub regex_cache: std::collections::HashMap<String, Rc<regex::Regex>>,
+    /// Emptied slot arrays of returned calls, for the next calls' frames.
+    spare_slots: Vec<Vec<Val>>,
 }
+
+/// How many emptied frames are kept for reuse, and up to which size.
+const SPARE_FRAMES: usize = 32;
+const SPARE_FRAME_SLOTS: usize = 256;
 
 impl std::fmt::Debug for Interp<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -159,6 +165,7 @@ impl<'h> Interp<'h> {
             rng: seed | 1,
             regex_cache: std::collections::HashMap::new(),
             functions: std::collections::HashMap::new(),
+            spare_slots: Vec::new(),
         }
     }
 
@@ -759,6 +766,11 @@ impl<'h> Interp<'h> {
 
     fn eval_items(&mut self, f: &mut Frame, items: &[Expr]) -> Result<Vec<Val>> {
         self.charge_items(items.len())?;
+        self.eval_each(f, items)
+    }
+
+    /// The values of expressions (a starred one's items charged as they are collected).
+    fn eval_each(&mut self, f: &mut Frame, items: &[Expr]) -> Result<Vec<Val>> {
         let mut out = Vec::with_capacity(items.len());
         for e in items {
             if let Expr::Starred(inner) = e {
@@ -1068,7 +1080,9 @@ impl<'h> Interp<'h> {
         args: &[Expr],
         kwargs: &[(SmolStr, Expr)],
     ) -> Result<(Vec<Val>, Kwargs)> {
-        let a = self.eval_items(f, args)?;
+        // Not charged: as many as the source writes (a starred argument's items are charged
+        // as they are collected), and they land in the callee's frame, charged while it runs.
+        let a = self.eval_each(f, args)?;
         let mut k = Vec::with_capacity(kwargs.len());
         for (n, e) in kwargs {
             k.push((n.clone(), self.eval(f, e)?));
@@ -1136,8 +1150,11 @@ impl<'h> Interp<'h> {
                 self.limits.depth
             )));
         }
-        self.charge(def.slots as usize * ITEM_BYTES)?;
-        let mut slots = vec![Val::Unbound; def.slots as usize];
+        // A frame is charged while it lives: a loop of calls does not use up the budget.
+        let frame_bytes = def.slots as usize * ITEM_BYTES;
+        self.charge(frame_bytes)?;
+        let mut slots = self.spare_slots.pop().unwrap_or_default();
+        slots.resize(def.slots as usize, Val::Unbound);
         let given = args.len();
         for (i, a) in args.into_iter().enumerate() {
             slots[i] = a;
@@ -1197,6 +1214,12 @@ impl<'h> Interp<'h> {
         };
         self.nest -= CALL_WEIGHT;
         self.depth -= 1;
+        self.allocated = self.allocated.saturating_sub(frame_bytes);
+        let mut slots = std::mem::take(&mut frame.slots);
+        slots.clear();
+        if self.spare_slots.len() < SPARE_FRAMES && slots.capacity() <= SPARE_FRAME_SLOTS {
+            self.spare_slots.push(slots);
+        }
         match r? {
             Flow::Return(v) => Ok(v),
             _ => Ok(NONE),

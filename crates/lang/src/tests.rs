@@ -341,6 +341,16 @@ fn budgets_stop_hostile_scripts() {
         .starts_with("BUDGET: calls nested more than 50 deep"));
     assert!(budget("[x for x in range(10**9)]").starts_with("BUDGET"));
     assert!(budget("sum(x for x in range(10**9))").starts_with("BUDGET"));
+    // A frame counts while its call runs: 10,000 calls of 5 slots (1.6 MB made one after
+    // another) fit in 1 MiB; what a call makes and keeps still counts.
+    assert_eq!(
+        budget("def f(a, b):\n    c = a + b\n    d = c\n    e = d\n    return e\nt = 0\nfor i in range(10000):\n    t = f(t, 1)\nt"),
+        "10000"
+    );
+    assert!(budget(
+        "def f(xs):\n    xs.append([0] * 100)\nxs = []\nfor i in range(10000):\n    f(xs)"
+    )
+    .starts_with("BUDGET: the script allocated more than"));
     let slow = Limits {
         steps: u64::MAX,
         ..small
