@@ -43,6 +43,10 @@ const CALL_WEIGHT: u32 = 4;
 
 /// Bytes charged for one item of a container (its slot).
 pub const ITEM_BYTES: usize = 32;
+/// Bytes charged for each object the script makes (a list, dict, set, tuple, function or
+/// iterator) besides its items: its header, and its place among the objects held until the
+/// script ends.
+pub const OBJECT_BYTES: usize = 64;
 
 #[derive(Debug)]
 pub struct Frame {
@@ -185,6 +189,9 @@ impl<'h> Interp<'h> {
         }
         if self.steps & 1023 == 0 {
             self.check_deadline()?;
+            // Objects are counted as they are made (`made`); a loop that only makes objects
+            // is stopped here.
+            self.charge(0)?;
         }
         Ok(())
     }
@@ -215,12 +222,15 @@ impl<'h> Interp<'h> {
         self.charge(n.saturating_mul(ITEM_BYTES))
     }
 
-    /// A shared object the script made, held until it ends (see `made`).
+    /// A shared object the script made, held until it ends (see `made`). Its own bytes
+    /// (`OBJECT_BYTES`) are counted here and checked at the next charge: every way to make
+    /// objects charges as it goes.
     pub fn made(&mut self, v: Val) -> Val {
         if matches!(
             v,
             Val::List(_) | Val::Dict(_) | Val::Set(_) | Val::Tuple(_) | Val::Func(_) | Val::Iter(_)
         ) {
+            self.allocated = self.allocated.saturating_add(OBJECT_BYTES);
             self.made.push(v.clone());
         }
         v
@@ -251,7 +261,13 @@ impl<'h> Interp<'h> {
             Val::V(x) => x.len().unwrap_or(0),
             _ => 0,
         };
-        self.charge_items(n)?;
+        // A dict's entry is two items, as a dict the script builds is charged.
+        let items = if matches!(v, Val::V(Value::Dict(_))) {
+            2 * n
+        } else {
+            n
+        };
+        self.charge_items(items)?;
         self.tick_n(n as u64)?;
         Ok(self.made(promote(v)))
     }

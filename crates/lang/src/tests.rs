@@ -341,6 +341,11 @@ fn budgets_stop_hostile_scripts() {
         .starts_with("BUDGET: calls nested more than 50 deep"));
     assert!(budget("[x for x in range(10**9)]").starts_with("BUDGET"));
     assert!(budget("sum(x for x in range(10**9))").starts_with("BUDGET"));
+    // Each object made counts, empty ones too (all are held until the script ends).
+    assert!(budget("while True:\n    d = {}").starts_with("BUDGET: the script allocated more than"));
+    assert!(
+        budget("[() for _ in range(10**6)]").starts_with("BUDGET: the script allocated more than")
+    );
     // A frame counts while its call runs: 10,000 calls of 5 slots (1.6 MB made one after
     // another) fit in 1 MiB; what a call makes and keeps still counts.
     assert_eq!(
