@@ -679,8 +679,8 @@ impl<'h> Interp<'h> {
 
     fn eval_inner(&mut self, f: &mut Frame, e: &Expr) -> Result<Val> {
         match e {
-            Expr::Const(v) => Ok(Val::V(v.clone())),
-            Expr::Name(n) => self.load(f, n),
+            // Leaves are evaluated by `eval` itself.
+            Expr::Const(_) | Expr::Name(_) => self.eval(f, e),
             Expr::Key(k) => Ok(Val::V(self.host.read(k)?.unwrap_or(Value::Null))),
             Expr::List(items) => {
                 let items = self.eval_items(f, items)?;

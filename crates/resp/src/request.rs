@@ -146,33 +146,22 @@ impl RequestParser {
     /// # Errors
     /// Malformed input, or input over the [`Limits`]; the connection should then be closed.
     pub fn parse(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
-        let mut args = Vec::new();
-        Ok(self.parse_into(buf, &mut args)?.then_some(args))
-    }
-
-    /// As [`parse`](Self::parse), but appends the arguments of a complete request to `out`
-    /// (which the caller clears and reuses, saving an allocation per request) and returns true;
-    /// false if the request is incomplete (`out` untouched).
-    ///
-    /// # Errors
-    /// As [`parse`](Self::parse).
-    pub fn parse_into(
-        &mut self,
-        buf: &mut BytesMut,
-        out: &mut Vec<Bytes>,
-    ) -> Result<bool, ProtocolError> {
         let mut spans = Vec::new();
         let mut unquoted = Vec::new();
         let Some(len) = self.parse_spans(buf, 0, &mut spans, &mut unquoted)? else {
-            return Ok(false);
+            return Ok(None);
         };
         let frame = buf.split_to(len).freeze();
         let unquoted = Bytes::from(unquoted);
-        out.extend(spans.iter().map(|a| match a.unquoted {
-            false => frame.slice(a.start..a.end),
-            true => unquoted.slice(a.start..a.end),
-        }));
-        Ok(true)
+        Ok(Some(
+            spans
+                .iter()
+                .map(|a| match a.unquoted {
+                    false => frame.slice(a.start..a.end),
+                    true => unquoted.slice(a.start..a.end),
+                })
+                .collect(),
+        ))
     }
 
     /// Parses the request at the front of `buf` without splitting it off, for a server that

@@ -314,8 +314,8 @@ impl Chunk {
         self.n - 1
     }
 
-    /// Item `i`'s code and the end of its payload, which starts at `at`: one step of every
-    /// walk through a chunk.
+    /// Item `i`'s code and the end of its payload, which starts at `at`: one step of a
+    /// [`Cursor`]'s walk (a borrowed walk is [`Payloads`]).
     #[inline]
     fn step(&self, i: usize, at: usize) -> (u8, usize) {
         let code = self.buf[i];
