@@ -398,22 +398,21 @@ pub(crate) fn unsubscribe(
         }
         return many(given.iter().map(|n| confirm(what, Some(*n), 0)).collect());
     };
-    let all: Vec<Bytes> = if given.is_empty() {
+    // The names given, or every one it follows (copied: leaving changes the set).
+    let list: Vec<Bytes> = if given.is_empty() {
         s.set(kind).iter().cloned().collect()
     } else {
-        Vec::new()
+        crate::args::owned(given)
     };
-    let all = crate::args::borrowed(&all);
-    let list: &[&[u8]] = if given.is_empty() { &all } else { given };
     if list.is_empty() {
         return confirm(what, None, s.count(kind));
     }
     let mut out = Vec::with_capacity(list.len());
-    for name in list {
-        if s.set(kind).shift_remove(*name) {
+    for name in &list {
+        if s.set(kind).shift_remove(name) {
             ps.remove(kind, name, client);
         }
-        out.push(confirm(what, Some(*name), s.count(kind)));
+        out.push(confirm(what, Some(name), s.count(kind)));
     }
     many(out)
 }
