@@ -253,7 +253,7 @@ fn reply_to_val(reply: Reply) -> Result<Val, Exc> {
                 let k = reply_to_val(k)?;
                 d.insert(okdb_lang::val::HKey::new(k)?, reply_to_val(v)?);
             }
-            Val::Dict(std::rc::Rc::new(std::cell::RefCell::new(d)))
+            Val::Dict(std::rc::Rc::new(std::cell::RefCell::new(d.into())))
         }
         Reply::Set(items) => {
             let mut s = okdb_lang::val::PySet::default();
@@ -307,11 +307,7 @@ fn to_reply(interp: &mut okdb_lang::Interp, v: &Val, depth: usize) -> Result<Rep
         }
         Val::Tuple(t) => Reply::Array(items(interp, t)?),
         Val::Dict(d) => {
-            let pairs: Vec<(Val, Val)> = d
-                .borrow()
-                .iter()
-                .map(|(k, v)| (k.0.clone(), v.clone()))
-                .collect();
+            let pairs: Vec<(Val, Val)> = d.borrow().entries();
             interp.charge_items(pairs.len() * 2)?;
             let mut out = Vec::with_capacity(pairs.len());
             for (k, v) in pairs {

@@ -391,9 +391,10 @@ impl Interp<'_> {
                         let new = r.borrow().clone();
                         *s.borrow_mut() = new;
                     }
-                    (Val::Dict(d), Val::Dict(r)) => {
-                        let new = r.borrow().clone();
-                        *d.borrow_mut() = new;
+                    (Val::Dict(obj), Val::Dict(r)) => {
+                        let new = r.borrow().to_py();
+                        let mut d = obj.borrow_mut();
+                        *self.dict_mut(obj, &mut d)? = new;
                     }
                     _ => {}
                 }
@@ -566,13 +567,13 @@ impl Interp<'_> {
                 let i = seq_index(n, "range object")?;
                 Ok(Val::int(a + i as i64 * s))
             }
-            Val::Dict(d) => {
+            Val::Dict(obj) => {
                 let k = HKey::new(idx.clone())?;
-                let mut d = d
+                let mut d = obj
                     .try_borrow_mut()
                     .map_err(|_| Exc::value_error("dict changed while in use"))?;
-                match d.get_mut(&k) {
-                    Some(v) => self.share(v),
+                match self.dict_item(obj, &mut d, &k)? {
+                    Some(v) => Ok(v),
                     None => Err(Exc::raise("KeyError", crate::format::repr(idx)?)),
                 }
             }
@@ -721,12 +722,13 @@ impl Interp<'_> {
                 l[i] = value;
                 Ok(())
             }
-            Val::Dict(d) => {
+            Val::Dict(obj) => {
                 let k = HKey::new(idx.clone())?;
                 self.charge_items(1)?;
-                d.try_borrow_mut()
-                    .map_err(|_| Exc::value_error("dict changed while in use"))?
-                    .insert(k, value);
+                let mut d = obj
+                    .try_borrow_mut()
+                    .map_err(|_| Exc::value_error("dict changed while in use"))?;
+                self.dict_mut(obj, &mut d)?.insert(k, value);
                 Ok(())
             }
             Val::Boxed(b) => {
@@ -816,12 +818,14 @@ impl Interp<'_> {
                 l.remove(i);
                 Ok(())
             }
-            Val::Dict(d) => {
+            Val::Dict(obj) => {
                 let k = HKey::new(idx.clone())?;
-                match d.borrow_mut().shift_remove(&k) {
-                    Some(_) => Ok(()),
-                    None => Err(Exc::raise("KeyError", crate::format::repr(idx)?)),
+                let mut d = obj.borrow_mut();
+                if !d.contains_key(&k) {
+                    return Err(Exc::raise("KeyError", crate::format::repr(idx)?));
                 }
+                self.dict_mut(obj, &mut d)?.shift_remove(&k);
+                Ok(())
             }
             other => Err(Exc::type_error(format!(
                 "'{}' object does not support item deletion",
@@ -882,7 +886,7 @@ fn dict_union(op: BinOp, a: &Val, b: &Val) -> Option<Result<Val>> {
     }
     let view = |v: &Val| -> Option<PyDict> {
         match v {
-            Val::Dict(d) => Some(d.borrow().clone()),
+            Val::Dict(d) => Some(d.borrow().to_py()),
             Val::V(Value::Dict(d)) => Some(
                 d.iter()
                     .map(|(k, v)| (HKey(Val::V(Value::Str(Str::new(k)))), Val::V(v.clone())))
@@ -893,5 +897,5 @@ fn dict_union(op: BinOp, a: &Val, b: &Val) -> Option<Result<Val>> {
     };
     let (mut x, y) = (view(a)?, view(b)?);
     x.extend(y);
-    Some(Ok(Val::Dict(Rc::new(RefCell::new(x)))))
+    Some(Ok(Val::Dict(Rc::new(RefCell::new(x.into())))))
 }

@@ -778,12 +778,8 @@ pub fn call(
             let mut d = PyDict::default();
             if let Some(src) = args.first() {
                 match src {
-                    Val::Dict(x) => d = x.borrow().clone(),
-                    Val::V(Value::Dict(_)) => {
-                        if let Val::Dict(x) = interp.promote(src.clone())? {
-                            d = x.borrow().clone();
-                        }
-                    }
+                    Val::Dict(x) => d = x.borrow().to_py(),
+                    Val::V(Value::Dict(x)) => d = DictObj::Stored(x.clone()).to_py(),
                     _ => {
                         for (n, pair) in interp.collect(src)?.into_iter().enumerate() {
                             let kv = interp.collect(&pair).map_err(|_| {

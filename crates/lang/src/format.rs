@@ -291,11 +291,11 @@ fn write_repr_inner(
                 .try_borrow()
                 .map_err(|_| Exc::value_error("dict changed while it was printed"))?;
             out.push('{');
-            for (i, (k, x)) in d.iter().enumerate() {
+            for (i, (k, x)) in d.entries().iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_repr(&k.0, out, depth + 1, open)?;
+                write_repr(k, out, depth + 1, open)?;
                 out.push_str(": ");
                 write_repr(x, out, depth + 1, open)?;
             }

@@ -41,6 +41,10 @@ pub const STACK_RED_ZONE: usize = 128 << 10;
 pub const STACK_SEGMENT: usize = 2 << 20;
 const CALL_WEIGHT: u32 = 4;
 
+/// Bytes charged for a stored dict a script holds as an object without copying it (see
+/// `DictObj`): its allocation, counts and all.
+pub const HELD_DICT_BYTES: usize = 16 + std::mem::size_of::<RefCell<DictObj>>();
+
 /// Bytes charged for one item of a container (its slot).
 pub const ITEM_BYTES: usize = 32;
 /// Bytes charged for each object the script makes (a list, dict, set, tuple, function or
@@ -122,7 +126,7 @@ impl Drop for Interp<'_> {
                 }
                 Val::Dict(d) => {
                     if let Ok(mut d) = d.try_borrow_mut() {
-                        for (k, v) in std::mem::take(&mut *d) {
+                        for (k, v) in d.take_own() {
                             items.push(k.0);
                             items.push(v);
                         }
@@ -241,7 +245,7 @@ impl<'h> Interp<'h> {
     }
 
     pub fn new_dict(&mut self, d: PyDict) -> Val {
-        self.made(Val::Dict(Rc::new(RefCell::new(d))))
+        self.made(Val::Dict(Rc::new(RefCell::new(d.into()))))
     }
 
     pub fn new_set(&mut self, s: PySet) -> Val {
@@ -252,24 +256,65 @@ impl<'h> Interp<'h> {
         self.made(Val::tuple(items))
     }
 
-    /// `promote`, with the new object held like every other the script makes.
+    /// `promote`, with the new object held like every other the script makes. A dict is
+    /// not copied here (see `DictObj`): its entries are charged when it is first changed.
     pub fn promote(&mut self, v: Val) -> Result<Val> {
         if !is_snapshot(&v) {
             return Ok(v);
+        }
+        if matches!(v, Val::V(Value::Dict(_))) {
+            // Held as it is stored: it holds no object of the script (so no cycle) until it is
+            // first changed, when `dict_mut` puts it among the objects made.
+            self.allocated = self.allocated.saturating_add(HELD_DICT_BYTES);
+            return Ok(promote(v));
         }
         let n = match &v {
             Val::V(x) => x.len().unwrap_or(0),
             _ => 0,
         };
-        // A dict's entry is two items, as a dict the script builds is charged.
-        let items = if matches!(v, Val::V(Value::Dict(_))) {
-            2 * n
-        } else {
-            n
-        };
-        self.charge_items(items)?;
+        self.charge_items(n)?;
         self.tick_n(n as u64)?;
         Ok(self.made(promote(v)))
+    }
+
+    /// The entries of the dict object `obj` (borrowed as `d`), to change: a stored dict's are
+    /// copied now, charged as a dict the script builds (two items an entry), and the object
+    /// joins those the script made (it may now hold them, and itself).
+    pub fn dict_mut<'d>(
+        &mut self,
+        obj: &Rc<RefCell<DictObj>>,
+        d: &'d mut DictObj,
+    ) -> Result<&'d mut PyDict> {
+        if let DictObj::Stored(s) = d {
+            let n = s.len();
+            self.charge_items(2 * n)?;
+            self.tick_n(n as u64)?;
+            self.made.push(Val::Dict(obj.clone()));
+        }
+        Ok(d.own())
+    }
+
+    /// `obj[k]` of a dict object (borrowed as `d`), shared as Python shares it (a container
+    /// read out of it is the same object the next read answers). A stored dict answers a
+    /// scalar without a copy; a container in it makes the dict copy its entries first (so the
+    /// container has a place to be shared from).
+    pub fn dict_item(
+        &mut self,
+        obj: &Rc<RefCell<DictObj>>,
+        d: &mut DictObj,
+        k: &HKey,
+    ) -> Result<Option<Val>> {
+        if let DictObj::Stored(s) = d {
+            match k.0.as_str().and_then(|k| s.get(k)) {
+                None => return Ok(None),
+                Some(v) if !is_snapshot_value(v) => return Ok(Some(Val::V(v.clone()))),
+                Some(_) => {}
+            }
+        }
+        match self.dict_mut(obj, d)?.get_mut(k) {
+            Some(v) => Ok(Some(self.share(v)?)),
+            None => Ok(None),
+        }
     }
 
     /// `share`, likewise.

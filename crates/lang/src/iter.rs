@@ -188,12 +188,7 @@ impl Interp<'_> {
             Val::Dict(d) => {
                 let d = d.borrow();
                 self.charge_items(d.len())?;
-                Iter::Buffer(
-                    d.keys()
-                        .map(|k| k.0.clone())
-                        .collect::<Vec<_>>()
-                        .into_iter(),
-                )
+                Iter::Buffer(d.keys().into_iter())
             }
             Val::Set(s) => {
                 let s = s.borrow();

@@ -465,7 +465,7 @@ fn stored_dict_method(
 
 fn dict_method(
     interp: &mut Interp,
-    d: &Rc<RefCell<PyDict>>,
+    obj: &Rc<RefCell<DictObj>>,
     name: &str,
     args: Vec<Val>,
 ) -> Result<Val> {
@@ -474,22 +474,46 @@ fn dict_method(
         "get" => {
             arity(name, &args, 1, 2)?;
             let k = HKey::new(args[0].clone())?;
-            let mut d = d.try_borrow_mut().map_err(|_| busy())?;
-            match d.get_mut(&k) {
-                Some(v) => interp.share(v),
+            let mut d = obj.try_borrow_mut().map_err(|_| busy())?;
+            match interp.dict_item(obj, &mut d, &k)? {
+                Some(v) => Ok(v),
                 None => Ok(args.get(1).cloned().unwrap_or(NONE)),
             }
         }
         "keys" | "values" | "items" => {
             arity(name, &args, 0, 0)?;
-            let mut d = d.try_borrow_mut().map_err(|_| busy())?;
+            let mut d = obj.try_borrow_mut().map_err(|_| busy())?;
             let n = d.len();
             interp.charge_items(n)?;
             interp.tick_n(n as u64)?;
+            if name == "keys" {
+                let keys = d.keys();
+                drop(d);
+                return Ok(interp.new_list(keys));
+            }
+            if let DictObj::Stored(s) = &*d {
+                if !s.iter().any(|(_, v)| is_snapshot_value(v)) {
+                    // Scalars only: read in place.
+                    let items = d
+                        .entries()
+                        .into_iter()
+                        .map(|(k, v)| {
+                            if name == "values" {
+                                v
+                            } else {
+                                Val::tuple(vec![k, v])
+                            }
+                        })
+                        .collect();
+                    drop(d);
+                    return Ok(interp.new_list(items));
+                }
+            }
             let mut items: Vec<Val> = Vec::with_capacity(n);
-            for (k, v) in d.iter_mut() {
+            // Values are shared: a container among them makes a stored dict copy its entries.
+            let entries = interp.dict_mut(obj, &mut d)?;
+            for (k, v) in entries.iter_mut() {
                 items.push(match name {
-                    "keys" => k.0.clone(),
                     "values" => interp.share(v)?,
                     _ => Val::tuple(vec![k.0.clone(), interp.share(v)?]),
                 });
@@ -500,7 +524,13 @@ fn dict_method(
         "pop" => {
             arity(name, &args, 1, 2)?;
             let k = HKey::new(args[0].clone())?;
-            match d.try_borrow_mut().map_err(|_| busy())?.shift_remove(&k) {
+            let mut d = obj.try_borrow_mut().map_err(|_| busy())?;
+            let found = if d.contains_key(&k) {
+                interp.dict_mut(obj, &mut d)?.shift_remove(&k)
+            } else {
+                None
+            };
+            match found {
                 Some(v) => Ok(v),
                 None => match args.get(1) {
                     Some(default) => Ok(default.clone()),
@@ -510,7 +540,8 @@ fn dict_method(
         }
         "popitem" => {
             arity(name, &args, 0, 0)?;
-            match d.try_borrow_mut().map_err(|_| busy())?.pop() {
+            let mut d = obj.try_borrow_mut().map_err(|_| busy())?;
+            match interp.dict_mut(obj, &mut d)?.pop() {
                 Some((k, v)) => Ok(Val::tuple(vec![k.0, v])),
                 None => Err(Exc::raise("KeyError", "'popitem(): dictionary is empty'")),
             }
@@ -518,11 +549,12 @@ fn dict_method(
         "setdefault" => {
             arity(name, &args, 1, 2)?;
             let k = HKey::new(args[0].clone())?;
-            let mut d = d.try_borrow_mut().map_err(|_| busy())?;
+            let mut d = obj.try_borrow_mut().map_err(|_| busy())?;
             if !d.contains_key(&k) {
                 interp.charge_items(2)?;
             }
-            let slot = d
+            let slot = interp
+                .dict_mut(obj, &mut d)?
                 .entry(k)
                 .or_insert_with(|| args.get(1).cloned().unwrap_or(NONE));
             interp.share(slot)
@@ -539,20 +571,27 @@ fn dict_method(
                 let Val::Dict(o) = other else {
                     unreachable!("dict() makes a dict")
                 };
-                let o = o.borrow().clone();
-                d.try_borrow_mut().map_err(|_| busy())?.extend(o);
+                let o = o.borrow().to_py();
+                let mut d = obj.try_borrow_mut().map_err(|_| busy())?;
+                interp.dict_mut(obj, &mut d)?.extend(o);
             }
             Ok(NONE)
         }
         "copy" => {
             arity(name, &args, 0, 0)?;
-            let c = d.borrow().clone();
-            interp.charge_items(c.len() * 2)?;
-            Ok(interp.new_dict(c))
+            let c = obj.borrow().clone();
+            // A copy of a stored dict that was never changed is the stored dict again.
+            let n = match &c {
+                DictObj::Stored(_) => 0,
+                DictObj::Own(c) => c.len(),
+            };
+            interp.charge_items(n * 2)?;
+            Ok(interp.made(Val::Dict(Rc::new(RefCell::new(c)))))
         }
         "clear" => {
             arity(name, &args, 0, 0)?;
-            d.try_borrow_mut().map_err(|_| busy())?.clear();
+            let mut d = obj.try_borrow_mut().map_err(|_| busy())?;
+            interp.dict_mut(obj, &mut d)?.clear();
             Ok(NONE)
         }
         _ => Err(Exc::raise(

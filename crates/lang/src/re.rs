@@ -361,7 +361,7 @@ pub fn match_method(m: &Match, name: &str, args: &[Val]) -> Result<Val> {
                     d.insert(HKey(Val::str(n)), m.group_val(i));
                 }
             }
-            Ok(Val::Dict(Rc::new(std::cell::RefCell::new(d))))
+            Ok(Val::Dict(Rc::new(std::cell::RefCell::new(d.into()))))
         }
         "start" => Ok(Val::int(m.start(which(args)?).unwrap_or(-1))),
         "end" => Ok(Val::int(m.end(which(args)?).unwrap_or(-1))),

@@ -28,7 +28,7 @@ pub enum Val {
     V(Value),
     List(Rc<RefCell<Vec<Val>>>),
     Tuple(Rc<[Val]>),
-    Dict(Rc<RefCell<PyDict>>),
+    Dict(Rc<RefCell<DictObj>>),
     Set(Rc<RefCell<PySet>>),
     /// A deque, sortedset or pqueue, shared and changed in place through the operations layer.
     Boxed(Rc<RefCell<Value>>),
@@ -197,13 +197,7 @@ pub fn range_len(start: i64, stop: i64, step: i64) -> i64 {
 pub fn promote(v: Val) -> Val {
     match v {
         Val::V(Value::List(l)) => Val::list(l.values().map(Val::V).collect()),
-        Val::V(Value::Dict(d)) => {
-            let mut m = PyDict::with_capacity_and_hasher(d.len(), Default::default());
-            for (k, v) in d.iter() {
-                m.insert(HKey(Val::V(Value::Str(Str::new(k)))), Val::V(v.clone()));
-            }
-            Val::Dict(Rc::new(RefCell::new(m)))
-        }
+        Val::V(Value::Dict(d)) => Val::Dict(Rc::new(RefCell::new(DictObj::Stored(d)))),
         Val::V(Value::Set(s)) => {
             let set: PySet = s.iter().map(|x| HKey(Val::V(x.clone()))).collect();
             Val::Set(Rc::new(RefCell::new(set)))
@@ -217,17 +211,7 @@ pub fn promote(v: Val) -> Val {
 
 /// Whether `promote` would change it.
 pub fn is_snapshot(v: &Val) -> bool {
-    matches!(
-        v,
-        Val::V(
-            Value::List(_)
-                | Value::Dict(_)
-                | Value::Set(_)
-                | Value::Deque(_)
-                | Value::SortedSet(_)
-                | Value::PQueue(_)
-        )
-    )
+    matches!(v, Val::V(x) if is_snapshot_value(x))
 }
 
 /// Promotes a container in place (in a slot or another container) and returns the shared
@@ -238,6 +222,124 @@ pub fn share(slot: &mut Val) -> Val {
         *slot = promote(v);
     }
     slot.clone()
+}
+
+/// A script's dict object. A stored dict that becomes a shared object (read out of a
+/// script's container, or changed through a variable) is held as it is stored (`Stored`): no
+/// entry is copied to read it. Its first change copies its entries into a Python dict
+/// (`Own`), once (`Interp::dict_mut` charges that copy).
+#[derive(Debug, Clone)]
+pub enum DictObj {
+    Stored(Dict),
+    /// Boxed, so that a stored dict held as an object takes 48 bytes with its counts.
+    Own(Box<PyDict>),
+}
+
+impl Default for DictObj {
+    fn default() -> Self {
+        DictObj::Own(Box::default())
+    }
+}
+
+impl From<PyDict> for DictObj {
+    fn from(d: PyDict) -> Self {
+        DictObj::Own(Box::new(d))
+    }
+}
+
+fn stored_key(k: &SmolStr) -> Val {
+    Val::V(Value::Str(Str::new(k)))
+}
+
+impl DictObj {
+    pub fn len(&self) -> usize {
+        match self {
+            DictObj::Stored(d) => d.len(),
+            DictObj::Own(d) => d.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value under a key (a stored dict's keys are strings, so any other key misses).
+    pub fn get(&self, k: &HKey) -> Option<Val> {
+        match self {
+            DictObj::Stored(d) => {
+                k.0.as_str()
+                    .and_then(|k| d.get(k))
+                    .map(|v| Val::V(v.clone()))
+            }
+            DictObj::Own(d) => d.get(k).cloned(),
+        }
+    }
+
+    pub fn contains_key(&self, k: &HKey) -> bool {
+        match self {
+            DictObj::Stored(d) => k.0.as_str().is_some_and(|k| d.contains_key(k)),
+            DictObj::Own(d) => d.contains_key(k),
+        }
+    }
+
+    /// The entries, in insertion order (keys and values cloned: O(1) each).
+    pub fn entries(&self) -> Vec<(Val, Val)> {
+        match self {
+            DictObj::Stored(d) => d
+                .iter()
+                .map(|(k, v)| (stored_key(k), Val::V(v.clone())))
+                .collect(),
+            DictObj::Own(d) => d.iter().map(|(k, v)| (k.0.clone(), v.clone())).collect(),
+        }
+    }
+
+    pub fn keys(&self) -> Vec<Val> {
+        match self {
+            DictObj::Stored(d) => d.iter().map(|(k, _)| stored_key(k)).collect(),
+            DictObj::Own(d) => d.keys().map(|k| k.0.clone()).collect(),
+        }
+    }
+
+    /// A Python dict with the same entries.
+    pub fn to_py(&self) -> PyDict {
+        match self {
+            DictObj::Stored(d) => stored_dict(d),
+            DictObj::Own(d) => (**d).clone(),
+        }
+    }
+
+    /// The entries to change: a stored dict's are copied now (the caller charges it; see
+    /// `Interp::dict_mut`).
+    pub fn own(&mut self) -> &mut PyDict {
+        if let DictObj::Stored(d) = self {
+            *self = DictObj::Own(Box::new(stored_dict(d)));
+        }
+        match self {
+            DictObj::Own(d) => d,
+            DictObj::Stored(_) => unreachable!("just copied"),
+        }
+    }
+
+    /// Takes the entries out (an `Own` one's, for the end of the script), leaving it empty.
+    pub fn take_own(&mut self) -> PyDict {
+        match std::mem::take(self) {
+            DictObj::Own(d) => *d,
+            DictObj::Stored(_) => PyDict::default(),
+        }
+    }
+}
+
+/// Whether a stored value is a container (which a script shares rather than copies).
+pub fn is_snapshot_value(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::List(_)
+            | Value::Dict(_)
+            | Value::Set(_)
+            | Value::Deque(_)
+            | Value::SortedSet(_)
+            | Value::PQueue(_)
+    )
 }
 
 /// A hashable value, compared and hashed as Python does (`1 == 1.0 == True`).
@@ -453,16 +555,18 @@ fn py_eq_inner(a: &Val, b: &Val) -> bool {
 /// A dict of either form as a Python dict (a stored one is read into one: equality only).
 fn dict_view(v: &Val) -> Option<PyDict> {
     match v {
-        Val::Dict(d) => Some(d.borrow().clone()),
+        Val::Dict(d) => Some(d.borrow().to_py()),
         Val::V(Value::Dict(d)) => Some(stored_dict(d)),
         _ => None,
     }
 }
 
 fn stored_dict(d: &Dict) -> PyDict {
-    d.iter()
-        .map(|(k, v)| (HKey(Val::V(Value::Str(Str::new(k)))), Val::V(v.clone())))
-        .collect()
+    let mut m = PyDict::with_capacity_and_hasher(d.len(), Default::default());
+    for (k, v) in d.iter() {
+        m.insert(HKey(stored_key(k)), Val::V(v.clone()));
+    }
+    m
 }
 
 fn set_view(v: &Val) -> Option<PySet> {
@@ -584,8 +688,14 @@ fn to_value_at(v: &Val, depth: usize, nodes: &mut usize) -> Result<Value> {
                 .collect::<Result<Vec<_>>>()?,
         ),
         Val::Dict(d) => {
+            let d = d.borrow();
+            let d = match &*d {
+                // Not changed since it was read: the stored dict itself.
+                DictObj::Stored(d) => return Ok(Value::Dict(d.clone())),
+                DictObj::Own(d) => d,
+            };
             let mut out = Dict::new();
-            for (k, v) in d.borrow().iter() {
+            for (k, v) in d.iter() {
                 let key = match &k.0 {
                     Val::V(Value::Str(s)) => SmolStr::new(s.as_str()),
                     other => SmolStr::new(crate::format::to_str(other)?),
@@ -641,5 +751,15 @@ fn to_value_at(v: &Val, depth: usize, nodes: &mut usize) -> Result<Value> {
 impl From<Value> for Val {
     fn from(v: Value) -> Val {
         Val::V(v)
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn a_held_stored_dict_is_small() {
+        // The object a stored record becomes when a script's list shares it (see `DictObj`).
+        assert!(std::mem::size_of::<std::cell::RefCell<super::DictObj>>() <= 32);
+        assert_eq!(crate::interp::HELD_DICT_BYTES, 48);
     }
 }
