@@ -10,6 +10,7 @@ use crate::ast::Comp;
 use crate::error::{Exc, Result};
 use crate::interp::{Frame, Interp};
 use crate::iter::Iter;
+use crate::plan::Agg;
 use crate::val::*;
 
 macro_rules! builtins {
@@ -445,13 +446,21 @@ impl Interp<'_> {
 /// A builtin called on a generator expression, without building its list: `sum(…)`,
 /// `any(…)`, `all(…)`, `min(…)`, `max(…)`. None for the others (they take the list).
 pub fn stream(interp: &mut Interp, f: &mut Frame, b: Builtin, c: &Comp) -> Result<Option<Val>> {
+    let agg = match b {
+        Builtin::Sum => Some(Agg::Sum),
+        Builtin::Min => Some(Agg::Min),
+        Builtin::Max => Some(Agg::Max),
+        _ => None,
+    };
+    if let Some(agg) = agg {
+        if let Some(scan) = c.plan.as_deref().filter(|p| p.answers(agg)) {
+            if let Some(v) = interp.run_scan(scan, agg)? {
+                return Ok(Some(v));
+            }
+        }
+    }
     match b {
         Builtin::Sum => {
-            if let Some(scan) = c.plan.as_deref().filter(|p| p.yields_one) {
-                if let Some(v) = interp.run_scan(scan)? {
-                    return Ok(Some(v));
-                }
-            }
             let mut acc = Val::int(0);
             let mut err = None;
             interp.comp_loop(f, c, 0, &mut |i, v, _| {

@@ -12,6 +12,7 @@ use crate::ast::*;
 use crate::builtins::Builtin;
 use crate::error::{Exc, Result};
 use crate::iter::Iter;
+use crate::plan::{Agg, Total, Yields};
 use crate::val::*;
 use crate::{Host, Limits};
 
@@ -904,9 +905,11 @@ impl<'h> Interp<'h> {
 
     // ---- comprehensions ----
 
-    /// Runs a scan the planner recognised over the stored list, natively; None if the value
-    /// is not a list or an item needs the interpreter (which then runs the comprehension).
-    pub fn run_scan(&mut self, scan: &crate::plan::Scan) -> Result<Option<Val>> {
+    /// Runs a scan the planner recognised over the stored list, natively, for `agg` (which
+    /// the scan answers: `Scan::answers`); None if the value is not a list or an item needs
+    /// the interpreter (which then runs the comprehension).
+    pub fn run_scan(&mut self, scan: &crate::plan::Scan, agg: Agg) -> Result<Option<Val>> {
+        debug_assert!(scan.answers(agg));
         let Some(Value::List(list)) = self.host.read(&scan.key)? else {
             return Ok(None);
         };
@@ -919,9 +922,16 @@ impl<'h> Interp<'h> {
         let Ok(n) = u32::try_from(list.len()) else {
             return Ok(None);
         };
+        let field = match &scan.yields {
+            Yields::Field(f) => Some(f),
+            _ => None,
+        };
         let mut at: Vec<u32> = Vec::new();
         let mut count = 0i64;
+        let mut total = Total::Int(0);
+        let mut best: Option<Value> = None;
         let mut hints = vec![0; scan.conds.len()];
+        let mut field_hint = 0;
         let mut seen = 0u32;
         // Leaf by leaf: a slice each, with no tree walk per item.
         for leaf in list.leaves() {
@@ -932,19 +942,63 @@ impl<'h> Interp<'h> {
             for (i, item) in leaf.iter().enumerate() {
                 match crate::plan::matches(scan, item, &mut hints) {
                     None => return Ok(None),
-                    Some(false) => {}
-                    Some(true) if scan.yields_item => at.push(seen + i as u32),
-                    Some(true) => count += 1,
+                    Some(false) => continue,
+                    Some(true) => {}
+                }
+                let Some(field) = field else {
+                    match agg {
+                        Agg::List => at.push(seen + i as u32),
+                        _ => count += 1,
+                    }
+                    continue;
+                };
+                let Value::Dict(d) = item else {
+                    return Ok(None);
+                };
+                let Some(v) = d.get_hinted(field, &mut field_hint) else {
+                    return Ok(None);
+                };
+                match agg {
+                    Agg::Sum => match total.add(v) {
+                        Some(t) => total = t,
+                        None => return Ok(None),
+                    },
+                    Agg::Min | Agg::Max => match best {
+                        None => match v {
+                            // Types the native comparison knows (a lone item is compared with
+                            // nothing, yet a later one must be comparable with it).
+                            Value::Int(_) | Value::Str(_) => best = Some(v.clone()),
+                            Value::Float(f) if !f.is_nan() => best = Some(v.clone()),
+                            _ => return Ok(None),
+                        },
+                        Some(ref b) => match crate::plan::better(v, b, agg == Agg::Max) {
+                            Some(true) => best = Some(v.clone()),
+                            Some(false) => {}
+                            None => return Ok(None),
+                        },
+                    },
+                    Agg::List => unreachable!("a field scan answers an aggregate"),
                 }
             }
             seen += len;
         }
         debug_assert_eq!(seen, n);
-        if scan.yields_item {
-            self.charge_items(at.len())?;
-            return Ok(Some(Val::V(Value::List(Box::new(list.pick(at))))));
-        }
-        Ok(Some(Val::int(count)))
+        Ok(Some(match (agg, field) {
+            (Agg::List, _) => {
+                self.charge_items(at.len())?;
+                Val::V(Value::List(Box::new(list.pick(at))))
+            }
+            (Agg::Sum, None) => Val::int(count),
+            (Agg::Sum, Some(_)) => match total {
+                Total::Int(i) => Val::int(i),
+                Total::Float(f) => Val::float(f),
+            },
+            // `min()` of nothing raises, as the interpreter will say.
+            (Agg::Min | Agg::Max, _) => match best {
+                Some(v) => Val::V(v),
+                None => return Ok(None),
+            },
+        }))
     }
 
     /// Evaluates `e`; a list comprehension there may answer with a pick of a stored list (a
@@ -963,8 +1017,8 @@ impl<'h> Interp<'h> {
     fn eval_comp(&mut self, f: &mut Frame, c: &Comp) -> Result<Val> {
         // Only the comprehension evaluated right after `eval_pickable` may answer a pick.
         let pick_ok = std::mem::take(&mut self.pick_ok);
-        if let Some(scan) = c.plan.as_deref().filter(|p| p.yields_item) {
-            if let Some(v) = self.run_scan(scan)? {
+        if let Some(scan) = c.plan.as_deref().filter(|p| p.answers(Agg::List)) {
+            if let Some(v) = self.run_scan(scan, Agg::List)? {
                 return Ok(match v {
                     // Elsewhere the matches are the script's own list, as the interpreter's.
                     Val::V(Value::List(l)) if !pick_ok => {

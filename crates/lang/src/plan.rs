@@ -1,11 +1,15 @@
 //! The planner: comprehensions it recognises run as a native loop over the stored value,
 //! with no per-item interpretation and no copy of what they skip.
 //!
-//! Today it knows one shape, a filter scan over a stored list of records:
+//! Today it knows one shape, a filter scan over a stored list of records, and what is made of
+//! its matches:
 //!
 //! ```text
 //! [x for x in GET('k') if x['f'] > c and …]        # or $k; any of < <= > >= == !=
 //! sum(1 for x in GET('k') if x['f'] > c)           # a count
+//! sum(x['g'] for x in GET('k') if x['f'] > c)      # a field summed (ints and floats)
+//! max(x['g'] for x in GET('k') if x['f'] > c)      # or min: numbers, or strings
+//! sum(x['g'] for x in [x for x in GET('k') if …])  # a scan over a scan's matches: one scan
 //! ```
 //!
 //! The scan answers exactly what the interpreter would, or declines (`None`) and the
@@ -25,10 +29,40 @@ pub struct Scan {
     pub key: SmolStr,
     /// Every condition must hold: `item[field] op value`.
     pub conds: Vec<(SmolStr, CmpOp, Value)>,
-    /// The element is the item itself (a list comprehension of the items).
-    pub yields_item: bool,
-    /// The element is the constant 1 (a count, under `sum`).
-    pub yields_one: bool,
+    /// What each match gives the comprehension.
+    pub yields: Yields,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Yields {
+    /// The item itself (a list comprehension of the items).
+    Item,
+    /// The constant 1 (a count, under `sum`).
+    One,
+    /// A field of the item (under `sum`, `min` or `max`).
+    Field(SmolStr),
+}
+
+/// What a builtin makes of a generator expression's elements (see `Interp::run_scan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agg {
+    /// The matches themselves, as a list.
+    List,
+    Sum,
+    Min,
+    Max,
+}
+
+impl Scan {
+    /// Whether a scan with these elements can answer `agg`.
+    pub fn answers(&self, agg: Agg) -> bool {
+        matches!(
+            (&self.yields, agg),
+            (Yields::Item, Agg::List)
+                | (Yields::One, Agg::Sum)
+                | (Yields::Field(_), Agg::Sum | Agg::Min | Agg::Max)
+        )
+    }
 }
 
 /// Whether `c` is a scan the planner runs natively.
@@ -41,8 +75,22 @@ pub fn detect(c: &Comp) -> Option<Scan> {
     else {
         return None;
     };
+    let mut conds = Vec::new();
     let key = match &g.iter {
         Expr::Key(k) => k.clone(),
+        // A comprehension over a planned list comprehension's matches: one scan, with both
+        // comprehensions' conditions (the inner ones first, as the items meet them).
+        Expr::Comp(inner) => match inner.plan.as_deref() {
+            Some(Scan {
+                key,
+                conds: first,
+                yields: Yields::Item,
+            }) if inner.kind == CompKind::List => {
+                conds.extend(first.iter().cloned());
+                key.clone()
+            }
+            _ => return None,
+        },
         Expr::Call { func, args, kwargs } if kwargs.is_empty() => match (&**func, &args[..]) {
             (
                 Expr::Name(Name {
@@ -56,7 +104,6 @@ pub fn detect(c: &Comp) -> Option<Scan> {
         _ => return None,
     };
     let is_item = |e: &Expr| matches!(e, Expr::Name(Name { var: Var::Local(s), .. }) if s == slot);
-    let mut conds = Vec::new();
     let mut add = |e: &Expr| -> Option<()> {
         let Expr::Compare(left, rest) = e else {
             return None;
@@ -87,14 +134,16 @@ pub fn detect(c: &Comp) -> Option<Scan> {
             other => add(other)?,
         }
     }
-    let yields_item = c.kind == CompKind::List && is_item(&c.elt);
-    let yields_one = c.kind == CompKind::Gen && matches!(c.elt, Expr::Const(Value::Int(1)));
-    (yields_item || yields_one).then_some(Scan {
-        key,
-        conds,
-        yields_item,
-        yields_one,
-    })
+    let yields = match (c.kind, &c.elt) {
+        (CompKind::List, e) if is_item(e) => Yields::Item,
+        (CompKind::Gen, Expr::Const(Value::Int(1))) => Yields::One,
+        (CompKind::Gen, Expr::Index(obj, field)) if is_item(obj) => match &**field {
+            Expr::Const(Value::Str(f)) => Yields::Field(SmolStr::new(f.as_str())),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(Scan { key, conds, yields })
 }
 
 fn numeric(v: &Value) -> bool {
@@ -135,4 +184,46 @@ pub fn matches(scan: &Scan, item: &Value, hints: &mut [usize]) -> Option<bool> {
         }
     }
     Some(true)
+}
+
+/// A running `sum` of matched fields, as the interpreter adds them from 0: ints exactly (an
+/// overflow is left to the interpreter, which raises), an int and a float as floats.
+#[derive(Debug, Clone, Copy)]
+pub enum Total {
+    Int(i64),
+    Float(f64),
+}
+
+impl Total {
+    /// Adds one field; None where the interpreter must answer (an overflow, or a value that
+    /// is not an int or a float: Python adds bools and decimals otherwise, or raises).
+    pub fn add(self, v: &Value) -> Option<Total> {
+        Some(match (self, v) {
+            (Total::Int(a), Value::Int(x)) => Total::Int(a.checked_add(*x)?),
+            (Total::Int(a), Value::Float(x)) => Total::Float(a as f64 + x),
+            (Total::Float(a), Value::Int(x)) => Total::Float(a + *x as f64),
+            (Total::Float(a), Value::Float(x)) => Total::Float(a + x),
+            _ => return None,
+        })
+    }
+}
+
+/// Whether `v` replaces `best` as the running `min` (`max` when `max`): only when strictly
+/// smaller (greater), so the first of equal values stays, as in Python. None where the
+/// interpreter must answer (types Python orders otherwise or not at all, a NaN).
+pub fn better(v: &Value, best: &Value, max: bool) -> Option<bool> {
+    let ord = match (v, best) {
+        (Value::Str(x), Value::Str(y)) => x.as_str().cmp(y.as_str()),
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_))
+            if numeric(v) && numeric(best) =>
+        {
+            v.cmp(best)
+        }
+        _ => return None,
+    };
+    Some(if max {
+        ord == Ordering::Greater
+    } else {
+        ord == Ordering::Less
+    })
 }
