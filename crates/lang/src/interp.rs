@@ -959,7 +959,7 @@ impl<'h> Interp<'h> {
                     return Ok(None);
                 };
                 match agg {
-                    Agg::Sum => match total.add(v) {
+                    Agg::Sum => match total.plus(v) {
                         Some(t) => total = t,
                         None => return Ok(None),
                     },

@@ -197,7 +197,7 @@ pub enum Total {
 impl Total {
     /// Adds one field; None where the interpreter must answer (an overflow, or a value that
     /// is not an int or a float: Python adds bools and decimals otherwise, or raises).
-    pub fn add(self, v: &Value) -> Option<Total> {
+    pub fn plus(self, v: &Value) -> Option<Total> {
         Some(match (self, v) {
             (Total::Int(a), Value::Int(x)) => Total::Int(a.checked_add(*x)?),
             (Total::Int(a), Value::Float(x)) => Total::Float(a as f64 + x),
