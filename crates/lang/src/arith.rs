@@ -130,7 +130,8 @@ fn float_op(op: BinOp, x: f64, y: f64) -> Result<Val> {
     }))
 }
 
-fn int_op(op: BinOp, x: i64, y: i64) -> Result<Val> {
+/// `x op y` of two ints, as `Interp::binop` answers it.
+pub fn int_op(op: BinOp, x: i64, y: i64) -> Result<Val> {
     let checked = |r: Option<i64>| r.map(Val::int).ok_or_else(Exc::overflow);
     match op {
         BinOp::Add => checked(x.checked_add(y)),

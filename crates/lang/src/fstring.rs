@@ -80,7 +80,10 @@ fn parse_nested(text: &str, raw: bool, line: u32, depth: usize) -> Result<Vec<FP
                 if expr_text.trim().is_empty() {
                     return Err(err("empty expression not allowed"));
                 }
-                if expr_text.trim_end().ends_with('=') && !expr_text.trim_end().ends_with("==") {
+                // `expr=` (the debugging specifier), not an expression that ends in a
+                // comparison (`{a !=` of a string that ended early is a SyntaxError below).
+                let t = expr_text.trim_end();
+                if t.ends_with('=') && !["==", "!=", "<=", ">="].iter().any(|c| t.ends_with(c)) {
                     return Err(Exc::new(
                         "NotSupported",
                         "f-string '=' specifiers are not supported in okdb scripts",

@@ -375,6 +375,23 @@ impl<'h> Interp<'h> {
                 }
             }
             StmtKind::AugAssign(t, op, value) => match t {
+                // `t += <int>` on a local int: no copy of the old value made and dropped.
+                Target::Name(
+                    n @ Name {
+                        var: Var::Local(s), ..
+                    },
+                ) if matches!(f.slots[*s as usize], Val::V(Value::Int(_))) => {
+                    let Val::V(Value::Int(cur)) = f.slots[*s as usize] else {
+                        unreachable!("checked")
+                    };
+                    let rhs = self.eval(f, value)?;
+                    let new = match rhs {
+                        Val::V(Value::Int(r)) => crate::arith::int_op(*op, cur, r)?,
+                        rhs => self.inplace(*op, &Val::int(cur), &rhs)?,
+                    };
+                    // Through `store`: evaluating `value` may have made the local a cell.
+                    self.store(f, n, new);
+                }
                 Target::Name(n) => {
                     let cur = self.load(f, n)?;
                     let rhs = self.eval(f, value)?;
@@ -759,7 +776,15 @@ impl<'h> Interp<'h> {
                 self.unary(*op, &v)
             }
             Expr::Bin(op, a, b) => {
+                // Int operands that are constants or locals are read where they are, with no
+                // value made (and dropped) for them: the common `i * 2`, `n % 7`, `t + x`.
+                if let (Some(x), Some(y)) = (int_leaf(f, a), int_leaf(f, b)) {
+                    return crate::arith::int_op(*op, x, y);
+                }
                 let x = self.eval(f, a)?;
+                if let (Val::V(Value::Int(x)), Some(y)) = (&x, int_leaf(f, b)) {
+                    return crate::arith::int_op(*op, *x, y);
+                }
                 let y = self.eval(f, b)?;
                 self.binop(*op, &x, &y)
             }
@@ -774,6 +799,35 @@ impl<'h> Interp<'h> {
                 Ok(v)
             }
             Expr::Compare(first, rest) => {
+                // One comparison of an int with an int constant or local, in place.
+                if let [(
+                    op @ (CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge | CmpOp::Eq | CmpOp::Ne),
+                    right,
+                )] = &rest[..]
+                {
+                    if let Some(y) = int_leaf(f, right) {
+                        let x = match int_leaf(f, first) {
+                            Some(x) => Some(x),
+                            None => match self.eval(f, first)? {
+                                Val::V(Value::Int(x)) => Some(x),
+                                left => {
+                                    let right = Val::int(y);
+                                    return Ok(Val::bool(self.compare(*op, &left, &right)?));
+                                }
+                            },
+                        };
+                        if let Some(x) = x {
+                            return Ok(Val::bool(match op {
+                                CmpOp::Lt => x < y,
+                                CmpOp::Le => x <= y,
+                                CmpOp::Gt => x > y,
+                                CmpOp::Ge => x >= y,
+                                CmpOp::Eq => x == y,
+                                _ => x != y,
+                            }));
+                        }
+                    }
+                }
                 let mut left = self.eval(f, first)?;
                 for (op, e) in rest {
                     let right = self.eval(f, e)?;
@@ -1370,6 +1424,21 @@ impl<'h> Interp<'h> {
 }
 
 /// The number of items of a container (not of a string), cheaply; None for the rest.
+/// The int a constant or a local (not captured) holds, read in place; None for anything else.
+#[inline]
+fn int_leaf(f: &Frame, e: &Expr) -> Option<i64> {
+    match e {
+        Expr::Const(Value::Int(i)) => Some(*i),
+        Expr::Name(Name {
+            var: Var::Local(s), ..
+        }) => match f.slots[*s as usize] {
+            Val::V(Value::Int(i)) => Some(i),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn container_len(v: &Val) -> Option<usize> {
     match v {
         Val::List(l) => l.try_borrow().map(|l| l.len()).ok(),

@@ -220,6 +220,21 @@ fn containers_are_shared_objects_as_in_python() {
 #[test]
 fn functions_closures_and_comprehensions() {
     check(&[
+        // Ints read in place (constants and locals in arithmetic, comparisons and `+=`) keep
+        // Python's meaning: a local captured while `+=` evaluates its right side is changed
+        // through its cell; other types and overflows take the general path.
+        ("t = 1; fs = []; t += (fs.append(lambda: t) or 1); [t, fs[0]()]", "[2, 2]"),
+        ("t = 1; t += (lambda: t)(); t", "2"),
+        ("t = 1\ng = lambda: t\nt += 5\n[t, g()]", "[6, 6]"),
+        ("t = 2**62; t += 2**62", "OverflowError: integer result out of range (okdb ints are 64-bit)"),
+        ("n = 2**62; [n - 1 < n, n * 2]", "OverflowError: integer result out of range (okdb ints are 64-bit)"),
+        ("x = 1.5; [x < 2, x == 1, 2 > x, x + 1]", "[True, False, True, 2.5]"),
+        ("x = True; [x == 1, x + 1, x < 2, 1 != x]", "[True, 2, True, False]"),
+        ("i = 0; i += 'a'", "TypeError: unsupported operand type(s) for +: 'int' and 'str'"),
+        ("t = 7; t -= 2.5; t", "4.5"),
+        ("t = 7; t //= 0", "ZeroDivisionError: integer division or modulo by zero"),
+        ("n = 7; [n // 2, n % -3, -n // 2, n / 2, n ** 2, n << 2, n > 3 > 1, 'a' < 'b']", "[3, -2, -4, 3.5, 49, 28, True, True]"),
+        ("def f():\n    y = 1\n    y += x\n    x = 2\nf()", "UnboundLocalError: cannot access local variable 'x' where it is not associated with a value"),
         ("def f(x, y=2):\n    return x * y\nf(3)", "6"),
         ("def f(x, y=2):\n    return x * y\nf(3, y=4)", "12"),
         ("def f(x): return x\nf()", "TypeError: f() missing 1 required positional argument: 'x'"),
@@ -263,6 +278,8 @@ fn statements_and_strings() {
         ("x = 5\nif x > 3:\n    r = 'big'\nelif x > 1:\n    r = 'mid'\nelse:\n    r = 'small'\nr", "'big'"),
         ("n = 3; w = 7; f'{n:>{w}}|{n!r}|{3.14159:.2f}|{255:x}|{1234567:,}'", "'      3|3|3.14|ff|1,234,567'"),
         ("f'{\"a\" + \"b\"}'", "'ab'"),
+        ("f'{1 != 2}|{3 >= 3}|{2 <= 1}|{1 == 1!r}'", "'True|True|False|True'"),
+        ("f\"{0 != \"1\"}\"", "SyntaxError: f-string: invalid syntax at ')'"),
         ("'a,b,,c'.split(',')", "['a', 'b', '', 'c']"),
         ("'  a b  '.split()", "['a', 'b']"),
         ("'-'.join(['a', 'b'])", "'a-b'"),
