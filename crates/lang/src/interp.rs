@@ -862,6 +862,15 @@ impl<'h> Interp<'h> {
                 ) = (&**obj, &**idx)
                 {
                     let slot = &f.slots[*s as usize];
+                    // A field of a stored record: looked up with the constant as it is.
+                    if let (Val::V(Value::Dict(d)), Value::Str(k)) = (slot, c) {
+                        if let Some(v) = d.get(k.as_str()) {
+                            return Ok(match v {
+                                Value::Int(i) => Val::int(*i),
+                                v => Val::V(v.clone()),
+                            });
+                        }
+                    }
                     if !matches!(slot, Val::Cell(_) | Val::Unbound) {
                         return self.getitem(slot, &Val::V(c.clone()));
                     }

@@ -236,6 +236,7 @@ impl List {
             Repr::Values(v) => CursorRepr::Values {
                 list: v.clone(),
                 i: 0,
+                leaf: Vec::new().into_iter(),
             },
             Repr::Picked { source, at } => CursorRepr::Picked {
                 source: source.clone(),
@@ -566,6 +567,9 @@ enum CursorRepr {
     Values {
         list: Values,
         i: usize,
+        /// The rest of the leaf `i` is in, taken a leaf at a time (one tree walk a leaf, not
+        /// one an item).
+        leaf: std::vec::IntoIter<Value>,
     },
     Picked {
         source: Values,
@@ -580,10 +584,17 @@ impl Iterator for Cursor {
     fn next(&mut self) -> Option<Value> {
         match &mut self.0 {
             CursorRepr::Packed(p) => p.next(),
-            CursorRepr::Values { list, i } => {
-                let v = list.get(*i).cloned();
+            CursorRepr::Values { list, i, leaf } => {
+                if leaf.len() == 0 {
+                    if *i >= list.len() {
+                        return None;
+                    }
+                    let mut focus = list.focus();
+                    let (range, chunk) = focus.chunk_at(*i);
+                    *leaf = chunk[*i - range.start..].to_vec().into_iter();
+                }
                 *i += 1;
-                v
+                leaf.next()
             }
             CursorRepr::Picked { source, at, i } => {
                 let v = at.get(*i).and_then(|&p| source.get(p as usize)).cloned();
