@@ -591,7 +591,8 @@ impl Iterator for Cursor {
                     }
                     let mut focus = list.focus();
                     let (range, chunk) = focus.chunk_at(*i);
-                    *leaf = chunk[*i - range.start..].to_vec().into_iter();
+                    let rest: Vec<Value> = chunk[*i - range.start..].to_vec();
+                    *leaf = rest.into_iter();
                 }
                 *i += 1;
                 leaf.next()
