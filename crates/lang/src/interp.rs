@@ -1254,6 +1254,24 @@ impl<'h> Interp<'h> {
             }
             _ => self.eval(f, func)?,
         };
+        // A script function called with exactly its positional arguments: they are evaluated
+        // straight into its frame.
+        if let Val::Func(func) = &callee {
+            if kwargs.is_empty()
+                && args.len() == func.def.params.len()
+                && !args.iter().any(|a| matches!(a, Expr::Starred(_)))
+            {
+                let mut slots = self.spare_slots.pop().unwrap_or_default();
+                for e in args {
+                    slots.push(self.eval(f, e)?);
+                }
+                self.tick()?;
+                if self.depth >= self.limits.depth {
+                    return Err(self.too_deep());
+                }
+                return self.run_frame(func, slots);
+            }
+        }
         let (a, k) = self.eval_args(f, args, kwargs)?;
         self.call(&callee, a, k)
     }
@@ -1329,14 +1347,8 @@ impl<'h> Interp<'h> {
             )));
         }
         if self.depth >= self.limits.depth {
-            return Err(Exc::budget(format!(
-                "calls nested more than {} deep (script-max-depth)",
-                self.limits.depth
-            )));
+            return Err(self.too_deep());
         }
-        // A frame is charged while it lives: a loop of calls does not use up the budget.
-        let frame_bytes = def.slots as usize * ITEM_BYTES;
-        self.charge(frame_bytes)?;
         let mut slots = self.spare_slots.pop().unwrap_or_default();
         slots.resize(def.slots as usize, Val::Unbound);
         let given = args.len();
@@ -1381,6 +1393,24 @@ impl<'h> Interp<'h> {
                 if count > 1 { "s" } else { "" }
             )));
         }
+        self.run_frame(func, slots)
+    }
+
+    fn too_deep(&self) -> Exc {
+        Exc::budget(format!(
+            "calls nested more than {} deep (script-max-depth)",
+            self.limits.depth
+        ))
+    }
+
+    /// Runs a call of `func` whose first slots hold its arguments (the rest are made
+    /// unbound here).
+    fn run_frame(&mut self, func: &Rc<Function>, mut slots: Vec<Val>) -> Result<Val> {
+        let def = &func.def;
+        // A frame is charged while it lives: a loop of calls does not use up the budget.
+        let frame_bytes = def.slots as usize * ITEM_BYTES;
+        self.charge(frame_bytes)?;
+        slots.resize(def.slots as usize, Val::Unbound);
         let mut frame = Frame {
             slots,
             frees: func.frees.clone(),
@@ -1432,7 +1462,6 @@ impl<'h> Interp<'h> {
     }
 }
 
-/// The number of items of a container (not of a string), cheaply; None for the rest.
 /// The int a constant or a local (not captured) holds, read in place; None for anything else.
 #[inline]
 fn int_leaf(f: &Frame, e: &Expr) -> Option<i64> {
@@ -1448,6 +1477,7 @@ fn int_leaf(f: &Frame, e: &Expr) -> Option<i64> {
     }
 }
 
+/// The number of items of a container (not of a string), cheaply; None for the rest.
 fn container_len(v: &Val) -> Option<usize> {
     match v {
         Val::List(l) => l.try_borrow().map(|l| l.len()).ok(),
