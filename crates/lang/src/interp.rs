@@ -862,13 +862,19 @@ impl<'h> Interp<'h> {
                 ) = (&**obj, &**idx)
                 {
                     let slot = &f.slots[*s as usize];
-                    // A field of a stored record: looked up with the constant as it is.
+                    // A field of a stored record (or of one the script holds, unchanged):
+                    // looked up with the constant as it is. A container field of a held record
+                    // takes the general path (it is shared from the record).
                     if let (Val::V(Value::Dict(d)), Value::Str(k)) = (slot, c) {
                         if let Some(v) = d.get(k.as_str()) {
                             return Ok(match v {
                                 Value::Int(i) => Val::int(*i),
                                 v => Val::V(v.clone()),
                             });
+                        }
+                    } else if let (Val::Dict(obj), Value::Str(k)) = (slot, c) {
+                        if let Some(v) = held_field(obj, k.as_str()) {
+                            return Ok(v);
                         }
                     }
                     if !matches!(slot, Val::Cell(_) | Val::Unbound) {
@@ -1459,6 +1465,18 @@ impl<'h> Interp<'h> {
         x ^= x >> 27;
         self.rng = x;
         x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// A scalar field of a stored record the script holds unchanged; None for anything else.
+#[inline(never)]
+fn held_field(obj: &RefCell<DictObj>, k: &str) -> Option<Val> {
+    match obj.try_borrow().as_deref() {
+        Ok(DictObj::Stored(d)) => d.get(k).filter(|v| !is_snapshot_value(v)).map(|v| match v {
+            Value::Int(i) => Val::int(*i),
+            v => Val::V(v.clone()),
+        }),
+        _ => None,
     }
 }
 
