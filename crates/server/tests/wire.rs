@@ -465,6 +465,31 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     ("COMMAND INFO get", "[[\"get\", :-2", ""),
     ("COMMAND FOO", "-ERR unknown COMMAND subcommand", ""),
+    ("COMMAND GETKEYS get k", "[\"k\"]", ""),
+    ("COMMAND GETKEYS mset a 1 b 2", "[\"a\", \"b\"]", ""),
+    (
+        "COMMAND GETKEYS sort abc store invalid store stillbad store def",
+        "[\"abc\", \"def\"]",
+        "",
+    ),
+    ("COMMAND GETKEYS sort_ro abc", "[\"abc\"]", ""),
+    (
+        "COMMAND GETKEYS zunionstore dst 2 a b weights 1 2",
+        "[\"dst\", \"a\", \"b\"]",
+        "",
+    ),
+    ("COMMAND GETKEYS ping", "-ERR The command has no key arguments", ""),
+    ("COMMAND GETKEYS nosuch k", "-ERR Invalid command specified", ""),
+    (
+        "COMMAND GETKEYS get",
+        "-ERR Invalid number of arguments specified for command",
+        "",
+    ),
+    (
+        "COMMAND GETKEYS",
+        "-ERR wrong number of arguments for 'command|getkeys' command",
+        "",
+    ),
     (
         "NOSUCH a",
         "-ERR unknown command 'NOSUCH', with args beginning with: 'a'",

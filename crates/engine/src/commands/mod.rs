@@ -294,5 +294,5 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("ZRANDMEMBER", -2, R, KEY1, "redis-zset", "key [count [WITHSCORES]]", "Redis's ZRANDMEMBER.", redis_zset::zrandmember),
     cmd("ZSCAN", -3, R, KEY1, "redis-zset", "key cursor [MATCH pattern] [COUNT n]", "Redis's ZSCAN: iterates members and scores.", redis_zset::zscan),
     cmd("ACL", -2, A, NOKEYS, "server", "SETUSER name rule ... | GETUSER name | DELUSER name ... | LIST | USERS | WHOAMI | CAT [category] | LOG [count|RESET] | SAVE | LOAD | GENPASS [bits] | DRYRUN name command arg ... | HELP", "Users and their permissions, with Redis's rules plus ks:pattern keyspace rules (docs/security.md).", acl::acl),
-    cmd("COMMAND", -1, C, NOKEYS, "server", "[COUNT | LIST | INFO name ... | DOCS [name ...]]", "Describes the commands, from the command table.", server::command),
+    cmd("COMMAND", -1, C, NOKEYS, "server", "[COUNT | LIST | INFO name ... | DOCS [name ...] | GETKEYS command [arg ...]]", "Describes the commands, from the command table; GETKEYS names the keys a call would use.", server::command),
 ];

@@ -638,10 +638,37 @@ pub fn command(_: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
                     .collect(),
             ))
         }
+        Some(s) if is(s, "GETKEYS") => command_getkeys(&a[2..]),
         Some(_) => Err(CmdError::err(
-            "unknown COMMAND subcommand: use COUNT, LIST, INFO or DOCS",
+            "unknown COMMAND subcommand: use COUNT, LIST, INFO, DOCS or GETKEYS",
         )),
     }
+}
+
+/// `COMMAND GETKEYS name arg …`: the keys that call names, as the ACL check finds them (so
+/// `SORT k STORE d` names both, and only the last of several `STORE`s counts, as in Redis).
+fn command_getkeys(call: &[&[u8]]) -> Result<Reply, CmdError> {
+    let Some(name) = call.first() else {
+        return Err(CmdError::err(
+            "wrong number of arguments for 'command|getkeys' command",
+        ));
+    };
+    let Some(spec) = crate::command::lookup(name) else {
+        return Err(CmdError::err("Invalid command specified"));
+    };
+    if !spec.arity_ok(call.len()) {
+        return Err(CmdError::err(
+            "Invalid number of arguments specified for command",
+        ));
+    }
+    let mut keys = Vec::new();
+    spec.each_key(call, &mut |k, _| {
+        keys.push(Reply::Bulk(bytes::Bytes::copy_from_slice(k)))
+    });
+    if keys.is_empty() {
+        return Err(CmdError::err("The command has no key arguments"));
+    }
+    Ok(Reply::Array(keys))
 }
 
 /// `CLIENT KILL addr` (OK, or an error if no such client) or `CLIENT KILL [ID id] [ADDR addr]
