@@ -16,11 +16,12 @@
 //!
 //! Modules by family: [`seq`] (sequences and lists: index, slice, ends, search),
 //! [`map`] (dicts), [`members`] (sets), [`scored`] (sorted sets), [`num`] (numbers and math
-//! over containers).
+//! over containers), [`bits`] (the bits of a string).
 
 use okdb_value::types::{accepting, Caps};
 use okdb_value::Value;
 
+pub mod bits;
 pub mod delta;
 pub mod map;
 pub mod members;

@@ -126,6 +126,12 @@ pub fn dest_first(a: &[&[u8]], f: Found) {
     a[2..].iter().for_each(|k| f(k, Access::Read));
 }
 
+/// `BITOP op dest source [source …]`.
+pub fn op_dest_sources(a: &[&[u8]], f: Found) {
+    f(a[2], Access::Write);
+    a[3..].iter().for_each(|k| f(k, Access::Read));
+}
+
 /// `ZRANGESTORE dst src …`.
 pub fn dst_src(a: &[&[u8]], f: Found) {
     f(a[1], Access::Write);

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::sync::atomic::Ordering::Relaxed;
 
 use bytes::Bytes;
+use okdb_ops::bits;
 use okdb_value::Value;
 
 use super::values;
@@ -304,4 +305,130 @@ impl Lcs {
         }
         (common, ranges)
     }
+}
+
+// ---- bits (Redis's bitmap commands over a string's bytes; the meaning is okdb_ops::bits) ----
+
+/// A bit offset: 0 up to the most a string may hold (`proto-max-bulk-len` bytes).
+fn bit_offset(ctx: &Ctx, arg: &[u8]) -> Result<u64, CmdError> {
+    let max = ctx.shared.config.max_bulk.load(Relaxed) as u64;
+    args::redis_int(arg)
+        .and_then(|o| u64::try_from(o).ok())
+        .filter(|o| (o >> 3) < max)
+        .ok_or_else(|| CmdError::err("bit offset is not an integer or out of range"))
+}
+
+/// `BYTE` or `BIT`.
+fn bit_unit(arg: &[u8]) -> Result<bits::Unit, CmdError> {
+    if is(arg, "BYTE") {
+        Ok(bits::Unit::Byte)
+    } else if is(arg, "BIT") {
+        Ok(bits::Unit::Bit)
+    } else {
+        Err(CmdError::syntax())
+    }
+}
+
+/// `SETBIT key offset 0|1`: sets one bit, growing the string with zero bytes to reach it (its
+/// expiry kept); answers the bit it held.
+pub fn setbit(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let offset = bit_offset(ctx, a[2])?;
+    let on = match a[3] {
+        b"0" => false,
+        b"1" => true,
+        _ => return Err(CmdError::err("bit is not an integer or out of range")),
+    };
+    let now = ctx.now;
+    let mut bytes = text_of(ctx.get(a[1]), "SETBIT")?
+        .map(Cow::into_owned)
+        .unwrap_or_default();
+    let was = bits::set(&mut bytes, offset, on);
+    ctx.ks_write()
+        .put_keeping_ttl(a[1], Value::from_bytes(&bytes), now);
+    Ok(Reply::Int(was as i64))
+}
+
+/// `GETBIT key offset`: 0 or 1 (0 past the end, or for a missing key).
+pub fn getbit(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let offset = bit_offset(ctx, a[2])?;
+    let text = text_of(ctx.get(a[1]), "GETBIT")?;
+    Ok(Reply::Int(
+        text.is_some_and(|t| bits::get(&t, offset)) as i64
+    ))
+}
+
+/// `BITCOUNT key [start end [BYTE|BIT]]`: the set bits, of the whole string or a range.
+pub fn bitcount(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (range, unit) = match a.len() {
+        2 => (None, bits::Unit::Byte),
+        4 | 5 => {
+            let range = (args::int(a[2])?, args::int(a[3])?);
+            let unit = a.get(4).map_or(Ok(bits::Unit::Byte), |u| bit_unit(u))?;
+            (Some(range), unit)
+        }
+        _ => return Err(CmdError::syntax()),
+    };
+    let text = text_of(ctx.get(a[1]), "BITCOUNT")?;
+    Ok(Reply::Int(
+        text.map_or(0, |t| bits::count(&t, range, unit)) as i64
+    ))
+}
+
+/// `BITPOS key 0|1 [start [end [BYTE|BIT]]]`: the first bit that is 0 (or 1), or -1. With no
+/// end, a string reads as followed by zeros (so a missing key's first 0 is at 0).
+pub fn bitpos(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let bit = match a[2] {
+        b"0" => false,
+        b"1" => true,
+        _ => return Err(CmdError::err("The bit argument must be 1 or 0.")),
+    };
+    if a.len() > 6 {
+        return Err(CmdError::syntax());
+    }
+    let start = a.get(3).map(|s| args::int(s)).transpose()?;
+    let end = a.get(4).map(|e| args::int(e)).transpose()?;
+    let unit = a.get(5).map_or(Ok(bits::Unit::Byte), |u| bit_unit(u))?;
+    let Some(text) = text_of(ctx.get(a[1]), "BITPOS")? else {
+        return Ok(Reply::Int(if bit { -1 } else { 0 }));
+    };
+    Ok(Reply::Int(bits::position(&text, bit, start, end, unit)))
+}
+
+/// `BITOP AND|OR|XOR|NOT dest key [key …]`: combines strings byte by byte into `dest` (a
+/// missing key reads as empty, a shorter string as zeros past its end); answers the length,
+/// and an empty result removes `dest`.
+pub fn bitop(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let op = [
+        ("AND", bits::Op::And),
+        ("OR", bits::Op::Or),
+        ("XOR", bits::Op::Xor),
+        ("NOT", bits::Op::Not),
+    ]
+    .into_iter()
+    .find(|(name, _)| is(a[1], name))
+    .map(|(_, op)| op)
+    .ok_or_else(CmdError::syntax)?;
+    let keys = &a[3..];
+    if op == bits::Op::Not && keys.len() != 1 {
+        return Err(CmdError::err(
+            "BITOP NOT must be called with a single source key.",
+        ));
+    }
+    let mut sources: Vec<Vec<u8>> = Vec::with_capacity(keys.len());
+    for k in keys {
+        sources.push(
+            text_of(ctx.get(k), "BITOP")?
+                .map(Cow::into_owned)
+                .unwrap_or_default(),
+        );
+    }
+    let views: Vec<&[u8]> = sources.iter().map(|s| &s[..]).collect();
+    let out = bits::combine(op, &views);
+    let n = out.len();
+    if n == 0 {
+        ctx.ks_write().remove(a[2]);
+    } else {
+        ctx.ks_write().set(a[2], Value::from_bytes(&out));
+    }
+    Ok(Reply::Int(n as i64))
 }

@@ -1,0 +1,241 @@
+//! Bits of a string: Redis's bitmap verbs (`SETBIT`, `GETBIT`, `BITCOUNT`, `BITPOS`, `BITOP`)
+//! over the bytes of a string value. Bit 0 is the most significant bit of the first byte, as in
+//! Redis; a string is as long as it must be, and reads past its end see zeros.
+
+/// Whether a range is counted in bytes or in bits (`BYTE`, the default, or `BIT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Byte,
+    Bit,
+}
+
+/// The bit at `offset` (0 past the end).
+pub fn get(bytes: &[u8], offset: u64) -> bool {
+    let byte = (offset >> 3) as usize;
+    bytes
+        .get(byte)
+        .is_some_and(|b| b & (0x80 >> (offset & 7)) != 0)
+}
+
+/// Sets the bit at `offset` to `on`, growing the string with zero bytes to reach it; answers
+/// the bit it held.
+pub fn set(bytes: &mut Vec<u8>, offset: u64, on: bool) -> bool {
+    let byte = (offset >> 3) as usize;
+    if bytes.len() <= byte {
+        bytes.resize(byte + 1, 0);
+    }
+    let mask = 0x80u8 >> (offset & 7);
+    let was = bytes[byte] & mask != 0;
+    if on {
+        bytes[byte] |= mask;
+    } else {
+        bytes[byte] &= !mask;
+    }
+    was
+}
+
+/// Redis's range `start..=end` over `len` places (negative counts from the end), clamped to
+/// the string; None when it holds nothing. `BITCOUNT` (`strict`) finds nothing where both ends
+/// are negative and the start is past the end, before clamping; `BITPOS` clamps first.
+fn clamp(start: i64, end: i64, len: i64, strict: bool) -> Option<(u64, u64)> {
+    if strict && start < 0 && end < 0 && start > end {
+        return None;
+    }
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
+    let mut end = if end < 0 { (len + end).max(0) } else { end };
+    if end >= len {
+        end = len - 1;
+    }
+    (start <= end && len > 0).then_some((start as u64, end as u64))
+}
+
+/// The bit positions a range covers (a byte range covers its bytes' bits).
+fn bit_range(
+    bytes: &[u8],
+    range: Option<(i64, i64)>,
+    unit: Unit,
+    strict: bool,
+) -> Option<(u64, u64)> {
+    let len = bytes.len() as i64;
+    let Some((start, end)) = range else {
+        return (len > 0).then(|| (0, len as u64 * 8 - 1));
+    };
+    match unit {
+        Unit::Byte => clamp(start, end, len, strict).map(|(s, e)| (s * 8, e * 8 + 7)),
+        Unit::Bit => clamp(start, end, len.saturating_mul(8), strict),
+    }
+}
+
+/// The set bits in a range (`BITCOUNT`): all of the string, or `start..=end` in bytes or
+/// bits.
+pub fn count(bytes: &[u8], range: Option<(i64, i64)>, unit: Unit) -> u64 {
+    let Some((first, last)) = bit_range(bytes, range, unit, true) else {
+        return 0;
+    };
+    let (fb, lb) = ((first >> 3) as usize, (last >> 3) as usize);
+    let mut n: u64 = bytes[fb..=lb].iter().map(|b| b.count_ones() as u64).sum();
+    // Bits of the first and last bytes outside the range.
+    n -= (bytes[fb] & !(0xffu8 >> (first & 7))).count_ones() as u64;
+    n -= (bytes[lb] & (0x7fu8 >> (last & 7))).count_ones() as u64;
+    n
+}
+
+/// The first bit equal to `bit` in a range (`BITPOS`), or -1. Without an explicit end, a
+/// string is taken as followed by zeros: looking for a 0 in a string of ones answers the first
+/// position past its end, as Redis does.
+pub fn position(bytes: &[u8], bit: bool, start: Option<i64>, end: Option<i64>, unit: Unit) -> i64 {
+    let range = match (start, end) {
+        (None, _) => Some((0, -1)),
+        (Some(s), None) => Some((s, -1)),
+        (Some(s), Some(e)) => Some((s, e)),
+    };
+    let Some((first, last)) = bit_range(bytes, range, unit, false) else {
+        return -1;
+    };
+    let want = if bit { 0u8 } else { 0xff };
+    let mut at = first;
+    while at <= last {
+        let byte = bytes[(at >> 3) as usize];
+        // Whole bytes that cannot hold the bit are skipped.
+        if at & 7 == 0 && at + 7 <= last && byte == want {
+            at += 8;
+            continue;
+        }
+        if (byte & (0x80 >> (at & 7)) != 0) == bit {
+            return at as i64;
+        }
+        at += 1;
+    }
+    if !bit && end.is_none() && unit == Unit::Byte {
+        return (last + 1) as i64;
+    }
+    -1
+}
+
+/// `BITOP`'s operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    And,
+    Or,
+    Xor,
+    Not,
+}
+
+/// Combines strings byte by byte (`BITOP`): the result is as long as the longest, a shorter
+/// one read as zeros past its end. `Not` takes one string.
+pub fn combine(op: Op, sources: &[&[u8]]) -> Vec<u8> {
+    let len = sources.iter().map(|s| s.len()).max().unwrap_or(0);
+    let at = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(0);
+    (0..len)
+        .map(|i| {
+            let mut it = sources.iter().map(|s| at(s, i));
+            let first = it.next().unwrap_or(0);
+            match op {
+                Op::Not => !first,
+                Op::And => it.fold(first, |a, b| a & b),
+                Op::Or => it.fold(first, |a, b| a | b),
+                Op::Xor => it.fold(first, |a, b| a ^ b),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bit by bit, the plain definitions the functions above must agree with.
+    fn bits(bytes: &[u8]) -> Vec<bool> {
+        (0..bytes.len() as u64 * 8).map(|i| get(bytes, i)).collect()
+    }
+
+    #[test]
+    fn set_get_and_growth() {
+        let mut b = Vec::new();
+        assert!(!set(&mut b, 7, true));
+        assert_eq!(b, [1]);
+        assert!(set(&mut b, 7, true));
+        assert!(!set(&mut b, 17, true));
+        assert_eq!(b, [1, 0, 0x40]);
+        assert!(get(&b, 17) && !get(&b, 16) && !get(&b, 1000));
+        assert!(set(&mut b, 17, false));
+        assert_eq!(b, [1, 0, 0]);
+    }
+
+    #[test]
+    fn count_and_position_agree_with_a_bit_by_bit_walk() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..3000 {
+            let len = next(6) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| [0u8, 0xff, next(256) as u8][next(3) as usize])
+                .collect();
+            let all = bits(&bytes);
+            let (s, e) = (next(40) as i64 - 20, next(40) as i64 - 20);
+            for unit in [Unit::Byte, Unit::Bit] {
+                let places = if unit == Unit::Byte { len } else { len * 8 } as i64;
+                // Redis's clamping, spelled out.
+                let lo = if s < 0 { (places + s).max(0) } else { s };
+                let hi = if e < 0 { (places + e).max(0) } else { e }.min(places - 1);
+                let empty = lo > hi || places == 0;
+                let (blo, bhi) = if unit == Unit::Byte {
+                    (lo * 8, hi * 8 + 7)
+                } else {
+                    (lo, hi)
+                };
+                let inside = |i: usize| !empty && (i as i64) >= blo && (i as i64) <= bhi;
+                // BITCOUNT also finds nothing where both ends are negative and cross.
+                let crossed = s < 0 && e < 0 && s > e;
+                let want = (0..all.len())
+                    .filter(|&i| !crossed && inside(i) && all[i])
+                    .count() as u64;
+                assert_eq!(
+                    count(&bytes, Some((s, e)), unit),
+                    want,
+                    "{bytes:?} {s} {e} {unit:?}"
+                );
+                for bit in [false, true] {
+                    let found = (0..all.len()).find(|&i| inside(i) && all[i] == bit);
+                    let want = found.map_or(-1, |i| i as i64);
+                    assert_eq!(position(&bytes, bit, Some(s), Some(e), unit), want);
+                }
+            }
+            assert_eq!(
+                count(&bytes, None, Unit::Byte),
+                all.iter().filter(|b| **b).count() as u64
+            );
+            let first = |bit: bool| all.iter().position(|b| *b == bit);
+            assert_eq!(
+                position(&bytes, true, None, None, Unit::Byte),
+                first(true).map_or(-1, |i| i as i64)
+            );
+            // Looking for a 0 with no end: past the string's end when it is all ones.
+            let zero =
+                first(false).map_or(if len == 0 { -1 } else { len as i64 * 8 }, |i| i as i64);
+            assert_eq!(
+                position(&bytes, false, None, None, Unit::Byte),
+                zero,
+                "{bytes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn combine_reads_short_strings_as_zeros() {
+        assert_eq!(combine(Op::And, &[&[0xff, 0xff], &[0x0f]]), [0x0f, 0]);
+        assert_eq!(combine(Op::Or, &[&[0xf0], &[0x0f, 1]]), [0xff, 1]);
+        assert_eq!(combine(Op::Xor, &[&[0xff], &[0x0f], &[]]), [0xf0]);
+        assert_eq!(combine(Op::Not, &[&[0x0f, 0]]), [0xf0, 0xff]);
+        assert!(combine(Op::And, &[&[], &[]]).is_empty());
+    }
+}
