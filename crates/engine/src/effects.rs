@@ -457,6 +457,29 @@ pub(crate) mod tests {
                     deltas: vec![Delta::AppendText("!".into())],
                 }],
             ),
+            // A byte range written into a string (and a bit, one byte of it): that write.
+            (
+                "SETRANGE str 1 EY",
+                vec![Effect::Change {
+                    keyspace: ks(),
+                    key: key("str"),
+                    deltas: vec![Delta::WriteBytes {
+                        offset: 1,
+                        bytes: b"EY".to_vec(),
+                    }],
+                }],
+            ),
+            (
+                "SETBIT str 9 0",
+                vec![Effect::Change {
+                    keyspace: ks(),
+                    key: key("str"),
+                    deltas: vec![Delta::WriteBytes {
+                        offset: 1,
+                        bytes: vec![b'E' & !0x40],
+                    }],
+                }],
+            ),
             // Nothing changed: nothing journaled.
             ("DEL missing", vec![]),
             ("LPUSH str x", vec![]),

@@ -13,7 +13,7 @@
 use okdb_value::{SmolStr, Value};
 
 use crate::seq::End;
-use crate::{map, members, queue, scored, seq, OpError, Result};
+use crate::{bits, map, members, queue, scored, seq, OpError, Result};
 
 /// One change to one value.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +69,8 @@ pub enum Delta {
     QueueAdd(Vec<(Value, Value)>),
     /// `count` items taken from a priority queue ([`queue::pop`]).
     QueuePop { count: usize },
+    /// Bytes written into a string at a byte offset ([`bits::write`]: `SETRANGE`, `SETBIT`).
+    WriteBytes { offset: usize, bytes: Vec<u8> },
 }
 
 const VERB: &str = "replay";
@@ -132,6 +134,7 @@ impl Delta {
             Delta::QueueAdd(pairs) => {
                 queue::add(VERB, v, pairs.clone())?;
             }
+            Delta::WriteBytes { offset, bytes } => bits::write(VERB, v, *offset, bytes)?,
             Delta::QueuePop { count } => {
                 for _ in 0..*count {
                     if queue::pop(VERB, v)?.is_none() {

@@ -271,6 +271,11 @@ fn put_delta(out: &mut Vec<u8>, d: &Delta) {
             out.push(21);
             i64s(out, &[*count as i64]);
         }
+        Delta::WriteBytes { offset, bytes } => {
+            out.push(22);
+            i64s(out, &[*offset as i64]);
+            blob(out, bytes);
+        }
     }
 }
 
@@ -493,6 +498,10 @@ impl<'a> Reader<'a> {
             21 => Delta::QueuePop {
                 count: self.count()?,
             },
+            22 => Delta::WriteBytes {
+                offset: self.count()?,
+                bytes: self.blob()?.to_vec(),
+            },
             _ => return None,
         })
     }
@@ -565,6 +574,10 @@ mod tests {
             Delta::RemoveRanks { start: 0, stop: 2 },
             Delta::QueueAdd(vec![(Value::str("job"), Value::Int(3))]),
             Delta::QueuePop { count: 1 },
+            Delta::WriteBytes {
+                offset: 3,
+                bytes: vec![0xff, 0],
+            },
         ];
         let mut out: Vec<Effect> = values
             .into_iter()

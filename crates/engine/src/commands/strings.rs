@@ -71,27 +71,52 @@ pub fn setrange(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
         return Err(CmdError::err("offset is out of range"));
     }
     let offset = offset as usize;
-    let patch = &a[3];
+    let patch = a[3];
     let max = ctx.shared.config.max_bulk.load(Relaxed);
-    let now = ctx.now;
-    let old = text_of(ctx.get(a[1]), "SETRANGE")?.map(Cow::into_owned);
+    let len = text_of(ctx.get(a[1]), "SETRANGE")?.map(|t| t.len());
     if patch.is_empty() {
-        return Ok(Reply::Int(old.map_or(0, |t| t.len()) as i64));
+        return Ok(Reply::Int(len.unwrap_or(0) as i64));
     }
     if offset.saturating_add(patch.len()) > max {
         return Err(CmdError::err(
             "string exceeds maximum allowed size (proto-max-bulk-len)",
         ));
     }
-    let mut bytes = old.unwrap_or_default();
-    if bytes.len() < offset + patch.len() {
-        bytes.resize(offset + patch.len(), 0);
-    }
-    bytes[offset..offset + patch.len()].copy_from_slice(patch);
-    let n = bytes.len();
-    ctx.ks_write()
-        .put_keeping_ttl(a[1], Value::from_bytes(&bytes), now);
+    let n = len.unwrap_or(0).max(offset + patch.len());
+    write_bytes(ctx, "SETRANGE", a[1], offset, patch, Value::str(""))?;
     Ok(Reply::Int(n as i64))
+}
+
+/// Writes `patch` at byte `offset` of the string at `key` (its expiry kept), in place where it
+/// can be (`bits::write`), journaled as that write; a missing key starts as `empty`.
+fn write_bytes(
+    ctx: &mut Ctx,
+    verb: &'static str,
+    key: &[u8],
+    offset: usize,
+    patch: &[u8],
+    empty: Value,
+) -> Result<(), CmdError> {
+    let now = ctx.now;
+    let ks = ctx.ks_write();
+    match ks.entry_mut(key, now) {
+        Some(entry) => {
+            bits::write(verb, &mut entry.value, offset, patch)?;
+            ctx.delta(
+                key,
+                okdb_ops::delta::Delta::WriteBytes {
+                    offset,
+                    bytes: patch.to_vec(),
+                },
+            );
+        }
+        None => {
+            let mut v = empty;
+            bits::write(verb, &mut v, offset, patch)?;
+            ks.set(key, v);
+        }
+    }
+    Ok(())
 }
 
 /// `GETDEL key`: the value, and the key is gone; null if it was missing.
@@ -338,13 +363,19 @@ pub fn setbit(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
         b"1" => true,
         _ => return Err(CmdError::err("bit is not an integer or out of range")),
     };
-    let now = ctx.now;
-    let mut bytes = text_of(ctx.get(a[1]), "SETBIT")?
-        .map(Cow::into_owned)
-        .unwrap_or_default();
-    let was = bits::set(&mut bytes, offset, on);
-    ctx.ks_write()
-        .put_keeping_ttl(a[1], Value::from_bytes(&bytes), now);
+    let byte = (offset >> 3) as usize;
+    let old = text_of(ctx.get(a[1]), "SETBIT")?.map_or(0, |t| t.get(byte).copied().unwrap_or(0));
+    let mut new = vec![old];
+    let was = bits::set(&mut new, offset & 7, on);
+    // A bitmap a SETBIT makes is bytes, so each later bit is written in place.
+    write_bytes(
+        ctx,
+        "SETBIT",
+        a[1],
+        byte,
+        &new,
+        Value::Bytes(Vec::new().into()),
+    )?;
     Ok(Reply::Int(was as i64))
 }
 
