@@ -149,19 +149,18 @@ pub fn position(bytes: &[u8], bit: bool, start: Option<i64>, end: Option<i64>, u
     let skip = if bit { 0u8 } else { 0xff };
     let mut at = first;
     while at <= last {
-        // Whole words, then whole bytes, that cannot hold the bit are skipped.
-        if at & 63 == 0 && at + 63 <= last {
-            let i = (at >> 3) as usize;
-            if bytes[i..i + 8].iter().all(|b| *b == skip) {
-                at += 64;
-                continue;
+        // Whole bytes inside the range that cannot hold the bit are skipped, eight at a time.
+        if at & 7 == 0 {
+            let (i, whole) = ((at >> 3) as usize, ((last + 1) >> 3) as usize);
+            if i < whole {
+                let n = run_of(&bytes[i..whole], skip);
+                if n > 0 {
+                    at += 8 * n as u64;
+                    continue;
+                }
             }
         }
         let byte = bytes[(at >> 3) as usize];
-        if at & 7 == 0 && at + 7 <= last && byte == skip {
-            at += 8;
-            continue;
-        }
         if (byte & (0x80 >> (at & 7)) != 0) == bit {
             return at as i64;
         }
@@ -171,6 +170,16 @@ pub fn position(bytes: &[u8], bit: bool, start: Option<i64>, end: Option<i64>, u
         return (last + 1) as i64;
     }
     -1
+}
+
+/// How many bytes at the start of `bytes` equal `b`.
+fn run_of(bytes: &[u8], b: u8) -> usize {
+    let word = u64::from_ne_bytes([b; 8]);
+    let n = 8 * bytes
+        .chunks_exact(8)
+        .take_while(|w| u64::from_ne_bytes((*w).try_into().expect("eight bytes")) == word)
+        .count();
+    n + bytes[n..].iter().take_while(|x| **x == b).count()
 }
 
 /// `BITOP`'s operations.
