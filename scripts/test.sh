@@ -4,7 +4,7 @@
 # fewer tests than tests/redis-suite/expected.txt), then the language's differential test against
 # CPython (scripts/lang-diff.sh, 1,000 random programs), then a seconds-long smoke run of the
 # side-by-side benchmark harnesses (throughput, maxmemory under every policy, scripts, pub/sub and
-# the change feed, users and TLS).
+# the change feed, users and TLS, bitmaps).
 # Installs what it needs when missing: make/gcc, Redis (redis-server, redis-tools), tcl, redis-py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +21,5 @@ python3 bench/evict.py --smoke --okdb target/release/okdb >/dev/null
 python3 bench/scripts.py --smoke --okdb target/release/okdb >/dev/null
 python3 bench/pubsub.py --smoke --okdb target/release/okdb >/dev/null
 python3 bench/security.py --smoke --okdb target/release/okdb >/dev/null
+python3 bench/bits.py --smoke --okdb target/release/okdb >/dev/null
 echo "bench smoke: ok"
