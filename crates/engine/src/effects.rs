@@ -480,6 +480,19 @@ pub(crate) mod tests {
                     }],
                 }],
             ),
+            // The same bit again changes nothing, so nothing is journaled.
+            ("SETBIT str 9 0", vec![]),
+            (
+                "BITFIELD str SET u8 8 7 GET u8 0",
+                vec![Effect::Change {
+                    keyspace: ks(),
+                    key: key("str"),
+                    deltas: vec![Delta::WriteBytes {
+                        offset: 1,
+                        bytes: vec![7],
+                    }],
+                }],
+            ),
             // Nothing changed: nothing journaled.
             ("DEL missing", vec![]),
             ("LPUSH str x", vec![]),

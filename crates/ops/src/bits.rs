@@ -182,6 +182,115 @@ fn run_of(bytes: &[u8], b: u8) -> usize {
     n + bytes[n..].iter().take_while(|x| **x == b).count()
 }
 
+/// An integer field of a bitmap (`BITFIELD`'s `i8`, `u16`, …): signed with 1 to 64 bits, or
+/// unsigned with 1 to 63 (so every value fits an i64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub signed: bool,
+    pub bits: u32,
+}
+
+/// What a write does with a value the field cannot hold (`BITFIELD`'s `OVERFLOW`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overflow {
+    /// Two's complement: the low `bits` bits (the default).
+    Wrap,
+    /// The nearest value the field holds.
+    Sat,
+    /// No write (the reply is null).
+    Fail,
+}
+
+impl Field {
+    /// `i<bits>` or `u<bits>`; None for anything else.
+    pub fn parse(text: &[u8]) -> Option<Field> {
+        let (signed, digits) = match text.split_first()? {
+            (b'i', d) => (true, d),
+            (b'u', d) => (false, d),
+            _ => return None,
+        };
+        // Redis's integer text: no sign, no leading zero.
+        if digits.is_empty()
+            || digits.len() > 2
+            || digits[0] == b'0'
+            || !digits.iter().all(u8::is_ascii_digit)
+        {
+            return None;
+        }
+        let bits: u32 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+        let most = if signed { 64 } else { 63 };
+        (1..=most).contains(&bits).then_some(Field { signed, bits })
+    }
+
+    fn range(self) -> (i128, i128) {
+        if self.signed {
+            (-(1i128 << (self.bits - 1)), (1i128 << (self.bits - 1)) - 1)
+        } else {
+            (0, (1i128 << self.bits) - 1)
+        }
+    }
+
+    /// The value the field stores for `v` under `overflow`; None when it fails.
+    pub fn fit(self, v: i128, overflow: Overflow) -> Option<i64> {
+        let (min, max) = self.range();
+        if (min..=max).contains(&v) {
+            return Some(v as i64);
+        }
+        match overflow {
+            Overflow::Wrap => {
+                let m = 1i128 << self.bits;
+                Some(((v - min).rem_euclid(m) + min) as i64)
+            }
+            Overflow::Sat => Some(if v > max { max } else { min } as i64),
+            Overflow::Fail => None,
+        }
+    }
+
+    /// What a `SET` of `value` stores: an unsigned field takes the value's 64 bits as they are
+    /// (so a negative value is past its top, as Redis reads it).
+    pub fn set_value(self, value: i64, overflow: Overflow) -> Option<i64> {
+        if !self.signed {
+            return self.fit(value as u64 as i128, overflow);
+        }
+        let (_, max) = self.range();
+        // Redis computes the room left above the value in 64 bits, which wraps for a value
+        // within `max` of i64::MIN: such a value saturates to the top, not the bottom. Kept, so
+        // the bytes stored are Redis's.
+        if self.bits < 64 && overflow == Overflow::Sat && max - value as i128 > i64::MAX as i128 {
+            return Some(max as i64);
+        }
+        self.fit(value as i128, overflow)
+    }
+
+    /// The field's value at bit `offset` (zeros past the end of the string).
+    pub fn get(self, bytes: &[u8], offset: u64) -> i64 {
+        let mut v: u64 = 0;
+        for i in 0..self.bits as u64 {
+            v = (v << 1) | get(bytes, offset + i) as u64;
+        }
+        if self.signed && self.bits < 64 && v >> (self.bits - 1) & 1 == 1 {
+            v |= u64::MAX << self.bits;
+        }
+        v as i64
+    }
+
+    /// Writes `value`'s low `bits` bits at bit `offset` (the string already long enough).
+    pub fn put(self, bytes: &mut [u8], offset: u64, value: i64) {
+        let v = value as u64;
+        for i in 0..self.bits as u64 {
+            let on = v >> (self.bits as u64 - 1 - i) & 1 == 1;
+            let at = offset + i;
+            let mask = 0x80u8 >> (at & 7);
+            let byte = &mut bytes[(at >> 3) as usize];
+            if on {
+                *byte |= mask;
+            } else {
+                *byte &= !mask;
+            }
+        }
+    }
+}
+
 /// `BITOP`'s operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -318,6 +427,48 @@ mod tests {
         assert_eq!(n, Value::str("105"));
         let mut l = Value::list([Value::Int(1)]);
         assert!(write("t", &mut l, 0, b"x").is_err());
+    }
+
+    #[test]
+    fn fields_read_write_and_overflow_as_redis() {
+        let f = |t: &str| Field::parse(t.as_bytes()).unwrap();
+        for bad in [
+            "u64", "i65", "i0", "x8", "i", "u-1", "u8x", "i008", "i08", "U8",
+        ] {
+            assert_eq!(Field::parse(bad.as_bytes()), None, "{bad}");
+        }
+        // Redis's own example: u5 23 at offset 7 is 00000001 01110000.
+        let mut b = vec![0u8; 2];
+        f("u5").put(&mut b, 7, 23);
+        assert_eq!(b, [0b0000_0001, 0b0111_0000]);
+        assert_eq!(f("u5").get(&b, 7), 23);
+        assert_eq!(f("i5").get(&b, 7), 23 - 32);
+        assert_eq!(f("u8").get(&b, 12), 0);
+        let mut w = vec![0u8; 8];
+        f("i64").put(&mut w, 0, i64::MIN);
+        assert_eq!(f("i64").get(&w, 0), i64::MIN);
+        // Overflow: wrap, saturate or fail, for increments and sets.
+        let (u8f, i8f) = (f("u8"), f("i8"));
+        assert_eq!(u8f.fit(300, Overflow::Wrap), Some(44));
+        assert_eq!(u8f.fit(-1, Overflow::Wrap), Some(255));
+        assert_eq!(u8f.fit(300, Overflow::Sat), Some(255));
+        assert_eq!(u8f.fit(-3, Overflow::Sat), Some(0));
+        assert_eq!(u8f.fit(256, Overflow::Fail), None);
+        assert_eq!(i8f.fit(128, Overflow::Wrap), Some(-128));
+        assert_eq!(i8f.fit(-129, Overflow::Wrap), Some(127));
+        assert_eq!(i8f.fit(200, Overflow::Sat), Some(127));
+        assert_eq!(i8f.fit(-200, Overflow::Sat), Some(-128));
+        assert_eq!(u8f.set_value(-5, Overflow::Wrap), Some(251));
+        assert_eq!(u8f.set_value(-5, Overflow::Sat), Some(255));
+        assert_eq!(
+            f("i64").fit(i64::MAX as i128 + 1, Overflow::Wrap),
+            Some(i64::MIN)
+        );
+        assert_eq!(f("u63").set_value(-1, Overflow::Wrap), Some(i64::MAX));
+        assert_eq!(i8f.set_value(-200, Overflow::Sat), Some(-128));
+        // Redis's wrapped room check: a value near i64::MIN saturates to the top.
+        assert_eq!(i8f.set_value(i64::MIN, Overflow::Sat), Some(127));
+        assert_eq!(i8f.set_value(i64::MIN, Overflow::Wrap), Some(0));
     }
 
     #[test]

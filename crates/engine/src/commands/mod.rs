@@ -199,6 +199,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("GETBIT", 3, RF, KEY1, "compat", "key offset", "Redis's GETBIT: one bit of a string (0 past its end or for a missing key).", strings::getbit),
     cmd("BITCOUNT", -2, R, KEY1, "compat", "key [start end [BYTE|BIT]]", "Redis's BITCOUNT: the set bits of a string, or of a range of its bytes (or bits); negative positions count from the end.", strings::bitcount),
     cmd("BITPOS", -3, R, KEY1, "compat", "key 0|1 [start [end [BYTE|BIT]]]", "Redis's BITPOS: the first bit that is 0 (or 1) in a string or a range of it, or -1; with no end the string reads as followed by zeros.", strings::bitpos),
+    cmd("BITFIELD", -2, WG, KEY1, "compat", "key [GET type offset] [SET type offset value] [INCRBY type offset increment] [OVERFLOW WRAP|SAT|FAIL] ...", "Redis's BITFIELD: signed (i1-i64) or unsigned (u1-u63) integer fields of a bitmap at bit offsets (#n: the n-th field of that width), read, set or incremented in order, with WRAP, SAT or FAIL on overflow.", strings::bitfield),
+    cmd("BITFIELD_RO", -2, R, KEY1, "compat", "key [GET type offset] ...", "Redis's BITFIELD_RO: BITFIELD's GET only.", strings::bitfield),
     cmd("BITOP", -4, WG, (2, -1, 1), "compat", "AND|OR|XOR|NOT destkey key [key ...]", "Redis's BITOP: combines strings byte by byte into destkey (shorter ones read as zeros past their end; NOT takes one); answers its length, and an empty result removes destkey.", strings::bitop).keys_by(keyspec::op_dest_sources),
     cmd("GETDEL", 2, WF, KEY1, "compat", "key", "Redis's GETDEL: the value, and the key is deleted.", strings::getdel).rw(),
     cmd("GETEX", -2, WF, KEY1, "compat", "key [EX s|PX ms|EXAT t|PXAT t|PERSIST]", "Redis's GETEX: the value, changing the key's expiry.", strings::getex).rw(),

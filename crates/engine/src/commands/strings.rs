@@ -364,9 +364,16 @@ pub fn setbit(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
         _ => return Err(CmdError::err("bit is not an integer or out of range")),
     };
     let byte = (offset >> 3) as usize;
-    let old = text_of(ctx.get(a[1]), "SETBIT")?.map_or(0, |t| t.get(byte).copied().unwrap_or(0));
+    let (old, reaches) = match text_of(ctx.get(a[1]), "SETBIT")? {
+        Some(t) => (t.get(byte).copied().unwrap_or(0), byte < t.len()),
+        None => (0, false),
+    };
     let mut new = vec![old];
     let was = bits::set(&mut new, offset & 7, on);
+    if was == on && reaches {
+        // Nothing changes: nothing is written (or journaled), as in Redis.
+        return Ok(Reply::Int(was as i64));
+    }
     // A bitmap a SETBIT makes is bytes, so each later bit is written in place.
     write_bytes(
         ctx,
@@ -462,4 +469,148 @@ pub fn bitop(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
         ctx.ks_write().set(a[2], Value::from_bytes(&out));
     }
     Ok(Reply::Int(n as i64))
+}
+
+/// One operation of a `BITFIELD`.
+enum FieldOp {
+    Get(bits::Field, u64),
+    Set(bits::Field, u64, i64, bits::Overflow),
+    Incr(bits::Field, u64, i64, bits::Overflow),
+}
+
+/// `BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment]
+/// [OVERFLOW WRAP|SAT|FAIL] …` (and `BITFIELD_RO key [GET type offset] …`): integer fields of a
+/// bitmap, in order; one reply each (null for a write `OVERFLOW FAIL` refused). Every operation
+/// is checked before any runs; a write grows the string to the farthest field written (even
+/// one that fails, as in Redis), and is journaled as the bytes it changed.
+pub fn bitfield(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let read_only = is(a[0], "BITFIELD_RO");
+    let max = ctx.shared.config.max_bulk.load(Relaxed) as u64;
+    let mut ops = Vec::new();
+    let mut overflow = bits::Overflow::Wrap;
+    let mut farthest: Option<u64> = None;
+    let mut j = 2;
+    while j < a.len() {
+        let left = a.len() - j - 1;
+        let sub = a[j];
+        if is(sub, "OVERFLOW") && left >= 1 {
+            overflow = [
+                ("WRAP", bits::Overflow::Wrap),
+                ("SAT", bits::Overflow::Sat),
+                ("FAIL", bits::Overflow::Fail),
+            ]
+            .into_iter()
+            .find(|(name, _)| is(a[j + 1], name))
+            .map(|(_, o)| o)
+            .ok_or_else(|| CmdError::err("Invalid OVERFLOW type specified"))?;
+            j += 2;
+            continue;
+        }
+        let write = if is(sub, "GET") && left >= 2 {
+            false
+        } else if (is(sub, "SET") || is(sub, "INCRBY")) && left >= 3 {
+            true
+        } else {
+            return Err(CmdError::syntax());
+        };
+        let field = bits::Field::parse(a[j + 1]).ok_or_else(|| {
+            CmdError::err(
+                "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.",
+            )
+        })?;
+        let offset = field_offset(a[j + 2], field, max)?;
+        if !write {
+            ops.push(FieldOp::Get(field, offset));
+            j += 3;
+            continue;
+        }
+        let value = args::int(a[j + 3])?;
+        let last = offset + field.bits as u64 - 1;
+        farthest = Some(farthest.map_or(last, |f| f.max(last)));
+        ops.push(if is(sub, "SET") {
+            FieldOp::Set(field, offset, value, overflow)
+        } else {
+            FieldOp::Incr(field, offset, value, overflow)
+        });
+        j += 4;
+    }
+    if read_only && farthest.is_some() {
+        return Err(CmdError::err(
+            "BITFIELD_RO only supports the GET subcommand",
+        ));
+    }
+    let current = text_of(ctx.get(a[1]), "BITFIELD")?
+        .map(Cow::into_owned)
+        .unwrap_or_default();
+    let Some(farthest) = farthest else {
+        let replies = ops
+            .iter()
+            .map(|op| match op {
+                FieldOp::Get(f, at) => Reply::Int(f.get(&current, *at)),
+                _ => unreachable!("reads only"),
+            })
+            .collect();
+        return Ok(Reply::Array(replies));
+    };
+    let mut buf = current.clone();
+    buf.resize(buf.len().max((farthest >> 3) as usize + 1), 0);
+    let mut replies = Vec::with_capacity(ops.len());
+    for op in &ops {
+        replies.push(match *op {
+            FieldOp::Get(f, at) => Reply::Int(f.get(&buf, at)),
+            FieldOp::Set(f, at, value, overflow) => {
+                let old = f.get(&buf, at);
+                match f.set_value(value, overflow) {
+                    Some(new) => {
+                        f.put(&mut buf, at, new);
+                        Reply::Int(old)
+                    }
+                    None => Reply::Null,
+                }
+            }
+            FieldOp::Incr(f, at, by, overflow) => {
+                let old = f.get(&buf, at);
+                match f.fit(old as i128 + by as i128, overflow) {
+                    Some(new) => {
+                        f.put(&mut buf, at, new);
+                        Reply::Int(new)
+                    }
+                    None => Reply::Null,
+                }
+            }
+        });
+    }
+    // The bytes that changed (or were added), written as one range.
+    let changed = |i: &usize| current.get(*i) != Some(&buf[*i]);
+    if let Some(lo) = (0..buf.len()).find(changed) {
+        let hi = (0..buf.len()).rev().find(changed).expect("one changed");
+        write_bytes(
+            ctx,
+            "BITFIELD",
+            a[1],
+            lo,
+            &buf[lo..=hi],
+            Value::Bytes(Vec::new().into()),
+        )?;
+    }
+    Ok(Reply::Array(replies))
+}
+
+/// A `BITFIELD` offset: a bit offset, or `#n` for the n-th field of this width.
+fn field_offset(arg: &[u8], field: bits::Field, max_bytes: u64) -> Result<u64, CmdError> {
+    let (fields, digits) = match arg.split_first() {
+        Some((b'#', rest)) => (true, rest),
+        _ => (false, arg),
+    };
+    args::redis_int(digits)
+        .and_then(|n| u64::try_from(n).ok())
+        .and_then(|n| {
+            if fields {
+                n.checked_mul(field.bits as u64)
+            } else {
+                Some(n)
+            }
+        })
+        .filter(|o| (o >> 3) < max_bytes)
+        .ok_or_else(|| CmdError::err("bit offset is not an integer or out of range"))
 }
