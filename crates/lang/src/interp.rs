@@ -424,14 +424,14 @@ impl<'h> Interp<'h> {
             },
             StmtKind::If(arms, orelse) => {
                 for (cond, body) in arms {
-                    if self.eval(f, cond)?.truthy() {
+                    if self.eval_read(f, cond)?.truthy() {
                         return self.exec_block(f, body);
                     }
                 }
                 return self.exec_block(f, orelse);
             }
             StmtKind::While(cond, body, orelse) => loop {
-                if !self.eval(f, cond)?.truthy() {
+                if !self.eval_read(f, cond)?.truthy() {
                     return self.exec_block(f, orelse);
                 }
                 match self.exec_block(f, body)? {
@@ -477,7 +477,7 @@ impl<'h> Interp<'h> {
                 }
             }
             StmtKind::Assert(cond, msg) => {
-                if !self.eval(f, cond)?.truthy() {
+                if !self.eval_read(f, cond)?.truthy() {
                     let m = match msg {
                         Some(m) => crate::format::to_str(&self.eval(f, m)?)?,
                         None => String::new(),
@@ -699,6 +699,41 @@ impl<'h> Interp<'h> {
         }
     }
 
+    /// Evaluates an expression whose value is only read where it is made (compared, tested
+    /// for truth, measured): an item it reads out of a script's container is lent as it is,
+    /// not shared, so reading `r['tags']` of a record the script holds does not make the record
+    /// copy its entries (sharing is for values a later change could reach through two names).
+    fn eval_read(&mut self, f: &mut Frame, e: &Expr) -> Result<Val> {
+        if let Expr::Index(obj, idx) = e {
+            // A local's item with a constant key: lent from a script container in the slot;
+            // anything else in the slot takes `eval`'s own fast paths.
+            if let (
+                Expr::Name(Name {
+                    var: Var::Local(s), ..
+                }),
+                Expr::Const(c),
+            ) = (&**obj, &**idx)
+            {
+                let slot = &f.slots[*s as usize];
+                if matches!(slot, Val::Dict(_) | Val::List(_)) {
+                    if let Some(v) = peek_item(slot, &Val::V(c.clone()))? {
+                        return Ok(v);
+                    }
+                }
+                return self.eval(f, e);
+            }
+            if !matches!(**idx, Expr::Slice(_)) {
+                let o = self.eval(f, obj)?;
+                let i = self.eval(f, idx)?;
+                if let Some(v) = peek_item(&o, &i)? {
+                    return Ok(v);
+                }
+                return self.getitem(&o, &i);
+            }
+        }
+        self.eval(f, e)
+    }
+
     fn bounds(&mut self, f: &mut Frame, parts: &[Option<Expr>; 3]) -> Result<[Option<i64>; 3]> {
         let mut out = [None; 3];
         for (o, p) in out.iter_mut().zip(parts.iter()) {
@@ -808,7 +843,7 @@ impl<'h> Interp<'h> {
                     if let Some(y) = int_leaf(f, right) {
                         let x = match int_leaf(f, first) {
                             Some(x) => Some(x),
-                            None => match self.eval(f, first)? {
+                            None => match self.eval_read(f, first)? {
                                 Val::V(Value::Int(x)) => Some(x),
                                 left => {
                                     let right = Val::int(y);
@@ -828,9 +863,21 @@ impl<'h> Interp<'h> {
                         }
                     }
                 }
-                let mut left = self.eval(f, first)?;
+                // Compared values are only read, unless identity is asked for.
+                let read = !rest
+                    .iter()
+                    .any(|(op, _)| matches!(op, CmpOp::Is | CmpOp::IsNot));
+                let mut left = if read {
+                    self.eval_read(f, first)?
+                } else {
+                    self.eval(f, first)?
+                };
                 for (op, e) in rest {
-                    let right = self.eval(f, e)?;
+                    let right = if read {
+                        self.eval_read(f, e)?
+                    } else {
+                        self.eval(f, e)?
+                    };
                     if !self.compare(*op, &left, &right)? {
                         return Ok(Val::bool(false));
                     }
@@ -1247,6 +1294,19 @@ impl<'h> Interp<'h> {
                 return self.call(&callee, vec![a], Vec::new());
             }
         }
+        // `len`, `bool` and `str` of a container's item only read it (see `eval_read`).
+        if let (
+            Expr::Name(Name {
+                var: Var::Builtin(b @ (Builtin::Len | Builtin::Bool | Builtin::Str)),
+                ..
+            }),
+            [arg @ Expr::Index(..)],
+            [],
+        ) = (func, args, kwargs)
+        {
+            let a = self.eval_read(f, arg)?;
+            return self.call(&Val::Builtin(*b), vec![a], Vec::new());
+        }
         // A method call changes its receiver where it lives.
         let callee = match func {
             Expr::Attr(obj, name) => {
@@ -1477,6 +1537,29 @@ fn held_field(obj: &RefCell<DictObj>, k: &str) -> Option<Val> {
             v => Val::V(v.clone()),
         }),
         _ => None,
+    }
+}
+
+/// `o[i]` of a script's dict or list, lent without sharing it (see `Interp::eval_read`);
+/// None where `getitem` must answer (a missing key or index, another type, a busy object).
+fn peek_item(o: &Val, i: &Val) -> Result<Option<Val>> {
+    match o {
+        Val::Dict(d) => {
+            let Ok(d) = d.try_borrow() else {
+                return Ok(None);
+            };
+            Ok(d.get(&HKey::new(i.clone())?))
+        }
+        Val::List(l) => {
+            let (Ok(l), Some(at)) = (l.try_borrow(), i.as_int()) else {
+                return Ok(None);
+            };
+            if matches!(i, Val::V(Value::Bool(_))) {
+                return Ok(None);
+            }
+            Ok(okdb_ops::seq::index_of(l.len(), at).map(|at| l[at].clone()))
+        }
+        _ => Ok(None),
     }
 }
 

@@ -465,6 +465,13 @@ fn records_a_script_holds_are_shared_and_copied_only_when_changed() {
         ("xs = list(GET('users')); d = xs[1]; d['me'] = d; d['me']['me']['name']", "'b'"),
         ("xs = list(GET('users')); d = xs[0]; [d == {'name': 'a', 'age': 30, 'tags': [1, 2]}, d.get(1), d.get('age')]", "[True, None, 30]"),
         ("xs = list(GET('users')); xs[0]['age'] = 1; SET('copy', xs); [$copy[0]['age'], $users[0]['age']]", "[1, 30]"),
+        // An item only compared, tested or measured is lent, not shared; one kept is shared.
+        ("xs = list(GET('users')); [1 in xs[0]['tags'], len(xs[0]['tags']), xs[0]['tags'] == [1, 2], bool(xs[1]['tags']), str(xs[1]['tags'])]", "[True, 2, True, False, '[]']"),
+        ("xs = list(GET('users')); t = xs[0]['tags']; t.append(3); [3 in xs[0]['tags'], len(xs[0]['tags'])]", "[True, 3]"),
+        ("xs = list(GET('users')); xs[0]['tags'].append(9); [9 in xs[0]['tags'], xs[0]['tags'] is xs[0]['tags']]", "[True, True]"),
+        ("xs = list(GET('users')); n = 0\nif xs[1]['tags']:\n    n = 1\nwhile xs[0]['tags'] and n < 3:\n    n += 1\nn", "3"),
+        ("d = {'a': [1]}; [d['a'] == [1], 1 in d['a'], len(d['b'])]", "KeyError: 'b'"),
+        ("xs = [[1], [2]]; [xs[-1] == [2], 2 in xs[1], len(xs[5])]", "IndexError: list index out of range"),
     ];
     for (src, want) in cases {
         assert_eq!(run_with(&mut host, src, Limits::default()), want, "{src}");
@@ -509,6 +516,16 @@ fn records_a_script_holds_are_shared_and_copied_only_when_changed() {
     };
     let walk = "xs = list(GET('many'))\nt = 0\nfor x in xs:\n    t += x['age']\nt";
     assert_eq!(run_with(&mut host, walk, small), "990000");
+    // Testing a list field of each (`in`, `len`) lends it: no record is copied.
+    let tagged: Vec<String> = (0..20_000)
+        .map(|i| format!(r#"{{"name": "u{i}", "tags": [{}, 7]}}"#, i % 3))
+        .collect();
+    host.keys.insert(
+        "tagged".into(),
+        okdb_value::json::from_str(&format!("[{}]", tagged.join(","))).unwrap(),
+    );
+    let test = "xs = list(GET('tagged'))\nn = 0\nfor x in xs:\n    if 1 in x['tags'] and len(x['tags']) == 2:\n        n += 1\nn";
+    assert_eq!(run_with(&mut host, test, small), "6667");
     let change = "xs = list(GET('many'))\nfor x in xs:\n    x['age'] += 1\nlen(xs)";
     assert!(
         run_with(&mut host, change, small).starts_with("BUDGET"),
