@@ -36,6 +36,9 @@ impl Flags {
     pub const SCRIPT: Flags = Flags(128);
     /// Runs before authentication (`AUTH`, `HELLO`, `QUIT`).
     pub const NOAUTH: Flags = Flags(256);
+    /// Refused inside `MULTI` (`SAVE`, `SHUTDOWN`), which it then aborts, as Redis's
+    /// `no-multi`.
+    pub const NO_MULTI: Flags = Flags(512);
 
     pub const fn or(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)
@@ -55,6 +58,7 @@ impl Flags {
             (Flags::CONNECTION, "connection"),
             (Flags::DENYOOM, "denyoom"),
             (Flags::NOAUTH, "no_auth"),
+            (Flags::NO_MULTI, "no_multi"),
         ];
         all.iter()
             .filter(|(f, _)| self.has(*f))

@@ -305,6 +305,9 @@ pub struct Shared {
     /// Listening on an address other than loopback: the users may not be changed so that
     /// clients need no password (`ACL SETUSER`, `ACL LOAD`).
     public: std::sync::atomic::AtomicBool,
+    /// What `SHUTDOWN` calls to stop the server (set by the binary that serves; without one,
+    /// `SHUTDOWN` is refused).
+    stopper: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 /// Writes (setting name, value) pairs to the config file the server started with.
@@ -539,12 +542,29 @@ impl Engine {
                 acl_gen: AtomicU64::new(1),
                 acl_file: std::sync::OnceLock::new(),
                 public: Default::default(),
+                stopper: std::sync::OnceLock::new(),
             }),
         }
     }
 
     pub fn config(&self) -> &Config {
         &self.shared.config
+    }
+
+    /// How `SHUTDOWN` stops the server: the binary that serves sets it once.
+    pub fn on_shutdown(&self, stop: impl Fn() + Send + Sync + 'static) {
+        let _ = self.shared.stopper.set(Box::new(stop));
+    }
+
+    /// Asks the server to stop (`SHUTDOWN`); false if nothing serving can be stopped so.
+    pub(crate) fn stop(shared: &Shared) -> bool {
+        match shared.stopper.get() {
+            Some(stop) => {
+                stop();
+                true
+            }
+            None => false,
+        }
     }
 
     /// Registers a connection, or refuses it when `maxclients` are connected.
@@ -1113,6 +1133,10 @@ impl Executor<'_> {
                 _ => {}
             }
         } else if let Some(queue) = session.multi.as_mut() {
+            if spec.flags.has(Flags::NO_MULTI) {
+                session.multi_failed = true;
+                return Reply::Error(CmdError::err("Command not allowed inside a transaction"));
+            }
             queue.push(args::owned(args));
             return Reply::status("QUEUED");
         }

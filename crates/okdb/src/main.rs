@@ -445,7 +445,17 @@ fn run_server(args: ServerArgs, port: Option<u16>) -> anyhow::Result<ExitCode> {
                 if l.tls.is_some() { " (TLS)" } else { "" }
             );
         }
-        okdb_server::serve_all(engine, listeners, okdb_server::shutdown_signal()).await;
+        // `SHUTDOWN` stops the server as a signal does.
+        let asked = std::sync::Arc::new(tokio::sync::Notify::new());
+        let ask = asked.clone();
+        engine.on_shutdown(move || ask.notify_one());
+        let stop = async move {
+            tokio::select! {
+                _ = okdb_server::shutdown_signal() => {}
+                _ = asked.notified() => tracing::info!("SHUTDOWN asked for by a client"),
+            }
+        };
+        okdb_server::serve_all(engine, listeners, stop).await;
         if let Some(p) = persistence {
             tracing::info!("writing the journal out and a last checkpoint");
             p.shutdown();

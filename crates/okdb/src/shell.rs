@@ -118,7 +118,14 @@ pub fn one_shot(addr: &str, words: &[String]) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut client = Client::connect(addr)?;
-    let reply = client.call(words)?;
+    let shutdown = words
+        .first()
+        .is_some_and(|w| w.eq_ignore_ascii_case("SHUTDOWN"));
+    let reply = match client.call(words) {
+        // A server stopping closes the connection without a reply, as Redis does.
+        Err(ClientError::Closed) if shutdown => return Ok(ExitCode::SUCCESS),
+        other => other?,
+    };
     println!("{}", format_reply(&reply));
     Ok(if matches!(reply, Frame::Error(_)) {
         ExitCode::FAILURE

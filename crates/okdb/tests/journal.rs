@@ -548,3 +548,39 @@ fn repair_cuts_a_torn_tail_past_what_was_synced() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `SHUTDOWN` stops the server as SIGTERM does: the connection closes with no reply, the
+/// process exits cleanly, and what it acknowledged is there at the next start (with nothing to
+/// replay: the last checkpoint holds it). Inside `MULTI` it is refused and aborts the `EXEC`.
+#[test]
+fn shutdown_stops_the_server_cleanly() {
+    let dir = fresh_dir("shutdown");
+    let (mut server, port) = spawn_server(&server_args(&dir), &[]);
+    let mut c = Client::connect(&format!("127.0.0.1:{port}")).unwrap();
+    assert_eq!(
+        c.call(&["SET", "k", "v"]).unwrap(),
+        Frame::Simple("OK".into())
+    );
+    assert_eq!(c.call(&["MULTI"]).unwrap(), Frame::Simple("OK".into()));
+    let refused = c.call(&["SHUTDOWN"]).unwrap();
+    assert!(
+        matches!(&refused, Frame::Error(e) if e.contains("not allowed inside a transaction")),
+        "{refused:?}"
+    );
+    let aborted = c.call(&["EXEC"]).unwrap();
+    assert!(
+        matches!(&aborted, Frame::Error(e) if e.starts_with("EXECABORT")),
+        "{aborted:?}"
+    );
+    assert!(
+        c.call(&["SHUTDOWN", "NOSAVE"]).is_err(),
+        "no reply: the connection closes"
+    );
+    let status = server.wait().unwrap();
+    assert!(status.success(), "{status}");
+
+    let (_server, port) = spawn_server(&server_args(&dir), &[]);
+    let mut c = Client::connect(&format!("127.0.0.1:{port}")).unwrap();
+    assert_eq!(c.call(&["GET", "k"]).unwrap(), Frame::Bulk("v".into()));
+    let _ = std::fs::remove_dir_all(&dir);
+}

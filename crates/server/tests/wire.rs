@@ -511,6 +511,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     ),
     ("COMMAND INFO get", "[[\"get\", :-2", ""),
     ("COMMAND FOO", "-ERR unknown COMMAND subcommand", ""),
+    ("SHUTDOWN ABORT", "-ERR No shutdown in progress.", ""),
+    ("SHUTDOWN NOSAVE SAVE", "-ERR syntax error", ""),
+    ("SHUTDOWN LATER", "-ERR syntax error", ""),
+    ("MULTI; SAVE", "-ERR Command not allowed inside a transaction", ""),
+    ("MULTI; SET a 1; SHUTDOWN; EXEC", "-EXECABORT", ""),
     ("COMMAND GETKEYS get k", "[\"k\"]", ""),
     ("COMMAND GETKEYS mset a 1 b 2", "[\"a\", \"b\"]", ""),
     (

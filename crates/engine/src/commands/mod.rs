@@ -174,7 +174,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("FLUSHALL", -1, W, NOKEYS, "keyspaces", "[ASYNC|SYNC]", "Deletes every key of every keyspace (the keyspaces stay).", keyspaces::flushall),
     // server
     cmd("INFO", -1, R, NOKEYS, "server", "[section ...]", "Server facts by section: server, clients, memory, stats, keyspace (default: all).", server::info),
-    cmd("SAVE", 1, A, NOKEYS, "server", "", "Writes a checkpoint now (the changed keys into SQLite, or a fresh snapshot when most keys changed) and answers when it is done.", server::save),
+    cmd("SAVE", 1, A.or(Flags::NO_MULTI), NOKEYS, "server", "", "Writes a checkpoint now (the changed keys into SQLite, or a fresh snapshot when most keys changed) and answers when it is done.", server::save),
+    cmd("SHUTDOWN", -1, A.or(Flags::NO_MULTI), NOKEYS, "server", "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]", "Stops the server as SIGTERM does: connections finish their current batch, the journal is written out and a last checkpoint taken; the connection closes without a reply. NOSAVE, SAVE, NOW and FORCE are accepted (the journal keeps every acknowledged write either way).", server::shutdown),
     cmd("BGSAVE", -1, A, NOKEYS, "server", "[SCHEDULE]", "Starts a checkpoint and answers at once.", server::bgsave),
     cmd("CONFIG", -2, A, NOKEYS, "server", "GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | REWRITE | HELP", "Reads and changes settings, resets statistics, rewrites the config file.", server::config),
     cmd("LASTSAVE", 1, RF, NOKEYS, "server", "", "Unix time of the last finished checkpoint (or of the start).", server::lastsave),

@@ -844,3 +844,37 @@ pub fn client(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
         _ => Err(usage()),
     }
 }
+
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`: stops the server as a SIGTERM does (the
+/// connections finish their current batch, the journal is written out and a last checkpoint
+/// taken); the connection closes with no reply, as Redis's. `NOSAVE`, `SAVE`, `NOW` and `FORCE`
+/// are accepted: okdb's journal keeps every acknowledged write whichever is given, and it waits
+/// for no replica. `ABORT` answers that no shutdown is in progress (okdb's is never pending).
+pub fn shutdown(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (mut nosave, mut save, mut abort) = (false, false, false);
+    for word in &a[1..] {
+        if is(word, "NOSAVE") {
+            nosave = true;
+        } else if is(word, "SAVE") {
+            save = true;
+        } else if is(word, "ABORT") {
+            abort = true;
+        } else if !(is(word, "NOW") || is(word, "FORCE")) {
+            return Err(CmdError::syntax());
+        }
+    }
+    if (nosave && save) || (abort && a.len() > 2) {
+        return Err(CmdError::syntax());
+    }
+    if abort {
+        return Err(CmdError::err("No shutdown in progress."));
+    }
+    if !crate::Engine::stop(ctx.shared) {
+        return Err(CmdError::err(
+            "this server cannot be stopped by a command (it was not started by okdb server)",
+        ));
+    }
+    ctx.session.reply = crate::ReplyMode::SkipNext;
+    ctx.session.quit = true;
+    Ok(Reply::Ok)
+}
