@@ -707,14 +707,8 @@ impl<'h> Interp<'h> {
         if let Expr::Index(obj, idx) = e {
             // A local's item with a constant key: lent from a script container in the slot;
             // anything else in the slot takes `eval`'s own fast paths.
-            if let (
-                Expr::Name(Name {
-                    var: Var::Local(s), ..
-                }),
-                Expr::Const(c),
-            ) = (&**obj, &**idx)
-            {
-                let slot = &f.slots[*s as usize];
+            if let Some((s, c)) = local_item(obj, idx) {
+                let slot = &f.slots[s];
                 if matches!(slot, Val::Dict(_) | Val::List(_)) {
                     if let Some(v) = peek_item(slot, &Val::V(c.clone()))? {
                         return Ok(v);
@@ -901,14 +895,8 @@ impl<'h> Interp<'h> {
             Expr::Index(obj, idx) => {
                 // `x['age']`: a local read with a constant is read through its slot, without a
                 // clone of the container (and the reference count it costs) for each read.
-                if let (
-                    Expr::Name(Name {
-                        var: Var::Local(s), ..
-                    }),
-                    Expr::Const(c),
-                ) = (&**obj, &**idx)
-                {
-                    let slot = &f.slots[*s as usize];
+                if let Some((s, c)) = local_item(obj, idx) {
+                    let slot = &f.slots[s];
                     // A field of a stored record (or of one the script holds, unchanged):
                     // looked up with the constant as it is. A container field of a held record
                     // takes the general path (it is shared from the record).
@@ -1536,6 +1524,19 @@ fn held_field(obj: &RefCell<DictObj>, k: &str) -> Option<Val> {
             Value::Int(i) => Val::int(*i),
             v => Val::V(v.clone()),
         }),
+        _ => None,
+    }
+}
+
+/// `name[constant]` with a local name: its slot and the constant.
+fn local_item<'e>(obj: &'e Expr, idx: &'e Expr) -> Option<(usize, &'e Value)> {
+    match (obj, idx) {
+        (
+            Expr::Name(Name {
+                var: Var::Local(s), ..
+            }),
+            Expr::Const(c),
+        ) => Some((*s as usize, c)),
         _ => None,
     }
 }
