@@ -334,11 +334,17 @@ impl Lcs {
 
 // ---- bits (Redis's bitmap commands over a string's bytes; the meaning is okdb_ops::bits) ----
 
-/// A bit offset: 0 up to the most a string may hold (`proto-max-bulk-len` bytes).
-fn bit_offset(ctx: &Ctx, arg: &[u8]) -> Result<u64, CmdError> {
+/// A bit offset: 0 up to the most a string may hold (`proto-max-bulk-len` bytes). With a
+/// `field` (`BITFIELD`), `#n` is the n-th field of that width.
+fn bit_offset(ctx: &Ctx, arg: &[u8], field: Option<bits::Field>) -> Result<u64, CmdError> {
     let max = ctx.shared.config.max_bulk.load(Relaxed) as u64;
-    args::redis_int(arg)
-        .and_then(|o| u64::try_from(o).ok())
+    let (width, digits) = match (arg.split_first(), field) {
+        (Some((b'#', rest)), Some(f)) => (f.bits as u64, rest),
+        _ => (1, arg),
+    };
+    args::redis_int(digits)
+        .and_then(|n| u64::try_from(n).ok())
+        .and_then(|n| n.checked_mul(width))
         .filter(|o| (o >> 3) < max)
         .ok_or_else(|| CmdError::err("bit offset is not an integer or out of range"))
 }
@@ -357,7 +363,7 @@ fn bit_unit(arg: &[u8]) -> Result<bits::Unit, CmdError> {
 /// `SETBIT key offset 0|1`: sets one bit, growing the string with zero bytes to reach it (its
 /// expiry kept); answers the bit it held.
 pub fn setbit(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
-    let offset = bit_offset(ctx, a[2])?;
+    let offset = bit_offset(ctx, a[2], None)?;
     let on = match a[3] {
         b"0" => false,
         b"1" => true,
@@ -388,7 +394,7 @@ pub fn setbit(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
 
 /// `GETBIT key offset`: 0 or 1 (0 past the end, or for a missing key).
 pub fn getbit(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
-    let offset = bit_offset(ctx, a[2])?;
+    let offset = bit_offset(ctx, a[2], None)?;
     let text = text_of(ctx.get(a[1]), "GETBIT")?;
     Ok(Reply::Int(
         text.is_some_and(|t| bits::get(&t, offset)) as i64
@@ -485,10 +491,9 @@ enum FieldOp {
 /// one that fails, as in Redis), and is journaled as the bytes it changed.
 pub fn bitfield(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let read_only = is(a[0], "BITFIELD_RO");
-    let max = ctx.shared.config.max_bulk.load(Relaxed) as u64;
     let mut ops = Vec::new();
     let mut overflow = bits::Overflow::Wrap;
-    let mut farthest: Option<u64> = None;
+    let mut writes = false;
     let mut j = 2;
     while j < a.len() {
         let left = a.len() - j - 1;
@@ -518,15 +523,14 @@ pub fn bitfield(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
                 "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.",
             )
         })?;
-        let offset = field_offset(a[j + 2], field, max)?;
+        let offset = bit_offset(ctx, a[j + 2], Some(field))?;
         if !write {
             ops.push(FieldOp::Get(field, offset));
             j += 3;
             continue;
         }
+        writes = true;
         let value = args::int(a[j + 3])?;
-        let last = offset + field.bits as u64 - 1;
-        farthest = Some(farthest.map_or(last, |f| f.max(last)));
         ops.push(if is(sub, "SET") {
             FieldOp::Set(field, offset, value, overflow)
         } else {
@@ -534,83 +538,78 @@ pub fn bitfield(ctx: &mut Ctx, a: &[&[u8]]) -> Result<Reply, CmdError> {
         });
         j += 4;
     }
-    if read_only && farthest.is_some() {
+    if read_only && writes {
         return Err(CmdError::err(
             "BITFIELD_RO only supports the GET subcommand",
         ));
     }
-    let current = text_of(ctx.get(a[1]), "BITFIELD")?
-        .map(Cow::into_owned)
-        .unwrap_or_default();
-    let Some(farthest) = farthest else {
-        let replies = ops
-            .iter()
-            .map(|op| match op {
-                FieldOp::Get(f, at) => Reply::Int(f.get(&current, *at)),
-                _ => unreachable!("reads only"),
-            })
-            .collect();
-        return Ok(Reply::Array(replies));
+    // Only the bytes the fields cover are read and written (at most nine a field), never the
+    // whole string: `now` holds them by position, as changed so far.
+    let bytes_of = |op: &FieldOp| match *op {
+        FieldOp::Get(f, at) | FieldOp::Set(f, at, ..) | FieldOp::Incr(f, at, ..) => {
+            (at >> 3) as usize..=((at + f.bits as u64 - 1) >> 3) as usize
+        }
     };
-    let mut buf = current.clone();
-    buf.resize(buf.len().max((farthest >> 3) as usize + 1), 0);
+    let (len, was) = {
+        let text = text_of(ctx.get(a[1]), "BITFIELD")?;
+        let t: &[u8] = text.as_deref().unwrap_or_default();
+        let was: std::collections::BTreeMap<usize, u8> = ops
+            .iter()
+            .flat_map(bytes_of)
+            .map(|i| (i, t.get(i).copied().unwrap_or(0)))
+            .collect();
+        (t.len(), was)
+    };
+    let mut now = was.clone();
     let mut replies = Vec::with_capacity(ops.len());
     for op in &ops {
-        replies.push(match *op {
-            FieldOp::Get(f, at) => Reply::Int(f.get(&buf, at)),
+        let span = bytes_of(op);
+        let mut buf: Vec<u8> = span.clone().map(|i| now[&i]).collect();
+        let rel = |at: u64| at - *span.start() as u64 * 8;
+        let (reply, put) = match *op {
+            FieldOp::Get(f, at) => (Reply::Int(f.get(&buf, rel(at))), None),
             FieldOp::Set(f, at, value, overflow) => {
-                let old = f.get(&buf, at);
+                let old = f.get(&buf, rel(at));
                 match f.set_value(value, overflow) {
-                    Some(new) => {
-                        f.put(&mut buf, at, new);
-                        Reply::Int(old)
-                    }
-                    None => Reply::Null,
+                    Some(new) => (Reply::Int(old), Some((f, at, new))),
+                    None => (Reply::Null, None),
                 }
             }
             FieldOp::Incr(f, at, by, overflow) => {
-                let old = f.get(&buf, at);
+                let old = f.get(&buf, rel(at));
                 match f.fit(old as i128 + by as i128, overflow) {
-                    Some(new) => {
-                        f.put(&mut buf, at, new);
-                        Reply::Int(new)
-                    }
-                    None => Reply::Null,
+                    Some(new) => (Reply::Int(new), Some((f, at, new))),
+                    None => (Reply::Null, None),
                 }
             }
-        });
+        };
+        if let Some((f, at, new)) = put {
+            f.put(&mut buf, rel(at), new);
+            for (i, b) in span.zip(buf) {
+                now.insert(i, b);
+            }
+        }
+        replies.push(reply);
     }
-    // The bytes that changed (or were added), written as one range.
-    let changed = |i: &usize| current.get(*i) != Some(&buf[*i]);
-    if let Some(lo) = (0..buf.len()).find(changed) {
-        let hi = (0..buf.len()).rev().find(changed).expect("one changed");
-        write_bytes(
-            ctx,
-            "BITFIELD",
-            a[1],
-            lo,
-            &buf[lo..=hi],
-            Value::Bytes(Vec::new().into()),
-        )?;
+    // The string grows to the farthest field written, even by a write that fails, as in
+    // Redis (not by a read).
+    let reach = ops
+        .iter()
+        .filter(|op| !matches!(op, FieldOp::Get(..)))
+        .map(|op| *bytes_of(op).end())
+        .max();
+    if let Some(reach) = reach {
+        // Each run of bytes that changed, or that the string grows by, is written once.
+        let changed: Vec<(usize, u8)> = now
+            .iter()
+            .filter(|(i, b)| (**i >= len && **i <= reach) || was[*i] != **b)
+            .map(|(i, b)| (*i, *b))
+            .collect();
+        for run in changed.chunk_by(|x, y| y.0 == x.0 + 1) {
+            let patch: Vec<u8> = run.iter().map(|(_, b)| *b).collect();
+            let empty = Value::Bytes(Vec::new().into());
+            write_bytes(ctx, "BITFIELD", a[1], run[0].0, &patch, empty)?;
+        }
     }
     Ok(Reply::Array(replies))
-}
-
-/// A `BITFIELD` offset: a bit offset, or `#n` for the n-th field of this width.
-fn field_offset(arg: &[u8], field: bits::Field, max_bytes: u64) -> Result<u64, CmdError> {
-    let (fields, digits) = match arg.split_first() {
-        Some((b'#', rest)) => (true, rest),
-        _ => (false, arg),
-    };
-    args::redis_int(digits)
-        .and_then(|n| u64::try_from(n).ok())
-        .and_then(|n| {
-            if fields {
-                n.checked_mul(field.bits as u64)
-            } else {
-                Some(n)
-            }
-        })
-        .filter(|o| (o >> 3) < max_bytes)
-        .ok_or_else(|| CmdError::err("bit offset is not an integer or out of range"))
 }
