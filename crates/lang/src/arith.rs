@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use okdb_ops::seq::Slice;
-use okdb_value::{Str, Value};
+use okdb_value::Value;
 
 use crate::ast::{BinOp, UnOp};
 use crate::error::{Exc, Result};
@@ -885,18 +885,7 @@ fn dict_union(op: BinOp, a: &Val, b: &Val) -> Option<Result<Val>> {
     if op != BinOp::BitOr {
         return None;
     }
-    let view = |v: &Val| -> Option<PyDict> {
-        match v {
-            Val::Dict(d) => Some(d.borrow().to_py()),
-            Val::V(Value::Dict(d)) => Some(
-                d.iter()
-                    .map(|(k, v)| (HKey(Val::V(Value::Str(Str::new(k)))), Val::V(v.clone())))
-                    .collect(),
-            ),
-            _ => None,
-        }
-    };
-    let (mut x, y) = (view(a)?, view(b)?);
+    let (mut x, y) = (dict_view(a)?, dict_view(b)?);
     x.extend(y);
     Some(Ok(Val::Dict(Rc::new(RefCell::new(x.into())))))
 }

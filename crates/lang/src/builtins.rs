@@ -786,10 +786,9 @@ pub fn call(
             arity(name, &args, 0, 1)?;
             let mut d = PyDict::default();
             if let Some(src) = args.first() {
-                match src {
-                    Val::Dict(x) => d = x.borrow().to_py(),
-                    Val::V(Value::Dict(x)) => d = DictObj::Stored(x.clone()).to_py(),
-                    _ => {
+                match dict_view(src) {
+                    Some(view) => d = view,
+                    None => {
                         for (n, pair) in interp.collect(src)?.into_iter().enumerate() {
                             let kv = interp.collect(&pair).map_err(|_| {
                                 Exc::type_error(format!(

@@ -3,9 +3,8 @@
 
 use smol_str::SmolStr;
 
-///
-/// Boxed: every evaluation returns a `Result`, and a small error keeps that `Result` the size of
-/// a value, so the interpreter moves half the bytes on every return.
+/// An exception. Boxed: every evaluation returns a `Result`, and a small error keeps that
+/// `Result` the size of a value, so the interpreter moves half the bytes on every return.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exc(Box<ExcInfo>);
 

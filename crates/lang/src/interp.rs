@@ -375,24 +375,18 @@ impl<'h> Interp<'h> {
                 }
             }
             StmtKind::AugAssign(t, op, value) => match t {
-                // `t += <int>` on a local int: no copy of the old value made and dropped.
-                Target::Name(
-                    n @ Name {
-                        var: Var::Local(s), ..
-                    },
-                ) if matches!(f.slots[*s as usize], Val::V(Value::Int(_))) => {
-                    let Val::V(Value::Int(cur)) = f.slots[*s as usize] else {
-                        unreachable!("checked")
-                    };
-                    let rhs = self.eval(f, value)?;
-                    let new = match rhs {
-                        Val::V(Value::Int(r)) => crate::arith::int_op(*op, cur, r)?,
-                        rhs => self.inplace(*op, &Val::int(cur), &rhs)?,
-                    };
-                    // Through `store`: evaluating `value` may have made the local a cell.
-                    self.store(f, n, new);
-                }
                 Target::Name(n) => {
+                    // `t += <int>` on a local int: no copy of the old value made and dropped.
+                    if let Some(cur) = local_int(f, n) {
+                        let rhs = self.eval(f, value)?;
+                        let new = match rhs {
+                            Val::V(Value::Int(r)) => crate::arith::int_op(*op, cur, r)?,
+                            rhs => self.inplace(*op, &Val::int(cur), &rhs)?,
+                        };
+                        // Through `store`: evaluating `value` may have made the local a cell.
+                        self.store(f, n, new);
+                        return Ok(Flow::Normal);
+                    }
                     let cur = self.load(f, n)?;
                     let rhs = self.eval(f, value)?;
                     let new = self.inplace(*op, &cur, &rhs)?;
@@ -1068,13 +1062,10 @@ impl<'h> Interp<'h> {
                         None => return Ok(None),
                     },
                     Agg::Min | Agg::Max => match best {
-                        None => match v {
-                            // Types the native comparison knows (a lone item is compared with
-                            // nothing, yet a later one must be comparable with it).
-                            Value::Int(_) | Value::Str(_) => best = Some(v.clone()),
-                            Value::Float(f) if !f.is_nan() => best = Some(v.clone()),
-                            _ => return Ok(None),
-                        },
+                        // A type the native comparison knows (a lone item is compared with
+                        // nothing, yet a later one must be comparable with it).
+                        None if crate::plan::order(v, v).is_some() => best = Some(v.clone()),
+                        None => return Ok(None),
                         Some(ref b) => match crate::plan::better(v, b, agg == Agg::Max) {
                             Some(true) => best = Some(v.clone()),
                             Some(false) => {}
@@ -1320,9 +1311,6 @@ impl<'h> Interp<'h> {
                     slots.push(self.eval(f, e)?);
                 }
                 self.tick()?;
-                if self.depth >= self.limits.depth {
-                    return Err(self.too_deep());
-                }
                 return self.run_frame(func, slots);
             }
         }
@@ -1400,9 +1388,6 @@ impl<'h> Interp<'h> {
                 if args.len() == 1 { "was" } else { "were" }
             )));
         }
-        if self.depth >= self.limits.depth {
-            return Err(self.too_deep());
-        }
         let mut slots = self.spare_slots.pop().unwrap_or_default();
         slots.resize(def.slots as usize, Val::Unbound);
         let given = args.len();
@@ -1450,16 +1435,15 @@ impl<'h> Interp<'h> {
         self.run_frame(func, slots)
     }
 
-    fn too_deep(&self) -> Exc {
-        Exc::budget(format!(
-            "calls nested more than {} deep (script-max-depth)",
-            self.limits.depth
-        ))
-    }
-
     /// Runs a call of `func` whose first slots hold its arguments (the rest are made
-    /// unbound here).
+    /// unbound here), within the call-depth limit.
     fn run_frame(&mut self, func: &Rc<Function>, mut slots: Vec<Val>) -> Result<Val> {
+        if self.depth >= self.limits.depth {
+            return Err(Exc::budget(format!(
+                "calls nested more than {} deep (script-max-depth)",
+                self.limits.depth
+            )));
+        }
         let def = &func.def;
         // A frame is charged while it lives: a loop of calls does not use up the budget.
         let frame_bytes = def.slots as usize * ITEM_BYTES;
@@ -1569,9 +1553,16 @@ fn peek_item(o: &Val, i: &Val) -> Result<Option<Val>> {
 fn int_leaf(f: &Frame, e: &Expr) -> Option<i64> {
     match e {
         Expr::Const(Value::Int(i)) => Some(*i),
-        Expr::Name(Name {
-            var: Var::Local(s), ..
-        }) => match f.slots[*s as usize] {
+        Expr::Name(n) => local_int(f, n),
+        _ => None,
+    }
+}
+
+/// The int a local (not captured) holds; None for anything else.
+#[inline]
+fn local_int(f: &Frame, n: &Name) -> Option<i64> {
+    match n.var {
+        Var::Local(s) => match f.slots[s as usize] {
             Val::V(Value::Int(i)) => Some(i),
             _ => None,
         },

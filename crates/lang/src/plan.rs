@@ -156,12 +156,7 @@ fn numeric(v: &Value) -> bool {
 
 /// `a op b` as Python answers it, or None where the scan leaves it to the interpreter.
 fn test(a: &Value, op: CmpOp, b: &Value) -> Option<bool> {
-    let ord = match (a, b) {
-        (Value::Int(x), Value::Int(y)) => x.cmp(y),
-        (Value::Str(x), Value::Str(y)) => x.as_str().cmp(y.as_str()),
-        _ if numeric(a) && numeric(b) => a.cmp(b),
-        _ => return None,
-    };
+    let ord = order(a, b)?;
     Some(match op {
         CmpOp::Eq => ord == Ordering::Equal,
         CmpOp::Ne => ord != Ordering::Equal,
@@ -169,6 +164,17 @@ fn test(a: &Value, op: CmpOp, b: &Value) -> Option<bool> {
         CmpOp::Le => ord != Ordering::Greater,
         CmpOp::Gt => ord == Ordering::Greater,
         CmpOp::Ge => ord != Ordering::Less,
+        _ => return None,
+    })
+}
+
+/// How two values order as Python orders them, for the types the scan compares natively
+/// (numbers but NaN, strings); None for the rest.
+pub fn order(a: &Value, b: &Value) -> Option<Ordering> {
+    Some(match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Str(x), Value::Str(y)) => x.as_str().cmp(y.as_str()),
+        _ if numeric(a) && numeric(b) => a.cmp(b),
         _ => return None,
     })
 }
@@ -212,15 +218,7 @@ impl Total {
 /// smaller (greater), so the first of equal values stays, as in Python. None where the
 /// interpreter must answer (types Python orders otherwise or not at all, a NaN).
 pub fn better(v: &Value, best: &Value, max: bool) -> Option<bool> {
-    let ord = match (v, best) {
-        (Value::Str(x), Value::Str(y)) => x.as_str().cmp(y.as_str()),
-        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_))
-            if numeric(v) && numeric(best) =>
-        {
-            v.cmp(best)
-        }
-        _ => return None,
-    };
+    let ord = order(v, best)?;
     Some(if max {
         ord == Ordering::Greater
     } else {

@@ -536,7 +536,7 @@ fn records_a_script_holds_are_shared_and_copied_only_when_changed() {
 /// The planner's aggregates (`sum`, `min`, `max` of a field, a count, the matches, and a scan
 /// over a scan's matches) answer exactly what the interpreter does, errors included, over
 /// random records: ints (some near the ends of the 64-bit range), floats (NaN, infinities,
-/// -0.0), bools, strings, None, a missing field, an item that is not a record.
+/// -0.0), decimals, bools, strings, None, a missing field, an item that is not a record.
 #[test]
 fn planned_aggregates_agree_with_the_interpreter() {
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
@@ -551,13 +551,13 @@ fn planned_aggregates_agree_with_the_interpreter() {
     for round in 0..300 {
         // A third of the rounds hold one kind of value in `b` (what a real table holds), a third
         // mix numbers, a third mix anything.
-        let kind = next(9);
+        let kind = next(10);
         let n = next(40);
         let mut items = Vec::new();
         for i in 0..n {
             let k = match round % 3 {
-                0 => [0, 1, 2, 3, 4, 7, 8][next(7) as usize],
-                1 => next(9),
+                0 => [0, 1, 2, 3, 4, 7, 8, 9][next(8) as usize],
+                1 => next(10),
                 _ => kind,
             };
             let b = match k {
@@ -569,7 +569,12 @@ fn planned_aggregates_agree_with_the_interpreter() {
                 5 => format!("\"s{}\"", next(20)),
                 6 => ["True", "False", "None"][next(3) as usize].to_string(),
                 7 => format!("{}", next(10)),
-                _ => format!("{}.0", next(10)),
+                8 => format!("{}.0", next(10)),
+                _ => format!(
+                    "decimal('{}.{}')",
+                    next(10),
+                    ["0", "5", "25"][next(3) as usize]
+                ),
             };
             let item = match next(60) {
                 0 => "7".to_string(),

@@ -552,8 +552,8 @@ fn py_eq_inner(a: &Val, b: &Val) -> bool {
     }
 }
 
-/// A dict of either form as a Python dict (a stored one is read into one: equality only).
-fn dict_view(v: &Val) -> Option<PyDict> {
+/// A dict of either form as a Python dict (a copy of its entries: equality, `|`, `dict()`).
+pub fn dict_view(v: &Val) -> Option<PyDict> {
     match v {
         Val::Dict(d) => Some(d.borrow().to_py()),
         Val::V(Value::Dict(d)) => Some(stored_dict(d)),
