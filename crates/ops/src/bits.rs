@@ -18,17 +18,10 @@ use crate::{wrong_type, Result};
 pub fn write(verb: &'static str, v: &mut Value, offset: usize, patch: &[u8]) -> Result<()> {
     let end = offset + patch.len();
     if let Value::Bytes(b) = v {
-        if end <= b.len() {
-            if let Some(bytes) = Arc::get_mut(b) {
-                bytes[offset..end].copy_from_slice(patch);
-                return Ok(());
-            }
+        if let Some(bytes) = Arc::get_mut(b).filter(|b| end <= b.len()) {
+            bytes[offset..end].copy_from_slice(patch);
+            return Ok(());
         }
-        let mut bytes = b.to_vec();
-        bytes.resize(bytes.len().max(end), 0);
-        bytes[offset..end].copy_from_slice(patch);
-        *v = Value::Bytes(bytes.into());
-        return Ok(());
     }
     let Some(text) = v.scalar_text() else {
         return Err(wrong_type(verb, v, Caps::TEXT));
@@ -36,7 +29,10 @@ pub fn write(verb: &'static str, v: &mut Value, offset: usize, patch: &[u8]) -> 
     let mut bytes = text.into_owned();
     bytes.resize(bytes.len().max(end), 0);
     bytes[offset..end].copy_from_slice(patch);
-    *v = Value::from_bytes(&bytes);
+    *v = match v {
+        Value::Bytes(_) => Value::Bytes(bytes.into()),
+        _ => Value::from_bytes(&bytes),
+    };
     Ok(())
 }
 
@@ -62,14 +58,20 @@ pub fn set(bytes: &mut Vec<u8>, offset: u64, on: bool) -> bool {
     if bytes.len() <= byte {
         bytes.resize(byte + 1, 0);
     }
-    let mask = 0x80u8 >> (offset & 7);
-    let was = bytes[byte] & mask != 0;
-    if on {
-        bytes[byte] |= mask;
-    } else {
-        bytes[byte] &= !mask;
-    }
+    let was = get(bytes, offset);
+    put_bit(bytes, offset, on);
     was
+}
+
+/// Sets the bit at `offset` of bytes long enough to hold it.
+fn put_bit(bytes: &mut [u8], offset: u64, on: bool) {
+    let mask = 0x80u8 >> (offset & 7);
+    let byte = &mut bytes[(offset >> 3) as usize];
+    if on {
+        *byte |= mask;
+    } else {
+        *byte &= !mask;
+    }
 }
 
 /// Redis's range `start..=end` over `len` places (negative counts from the end), clamped to
@@ -278,15 +280,7 @@ impl Field {
     pub fn put(self, bytes: &mut [u8], offset: u64, value: i64) {
         let v = value as u64;
         for i in 0..self.bits as u64 {
-            let on = v >> (self.bits as u64 - 1 - i) & 1 == 1;
-            let at = offset + i;
-            let mask = 0x80u8 >> (at & 7);
-            let byte = &mut bytes[(at >> 3) as usize];
-            if on {
-                *byte |= mask;
-            } else {
-                *byte &= !mask;
-            }
+            put_bit(bytes, offset + i, v >> (self.bits as u64 - 1 - i) & 1 == 1);
         }
     }
 }
