@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Bitmaps side by side: okdb's SETBIT, GETBIT, BITCOUNT and BITPOS against Redis's on a 1 MB
-bitmap, server CPU per operation.
+"""Bitmaps side by side: okdb's SETBIT, GETBIT, BITFIELD, BITCOUNT and BITPOS against Redis's on
+a 1 MB bitmap, server CPU per operation.
 
     python3 bench/bits.py [--rounds 3] [--ops 200000] [--okdb target/release/okdb]
     python3 bench/bits.py --smoke        # seconds: tiny counts, checks the harness works
@@ -34,6 +34,8 @@ def run(server, ops, offsets):
     for name, build in [
         ("SETBIT bm <random offset> 1", lambda p, o: p.execute_command("SETBIT", "bm", o, 1)),
         ("GETBIT bm <random offset>", lambda p, o: p.execute_command("GETBIT", "bm", o)),
+        ("BITFIELD bm INCRBY u8 #<random> 1",
+         lambda p, o: p.execute_command("BITFIELD", "bm", "INCRBY", "u8", f"#{int(o) // 8}", 1)),
     ]:
         before = compare.cpu_seconds(server.pid)
         for i in range(0, ops, 1000):
